@@ -1,0 +1,1 @@
+"""RNN Explorer: train, store and look inside recurrent networks (Keras 3)."""
