@@ -1,0 +1,225 @@
+"""RunConfig: everything that defines a training run, validated, and its stable id.
+
+A run is identified by the hash of its config. The hash is computed from a canonical JSON form in which
+fields still at their default value are left out, so that adding a new field with a default that keeps
+the old behaviour leaves every stored run id valid. Defaults must therefore never change meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+CELLS = ("simple_rnn", "lstm", "gru")
+OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw")
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
+
+
+def _fail(name: str, value: Any, rule: str) -> None:
+    raise ValueError(f"`{name}` must be {rule}. Received: {name}={value!r}")
+
+
+def _int(name: str, value: Any, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        _fail(name, value, f"an int from {lo} to {hi}")
+
+
+def _float(name: str, value: Any, lo: float, hi: float, *, lo_open=False, hi_open=False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+    if not ok:
+        rule = f"a number in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+        _fail(name, value, rule)
+
+
+def _floats_as_float(obj: Any) -> None:
+    """Stores int values of float fields as floats, so 50 and 50.0 give one run id."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.type in ("float", float) and isinstance(value, int) and not isinstance(value, bool):
+            object.__setattr__(obj, f.name, float(value))
+
+
+def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
+    if value not in options:
+        _fail(name, value, "one of " + ", ".join(repr(o) for o in options))
+
+
+def _bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        _fail(name, value, "True or False")
+
+
+@dataclass(frozen=True)
+class CosineData:
+    """A generated cosine series cut into windows.
+
+    Attributes:
+        length: number of points in the series.
+        period: points per full cosine cycle.
+        noise: standard deviation of Gaussian noise added to the series.
+        window: input steps the network reads.
+        horizon: future values predicted from each window.
+        val_fraction: share of the series (its end) kept for validation.
+    """
+
+    name: ClassVar[str] = "cosine"
+    length: int = 2000
+    period: float = 50.0
+    noise: float = 0.0
+    window: int = 50
+    horizon: int = 1
+    val_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        _int("length", self.length, 100, 1_000_000)
+        _float("period", self.period, 2.0, 100_000.0)
+        _float("noise", self.noise, 0.0, 10.0)
+        _int("window", self.window, 2, 1000)
+        _int("horizon", self.horizon, 1, 100)
+        _float("val_fraction", self.val_fraction, 0.05, 0.5)
+        _floats_as_float(self)
+        val_points = int(self.length * self.val_fraction)
+        if val_points < self.horizon + 1 or self.length - val_points < self.window + self.horizon + 1:
+            _fail("length", self.length, f"long enough for window={self.window}, horizon={self.horizon} "
+                  f"and val_fraction={self.val_fraction} in both the training and validation span")
+
+
+DATA_KINDS: dict[str, type] = {"cosine": CosineData}
+
+
+def register_data(kind: type) -> type:
+    """Registers a data-options dataclass (with a ClassVar `name`) so configs can name it."""
+    DATA_KINDS[kind.name] = kind
+    return kind
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines one training run; its `run_id` is the stable hash of these values.
+
+    Attributes:
+        data: the data set and its options (e.g. `CosineData()`).
+        cell: recurrent cell, one of "simple_rnn", "lstm", "gru".
+        bidirectional: wrap every recurrent layer in `keras.layers.Bidirectional`.
+        layers: number of stacked recurrent layers (1-3).
+        units: units per recurrent layer (per direction).
+        activation: the cell's output activation (Keras default "tanh").
+        dropout: dropout on the inputs of each recurrent layer.
+        recurrent_dropout: dropout on the recurrent state (leaves the cuDNN fast path on a GPU).
+        epochs, batch_size, learning_rate, optimizer: training settings.
+        seed: seeds weights, dropout and data order (`keras.utils.set_random_seed`).
+    """
+
+    data: Any = field(default_factory=CosineData)
+    cell: str = "lstm"
+    bidirectional: bool = False
+    layers: int = 1
+    units: int = 32
+    activation: str = "tanh"
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    epochs: int = 20
+    batch_size: int = 32
+    learning_rate: float = 0.003
+    optimizer: str = "adam"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, tuple(DATA_KINDS.values())):
+            _fail("data", self.data, "data options such as CosineData()")
+        _choice("cell", self.cell, CELLS)
+        _bool("bidirectional", self.bidirectional)
+        _int("layers", self.layers, 1, 3)
+        _int("units", self.units, 1, 1024)
+        _choice("activation", self.activation, ACTIVATIONS)
+        _float("dropout", self.dropout, 0.0, 1.0, hi_open=True)
+        _float("recurrent_dropout", self.recurrent_dropout, 0.0, 1.0, hi_open=True)
+        _int("epochs", self.epochs, 1, 1000)
+        _int("batch_size", self.batch_size, 1, 4096)
+        _float("learning_rate", self.learning_rate, 0.0, 1.0, lo_open=True)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _int("seed", self.seed, 0, 2**31 - 1)
+        _floats_as_float(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as plain JSON values; `data` holds its `name` and options."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "data"}
+        return {"data": {"name": self.data.name, **dataclasses.asdict(self.data)}, **d}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        """Builds a config from `to_dict` output (missing fields take their defaults).
+
+        Raises:
+            ValueError: naming the unknown or invalid field.
+        """
+        if not isinstance(d, dict):
+            _fail("config", d, "a JSON object")
+        d = dict(d)
+        data = d.pop("data", {"name": "cosine"})
+        if isinstance(data, str):
+            data = {"name": data}
+        if not isinstance(data, dict):
+            _fail("data", data, "a JSON object with a `name`")
+        data = dict(data)
+        kind = DATA_KINDS.get(data.pop("name", "cosine"))
+        if kind is None:
+            _fail("data", data, "one of " + ", ".join(DATA_KINDS))
+        return cls(data=_build(kind, data), **_known(cls, d))
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with some fields changed; `data_<option>=` keys change data options."""
+        data_changes = {k[5:]: v for k, v in changes.items() if k.startswith("data_")}
+        changes = {k: v for k, v in changes.items() if not k.startswith("data_")}
+        if data_changes:
+            changes["data"] = _build(type(changes.get("data", self.data)),
+                                     {**dataclasses.asdict(changes.get("data", self.data)), **data_changes})
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def run_id(self) -> str:
+        """Stable 12-hex-digit id: sha256 of the canonical JSON of the non-default values."""
+        text = json.dumps(_non_default(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def summary(self) -> str:
+        """One human line, e.g. 'cosine · BiLSTM 2x32 · 20 epochs · seed 0'."""
+        name = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[self.cell]
+        return (f"{self.data.name} · {'Bi' if self.bidirectional else ''}{name} {self.layers}x{self.units}"
+                f" · {self.epochs} epochs · seed {self.seed}")
+
+
+def _known(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    for key in d:
+        if key not in names:
+            _fail(key, d[key], f"a known field of {cls.__name__} (one of {', '.join(sorted(names))})")
+    return d
+
+
+def _build(kind: type, d: dict[str, Any]) -> Any:
+    """Builds a data-options dataclass; JSON floats like 50.0 for int fields are accepted."""
+    d = _known(kind, d)
+    ints = {f.name for f in fields(kind) if f.type in ("int", int)}
+    d = {k: int(v) if k in ints and isinstance(v, float) and v.is_integer() else v for k, v in d.items()}
+    return kind(**d)
+
+
+def _non_default(cfg: RunConfig) -> dict[str, Any]:
+    def strip(obj: Any) -> dict[str, Any]:
+        out = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+            if dataclasses.is_dataclass(value):
+                out[f.name] = {"name": value.name, **strip(value)}
+            elif value != default:
+                out[f.name] = value
+        return out
+
+    return strip(cfg)

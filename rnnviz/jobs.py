@@ -1,0 +1,141 @@
+"""Training jobs: train-or-load for one config, and a server-wide queue of background trainings.
+
+Streamlit stops a page's script whenever anyone touches a widget, so training never runs inside a page:
+pages submit a config to one `Trainer` per server, which trains on worker threads and keeps each job's
+live progress; pages poll it. Two sessions asking for the same config get the same job.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+from rnnviz import train as training
+from rnnviz.config import RunConfig
+from rnnviz.store import RunStore, StoredRun
+from rnnviz.train import Event, TrainResult
+
+ACTIVE = ("queued", "running")
+
+
+def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
+                    on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None,
+                    data_dir: str | None = None) -> tuple[StoredRun | None, TrainResult | None]:
+    """Loads the stored run for `cfg`, or trains it and stores it when complete.
+
+    Returns:
+        `(stored_run, None)` when it was already stored (and `retrain` is False); `(stored_run, result)`
+        after a complete training; `(None, result)` when `stop` ended training early (nothing is stored).
+    """
+    if not retrain and store.has(cfg.run_id):
+        return store.load(cfg.run_id), None
+    result = training.train(cfg, on_event=on_event, stop=stop, data_dir=data_dir)
+    if result.stopped:
+        return None, result
+    info = {"params": result.params, "train_seconds": result.train_seconds, "device": result.device,
+            "epoch_seconds": result.epoch_seconds}
+    return store.save(cfg, result.model, result.history, result.metrics, info), result
+
+
+@dataclass
+class Job:
+    """One training (or cached load) of one config, as seen by every page that watches it.
+
+    Attributes:
+        state: "queued", "running", "done", "stopped" or "failed".
+        events: batch and epoch events so far (see `rnnviz.train.Forward`).
+        run: the stored run once done.
+        result: the in-memory result (its model too), also for a stopped run, which is not stored.
+        error: one-line reason when failed.
+        cached: True when the run was already stored and nothing was trained.
+    """
+
+    cfg: RunConfig
+    retrain: bool = False
+    state: str = "queued"
+    events: list[Event] = field(default_factory=list)
+    run: StoredRun | None = None
+    result: TrainResult | None = None
+    error: str | None = None
+    cached: bool = False
+    stop_flag: threading.Event = field(default_factory=threading.Event)
+    submitted: float = field(default_factory=time.time)
+
+    @property
+    def run_id(self) -> str:
+        return self.cfg.run_id
+
+    def stop(self) -> None:
+        """Asks the training to stop after its current batch (or not to start, if queued)."""
+        self.stop_flag.set()
+
+    def progress(self) -> tuple[float, str]:
+        """Fraction done in [0, 1] and a line such as 'Epoch 3/20 · batch 12/50 · ETA 8 s'."""
+        epochs = self.cfg.epochs
+        if self.state == "done":
+            return 1.0, "Done" + (" (loaded from the run store)" if self.cached else "")
+        last = self.events[-1] if self.events else None
+        if last is None:
+            return 0.0, "Waiting in the queue" if self.state == "queued" else "Building the model"
+        if last["kind"] == "epoch":
+            done = last["epoch"] / epochs
+            where = f"Epoch {last['epoch']}/{epochs}"
+        else:
+            done = (last["epoch"] - 1 + last["step"] / last["steps"]) / epochs
+            where = f"Epoch {last['epoch']}/{epochs} · batch {last['step']}/{last['steps']}"
+        eta = last["seconds"] / done * (1 - done) if done > 0 else float("nan")
+        return min(done, 1.0), f"{where} · {last['seconds']:.0f} s elapsed · ETA {eta:.0f} s"
+
+
+class Trainer:
+    """A server-wide pool of training workers over one run store.
+
+    Args:
+        store: where finished runs are kept and looked up.
+        workers: trainings that may run at once; others wait in a queue (1 suits a CPU-only machine).
+        data_dir: folder with data set files, passed to the loaders.
+    """
+
+    def __init__(self, store: RunStore, workers: int = 1, data_dir: str | None = None):
+        self.store, self.data_dir = store, data_dir
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rnnviz-train")
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, cfg: RunConfig, retrain: bool = False) -> Job:
+        """Starts (or joins) the training of `cfg`; a stored run is returned at once as a done job."""
+        with self._lock:
+            job = self._jobs.get(cfg.run_id)
+            if job is not None and job.state in ACTIVE:
+                return job
+            job = Job(cfg, retrain)
+            if not retrain and self.store.has(cfg.run_id):
+                job.run, job.state, job.cached = self.store.load(cfg.run_id), "done", True
+            else:
+                self._pool.submit(self._work, job)
+            self._jobs[cfg.run_id] = job
+            return job
+
+    def get(self, run_id: str) -> Job | None:
+        """The latest job for a run id, if any was submitted since the server started."""
+        return self._jobs.get(run_id)
+
+    def queue_position(self, job: Job) -> int:
+        """How many queued jobs were submitted before this one (0 when it runs or is next)."""
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.state == "queued" and j.submitted < job.submitted)
+
+    def _work(self, job: Job) -> None:
+        if job.stop_flag.is_set():
+            job.state = "stopped"
+            return
+        job.state = "running"
+        try:
+            job.run, job.result = train_and_store(job.cfg, self.store, job.retrain, job.events.append,
+                                                  job.stop_flag, self.data_dir)
+            job.state = "done" if job.run is not None else "stopped"
+        except Exception as e:  # shown to the user as the job's reason; the server keeps running
+            job.error, job.state = f"{type(e).__name__}: {e}".splitlines()[0], "failed"

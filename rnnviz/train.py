@@ -1,0 +1,126 @@
+"""Training: Keras `fit` with a callback that forwards logs to a plain callable and honours a stop flag."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import keras
+
+from rnnviz import data, device, metrics
+from rnnviz.config import RunConfig
+from rnnviz.data import Dataset
+from rnnviz.models import build_model
+
+Event = dict[str, Any]
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite; training stopped."""
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or stopped) training produced.
+
+    Attributes:
+        model: the trained Keras model.
+        history: per-epoch lists, e.g. `loss`, `val_loss` (and `accuracy`, `val_accuracy`).
+        metrics: final scores, e.g. `val_rmse` or `test_accuracy`.
+        params: number of trainable and non-trainable weights.
+        train_seconds: wall-clock seconds spent in `fit`.
+        device: the device line (`rnnviz.device.describe()`).
+        stopped: True when the stop flag ended training before the last epoch.
+        epoch_seconds: wall-clock seconds at the end of each epoch, from the start of `fit`.
+    """
+
+    model: keras.Model
+    history: dict[str, list[float]]
+    metrics: dict[str, float]
+    params: int
+    train_seconds: float
+    device: str
+    stopped: bool = False
+    epoch_seconds: list[float] = field(default_factory=list)
+
+
+class Forward(keras.callbacks.Callback):
+    """Sends every batch's and epoch's logs to `on_event`; stops within one batch once `stop` is set.
+
+    Events are dicts: `{"kind": "batch", "epoch", "step", "steps", "seconds", "loss", ...}` after each batch
+    (running means over the epoch so far, as Keras reports them) and `{"kind": "epoch", "epoch",
+    "seconds", "loss", "val_loss", ...}` after each epoch; `epoch` counts from 1.
+    """
+
+    def __init__(self, on_event: Callable[[Event], None] | None, stop: threading.Event | None, steps: int):
+        super().__init__()
+        self.on_event, self.stop, self.steps = on_event, stop, steps
+        self.epoch, self.t0, self.epoch_seconds, self.diverged = 0, 0.0, [], None
+
+    def on_train_begin(self, logs=None):
+        self.t0 = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        if not math.isfinite(logs.get("loss", 0.0)):
+            self.diverged = f"loss became {logs['loss']} in epoch {self.epoch}, batch {batch + 1}"
+            self.model.stop_training = True
+            return
+        if self.stop is not None and self.stop.is_set():
+            self.model.stop_training = True
+        if self.on_event is not None:
+            self.on_event({"kind": "batch", "epoch": self.epoch, "step": batch + 1, "steps": self.steps,
+                           "seconds": time.perf_counter() - self.t0, **logs})
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.epoch_seconds.append(time.perf_counter() - self.t0)
+        bad = [k for k, v in logs.items() if not math.isfinite(v)]
+        if bad and self.diverged is None:
+            self.diverged = f"{bad[0]} became {logs[bad[0]]} in epoch {epoch + 1}"
+            self.model.stop_training = True
+        if self.on_event is not None and self.diverged is None:
+            self.on_event({"kind": "epoch", "epoch": epoch + 1, "seconds": self.epoch_seconds[-1], **logs})
+
+
+def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event], None] | None = None,
+          stop: threading.Event | None = None, data_dir: str | None = None) -> TrainResult:
+    """Trains the model a config describes, seeded so the same config gives the same curve on CPU.
+
+    Args:
+        cfg: the run's config.
+        ds: its data (loaded from `cfg.data` when None).
+        on_event: called with each batch and epoch event (see `Forward`); it runs on the training thread.
+        stop: when set, training stops at the end of the current batch.
+        data_dir: folder with the data set's standard files, for the data sets that need files.
+
+    Returns:
+        The `TrainResult`, with `stopped=True` if `stop` ended it early.
+
+    Raises:
+        Diverged: the loss became NaN or infinite.
+    """
+    keras.utils.set_random_seed(cfg.seed)
+    ds = ds if ds is not None else data.load(cfg.data, cfg.seed, data_dir=data_dir)
+    model = build_model(cfg, ds)
+    steps = math.ceil(len(ds.x_train) / cfg.batch_size)
+    forward = Forward(on_event, stop, steps)
+    t0 = time.perf_counter()
+    fit = model.fit(ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val), epochs=cfg.epochs,
+                    batch_size=cfg.batch_size, shuffle=True, verbose=0, callbacks=[forward])
+    seconds = time.perf_counter() - t0
+    if forward.diverged:
+        raise Diverged(f"Training diverged: {forward.diverged}. Try a lower learning rate "
+                       f"(now {cfg.learning_rate}) or fewer units.")
+    history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
+    return TrainResult(model=model, history=history, metrics=metrics.evaluate(model, ds),
+                       params=int(model.count_params()), train_seconds=seconds, device=device.describe(),
+                       stopped=len(history.get("loss", [])) < cfg.epochs,
+                       epoch_seconds=forward.epoch_seconds)
+
