@@ -79,6 +79,11 @@ def load_cosine(opts: CosineData, seed: int = 0) -> Dataset:
 LOADERS: dict[str, Callable[..., Dataset]] = {"cosine": lambda opts, seed, data_dir=None: load_cosine(opts, seed)}
 
 
+def availability() -> list[dict[str, str]]:
+    """One row per data set: its name and whether it can be used here (and from where)."""
+    return [{"data set": "cosine", "status": "available (generated)"}]
+
+
 def load(opts: Any, seed: int = 0, data_dir: str | None = None) -> Dataset:
     """The `Dataset` for a config's data options (`cfg.data`), whatever the data set."""
     return LOADERS[opts.name](opts, seed, data_dir=data_dir)

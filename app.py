@@ -1,0 +1,9 @@
+"""RNN Explorer: the Streamlit entry point (page config and navigation over the files in pages/)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")
+st.navigation([
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/train.py", title="Train", icon="🏋️"),
+]).run()

@@ -1,0 +1,73 @@
+"""Train: build a config in the sidebar, train it live (loss chart, progress, Stop), see its predictions."""
+
+import streamlit as st
+
+from rnnviz import data, metrics, plots, ui
+from rnnviz.jobs import ACTIVE
+
+st.title("Train")
+st.caption("Train a recurrent network to continue a cosine series, and watch it learn.")
+cfg = ui.config_sidebar()
+st.caption(f"Training device: **{ui.device_line()}**")
+if cfg is None:
+    st.stop()
+trainer = ui.trainer()
+
+left, mid, _ = st.columns([1, 2, 3], vertical_alignment="center")
+retrain = mid.checkbox("Retrain even if stored", key="retrain")
+if left.button("Train", type="primary", help="Train this configuration (or load it if it is stored)"):
+    st.session_state["job"] = trainer.submit(cfg, retrain=retrain).run_id
+
+job = trainer.get(ui.session("job", ""))
+if job is not None and job.run_id != cfg.run_id and job.state in ACTIVE:
+    st.info(f"Training **{job.cfg.summary()}** (run {job.run_id}). Control changes apply to the next run.")
+elif job is None or job.run_id != cfg.run_id:
+    job = trainer.get(cfg.run_id)
+    if (job is None or job.state == "done") and trainer.store.has(cfg.run_id):
+        job = trainer.submit(cfg)  # stored: loads instantly
+    elif job is None:
+        st.info(f"Run {cfg.run_id} ({cfg.summary()}) has not been trained yet. Press **Train**.")
+        st.stop()
+
+
+def live(run_id: str, was_active: bool) -> None:
+    """Progress, Stop and the loss chart; polls the job twice a second while it trains."""
+    job = trainer.get(run_id)
+    fraction, text = job.progress()
+    if job.state == "queued":
+        text += f" (position {trainer.queue_position(job) + 1})"
+    st.progress(fraction, text=text)
+    if job.state in ACTIVE and st.button("Stop", help="Stop after the current batch"):
+        job.stop()
+    epochs, batches = plots.event_frames(job.events)
+    history = job.run.history if job.run is not None else epochs
+    if len(history) or len(batches):
+        st.plotly_chart(plots.loss_figure(history, batches), key="loss_chart", width="stretch")
+    if was_active and job.state not in ACTIVE:
+        st.rerun(scope="app")  # show the results below
+
+
+active = job.state in ACTIVE
+st.fragment(live, run_every=0.5 if active else None)(job.run_id, active)
+
+if job.state == "failed":
+    st.error(f"Training failed: {job.error}")
+elif job.state == "stopped":
+    st.warning("Stopped before the last epoch: this run is not stored. Press **Train** to train it fully.")
+if job.state == "done" or (job.state == "stopped" and job.result is not None):
+    run = job.run
+    steps_max = cfg.data.length - data.val_start(cfg.data)
+    steps = st.slider("Free-running steps (how far the model runs on its own predictions)", 1, steps_max,
+                      min(200, steps_max), key="free_steps")
+    if run is not None:
+        fc = ui.forecast(run.run_id, run.info["created"], steps)
+    else:
+        fc = metrics.forecast(job.result.model, data.load(job.cfg.data, job.cfg.seed), steps)
+    a, b, c = st.columns(3)
+    a.metric("Validation RMSE, one step", f"{fc['rmse_one']:.4f}")
+    b.metric(f"RMSE free-running, {steps} steps", f"{fc['rmse_free']:.4f}")
+    if run is not None:
+        c.metric("Training time", f"{run.info['train_seconds']:.1f} s",
+                 help=f"{run.info['params']:,} parameters, trained on {run.info['device']}")
+    st.plotly_chart(plots.prediction_figure(fc["series"], fc["start"], fc["one_step"], fc["free_run"],
+                                            fc["rmse_one"], fc["rmse_free"]), width="stretch")

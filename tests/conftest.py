@@ -1,0 +1,24 @@
+"""Shared fixtures: an isolated run store, and tiny configs that train in about a second."""
+
+import pytest
+
+from rnnviz.config import CosineData, RunConfig
+
+
+@pytest.fixture(autouse=True)
+def rnnviz_home(tmp_path, monkeypatch):
+    """Every test gets its own empty `$RNNVIZ_HOME`."""
+    home = tmp_path / "rnnviz_home"
+    monkeypatch.setenv("RNNVIZ_HOME", str(home))
+    return home
+
+
+def tiny(**changes) -> RunConfig:
+    """A cosine config small enough to train in about a second."""
+    base = RunConfig(data=CosineData(length=200, window=10), units=4, epochs=2, batch_size=16)
+    return base.replace(**changes)
+
+
+@pytest.fixture
+def tiny_cfg() -> RunConfig:
+    return tiny()

@@ -1,0 +1,69 @@
+"""CLI: JSON contract, cache hit, exit codes (2 for each invalid field, nothing stored; 1 otherwise)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rnnviz import cli
+from rnnviz.store import RunStore
+
+TINY = ["--epochs", "1", "--units", "4", "--batch-size", "64"]
+KEYS = {"run_id", "cached", "config", "history", "metrics", "params", "train_seconds", "device"}
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "rnnviz", *args], capture_output=True, text=True,
+                          env=os.environ, timeout=300)
+
+
+def test_train_json_then_cached(rnnviz_home):
+    first = run_cli("train", *TINY, "--cell", "gru", "--json")
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)  # exactly one JSON object on stdout
+    assert KEYS <= out.keys() and out["cached"] is False
+    assert out["config"]["cell"] == "gru" and out["config"]["units"] == 4
+    assert len(out["history"]["loss"]) == len(out["history"]["val_loss"]) == 1
+    assert out["metrics"]["val_rmse"] == pytest.approx(out["history"]["val_loss"][-1] ** 0.5, rel=1e-4)
+    assert "epoch 1:" in first.stderr  # progress goes to stderr
+    second = json.loads(run_cli("train", *TINY, "--cell", "gru", "--json").stdout)
+    assert second["cached"] is True and second["run_id"] == out["run_id"] and second["history"] == out["history"]
+    listed = json.loads(run_cli("runs", "--json").stdout)
+    assert [r["run_id"] for r in listed] == [out["run_id"]]
+
+
+@pytest.mark.parametrize("flag,value,field", [
+    ("--units", "0", "units"), ("--layers", "7", "layers"), ("--dropout", "1.5", "dropout"),
+    ("--recurrent-dropout", "-0.2", "recurrent_dropout"), ("--epochs", "0", "epochs"),
+    ("--batch-size", "0", "batch_size"), ("--lr", "0", "learning_rate"), ("--seed", "-4", "seed"),
+    ("--preset", "no-such-preset", "preset"), ("--activation", "gelu", "activation"),
+    ("--cell", "transformer", "cell"), ("--units", "many", "units"), ("--data", "mnist", "data"),
+])
+def test_invalid_input_exits_2_names_field_stores_nothing(flag, value, field, rnnviz_home, capsys):
+    assert exit_code(["train", flag, value]) == 2
+    assert field.replace("_", "-") in capsys.readouterr().err.replace("_", "-")
+    assert RunStore().list() == ([], [])
+
+
+def exit_code(argv):
+    """`cli.main`'s exit code, also when argparse exits on a value it cannot parse."""
+    try:
+        return cli.main(argv)
+    except SystemExit as e:
+        return e.code
+
+
+def test_presets_and_failure_exit_1(monkeypatch, capsys):
+    assert cli.main(["presets", "--json"]) == 0
+    presets = json.loads(capsys.readouterr().out)
+    assert "cosine-lstm" in [p["name"] for p in presets]
+
+    def boom(*a, **k):
+        raise OSError("disk full\nsecond line")
+
+    monkeypatch.setattr("rnnviz.jobs.train_and_store", boom)
+    assert cli.main(["train", *TINY]) == 1
+    err = capsys.readouterr().err
+    assert "disk full" in err and "second line" not in err
