@@ -30,8 +30,8 @@ elif job is None or job.run_id != cfg.run_id:
         st.stop()
 
 
-def live(run_id: str, was_active: bool) -> None:
-    """Progress, Stop and the loss chart; polls the job twice a second while it trains."""
+def live(run_id: str, was_active: bool, had_events: bool) -> None:
+    """Progress, Stop and the loss chart; polls the job while it trains (fast until the first point)."""
     job = trainer.get(run_id)
     fraction, text = job.progress()
     if job.state == "queued":
@@ -43,12 +43,12 @@ def live(run_id: str, was_active: bool) -> None:
     history = job.run.history if job.run is not None else epochs
     if len(history) or len(batches):
         st.plotly_chart(plots.loss_figure(history, batches), key="loss_chart", width="stretch")
-    if was_active and job.state not in ACTIVE:
-        st.rerun(scope="app")  # show the results below
+    if was_active and (job.state not in ACTIVE or (job.events and not had_events)):
+        st.rerun(scope="app")  # show the results below, or poll at the slower pace
 
 
-active = job.state in ACTIVE
-st.fragment(live, run_every=0.5 if active else None)(job.run_id, active)
+active, started = job.state in ACTIVE, bool(job.events)
+st.fragment(live, run_every=(0.5 if started else 0.15) if active else None)(job.run_id, active, started)
 
 if job.state == "failed":
     st.error(f"Training failed: {job.error}")

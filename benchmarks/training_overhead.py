@@ -1,0 +1,64 @@
+"""Training overhead: the app's training path against a plain `model.fit` of the identical model and data.
+
+Both sides build the same model from the same config and data and train it for the same epochs; we time
+the `fit` part of each (the app's side forwards every batch's logs to a callable, as the Train page does,
+and runs on a worker thread of the server-wide Trainer). Alternating runs; prints medians and the ratio.
+Target: ratio <= 1.05.  Usage: python benchmarks/training_overhead.py [--repeats 3] [--preset cosine-lstm]
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+
+from rnnviz import data, presets  # noqa: E402
+from rnnviz.jobs import Trainer  # noqa: E402
+from rnnviz.models import build_model  # noqa: E402
+from rnnviz.store import RunStore  # noqa: E402
+
+
+def plain_fit(cfg, ds) -> float:
+    keras.utils.set_random_seed(cfg.seed)
+    model = build_model(cfg, ds)
+    t0 = time.perf_counter()
+    model.fit(ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val), epochs=cfg.epochs,
+              batch_size=cfg.batch_size, shuffle=True, verbose=0)
+    return time.perf_counter() - t0
+
+
+def app_fit(cfg, trainer) -> float:
+    job = trainer.submit(cfg, retrain=True)
+    while job.state in ("queued", "running"):
+        time.sleep(0.05)
+    assert job.state == "done", job.error
+    return job.run.info["train_seconds"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--preset", default="cosine-lstm")
+    args = ap.parse_args()
+    cfg = presets.get(args.preset).config
+    ds = data.load(cfg.data, cfg.seed)
+    trainer = Trainer(RunStore(tempfile.mkdtemp()))
+    plain_fit(cfg.replace(epochs=1), ds), app_fit(cfg.replace(epochs=1), trainer)  # warm-up
+    plain, app = [], []
+    for _ in range(args.repeats):
+        plain.append(plain_fit(cfg, ds))
+        app.append(app_fit(cfg, trainer))
+    p, a = statistics.median(plain), statistics.median(app)
+    print(f"preset {args.preset}: {cfg.summary()}, {len(ds.x_train)} training windows")
+    print(f"plain model.fit     : median {p:.2f} s  runs {[round(x, 2) for x in plain]}")
+    print(f"app training path   : median {a:.2f} s  runs {[round(x, 2) for x in app]}")
+    print(f"ratio app/plain     : {a / p:.3f}  (target <= 1.05)")
+
+
+if __name__ == "__main__":
+    main()
