@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide")
 st.navigation([
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]).run()

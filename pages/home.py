@@ -17,7 +17,7 @@ st.markdown(
     "2. Press **Train** and watch the live loss chart; press **Stop** at any time.\n"
     "3. When it finishes, compare the prediction with the actual series, one step ahead and running free."
 )
-st.page_link("pages/train.py", label="Go to Train", icon="🏋️")
+st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 
 left, right = st.columns(2)
 with left:

@@ -75,13 +75,13 @@ def prediction_figure(series: np.ndarray, start: int, one_step: np.ndarray, free
     t = np.arange(len(series))
     lo = max(0, start - train_tail)
     fig = go.Figure()
-    fig.add_scatter(x=t[lo:], y=series[lo:], mode="lines", name="actual", line={"color": "#444", "width": 3})
+    fig.add_scatter(x=t[lo:], y=series[lo:], mode="lines", name="actual", line={"color": "rgba(0,0,0,0.25)", "width": 6})
     fig.add_scatter(x=t[start:start + len(one_step)], y=one_step, mode="lines",
                     name=f"one-step (reads the true past) · RMSE {rmse_one:.4f}",
-                    line={"color": "#1f77b4", "dash": "dot", "width": 2})
+                    line={"color": "#1f77b4", "width": 1.5})
     fig.add_scatter(x=t[start:start + len(free_run)], y=free_run, mode="lines",
                     name=f"free-running (reads its own output) · RMSE {rmse_free:.4f}",
-                    line={"color": "#ff7f0e", "width": 2})
+                    line={"color": "#ff7f0e", "dash": "dash", "width": 2.5})
     fig.add_vline(x=start, line_dash="dash", line_color="gray",
                   annotation_text="validation starts", annotation_position="top left")
     fig.update_layout(title="Prediction vs actual on the validation span", xaxis_title="time step",

@@ -93,11 +93,14 @@ def config_sidebar() -> RunConfig | None:
     Returns:
         The config, or None (after showing an error that names the field) when the values are invalid.
     """
-    default = presets.get("cosine-lstm").config
+    default_name = "cosine-lstm"
+    default = presets.get(default_name).config
     _init(default)
     sb = st.sidebar
+    st.session_state.setdefault("preset", default_name)
     sb.selectbox("Preset", [CUSTOM, *presets.PRESETS], key="preset", on_change=_apply_preset,
                  help="Start from a named configuration; every control below stays editable.")
+    preset_note = sb.empty()
     sb.subheader("Data: cosine series")
     data = dict(
         length=sb.slider("Series length (points)", 200, 10_000, step=100, key="w_data_length"),
@@ -134,6 +137,9 @@ def config_sidebar() -> RunConfig | None:
         sb.error(f"{e}. Change that control to train.")
         return None
     st.session_state["last_config"] = cfg
+    same = [p.name for p in presets.PRESETS.values() if p.config == cfg]
+    preset_note.caption(f"These settings are preset **{same[0]}**." if same else
+                        "Custom settings (no preset has exactly these).")
     from rnnviz.device import cudnn_blockers
 
     blockers = cudnn_blockers(cfg)
