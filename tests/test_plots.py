@@ -1,0 +1,42 @@
+"""Figures: the right traces, titles and axis labels for what the pages draw."""
+
+import numpy as np
+
+from rnnviz import plots
+
+
+def events(n_epochs=3, steps=4):
+    out = []
+    for e in range(1, n_epochs + 1):
+        out += [{"kind": "batch", "epoch": e, "step": s, "steps": steps, "seconds": e + s / 10, "loss": 1 / e}
+                for s in range(1, steps + 1)]
+        out.append({"kind": "epoch", "epoch": e, "seconds": e, "loss": 1 / e, "val_loss": 1.1 / e})
+    return out
+
+
+def test_event_frames_and_loss_figure():
+    epochs, batches = plots.event_frames(events())
+    assert epochs["epoch"].tolist() == [1, 2, 3] and epochs["val_loss"].tolist() == [1.1, 0.55, 1.1 / 3]
+    assert batches["x"].tolist()[:2] == [0.25, 0.5] and batches["x"].iloc[-1] == 3.0
+    fig = plots.loss_figure(epochs, batches)
+    assert [t.name for t in fig.data] == ["training (per batch)", "training (epoch end)", "validation (epoch end)"]
+    assert fig.layout.xaxis.title.text == "epoch" and "mean squared error" in fig.layout.yaxis.title.text
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_batch_points_are_thinned_but_keep_the_newest():
+    _, batches = plots.event_frames(events(n_epochs=50, steps=100))
+    assert len(batches) <= plots.MAX_BATCH_POINTS and batches["x"].iloc[-1] == 50.0
+
+
+def test_loss_figure_from_stored_history():
+    fig = plots.loss_figure({"loss": [0.5, 0.2], "val_loss": [0.6, 0.3]})
+    assert list(fig.data[0].x) == [1, 2] and list(fig.data[1].y) == [0.6, 0.3]
+
+
+def test_prediction_figure():
+    series = np.cos(np.arange(100) / 5)
+    fig = plots.prediction_figure(series, 80, series[80:] + 0.01, series[80:90], 0.01, 0.0)
+    assert [t.name.split(" ")[0] for t in fig.data] == ["actual", "one-step", "free-running"]
+    assert "RMSE 0.0100" in fig.data[1].name and len(fig.data[2].x) == 10 and fig.data[2].x[0] == 80
+    assert fig.layout.xaxis.title.text == "time step" and fig.layout.yaxis.title.text == "value"
