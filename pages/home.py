@@ -1,5 +1,7 @@
 """Home: what RNN Explorer is, where to start, which device trains and which data sets are here."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from rnnviz import data, ui
@@ -15,7 +17,9 @@ st.subheader("Where to start")
 st.markdown(
     "1. Open **Train** (left). The default preset, *cosine-lstm*, learns to continue a cosine wave.\n"
     "2. Press **Train** and watch the live loss chart; press **Stop** at any time.\n"
-    "3. When it finishes, compare the prediction with the actual series, one step ahead and running free."
+    "3. When it finishes, compare the prediction with the actual series, one step ahead and running free.\n"
+    "4. New to recurrent networks? The **Learn** pages (left) need no training: an RNN as a for-loop, "
+    "LSTM and GRU cell by cell, and why plain RNNs forget."
 )
 st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 
@@ -26,4 +30,11 @@ with left:
     st.caption("TensorFlow uses a GPU when it finds one (Linux: `pip install \"tensorflow[and-cuda]\"`).")
 with right:
     st.subheader("Data sets")
-    st.dataframe(data.availability(), hide_index=True, width="stretch")
+    folder = st.text_input("Data folder (optional)", key=ui.keep("data_dir"), placeholder="e.g. /srv/datasets",
+                           help="A folder holding the standard files: imdb.npz and imdb_word_index.json, "
+                                "cifar-10-batches-py/ or cifar-10-python.tar.gz (directly or in imdb/ and "
+                                "cifar10/ subfolders). Otherwise the Keras cache is used, then a download.")
+    if folder and not Path(folder).expanduser().is_dir():
+        st.error(f"No folder {folder!r} here: check the path (files are then looked for in the Keras cache).")
+    st.dataframe(data.availability(ui.data_dir()), hide_index=True, width="stretch")
+    st.caption("Offline classroom: run `python -m rnnviz prefetch` once on a machine with internet.")

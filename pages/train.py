@@ -1,26 +1,31 @@
-"""Train: build a config in the sidebar, train it live (loss chart, progress, Stop), see its predictions."""
+"""Train: build a config in the sidebar, train it live (loss chart, progress, Stop), see its results."""
 
+import numpy as np
 import streamlit as st
 
 from rnnviz import data, metrics, plots, ui
 from rnnviz.jobs import ACTIVE
 
 st.title("Train")
-st.caption("Train a recurrent network to continue a cosine series, and watch it learn.")
+st.caption("Pick data and a recurrent network in the sidebar, train it, and watch it learn.")
 cfg = ui.config_sidebar()
 st.caption(f"Training device: **{ui.device_line()}**")
 if cfg is None:
     st.stop()
 trainer = ui.trainer()
+task = cfg.data.task
+if problem := ui.data_problem(cfg):
+    st.warning(problem)
 
 left, mid, _ = st.columns([1, 2, 3], vertical_alignment="center")
 retrain = mid.checkbox("Retrain even if stored", key="retrain")
 if left.button("Train", type="primary", help="Train this configuration (or load it if it is stored)"):
-    st.session_state["job"] = trainer.submit(cfg, retrain=retrain).run_id
+    st.session_state["job"] = trainer.submit(cfg, retrain=retrain, data_dir=ui.data_dir()).run_id
 
 job = trainer.get(ui.session("job", ""))
 if job is not None and job.run_id != cfg.run_id and job.state in ACTIVE:
     st.info(f"Training **{job.cfg.summary()}** (run {job.run_id}). Control changes apply to the next run.")
+    cfg, task = job.cfg, job.cfg.data.task
 elif job is None or job.run_id != cfg.run_id:
     job = trainer.get(cfg.run_id)
     if (job is None or job.state == "done") and trainer.store.has(cfg.run_id):
@@ -42,7 +47,7 @@ def live(run_id: str, was_active: bool, had_events: bool) -> None:
     epochs, batches = plots.event_frames(job.events)
     history = job.run.history if job.run is not None else epochs
     if len(history) or len(batches):
-        st.plotly_chart(plots.loss_figure(history, batches), key="loss_chart", width="stretch")
+        st.plotly_chart(plots.loss_figure(history, batches, task), key="loss_chart", width="stretch")
     if was_active and (job.state not in ACTIVE or (job.events and not had_events)):
         st.rerun(scope="app")  # show the results below, or poll at the slower pace
 
@@ -54,20 +59,34 @@ if job.state == "failed":
     st.error(f"Training failed: {job.error}")
 elif job.state == "stopped":
     st.warning("Stopped before the last epoch: this run is not stored. Press **Train** to train it fully.")
-if job.state == "done" or (job.state == "stopped" and job.result is not None):
-    run = job.run
+if job.state != "done" and (job.state != "stopped" or job.result is None):
+    st.stop()
+
+run = job.run
+a, b, c = st.columns(3)
+if run is not None:
+    c.metric("Training time", f"{run.info['train_seconds']:.1f} s",
+             help=f"{run.info['params']:,} parameters, trained on {run.info['device']}")
+if task == "regression":
     steps_max = cfg.data.length - data.val_start(cfg.data)
     steps = st.slider("Free-running steps (how far the model runs on its own predictions)", 1, steps_max,
                       min(200, steps_max), key="free_steps")
     if run is not None:
         fc = ui.forecast(run.run_id, run.info["created"], steps)
     else:
-        fc = metrics.forecast(job.result.model, data.load(job.cfg.data, job.cfg.seed), steps)
-    a, b, c = st.columns(3)
+        fc = metrics.forecast(job.result.model, data.load(cfg.data, cfg.seed), steps)
     a.metric("Validation RMSE, one step", f"{fc['rmse_one']:.4f}")
     b.metric(f"RMSE free-running, {steps} steps", f"{fc['rmse_free']:.4f}")
-    if run is not None:
-        c.metric("Training time", f"{run.info['train_seconds']:.1f} s",
-                 help=f"{run.info['params']:,} parameters, trained on {run.info['device']}")
     st.plotly_chart(plots.prediction_figure(fc["series"], fc["start"], fc["one_step"], fc["free_run"],
                                             fc["rmse_one"], fc["rmse_free"]), width="stretch")
+else:
+    history = run.history if run is not None else job.result.history
+    if history.get("val_accuracy"):
+        b.metric("Best validation accuracy", f"{max(history['val_accuracy']):.1%}")
+    st.plotly_chart(plots.loss_figure(history, None, task, metric="accuracy"), width="stretch")
+    if run is not None and "confusion" in run.info:  # a stopped run is not scored on the test set
+        confusion = np.asarray(run.info["confusion"])
+        a.metric("Test accuracy", f"{run.metrics['test_accuracy']:.1%}",
+                 help=f"on {confusion.sum():,} test samples never used in training")
+        st.plotly_chart(plots.confusion_figure(confusion, run.info["classes"], "Confusion matrix on the test set"),
+                        width="stretch")

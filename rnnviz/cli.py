@@ -1,4 +1,4 @@
-"""Command line: `python -m rnnviz train|runs|presets` for teachers who pre-train, and for checks.
+"""Command line: `python -m rnnviz train|runs|presets|prefetch` for teachers who pre-train, and for checks.
 
 Exit codes: 0 success, 2 invalid input (the message names the field; nothing is stored), 1 any other
 failure (a one-line reason on stderr). Progress goes to stderr; `--json` prints one object on stdout.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ import tempfile
 from typing import Any
 
 from rnnviz import presets
-from rnnviz.config import CELLS, OPTIMIZERS, RunConfig
+from rnnviz.config import CELLS, DATA_KINDS, OPTIMIZERS, RunConfig
 
 # flag -> RunConfig field, for the flags that override a config field
 FIELD_FLAGS = {"cell": "cell", "bidirectional": "bidirectional", "layers": "layers", "units": "units",
@@ -30,7 +31,11 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a config (or load it if already stored)")
     t.add_argument("--preset", help="start from a named preset (see `presets`)")
-    t.add_argument("--data", choices=["cosine"], help="data set")
+    t.add_argument("--data", choices=list(DATA_KINDS), help="data set")
+    t.add_argument("--data-dir", help="folder holding the data set's standard files (default: "
+                   "$RNNVIZ_DATA_DIR, then the Keras cache, then a download)")
+    t.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="any other config field or data option, e.g. --set maxlen=256 --set train_size=2000")
     t.add_argument("--cell", choices=CELLS)
     t.add_argument("--bidirectional", action="store_true", default=None)
     t.add_argument("--layers", type=int)
@@ -47,7 +52,18 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     for name, help_ in (("runs", "list stored runs"), ("presets", "list presets")):
         sub.add_parser(name, help=help_).add_argument("--json", action="store_true")
+    f = sub.add_parser("prefetch", help="download data sets into the Keras cache, for offline classrooms")
+    f.add_argument("datasets", nargs="*", choices=["imdb", "cifar10"], default=["imdb", "cifar10"])
+    f.add_argument("--json", action="store_true")
     return p
+
+
+def _value(text: str) -> Any:
+    """A `--set` value: JSON when it parses (3, 0.5, true), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -61,6 +77,19 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
                if getattr(args, flag) is not None}
     if args.data and args.data != cfg.data.name:
         changes["data"] = RunConfig.from_dict({"data": args.data}).data
+    data = changes.get("data", cfg.data)
+    data_fields = set(dataclasses.asdict(data))
+    for item in args.set:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ValueError(f"`--set` must look like FIELD=VALUE. Received: --set {item!r}")
+        if key in data_fields:
+            changes[f"data_{key}"] = _value(text)
+        elif key in {f.name for f in dataclasses.fields(RunConfig)} and key != "data":
+            changes[key] = _value(text)
+        else:
+            raise ValueError(f"`--set` names no config field or {data.name} option. Received: {key}={text!r}")
     return cfg.replace(**changes)
 
 
@@ -104,7 +133,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     store = RunStore()
     store.cleanup()
     print(f"run {cfg.run_id}: {cfg.summary()}", file=sys.stderr, flush=True)
-    run, result = train_and_store(cfg, store, retrain=args.retrain, on_event=_progress)
+    from rnnviz.datasets import DataError, DataUnavailable
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
+            run, result = train_and_store(cfg, store, retrain=args.retrain, on_event=_progress,
+                                          data_dir=args.data_dir)
+    except (DataUnavailable, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     out = {"run_id": run.run_id, "cached": result is None, "config": run.config.to_dict(),
            "history": run.history, "metrics": run.metrics, "params": run.info["params"],
            "train_seconds": run.info["train_seconds"], "device": run.info["device"], "path": str(run.path)}
@@ -146,11 +183,26 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prefetch(args: argparse.Namespace) -> int:
+    from rnnviz import datasets
+
+    with contextlib.redirect_stdout(sys.stderr):
+        rows = datasets.prefetch(args.datasets, progress=lambda line: print(line, file=sys.stderr))
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for row in rows:
+            how = "downloaded" if row["downloaded"] else "already there"
+            print(f"{row['dataset']}: {row['path']} ({row['bytes'] / 1e6:.1f} MB, {how})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns the exit code."""
     args = parser().parse_args(argv)
     try:
-        return {"train": cmd_train, "runs": cmd_runs, "presets": cmd_presets}[args.command](args)
+        return {"train": cmd_train, "runs": cmd_runs, "presets": cmd_presets,
+                "prefetch": cmd_prefetch}[args.command](args)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1

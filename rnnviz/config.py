@@ -68,6 +68,7 @@ class CosineData:
     """
 
     name: ClassVar[str] = "cosine"
+    task: ClassVar[str] = "regression"
     length: int = 2000
     period: float = 50.0
     noise: float = 0.0
@@ -89,13 +90,74 @@ class CosineData:
                   f"and val_fraction={self.val_fraction} in both the training and validation span")
 
 
-DATA_KINDS: dict[str, type] = {"cosine": CosineData}
+@dataclass(frozen=True)
+class ImdbData:
+    """IMDB movie reviews (Keras's `imdb.npz`, word ranks) as padded sequences of word ids.
+
+    Attributes:
+        vocab_size: keep the `vocab_size` most frequent words (Keras's `num_words`); others become "<unk>".
+        maxlen: tokens per review after padding or truncation.
+        padding: "pre" pads at the front, so the last steps the RNN reads are real words.
+        truncating: "pre" keeps a long review's end, "post" its beginning.
+        mask: the padding id 0 is masked (Embedding `mask_zero`): a masked step leaves the state unchanged.
+        train_size: training reviews used (0: all 25,000), before the validation split.
+        val_split: share of the training reviews held out for validation.
+    """
+
+    name: ClassVar[str] = "imdb"
+    task: ClassVar[str] = "binary"
+    vocab_size: int = 10000
+    maxlen: int = 200
+    padding: str = "pre"
+    truncating: str = "pre"
+    mask: bool = True
+    train_size: int = 0
+    val_split: float = 0.1
+
+    def __post_init__(self) -> None:
+        _int("vocab_size", self.vocab_size, 100, 100_000)
+        _int("maxlen", self.maxlen, 4, 2500)
+        _choice("padding", self.padding, ("pre", "post"))
+        _choice("truncating", self.truncating, ("pre", "post"))
+        _bool("mask", self.mask)
+        _int("train_size", self.train_size, 0, 10_000_000)
+        if 0 < self.train_size < 20:
+            _fail("train_size", self.train_size, "0 (all) or at least 20")
+        _float("val_split", self.val_split, 0.02, 0.5)
+        _floats_as_float(self)
 
 
-def register_data(kind: type) -> type:
-    """Registers a data-options dataclass (with a ClassVar `name`) so configs can name it."""
-    DATA_KINDS[kind.name] = kind
-    return kind
+@dataclass(frozen=True)
+class CifarData:
+    """CIFAR-10 images read as sequences: 32 rows of 32 pixels x 3 colours (or columns).
+
+    Attributes:
+        by: "rows" (32 steps x 96 features) or "columns".
+        normalise: scale pixels to [0, 1].
+        train_size: training images used (0: all there are), before the validation split.
+        val_split: share of the training images held out for validation.
+    """
+
+    name: ClassVar[str] = "cifar10"
+    task: ClassVar[str] = "multiclass"
+    by: str = "rows"
+    normalise: bool = True
+    train_size: int = 0
+    val_split: float = 0.1
+
+    def __post_init__(self) -> None:
+        _choice("by", self.by, ("rows", "columns"))
+        _bool("normalise", self.normalise)
+        _int("train_size", self.train_size, 0, 10_000_000)
+        if 0 < self.train_size < 20:
+            _fail("train_size", self.train_size, "0 (all) or at least 20")
+        _float("val_split", self.val_split, 0.02, 0.5)
+        _floats_as_float(self)
+
+
+DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData)}
+FRONT_ENDS = ("none", "conv", "conv+rnn")
+POOLINGS = ("last", "mean")
 
 
 @dataclass(frozen=True)
@@ -113,6 +175,13 @@ class RunConfig:
         recurrent_dropout: dropout on the recurrent state (leaves the cuDNN fast path on a GPU).
         epochs, batch_size, learning_rate, optimizer: training settings.
         seed: seeds weights, dropout and data order (`keras.utils.set_random_seed`).
+        embedding_dim: width of the word embedding (IMDB only).
+        head_units: a Dense(relu) layer of this width before the output (0: none).
+        pooling: "last" reads the last layer's final state; "mean" applies the head to every step and
+            averages over (unmasked) time.
+        front_end: CIFAR only: "conv" puts Conv2D -> BatchNorm -> MaxPool in front of the RNN (its rows
+            become the sequence); "conv+rnn" runs a conv branch beside the row-RNN and concatenates.
+        conv_filters: filters of the Conv2D front end.
     """
 
     data: Any = field(default_factory=CosineData)
@@ -128,6 +197,11 @@ class RunConfig:
     learning_rate: float = 0.003
     optimizer: str = "adam"
     seed: int = 0
+    embedding_dim: int = 32
+    head_units: int = 0
+    pooling: str = "last"
+    front_end: str = "none"
+    conv_filters: int = 32
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, tuple(DATA_KINDS.values())):
@@ -144,6 +218,13 @@ class RunConfig:
         _float("learning_rate", self.learning_rate, 0.0, 1.0, lo_open=True)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _int("seed", self.seed, 0, 2**31 - 1)
+        _int("embedding_dim", self.embedding_dim, 1, 1024)
+        _int("head_units", self.head_units, 0, 4096)
+        _choice("pooling", self.pooling, POOLINGS)
+        _choice("front_end", self.front_end, FRONT_ENDS)
+        _int("conv_filters", self.conv_filters, 1, 512)
+        if self.front_end != "none" and self.data.name != "cifar10":
+            _fail("front_end", self.front_end, "'none' unless data is cifar10")
         _floats_as_float(self)
 
     def to_dict(self) -> dict[str, Any]:

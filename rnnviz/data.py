@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from rnnviz.config import CosineData
+from rnnviz import datasets
+from rnnviz.config import CifarData, CosineData, ImdbData
 
 
 @dataclass
@@ -76,14 +78,71 @@ def load_cosine(opts: CosineData, seed: int = 0) -> Dataset:
                    extra={"series": series, "val_start": split})
 
 
-LOADERS: dict[str, Callable[..., Dataset]] = {"cosine": lambda opts, seed, data_dir=None: load_cosine(opts, seed)}
+def _split(x: np.ndarray, y: np.ndarray, train_size: int, val_split: float):
+    """First `train_size` samples (0: all), the last `val_split` of them for validation (Keras's rule)."""
+    if train_size:
+        x, y = x[:train_size], y[:train_size]
+    n_val = max(1, int(round(len(x) * val_split)))
+    return x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
 
 
-def availability() -> list[dict[str, str]]:
-    """One row per data set: its name and whether it can be used here (and from where)."""
-    return [{"data set": "cosine", "status": "available (generated)"}]
+def load_imdb(opts: ImdbData, seed: int = 0, data_dir: str | None = None,
+              progress: Callable[[str], None] | None = None) -> Dataset:
+    """IMDB reviews as Keras's `imdb.load_data` gives them (start 1, unknown 2, ranks + 3), padded.
+
+    Raises:
+        rnnviz.datasets.DataUnavailable: no files and no download; DataError: malformed files.
+    """
+    (x_train, y_train), (x_test, y_test) = datasets.load_imdb(opts.vocab_size, data_dir, progress)
+    pad = functools.partial(datasets.pad, maxlen=opts.maxlen, padding=opts.padding, truncating=opts.truncating)
+    n = opts.train_size or len(x_train)
+    x_tr, y_tr, x_val, y_val = _split(pad(x_train[:n]), np.asarray(y_train[:n], "float32"), 0, opts.val_split)
+    return Dataset(x_tr, y_tr, x_val, y_val, task="binary", n_outputs=1, x_test=pad(x_test),
+                   y_test=np.asarray(y_test, "float32"), extra={"classes": ["negative", "positive"]})
 
 
-def load(opts: Any, seed: int = 0, data_dir: str | None = None) -> Dataset:
-    """The `Dataset` for a config's data options (`cfg.data`), whatever the data set."""
-    return LOADERS[opts.name](opts, seed, data_dir=data_dir)
+def load_cifar(opts: CifarData, seed: int = 0, data_dir: str | None = None,
+               progress: Callable[[str], None] | None = None) -> Dataset:
+    """CIFAR-10 images `(n, 32, 32, 3)`; the model reads them as rows or columns (see models.py).
+
+    Raises:
+        rnnviz.datasets.DataUnavailable: no files and no download; DataError: malformed files.
+    """
+    (x_train, y_train), (x_test, y_test), names = datasets.load_cifar10(data_dir, progress)
+    scale = np.float32(1 / 255 if opts.normalise else 1)
+    x_tr, y_tr, x_val, y_val = _split(x_train, np.asarray(y_train, "int32"), opts.train_size, opts.val_split)
+    return Dataset(x_tr * scale, y_tr, x_val * scale, y_val, task="multiclass", n_outputs=10,
+                   x_test=x_test * scale, y_test=np.asarray(y_test, "int32"), extra={"classes": list(names)})
+
+
+LOADERS: dict[str, Callable[..., Dataset]] = {
+    "cosine": lambda opts, seed, data_dir=None, progress=None: load_cosine(opts, seed),
+    "imdb": load_imdb,
+    "cifar10": load_cifar,
+}
+
+
+def availability(data_dir: str | None = None) -> list[dict[str, str]]:
+    """One row per data set: its name and whether its files are here (and where), without loading it."""
+    rows = [{"data set": "cosine", "status": "available (generated)"}]
+    for name in ("imdb", "cifar10"):
+        where = datasets.locate(name, data_dir)
+        rows.append({"data set": name, "status": f"available ({where})" if where else
+                     f"not found: run `python -m rnnviz prefetch {name}` or set a data folder"})
+    return rows
+
+
+def load(opts: Any, seed: int = 0, data_dir: str | None = None,
+         progress: Callable[[str], None] | None = None) -> Dataset:
+    """The `Dataset` for a config's data options (`cfg.data`), whatever the data set.
+
+    Args:
+        opts: the data options.
+        seed: seeds generated data (cosine noise).
+        data_dir: a folder with the standard files (IMDB, CIFAR-10); see `rnnviz.datasets`.
+        progress: called with a line when files must be downloaded first.
+
+    Raises:
+        rnnviz.datasets.DataUnavailable: no files and no download; DataError: malformed files.
+    """
+    return LOADERS[opts.name](opts, seed, data_dir=data_dir, progress=progress)

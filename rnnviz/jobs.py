@@ -36,7 +36,7 @@ def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
     if result.stopped:
         return None, result
     info = {"params": result.params, "train_seconds": result.train_seconds, "device": result.device,
-            "epoch_seconds": result.epoch_seconds}
+            "epoch_seconds": result.epoch_seconds, **result.details}
     return store.save(cfg, result.model, result.history, result.metrics, info), result
 
 
@@ -61,6 +61,7 @@ class Job:
     result: TrainResult | None = None
     error: str | None = None
     cached: bool = False
+    data_dir: str | None = None
     stop_flag: threading.Event = field(default_factory=threading.Event)
     submitted: float = field(default_factory=time.time)
 
@@ -77,9 +78,11 @@ class Job:
         epochs = self.cfg.epochs
         if self.state == "done":
             return 1.0, "Done" + (" (loaded from the run store)" if self.cached else "")
-        last = self.events[-1] if self.events else None
+        last = next((e for e in reversed(self.events) if e["kind"] != "note"), None)
         if last is None:
-            return 0.0, "Waiting in the queue" if self.state == "queued" else "Building the model"
+            if self.events:
+                return 0.0, self.events[-1]["text"]
+            return 0.0, "Waiting in the queue" if self.state == "queued" else "Loading the data, building the model"
         if last["kind"] == "epoch":
             done = last["epoch"] / epochs
             where = f"Epoch {last['epoch']}/{epochs}"
@@ -105,13 +108,19 @@ class Trainer:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def submit(self, cfg: RunConfig, retrain: bool = False) -> Job:
-        """Starts (or joins) the training of `cfg`; a stored run is returned at once as a done job."""
+    def submit(self, cfg: RunConfig, retrain: bool = False, data_dir: str | None = None) -> Job:
+        """Starts (or joins) the training of `cfg`; a stored run is returned at once as a done job.
+
+        Args:
+            cfg: the config to train.
+            retrain: train even if the run is stored.
+            data_dir: folder with the data set's files for this job (default: the trainer's).
+        """
         with self._lock:
             job = self._jobs.get(cfg.run_id)
             if job is not None and job.state in ACTIVE:
                 return job
-            job = Job(cfg, retrain)
+            job = Job(cfg, retrain, data_dir=data_dir or self.data_dir)
             if not retrain and self.store.has(cfg.run_id):
                 job.run, job.state, job.cached = self.store.load(cfg.run_id), "done", True
             else:
@@ -135,7 +144,7 @@ class Trainer:
         job.state = "running"
         try:
             job.run, job.result = train_and_store(job.cfg, self.store, job.retrain, job.events.append,
-                                                  job.stop_flag, self.data_dir)
+                                                  job.stop_flag, job.data_dir)
             job.state = "done" if job.run is not None else "stopped"
         except Exception as e:  # shown to the user as the job's reason; the server keeps running
             job.error, job.state = f"{type(e).__name__}: {e}".splitlines()[0], "failed"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from rnnviz.data import Dataset
@@ -39,16 +41,25 @@ def free_run(model, ds: Dataset, steps: int) -> np.ndarray:
     return np.asarray(out[:steps], "float32")
 
 
-def evaluate(model, ds: Dataset) -> dict[str, float]:
-    """Scores on the validation (and test, if any) data: `val_rmse` for regression, accuracy otherwise."""
+def evaluate(model, ds: Dataset, details: dict[str, Any] | None = None) -> dict[str, float]:
+    """Scores on the validation (and test, if any) data: `val_rmse` for regression; otherwise
+    `val_loss`, `val_accuracy`, `test_loss`, `test_accuracy`.
+
+    Args:
+        details: when given, a classifier's test confusion matrix (`confusion`, a list of lists) and
+            class names (`classes`) are put there, so they are stored with the run.
+    """
     if ds.task == "regression":
         return {"val_rmse": rmse(one_step(model, ds), ds.y_val)}
+    n_classes = len(ds.extra["classes"])
     out = {}
     for split, x, y in (("val", ds.x_val, ds.y_val), ("test", ds.x_test, ds.y_test)):
         if x is None:
             continue
-        loss, acc = model.evaluate(x, y, verbose=0, batch_size=256)[:2]
-        out[f"{split}_loss"], out[f"{split}_accuracy"] = float(loss), float(acc)
+        cl = classify(model, x, y, n_classes)
+        out[f"{split}_loss"], out[f"{split}_accuracy"] = cl["loss"], cl["accuracy"]
+        if details is not None and split == "test":
+            details.update(confusion=cl["confusion"].tolist(), classes=list(ds.extra["classes"]))
     return out
 
 
@@ -66,3 +77,29 @@ def forecast(model, ds: Dataset, steps: int) -> dict[str, np.ndarray | float | i
     return {"series": series, "start": start, "one_step": one, "free_run": free,
             "rmse_one": rmse(one, series[start:start + len(one)]),
             "rmse_free": rmse(free, series[start:start + steps])}
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts `(n_classes, n_classes)`: row = true class, column = predicted class."""
+    return np.bincount(np.asarray(y_true, int) * n_classes + np.asarray(y_pred, int),
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def classify(model, x: np.ndarray, y: np.ndarray, n_classes: int) -> dict[str, Any]:
+    """Class probabilities, predicted classes, loss, accuracy and confusion matrix on `(x, y)`, one pass.
+
+    Returns:
+        `probs` `(n, n_classes)` (binary models: `[1 - p, p]`), `pred` `(n,)`, `loss` (the model's own
+        Keras loss on these outputs), `accuracy`, `confusion` `(n_classes, n_classes)`.
+    """
+    import keras
+
+    out = np.asarray(model.predict(x, verbose=0, batch_size=256))
+    y_true = np.asarray(y, "float32").reshape(len(y), -1) if out.shape[1] == 1 else np.asarray(y)
+    loss = float(np.mean(keras.losses.get(model.loss)(y_true, out)))
+    out = out.astype("float64")
+    probs = np.concatenate([1 - out, out], axis=1) if out.shape[1] == 1 else out
+    pred = probs.argmax(axis=1)
+    y = np.asarray(y).astype(int).ravel()
+    return {"probs": probs, "pred": pred, "loss": loss, "accuracy": float(np.mean(pred == y)),
+            "confusion": confusion_matrix(y, pred, n_classes)}

@@ -1,13 +1,21 @@
-"""Builds the Keras model a RunConfig describes: stacked (bidirectional) recurrent layers and a task head."""
+"""Builds the Keras model a RunConfig describes: input stage, stacked (bidirectional) RNNs, pooling, head.
+
+- cosine: `(window, 1)` values -> RNNs -> Dense(horizon).
+- imdb: `(maxlen,)` word ids -> Embedding (masking the padding id 0 when asked) -> RNNs -> Dense(1, sigmoid).
+- cifar10: `(32, 32, 3)` images -> read as 32 rows (or columns) of 96 values -> RNNs -> Dense(10, softmax);
+  front_end "conv" puts Conv2D -> BatchNorm -> MaxPool before the RNN (16 steps of 16 x filters values);
+  "conv+rnn" runs a conv branch beside the row RNN and concatenates the two.
+"""
 
 from __future__ import annotations
 
 import keras
+from keras import layers
 
 from rnnviz.config import RunConfig
 from rnnviz.data import Dataset
 
-CELL_LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+CELL_LAYERS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
               "sgd": keras.optimizers.SGD, "adamw": keras.optimizers.AdamW}
 # task -> (output activation, loss, metrics)
@@ -18,32 +26,67 @@ HEADS = {
 }
 
 
-def recurrent_layer(cfg: RunConfig, return_sequences: bool, name: str) -> keras.layers.Layer:
+def recurrent_layer(cfg: RunConfig, return_sequences: bool, name: str) -> layers.Layer:
     """One recurrent layer of the config's cell type, wrapped in Bidirectional when asked."""
     layer = CELL_LAYERS[cfg.cell](
         cfg.units, activation=cfg.activation, dropout=cfg.dropout, recurrent_dropout=cfg.recurrent_dropout,
         return_sequences=return_sequences, name=name if not cfg.bidirectional else f"{name}_cell")
-    return keras.layers.Bidirectional(layer, name=name) if cfg.bidirectional else layer
+    return layers.Bidirectional(layer, name=name) if cfg.bidirectional else layer
+
+
+def _sequence(cfg: RunConfig, x):
+    """Turns the model input into the sequence the first RNN reads."""
+    if cfg.data.name == "imdb":
+        return layers.Embedding(cfg.data.vocab_size, cfg.embedding_dim, mask_zero=cfg.data.mask,
+                                name="embedding")(x)
+    if cfg.data.name == "cifar10":
+        if cfg.front_end == "conv":
+            x = layers.Conv2D(cfg.conv_filters, 3, padding="same", activation="relu", name="conv")(x)
+            x = layers.BatchNormalization(name="conv_bn")(x)
+            x = layers.MaxPooling2D(2, name="conv_pool")(x)  # (16, 16, filters)
+        elif cfg.data.by == "columns":
+            x = layers.Permute((2, 1, 3), name="columns")(x)
+        return layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]), name="rows")(x)
+    return x
+
+
+def _rnn_stack(cfg: RunConfig, x, keep_sequences: bool):
+    for k in range(1, cfg.layers + 1):
+        x = recurrent_layer(cfg, return_sequences=k < cfg.layers or keep_sequences, name=f"rnn_{k}")(x)
+    return x
+
+
+def _conv_branch(cfg: RunConfig, image):
+    x = layers.Conv2D(cfg.conv_filters, 3, padding="same", activation="relu", name="conv")(image)
+    x = layers.BatchNormalization(name="conv_bn")(x)
+    x = layers.MaxPooling2D(2, name="conv_pool")(x)
+    x = layers.Flatten(name="conv_flat")(x)
+    return layers.Dense(cfg.head_units or 60, activation="relu", name="conv_dense")(x)
 
 
 def build_model(cfg: RunConfig, ds: Dataset) -> keras.Model:
     """The compiled model for a config and its data.
 
     Args:
-        cfg: the run's config (cell, layers, units, dropout, optimizer, ...).
+        cfg: the run's config (data options, cell, layers, units, dropout, head, optimizer, ...).
         ds: the data; its input shape, task and output width shape the model.
 
     Returns:
-        A compiled `keras.Model`: Input -> `cfg.layers` recurrent layers named `rnn_1`... -> Dense head
-        named `head` (linear for regression, sigmoid for binary, softmax for multiclass).
+        A compiled `keras.Model` whose recurrent layers are named `rnn_1`, `rnn_2`, ... and whose output
+        layer is `head` (linear for regression, sigmoid for binary, softmax for multiclass).
     """
-    inputs = keras.Input(shape=ds.x_train.shape[1:], name="inputs")
-    x = inputs
-    for k in range(1, cfg.layers + 1):
-        x = recurrent_layer(cfg, return_sequences=k < cfg.layers, name=f"rnn_{k}")(x)
+    inputs = keras.Input(shape=ds.x_train.shape[1:], name="inputs", dtype="int32" if cfg.data.name == "imdb"
+                         else "float32")
+    mean = cfg.pooling == "mean"
+    x = _rnn_stack(cfg, _sequence(cfg, inputs), keep_sequences=mean)
+    if cfg.head_units:
+        x = layers.Dense(cfg.head_units, activation="relu", name="hidden")(x)  # per step when pooling "mean"
+    if mean:
+        x = layers.GlobalAveragePooling1D(name="mean_over_time")(x)  # skips masked steps
+    if cfg.front_end == "conv+rnn":
+        x = layers.Concatenate(name="branches")([_conv_branch(cfg, inputs), x])
     activation, loss, metrics = HEADS[ds.task]
-    width = 1 if ds.task == "binary" else ds.n_outputs
-    outputs = keras.layers.Dense(width, activation=activation, name="head")(x)
+    outputs = layers.Dense(ds.n_outputs, activation=activation, name="head")(x)
     model = keras.Model(inputs, outputs, name=f"run_{cfg.run_id}")
     model.compile(optimizer=OPTIMIZERS[cfg.optimizer](learning_rate=cfg.learning_rate), loss=loss,
                   metrics=metrics)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-LOSS_NAMES = {"mse": "mean squared error", "binary_crossentropy": "binary cross-entropy",
-              "sparse_categorical_crossentropy": "cross-entropy"}
+LOSS_NAMES = {"regression": "mean squared error", "binary": "binary cross-entropy",
+              "multiclass": "cross-entropy"}
 MAX_BATCH_POINTS = 600
 
 
@@ -32,31 +32,47 @@ def event_frames(events: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.DataFrame | None = None,
-                loss_name: str = "mse", log_y: bool = True) -> go.Figure:
-    """Training and validation loss against epochs.
+                task: str = "regression", metric: str = "loss") -> go.Figure:
+    """Training and validation loss (or accuracy) against epochs.
 
     Args:
-        history: per-epoch `loss` and `val_loss` (dict of lists, or a frame with those columns and `epoch`).
-        batches: optional frame with `x` (fractional epoch) and `loss`: the running mean within each epoch.
-        loss_name: the Keras loss, named on the y axis.
-        log_y: log-scale y axis (MSE spans orders of magnitude).
+        history: per-epoch `loss`, `val_loss` (and `accuracy`, `val_accuracy`): a dict of lists, or a frame
+            with those columns and `epoch`.
+        batches: optional frame with `x` (fractional epoch) and the metric: running means within each epoch.
+        task: "regression" (MSE, log-scale axis), "binary" or "multiclass" (cross-entropy).
+        metric: "loss" or "accuracy".
     """
     df = pd.DataFrame(history)
     if "epoch" not in df:
         df["epoch"] = np.arange(1, len(df) + 1)
     fig = go.Figure()
-    if batches is not None and len(batches):
-        fig.add_scatter(x=batches["x"], y=batches["loss"], mode="lines", name="training (per batch)",
+    if batches is not None and len(batches) and metric in batches:
+        fig.add_scatter(x=batches["x"], y=batches[metric], mode="lines", name="training (per batch)",
                         line={"width": 1, "color": "rgba(31,119,180,0.45)"})
-    for col, label, color in (("loss", "training", "#1f77b4"), ("val_loss", "validation", "#d62728")):
+    for col, label, color in ((metric, "training", "#1f77b4"), (f"val_{metric}", "validation", "#d62728")):
         if col in df:
             fig.add_scatter(x=df["epoch"], y=df[col], mode="lines+markers", name=f"{label} (epoch end)",
                             line={"color": color})
-    fig.update_layout(title="Loss during training", xaxis_title="epoch",
-                      yaxis_title=f"loss ({LOSS_NAMES.get(loss_name, loss_name)}{', log scale' if log_y else ''})",
+    log_y = metric == "loss" and task == "regression"
+    y_title = (f"loss ({LOSS_NAMES[task]}{', log scale' if log_y else ''})" if metric == "loss"
+               else "accuracy (share correct)")
+    fig.update_layout(title=f"{metric.capitalize()} during training", xaxis_title="epoch", yaxis_title=y_title,
                       legend={"orientation": "h", "y": -0.25}, margin={"t": 50, "b": 10}, height=380)
     fig.update_yaxes(type="log" if log_y else "linear", exponentformat="power")
+    if metric == "accuracy":
+        fig.update_yaxes(tickformat=".0%")
     fig.update_xaxes(rangemode="tozero")
+    return fig
+
+
+def confusion_figure(confusion: np.ndarray, classes: list[str], title: str) -> go.Figure:
+    """A confusion matrix heatmap: rows true class, columns predicted, each cell's count written in it."""
+    fig = go.Figure(go.Heatmap(z=confusion, x=classes, y=classes, colorscale="Blues", text=confusion,
+                               texttemplate="%{text}", hovertemplate="true %{y}<br>predicted %{x}<br>%{z} samples"
+                               "<extra></extra>", colorbar={"title": "samples"}))
+    fig.update_layout(title=title, xaxis_title="predicted class", yaxis_title="true class",
+                      height=260 + 30 * len(classes), margin={"t": 50, "b": 10})
+    fig.update_yaxes(autorange="reversed")
     return fig
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnviz.config import CosineData, RunConfig
+from rnnviz.config import CifarData, CosineData, ImdbData, RunConfig
 
 
 @dataclass(frozen=True)
@@ -16,13 +16,76 @@ class Preset:
     description: str
     source: str
     target: str
+    metric: str = ""
+    goal: float = 0.0
+    max_seconds: float | None = None
 
+    def meets(self, metrics: dict[str, float], train_seconds: float) -> bool:
+        """True when a run's metrics reach the goal (and in time, when the preset sets a time limit)."""
+        value = metrics.get(self.metric)
+        if value is None:
+            return False
+        ok = value <= self.goal if self.metric.endswith("rmse") else value >= self.goal
+        return ok and (self.max_seconds is None or train_seconds <= self.max_seconds)
+
+
+_IMDB_TUTORIAL = "TensorFlow's 'Text classification with an RNN' tutorial"
+_CIFAR_TUTORIAL = "the Keras CNN + BiLSTM CIFAR-10 notebook"
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("cosine-lstm", RunConfig(data=CosineData(), cell="lstm", units=32, epochs=20),
            "LSTM(32) predicting the next value of a cosine from the last 50",
            "the classic numpy 'RNN from scratch' sine/cosine tutorial (val RMSE 0.57)",
-           "val RMSE <= 0.01 in under 30 s on a 2-core CPU"),
+           "val RMSE <= 0.01 in under 30 s on a 2-core CPU", "val_rmse", 0.01, 30.0),
+    Preset("imdb-bilstm",
+           RunConfig(data=ImdbData(vocab_size=10000, maxlen=256), cell="lstm", bidirectional=True, units=64,
+                     embedding_dim=32, head_units=64, epochs=3, batch_size=64, learning_rate=0.001),
+           "Embedding(10000, 32) -> BiLSTM(64) -> Dense(64, relu) -> Dense(1, sigmoid), 256 words",
+           f"{_IMDB_TUTORIAL}: 84.4% test accuracy after 10 epochs", "test accuracy >= 87%",
+           "test_accuracy", 0.87),
+    Preset("imdb-stacked-bilstm",
+           RunConfig(data=ImdbData(vocab_size=20000, maxlen=200), cell="lstm", bidirectional=True, layers=2,
+                     units=64, embedding_dim=128, epochs=2, batch_size=64, learning_rate=0.001),
+           "20k words, 200 per review, Embedding 128 -> BiLSTM(64) -> BiLSTM(64) -> Dense(1, sigmoid)",
+           "the Keras example 'Bidirectional LSTM on IMDB': 85.5% validation accuracy at best",
+           "test accuracy >= 87%", "test_accuracy", 0.87),
+    Preset("imdb-bilstm-meanpool",
+           RunConfig(data=ImdbData(vocab_size=10000, maxlen=200), cell="lstm", bidirectional=True, layers=2,
+                     units=128, embedding_dim=128, dropout=0.2, head_units=128, pooling="mean", epochs=2,
+                     batch_size=64, learning_rate=0.001),
+           "10k words, 200 per review, Embedding 128, dropout 0.2 -> 2 x BiLSTM(128) -> Dense(128, relu) per "
+           "step -> mean over time -> output (Dense(2, softmax) in the source; here the equivalent "
+           "Dense(1, sigmoid))",
+           "a 2-layer BiLSTM mean-pooling sentiment model (no figure given)", "test accuracy >= 87%",
+           "test_accuracy", 0.87),
+    Preset("cifar-cnn-bilstm",
+           RunConfig(data=CifarData(), cell="lstm", bidirectional=True, units=50, front_end="conv",
+                     conv_filters=32, epochs=3, batch_size=64, learning_rate=0.001),
+           "Conv2D(32, 3, same) -> BatchNorm -> MaxPool(2) -> 16 rows -> BiLSTM(50) -> Dense(10, softmax)",
+           f"{_CIFAR_TUTORIAL}: 45.2% after 3 epochs", "test accuracy >= 55%", "test_accuracy", 0.55),
+    Preset("cifar-cnn-and-bilstm",
+           RunConfig(data=CifarData(), cell="lstm", bidirectional=True, units=50, front_end="conv+rnn",
+                     conv_filters=32, head_units=60, epochs=3, batch_size=64, learning_rate=0.001),
+           "[Conv -> BN -> Pool -> Flatten -> Dense(60, relu)] beside [rows -> BiLSTM(50) -> Dense(60, relu)], "
+           "concatenated -> Dense(10, softmax)",
+           f"{_CIFAR_TUTORIAL}: 50.0-50.6% after 3 epochs", "test accuracy >= 58%", "test_accuracy", 0.58),
+    Preset("cifar-rows-bilstm",
+           RunConfig(data=CifarData(), cell="lstm", bidirectional=True, units=64, epochs=10, batch_size=64,
+                     learning_rate=0.001),
+           "32 image rows of 96 values -> BiLSTM(64) -> Dense(10, softmax)",
+           "the row-by-row reading of the Keras MNIST RNN tutorial (no figure given)", "test accuracy >= 50%",
+           "test_accuracy", 0.50),
+    Preset("imdb-quick",
+           RunConfig(data=ImdbData(vocab_size=10000, maxlen=200), cell="gru", units=32, embedding_dim=32,
+                     epochs=2, batch_size=64, learning_rate=0.003),
+           "a quick one for a 2-core laptop: Embedding 32 -> GRU(32) -> Dense(1, sigmoid), 200 words",
+           "-", "test accuracy >= 85% in <= 90 s of training on a 2-core CPU", "test_accuracy", 0.85, 90.0),
+    Preset("cifar-quick",
+           RunConfig(data=CifarData(), cell="gru", units=64, front_end="conv", conv_filters=32, epochs=6,
+                     batch_size=64, learning_rate=0.002),
+           "a quick one for a 2-core laptop: Conv2D(32) -> BatchNorm -> MaxPool -> 16 rows -> GRU(64) -> "
+           "Dense(10, softmax)",
+           "-", "test accuracy >= 45% in <= 90 s of training on a 2-core CPU", "test_accuracy", 0.45, 90.0),
 ]}
 
 

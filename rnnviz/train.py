@@ -35,6 +35,7 @@ class TrainResult:
         device: the device line (`rnnviz.device.describe()`).
         stopped: True when the stop flag ended training before the last epoch.
         epoch_seconds: wall-clock seconds at the end of each epoch, from the start of `fit`.
+        details: for classifiers, the test `confusion` matrix and the `classes` (stored in info.json).
     """
 
     model: keras.Model
@@ -45,12 +46,14 @@ class TrainResult:
     device: str
     stopped: bool = False
     epoch_seconds: list[float] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class Forward(keras.callbacks.Callback):
     """Sends every batch's and epoch's logs to `on_event`; stops within one batch once `stop` is set.
 
-    Events are dicts: `{"kind": "batch", "epoch", "step", "steps", "seconds", "loss", ...}` after each batch
+    Events are dicts (a download before training may also send `{"kind": "note", "text"}`):
+    `{"kind": "batch", "epoch", "step", "steps", "seconds", "loss", ...}` after each batch
     (running means over the epoch so far, as Keras reports them) and `{"kind": "epoch", "epoch",
     "seconds", "loss", "val_loss", ...}` after each epoch; `epoch` counts from 1.
     """
@@ -107,7 +110,9 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
         Diverged: the loss became NaN or infinite.
     """
     keras.utils.set_random_seed(cfg.seed)
-    ds = ds if ds is not None else data.load(cfg.data, cfg.seed, data_dir=data_dir)
+    if ds is None:
+        note = (lambda text: on_event({"kind": "note", "text": text})) if on_event else None
+        ds = data.load(cfg.data, cfg.seed, data_dir=data_dir, progress=note)
     model = build_model(cfg, ds)
     steps = math.ceil(len(ds.x_train) / cfg.batch_size)
     forward = Forward(on_event, stop, steps)
@@ -119,7 +124,9 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
         raise Diverged(f"Training diverged: {forward.diverged}. Try a lower learning rate "
                        f"(now {cfg.learning_rate}) or fewer units.")
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
-    return TrainResult(model=model, history=history, metrics=metrics.evaluate(model, ds),
+    details: dict[str, Any] = {}
+    scores = metrics.evaluate(model, ds, details)
+    return TrainResult(model=model, history=history, metrics=scores, details=details,
                        params=int(model.count_params()), train_seconds=seconds, device=device.describe(),
                        stopped=len(history.get("loss", [])) < cfg.epochs,
                        epoch_seconds=forward.epoch_seconds)

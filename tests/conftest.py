@@ -7,9 +7,12 @@ from rnnviz.config import CosineData, RunConfig
 
 @pytest.fixture(autouse=True)
 def rnnviz_home(tmp_path, monkeypatch):
-    """Every test gets its own empty `$RNNVIZ_HOME`."""
+    """Every test gets its own empty `$RNNVIZ_HOME` and Keras cache, no data folder, and no downloads."""
     home = tmp_path / "rnnviz_home"
     monkeypatch.setenv("RNNVIZ_HOME", str(home))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.delenv("RNNVIZ_DATA_DIR", raising=False)
+    monkeypatch.setenv("RNNVIZ_OFFLINE", "1")
     return home
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TINY = {"w_data_length": 200, "w_data_window": 10, "w_units": 4, "w_epochs": 2}
+TINY = {"w_cosine_length": 200, "w_cosine_window": 10, "w_units": 4, "w_epochs": 2}
 
 
 @pytest.fixture
@@ -61,6 +61,51 @@ def test_train_tiny_model_shows_chart_and_rmse(app):
 
 def test_invalid_controls_show_error_not_traceback(app):
     at = train_page(app)
-    at.sidebar.slider(key="w_data_window").set_value(200).run()  # window too long for 200 points
+    at.sidebar.slider(key="w_cosine_window").set_value(200).run()  # window too long for 200 points
     assert not at.exception
     assert any("`length`" in e.value for e in at.sidebar.error)
+
+
+def wait_for(at, done, timeout=120):
+    end = time.time() + timeout
+    while not done(at) and time.time() < end:
+        time.sleep(0.3)
+        at.run()
+    return at
+
+
+def test_train_tiny_imdb_model_shows_accuracy_and_confusion(tmp_path, monkeypatch, rnnviz_home):
+    from tests import fakedata
+
+    fakedata.write_imdb(tmp_path / "data")
+    monkeypatch.setenv("RNNVIZ_DATA_DIR", str(tmp_path / "data"))
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.sidebar.radio(key="w_data").set_value("imdb").run()
+    assert at.sidebar.selectbox(key="preset").value == "imdb-quick"  # switching data starts from its quick preset
+    at.sidebar.slider(key="w_imdb_maxlen").set_value(16)
+    at.sidebar.slider(key="w_units").set_value(4)
+    at.sidebar.slider(key="w_epochs").set_value(1)
+    at.run()
+    assert not at.exception and not at.warning  # the files were found
+    at.button[0].click().run()
+    wait_for(at, lambda a: any(m.label == "Test accuracy" for m in a.metric))
+    assert not at.exception, at.exception
+    acc = {m.label: m.value for m in at.metric}["Test accuracy"]
+    assert acc.endswith("%") and 0 <= float(acc[:-1]) <= 100
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Accuracy during training" in s for s in specs)
+    assert any("Confusion matrix on the test set" in s and "positive" in s for s in specs)
+
+
+def test_missing_data_warns_with_the_fixes_and_training_fails_cleanly(app):
+    at = app.switch_page("pages/train.py").run()
+    at.sidebar.radio(key="w_data").set_value("cifar10").run()
+    assert not at.exception
+    assert any("prefetch cifar10" in w.value for w in at.warning)
+    at.button[0].click().run()
+    wait_for(at, lambda a: bool(a.error), timeout=60)
+    assert not at.exception
+    assert any("Training failed" in e.value and "prefetch cifar10" in e.value for e in at.error)

@@ -67,3 +67,46 @@ def test_presets_and_failure_exit_1(monkeypatch, capsys):
     assert cli.main(["train", *TINY]) == 1
     err = capsys.readouterr().err
     assert "disk full" in err and "second line" not in err
+
+
+def test_train_imdb_from_a_data_folder(tmp_path, rnnviz_home):
+    from tests import fakedata
+
+    fakedata.write_imdb(tmp_path / "data")
+    res = run_cli("train", "--data", "imdb", "--data-dir", str(tmp_path / "data"), "--set", "maxlen=16",
+                  "--set", "vocab_size=100", "--set", "embedding_dim=4", *TINY, "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["config"]["data"] == {"name": "imdb", "vocab_size": 100, "maxlen": 16, "padding": "pre",
+                                      "truncating": "pre", "mask": True, "train_size": 0, "val_split": 0.1}
+    assert out["config"]["embedding_dim"] == 4
+    assert {"test_accuracy", "test_loss", "val_accuracy", "val_loss"} <= out["metrics"].keys()
+    assert "accuracy" in out["history"] and "val_accuracy" in out["history"]
+
+
+def test_missing_data_exits_1_with_the_fixes(tmp_path, rnnviz_home, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))
+    monkeypatch.setenv("RNNVIZ_DATA_DIR", str(tmp_path / "nothing here"))
+    # conftest sets RNNVIZ_OFFLINE: the download fails at once instead of touching the network
+    res = run_cli("train", "--preset", "cifar-quick", "--json")
+    assert res.returncode == 1 and res.stdout == ""
+    assert "prefetch cifar10" in res.stderr and "data folder" in res.stderr
+    assert RunStore().list() == ([], [])
+
+
+@pytest.mark.parametrize("item, field", [("maxlen=2", "maxlen"), ("nonsense=3", "nonsense"), ("units", "--set"),
+                                         ("front_end=conv", "front_end")])
+def test_invalid_set_exits_2(item, field, rnnviz_home, capsys):
+    assert exit_code(["train", "--data", "imdb", "--set", item]) == 2
+    assert field in capsys.readouterr().err
+
+
+def test_prefetch_json(tmp_path, monkeypatch, capsys):
+    from tests import fakedata
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    fakedata.write_imdb(tmp_path / "datasets")
+    assert cli.main(["prefetch", "imdb", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["path"].rsplit("/", 1)[1] for r in rows] == ["imdb.npz", "imdb_word_index.json"]
+    assert all(r["bytes"] > 0 and r["downloaded"] is False for r in rows)

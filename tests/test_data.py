@@ -36,3 +36,31 @@ def test_split_is_chronological():
     np.testing.assert_array_equal(ds.y_val[0], series[240:242])
     np.testing.assert_array_equal(ds.x_val[0, :, 0], series[230:240])
     assert ds.task == "regression" and ds.n_outputs == 2
+
+
+def test_imdb_dataset_pads_splits_and_masks(tmp_path, monkeypatch):
+    from rnnviz.config import ImdbData
+    from tests import fakedata
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "none"))
+    fakedata.write_imdb(tmp_path, n_train=40, n_test=30)
+    ds = data.load(ImdbData(vocab_size=100, maxlen=12, train_size=20, val_split=0.25), data_dir=tmp_path)
+    assert ds.x_train.shape == (15, 12) and ds.x_val.shape == (5, 12) and ds.x_test.shape == (30, 12)
+    assert ds.x_train.dtype == np.int32 and ds.task == "binary" and ds.extra["classes"] == ["negative", "positive"]
+    short = [r for r in ds.x_test if r[0] == 0]  # "pre" padding: zeros in front, the review's end kept
+    assert short and all(r[np.argmax(r != 0)] == 1 for r in short)
+    post = data.load(ImdbData(vocab_size=100, maxlen=12, padding="post", truncating="post"), data_dir=tmp_path)
+    assert (post.x_test[:, 0] == 1).all()  # every review starts with the start id, padding at the end
+
+
+def test_cifar_dataset_scales_and_splits(tmp_path, monkeypatch):
+    from rnnviz.config import CifarData
+    from tests import fakedata
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "none"))
+    fakedata.write_cifar(tmp_path, train_sizes=(10, 10), n_test=6)
+    ds = data.load(CifarData(val_split=0.2), data_dir=tmp_path)
+    assert ds.x_train.shape == (16, 32, 32, 3) and ds.x_val.shape == (4, 32, 32, 3) and ds.n_outputs == 10
+    assert 0 <= ds.x_train.min() and ds.x_train.max() <= 1 and ds.x_train.dtype == np.float32
+    raw = data.load(CifarData(normalise=False, train_size=20), data_dir=tmp_path)
+    np.testing.assert_allclose(raw.x_test / 255, ds.x_test, rtol=1e-6)

@@ -44,7 +44,7 @@ def test_queue_and_stop(tmp_path):
 
 
 def test_failure_is_a_state_with_a_reason(tmp_path, monkeypatch):
-    def infinite_targets(opts, seed, data_dir=None):
+    def infinite_targets(opts, seed, data_dir=None, progress=None):
         ds = data.load_cosine(opts, seed)
         ds.y_train = ds.y_train * np.float32(np.inf)
         return ds

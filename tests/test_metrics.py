@@ -35,3 +35,20 @@ def test_forecasts_of_a_known_model():
 def test_free_run_is_clipped_to_the_validation_span():
     ds = data.load_cosine(CosineData(length=200, window=10))
     assert len(metrics.forecast(last_value_model(10, 1), ds, steps=10_000)["free_run"]) == 40
+
+
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_classify_loss_accuracy_and_confusion_against_keras(n_out):
+    keras.utils.set_random_seed(1)
+    x = np.random.default_rng(0).normal(size=(50, 4)).astype("float32")
+    y = np.random.default_rng(1).integers(0, max(2, n_out), 50)
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.Dense(n_out, activation="sigmoid" if n_out == 1 else "softmax")(inp))
+    model.compile(loss="binary_crossentropy" if n_out == 1 else "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    cl = metrics.classify(model, x, y.astype("float32") if n_out == 1 else y, max(2, n_out))
+    k_loss, k_acc = model.evaluate(x, y.astype("float32") if n_out == 1 else y, verbose=0)
+    assert cl["loss"] == pytest.approx(k_loss, rel=1e-5) and cl["accuracy"] == pytest.approx(k_acc)
+    assert cl["confusion"].sum() == 50 and np.trace(cl["confusion"]) == round(k_acc * 50)
+    assert np.array_equal(cl["confusion"], [[np.sum((y == t) & (cl["pred"] == p)) for p in range(max(2, n_out))]
+                                            for t in range(max(2, n_out))])

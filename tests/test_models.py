@@ -36,3 +36,47 @@ def test_dropout_and_activation_reach_the_cell():
     cell = model.get_layer("rnn_1").cell
     assert (cell.dropout, cell.recurrent_dropout, cell.activation.__name__) == (0.2, 0.3, "relu")
     assert model.loss == "mse"
+
+
+def _fake_ds(shape, task, n_out, dtype="float32"):
+    import numpy as np
+
+    x = np.zeros((4, *shape), dtype)
+    return data.Dataset(x, np.zeros(4), x, np.zeros(4), task=task, n_outputs=n_out)
+
+
+def test_imdb_model_embeds_masks_and_pools():
+    from rnnviz.config import ImdbData
+
+    ds = _fake_ds((20,), "binary", 1, "int32")
+    cfg = RunConfig(data=ImdbData(vocab_size=100, maxlen=20), cell="lstm", bidirectional=True, units=3,
+                    embedding_dim=5, head_units=7, pooling="mean")
+    model = build_model(cfg, ds)
+    assert model.get_layer("embedding").mask_zero is True
+    expected = 100 * 5 + 2 * rnn_params("lstm", 5, 3) + (6 * 7 + 7) + (7 + 1)
+    assert model.count_params() == expected and model.output_shape == (None, 1)
+    assert model.get_layer("hidden").output.shape == (None, 20, 7)  # the Dense head runs per step
+    assert model.loss == "binary_crossentropy"
+
+
+@pytest.mark.parametrize("front_end, by, steps", [("none", "rows", 32), ("none", "columns", 32), ("conv", "rows", 16)])
+def test_cifar_model_reads_images_as_sequences(front_end, by, steps):
+    from rnnviz.config import CifarData
+
+    cfg = RunConfig(data=CifarData(by=by), cell="gru", units=4, front_end=front_end, conv_filters=2)
+    model = build_model(cfg, _fake_ds((32, 32, 3), "multiclass", 10))
+    assert model.get_layer("rnn_1").input.shape[1:] == (steps, 96 if front_end == "none" else 16 * 2)
+    assert model.output_shape == (None, 10)
+
+
+def test_cifar_two_branch_model():
+    import numpy as np
+    from rnnviz.config import CifarData
+
+    cfg = RunConfig(data=CifarData(), cell="lstm", bidirectional=True, units=4, front_end="conv+rnn",
+                    conv_filters=2, head_units=6)
+    model = build_model(cfg, _fake_ds((32, 32, 3), "multiclass", 10))
+    assert model.get_layer("branches").output.shape == (None, 12)
+    assert model.get_layer("rnn_1").input.shape[1:] == (32, 96)  # the RNN branch reads raw rows
+    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0).sum(axis=1), 1, rtol=1e-5)

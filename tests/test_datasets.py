@@ -1,0 +1,235 @@
+"""IMDB and CIFAR-10 loading: the search order, Keras's conventions, the download branch, malformed files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rnnviz import datasets
+from tests import fakedata
+
+
+@pytest.fixture(autouse=True)
+def no_network(tmp_path, monkeypatch):
+    """An empty Keras cache (conftest), and a download that fails as it does offline, never reaching out."""
+    monkeypatch.delenv("RNNVIZ_OFFLINE")
+    import keras
+
+    def offline(**kw):
+        raise Exception(f"URL fetch failure on {kw['origin']}: None -- [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    datasets._imdb_arrays.cache_clear()
+    datasets._cifar_arrays.cache_clear()
+    datasets._read_word_index.cache_clear()
+
+
+def keras_imdb(monkeypatch, path, **kw):
+    """`keras.datasets.imdb.load_data` itself, pointed at a local file (its download step bypassed)."""
+    import keras.src.datasets.imdb as kimdb
+
+    monkeypatch.setattr(kimdb, "get_file", lambda **_: str(path))
+    return kimdb.load_data(**kw)
+
+
+@pytest.mark.parametrize("num_words", [None, 12])
+def test_imdb_matches_keras_load_data(tmp_path, monkeypatch, num_words):
+    path = fakedata.write_imdb(tmp_path / "data")
+    (x_tr, y_tr), (x_te, y_te) = datasets.load_imdb(num_words, tmp_path / "data")
+    (kx_tr, ky_tr), (kx_te, ky_te) = keras_imdb(monkeypatch, path, num_words=num_words)
+    assert len(x_tr) == 40 and len(x_te) == 30
+    for mine, theirs in ((x_tr, kx_tr), (x_te, kx_te)):
+        assert all(list(a) == list(b) for a, b in zip(mine, theirs, strict=True))
+    assert np.array_equal(y_tr, ky_tr) and np.array_equal(y_te, ky_te)
+    assert all(r[0] == datasets.START for r in x_tr)
+    if num_words:
+        assert max(max(r) for r in x_tr) < num_words and any(datasets.OOV in r for r in x_tr)
+
+
+def test_search_order_data_dir_then_env_then_keras_cache(tmp_path, monkeypatch):
+    cache = tmp_path / "keras_home" / "datasets"
+    fakedata.write_imdb(cache, n_train=11)
+    assert datasets.locate("imdb") == cache / "imdb.npz"
+    fakedata.write_imdb(tmp_path / "env" / "imdb", n_train=12)  # the `imdb/` subfolder layout
+    monkeypatch.setenv("RNNVIZ_DATA_DIR", str(tmp_path / "env"))
+    assert datasets.locate("imdb") == tmp_path / "env" / "imdb" / "imdb.npz"
+    fakedata.write_imdb(tmp_path / "named", n_train=13)
+    assert datasets.locate("imdb", tmp_path / "named") == tmp_path / "named" / "imdb.npz"
+    assert len(datasets.load_imdb(None, tmp_path / "named")[0][0]) == 13
+    assert len(datasets.load_imdb(None)[0][0]) == 12
+    # a named folder (it takes the place of RNNVIZ_DATA_DIR) without the files falls through to the cache
+    assert datasets.locate("imdb", tmp_path / "empty") == cache / "imdb.npz"
+
+
+def test_download_when_nothing_is_found(tmp_path, monkeypatch):
+    import keras
+
+    calls = []
+
+    def fake_get_file(fname, origin, file_hash, cache_dir):
+        calls.append((fname, origin))
+        folder = tmp_path / "keras_home" / "datasets"
+        fakedata.write_imdb(folder)
+        return str(folder / fname)
+
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    lines = []
+    (x_tr, _), _ = datasets.load_imdb(None, progress=lines.append)
+    assert calls == [("imdb.npz", datasets.URLS["imdb.npz"][0])]
+    assert len(x_tr) == 40 and "Downloading" in lines[0]
+    assert datasets.load_imdb(None) is not None and len(calls) == 1  # now found in the cache
+
+
+def test_offline_switch_refuses_downloads(monkeypatch):
+    monkeypatch.setenv("RNNVIZ_OFFLINE", "1")
+    with pytest.raises(datasets.DataUnavailable, match="RNNVIZ_OFFLINE"):
+        datasets.load_imdb()
+
+
+def test_download_failure_names_both_fixes():
+    with pytest.raises(datasets.DataUnavailable) as e:
+        datasets.load_imdb()
+    msg = str(e.value)
+    assert "imdb.npz" in msg and "URL fetch failure" in msg
+    assert "python -m rnnviz prefetch imdb" in msg and "data folder" in msg
+    with pytest.raises(datasets.DataUnavailable, match="prefetch cifar10"):
+        datasets.load_cifar10()
+
+
+def test_vocabulary_encodes_like_the_dataset_and_round_trips(tmp_path):
+    fakedata.write_imdb(tmp_path)
+    vocab = datasets.Vocabulary(datasets.word_index(tmp_path), num_words=16)  # ids 3..15 = ranks 1..12
+    tokens = vocab.tokens("This MOVIE is great!<br />I don't... zorblax fun")
+    assert [t.word for t in tokens] == ["this", "movie", "is", "great", "br", "i", "don't", "zorblax", "fun"]
+    by_word = {t.word: t for t in tokens}
+    assert by_word["this"].id == fakedata.WORD_INDEX["this"] + 3 and by_word["this"].status == "known"
+    assert by_word["great"].id == datasets.OOV and by_word["great"].status == "rare (out of vocabulary)"
+    assert by_word["zorblax"].id is None and by_word["zorblax"].status == "unknown (dropped)"
+    ids = vocab.encode("This movie is great, I don't zorblax")
+    assert ids.tolist() == [datasets.START, 14, 15, 9, datasets.OOV, 13, datasets.OOV]  # zorblax dropped
+    assert vocab.decode(ids) == ["<start>", "this", "movie", "is", "<oov>", "i", "<oov>"]
+    full = datasets.Vocabulary(datasets.word_index(tmp_path))
+    text = "the movie is great and i loved it"
+    assert " ".join(full.decode(full.encode(text))[1:]) == text
+
+
+def test_vocabulary_decodes_dataset_reviews(tmp_path):
+    path = fakedata.write_imdb(tmp_path)
+    raw = np.load(path, allow_pickle=True)["x_train"]
+    (x_tr, _), _ = datasets.load_imdb(1000, tmp_path)
+    vocab = datasets.Vocabulary(datasets.word_index(tmp_path))
+    inverse = {r: w for w, r in fakedata.WORD_INDEX.items()}
+    decoded = {tuple(vocab.decode(r)[1:]) for r in x_tr}
+    assert decoded == {tuple(inverse[w] for w in row) for row in raw}
+
+
+@pytest.mark.parametrize("override, problem", [
+    ({"y_test": None}, "missing key(s) y_test"),
+    ({"y_train": np.zeros(39, "int64")}, "has 40 reviews but y_train has 39 labels"),
+    ({"y_train": np.full(40, 3)}, "labels other than 0 and 1"),
+    ({"x_test": np.zeros((30, 4), "int64")}, "must be 1-D"),
+    ({"x_train": fakedata._objects([[0, 1]] * 40)}, "word rank 0"),
+])
+def test_malformed_imdb_names_file_and_problem(tmp_path, override, problem):
+    path = fakedata.write_imdb(tmp_path, **override)
+    with pytest.raises(datasets.DataError) as e:
+        datasets.load_imdb(None, tmp_path)
+    assert str(path) in str(e.value) and problem in str(e.value)
+
+
+def test_truncated_npz_and_bad_word_index(tmp_path):
+    path = fakedata.write_imdb(tmp_path)
+    (tmp_path / "imdb_word_index.json").write_text("{not json")
+    with pytest.raises(datasets.DataError, match="imdb_word_index.json: not readable JSON"):
+        datasets.word_index(tmp_path)
+    fakedata.truncate(path)
+    with pytest.raises(datasets.DataError, match="truncated or corrupt"):
+        datasets.load_imdb(None, tmp_path)
+
+
+def test_cifar_reads_any_number_of_batches_like_keras(tmp_path):
+    from keras.src.datasets.cifar import load_batch
+
+    folder = fakedata.write_cifar(tmp_path, train_sizes=(7, 5, 3), n_test=6)
+    (x_tr, y_tr), (x_te, y_te), names = datasets.load_cifar10(tmp_path)
+    assert x_tr.shape == (15, 32, 32, 3) and x_tr.dtype == np.uint8 and x_te.shape == (6, 32, 32, 3)
+    assert names == fakedata.CLASSES
+    parts = [load_batch(str(folder / f"data_batch_{i}")) for i in (1, 2, 3)]
+    assert np.array_equal(x_tr, np.concatenate([p[0] for p in parts]).transpose(0, 2, 3, 1))
+    assert np.array_equal(y_tr, np.concatenate([p[1] for p in parts]))
+    kx, ky = load_batch(str(folder / "test_batch"))
+    assert np.array_equal(x_te, kx.transpose(0, 2, 3, 1)) and np.array_equal(y_te, ky)
+
+
+def test_cifar_pickled_with_protocol_2(tmp_path):
+    fakedata.write_cifar(tmp_path, protocol=2)  # numpy bytes then go through _codecs.encode
+    assert datasets.load_cifar10(tmp_path)[1][0].shape == (6, 32, 32, 3)
+
+
+def test_cifar_archive_gives_the_same_arrays(tmp_path):
+    fakedata.write_cifar(tmp_path / "folder")
+    fakedata.write_cifar(tmp_path / "archive", archive=True)
+    a = datasets.load_cifar10(tmp_path / "folder")
+    b = datasets.load_cifar10(tmp_path / "archive")
+    assert datasets.locate("cifar10", tmp_path / "archive").name == "cifar-10-python.tar.gz"
+    for x, y in zip((*a[0], *a[1]), (*b[0], *b[1])):
+        assert np.array_equal(x, y)
+
+
+def test_cifar_in_keras_cache_layout(tmp_path):
+    fakedata.write_cifar(tmp_path / "keras_home" / "datasets" / "cifar-10-batches-py-target")
+    assert datasets.load_cifar10()[0][0].shape == (12, 32, 32, 3)
+
+
+def _bad(tmp_path, name, obj):
+    return fakedata.write_cifar(tmp_path, batches={name: obj})
+
+
+@pytest.mark.parametrize("name, obj, problem", [
+    ("data_batch_2", {b"data": np.zeros((5, 3072), np.uint8)}, "missing key(s) labels"),
+    ("data_batch_1", {b"data": np.zeros((5, 3072), np.uint8), b"labels": [1, 2, 3]}, "5 images but 3 labels"),
+    ("data_batch_1", {b"data": np.zeros((2, 3072), np.uint8), b"labels": [1, 10]}, "labels must be integers 0-9"),
+    ("test_batch", {b"data": np.zeros((2, 1024), np.uint8), b"labels": [1, 2]}, "(n, 3072)"),
+    ("test_batch", {b"data": np.zeros((2, 3072), np.float32), b"labels": [1, 2]}, "must be uint8"),
+    ("test_batch", b"\x80\x02}q\x00(", "truncated or corrupt"),
+    ("batches.meta", {b"label_names": [b"cat"]}, "10 class names"),
+])
+def test_malformed_cifar_names_file_and_problem(tmp_path, name, obj, problem):
+    folder = _bad(tmp_path, name, obj)
+    with pytest.raises(datasets.DataError) as e:
+        datasets.load_cifar10(tmp_path)
+    assert str(folder / name) in str(e.value) and problem in str(e.value)
+
+
+def test_cifar_missing_test_batch_and_truncated_archive(tmp_path):
+    folder = fakedata.write_cifar(tmp_path / "a")
+    (folder / "test_batch").unlink()
+    with pytest.raises(datasets.DataError, match="needs data_batch_\\* and test_batch"):
+        datasets.load_cifar10(tmp_path / "a")
+    tar = fakedata.write_cifar(tmp_path / "b", archive=True)
+    fakedata.truncate(tar, 0.6)
+    with pytest.raises(datasets.DataError, match="cifar-10-python.tar.gz: not a readable .tar.gz"):
+        datasets.load_cifar10(tmp_path / "b")
+
+
+def test_pickled_code_is_never_run(tmp_path):
+    _bad(tmp_path, "data_batch_1", fakedata.evil_pickle())
+    with pytest.raises(datasets.DataError, match="refusing to load posix.system|refusing to load os.system"):
+        datasets.load_cifar10(tmp_path)
+
+
+def test_prefetch_reports_paths_and_sizes(tmp_path, monkeypatch):
+    import keras
+
+    def fake_get_file(fname, origin, file_hash, cache_dir):
+        path = tmp_path / "keras_home" / "datasets" / fname
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 1000)
+        return str(path)
+
+    fakedata.write_cifar(tmp_path / "keras_home" / "datasets")
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    rows = datasets.prefetch(["imdb", "cifar10"])
+    assert [(r["dataset"], r["downloaded"]) for r in rows] == [("imdb", True), ("imdb", True), ("cifar10", False)]
+    assert rows[0]["bytes"] == 1000 and rows[2]["path"].endswith("cifar-10-batches-py") and rows[2]["bytes"] > 3072 * 12
+    assert json.dumps(rows)  # the CLI prints these as JSON
