@@ -37,7 +37,7 @@ def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
         return None, result
     info = {"params": result.params, "train_seconds": result.train_seconds, "device": result.device,
             "epoch_seconds": result.epoch_seconds, **result.details}
-    return store.save(cfg, result.model, result.history, result.metrics, info), result
+    return store.save(cfg, result.model, result.history, result.metrics, info, result.snapshots), result
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The run store: one folder per run id under `$RNNVIZ_HOME/runs` (default `~/.rnnviz/runs`).
 
-A run folder holds `model.keras`, `config.json`, `history.json`, `metrics.json` and `info.json`. It is
+A run folder holds `model.keras`, `config.json`, `history.json`, `metrics.json` and `info.json`, and
+`snapshots.npz` (weights before training and after some epochs; runs stored before it existed lack it). It is
 written in full into a hidden temporary folder first and then renamed into place, so a run is visible
 only when it is complete; a process killed half-way leaves only a `.tmp-*` folder, removed by `cleanup`.
 """
@@ -15,6 +16,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from rnnviz.config import RunConfig
 
@@ -47,6 +50,18 @@ class StoredRun:
 
         return keras.saving.load_model(self.path / "model.keras", safe_mode=True)
 
+    def snapshots(self) -> dict[int, list[np.ndarray]]:
+        """Epoch -> the model's weights then (0 = before training); empty when the run has none."""
+        path = self.path / "snapshots.npz"
+        if not path.is_file():
+            return {}
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                n = sum(1 for k in z.files if k.startswith("e0_"))
+                return {int(e): [z[f"e{e}_w{k}"] for k in range(n)] for e in z["epochs"]}
+        except (OSError, ValueError, KeyError) as e:
+            raise StoreError(f"Run {self.run_id}: {path} is unreadable ({e}).") from e
+
 
 class RunStore:
     """Runs on disk, keyed by `RunConfig.run_id`."""
@@ -60,14 +75,21 @@ class RunStore:
         return (self.runs / run_id / "info.json").is_file()
 
     def save(self, cfg: RunConfig, model, history: dict[str, list[float]], metrics: dict[str, float],
-             info: dict[str, Any]) -> StoredRun:
-        """Writes a run atomically (temporary folder + rename), replacing any stored run with the same id."""
+             info: dict[str, Any], snapshots: dict[int, list] | None = None) -> StoredRun:
+        """Writes a run atomically (temporary folder + rename), replacing any stored run with the same id.
+
+        Args:
+            snapshots: epoch -> the model's weights (`get_weights()` order) then, written to `snapshots.npz`.
+        """
         run_id = cfg.run_id
         self.runs.mkdir(parents=True, exist_ok=True)
         tmp = self.runs / f".tmp-{run_id}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
             model.save(tmp / "model.keras")
+            if snapshots:
+                np.savez(tmp / "snapshots.npz", epochs=np.array(sorted(snapshots)),
+                         **{f"e{e}_w{k}": w for e, ws in snapshots.items() for k, w in enumerate(ws)})
             info = {"run_id": run_id, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                     "summary": cfg.summary(), **info}
             for name, obj in (("config", cfg.to_dict()), ("history", history), ("metrics", metrics),

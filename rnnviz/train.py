@@ -36,6 +36,8 @@ class TrainResult:
         stopped: True when the stop flag ended training before the last epoch.
         epoch_seconds: wall-clock seconds at the end of each epoch, from the start of `fit`.
         details: for classifiers, the test `confusion` matrix and the `classes` (stored in info.json).
+        snapshots: epoch -> all weights (`model.get_weights()`), from epoch 0 (before training); see
+            `Snapshots`.
     """
 
     model: keras.Model
@@ -47,6 +49,30 @@ class TrainResult:
     stopped: bool = False
     epoch_seconds: list[float] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    snapshots: dict[int, list] = field(default_factory=dict)
+
+
+MAX_SNAPSHOTS = 20
+
+
+class Snapshots(keras.callbacks.Callback):
+    """Keeps copies of all weights before training and after some epochs (at most `MAX_SNAPSHOTS` + 1).
+
+    With E epochs it keeps every ceil(E / 20)-th epoch and the last, so an epoch slider can show how the
+    network's gates and states changed as it learned. `weights[epoch]` is a list like `get_weights()`.
+    """
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.every = max(1, math.ceil(epochs / MAX_SNAPSHOTS))
+        self.epochs, self.weights = epochs, {}
+
+    def on_train_begin(self, logs=None):
+        self.weights[0] = [w.copy() for w in self.model.get_weights()]
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0 or epoch + 1 == self.epochs:
+            self.weights[epoch + 1] = [w.copy() for w in self.model.get_weights()]
 
 
 class Forward(keras.callbacks.Callback):
@@ -115,10 +141,10 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
         ds = data.load(cfg.data, cfg.seed, data_dir=data_dir, progress=note)
     model = build_model(cfg, ds)
     steps = math.ceil(len(ds.x_train) / cfg.batch_size)
-    forward = Forward(on_event, stop, steps)
+    forward, snapshots = Forward(on_event, stop, steps), Snapshots(cfg.epochs)
     t0 = time.perf_counter()
     fit = model.fit(ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val), epochs=cfg.epochs,
-                    batch_size=cfg.batch_size, shuffle=True, verbose=0, callbacks=[forward])
+                    batch_size=cfg.batch_size, shuffle=True, verbose=0, callbacks=[forward, snapshots])
     seconds = time.perf_counter() - t0
     if forward.diverged:
         raise Diverged(f"Training diverged: {forward.diverged}. Try a lower learning rate "
@@ -129,5 +155,5 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
     return TrainResult(model=model, history=history, metrics=scores, details=details,
                        params=int(model.count_params()), train_seconds=seconds, device=device.describe(),
                        stopped=len(history.get("loss", [])) < cfg.epochs,
-                       epoch_seconds=forward.epoch_seconds)
+                       epoch_seconds=forward.epoch_seconds, snapshots=snapshots.weights)
 

@@ -31,7 +31,7 @@ def test_round_trip(stored):
     np.testing.assert_allclose(loaded.load_model().predict(x, verbose=0), result.model.predict(x, verbose=0),
                                atol=1e-6)
     assert sorted(p.name for p in run.path.iterdir()) == sorted(
-        ["model.keras", "config.json", "history.json", "metrics.json", "info.json"])
+        ["model.keras", "config.json", "history.json", "metrics.json", "info.json", "snapshots.npz"])
 
 
 def test_stored_config_loads_instead_of_training(stored):

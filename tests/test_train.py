@@ -52,3 +52,31 @@ def test_diverging_loss_is_reported():
     ds.y_train = ds.y_train * np.float32(np.inf)
     with pytest.raises(Diverged, match="learning rate"):
         train(tiny(), ds=ds)
+
+
+def test_snapshots_hold_the_weights_of_their_epochs(tmp_path):
+    import keras
+    import numpy as np
+
+    from rnnviz.jobs import train_and_store
+    from rnnviz.store import RunStore
+
+    cfg = tiny(epochs=3)
+    keras.utils.set_random_seed(cfg.seed)
+    run, result = train_and_store(cfg, RunStore(tmp_path))
+    snaps = run.snapshots()
+    assert sorted(snaps) == [0, 1, 2, 3]
+    final = result.model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(snaps[3], final, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(snaps[0], final))  # training changed the weights
+    model = run.load_model()
+    model.set_weights(snaps[0])  # an epoch's weights fit the stored model
+    assert model.count_params() == result.model.count_params()
+
+
+def test_snapshots_are_thinned_for_long_runs():
+    from rnnviz.train import MAX_SNAPSHOTS, Snapshots
+
+    cb = Snapshots(epochs=95)
+    kept = [e for e in range(1, 96) if (e % cb.every == 0 or e == 95)]
+    assert cb.every == 5 and len(kept) <= MAX_SNAPSHOTS + 1 and kept[-1] == 95
