@@ -81,8 +81,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "a quick one for a 2-core laptop: Embedding 32 -> GRU(32) -> Dense(1, sigmoid), 200 words",
            "-", "test accuracy >= 85% in <= 90 s of training on a 2-core CPU", "test_accuracy", 0.85, 90.0),
     Preset("cifar-quick",
-           RunConfig(data=CifarData(), cell="gru", units=64, front_end="conv", conv_filters=32, epochs=6,
-                     batch_size=64, learning_rate=0.002),
+           RunConfig(data=CifarData(), cell="gru", units=64, front_end="conv", conv_filters=32, epochs=4,
+                     batch_size=64, learning_rate=0.001),
            "a quick one for a 2-core laptop: Conv2D(32) -> BatchNorm -> MaxPool -> 16 rows -> GRU(64) -> "
            "Dense(10, softmax)",
            "-", "test accuracy >= 45% in <= 90 s of training on a 2-core CPU", "test_accuracy", 0.45, 90.0),
