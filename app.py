@@ -7,10 +7,17 @@ st.navigation({
     "": [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     ],
     "Learn": [
         st.Page("pages/learn_rnn.py", title="An RNN is a for-loop", icon=":material/repeat:"),
         st.Page("pages/learn_cells.py", title="LSTM and GRU, cell by cell", icon=":material/memory:"),
         st.Page("pages/learn_memory.py", title="Why plain RNNs forget", icon=":material/trending_down:"),
+    ],
+    "Inspect": [
+        st.Page("pages/inspect_states.py", title="Hidden states", icon=":material/grid_on:"),
+        st.Page("pages/inspect_gates.py", title="Gates", icon=":material/tune:"),
+        st.Page("pages/inspect_review.py", title="Type your own review", icon=":material/edit_note:"),
+        st.Page("pages/inspect_predictions.py", title="Predictions", icon=":material/insights:"),
     ],
 }).run()

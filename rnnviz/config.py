@@ -262,6 +262,57 @@ class RunConfig:
                                      {**dataclasses.asdict(changes.get("data", self.data)), **data_changes})
         return dataclasses.replace(self, **changes)
 
+    def to_query(self) -> dict[str, str]:
+        """The config as flat URL query values: `data` plus every field and data option that differs from
+        its default, e.g. `{"data": "imdb", "cell": "gru", "maxlen": "256"}` (see `from_query`)."""
+        out = {"data": self.data.name}
+        for obj in (self.data, self):
+            for f in fields(obj):
+                value = getattr(obj, f.name)
+                if f.name != "data" and value != _default(f):
+                    out[f.name] = json.dumps(value) if isinstance(value, bool) else str(value)
+        return out
+
+    @classmethod
+    def from_query(cls, query: dict[str, str], ignore: tuple[str, ...] = ()) -> tuple[RunConfig, list[str]]:
+        """A config from `to_query` values; what cannot be used is left at its default and noted.
+
+        Args:
+            query: URL query values (strings).
+            ignore: keys that belong to the page, not to the config.
+
+        Returns:
+            The config and one note per ignored value (unknown key, unreadable or invalid value).
+        """
+        notes = []
+        kind = DATA_KINDS.get(query.get("data", "cosine"))
+        if kind is None:
+            notes.append(f"data={query['data']!r} (not one of {', '.join(DATA_KINDS)})")
+            kind = CosineData
+        types = {f.name: f.type for obj in (kind, cls) for f in fields(obj) if f.name != "data"}
+        data_names = {f.name for f in fields(kind)}
+        values: dict[str, Any] = {}
+        for key, text in query.items():
+            if key in ("data", *ignore):
+                continue
+            if key not in types:
+                notes.append(f"{key}={text!r} (not a setting of {kind.name} runs)")
+                continue
+            try:
+                values[key] = _parse(types[key], text)
+            except ValueError:
+                notes.append(f"{key}={text!r} (not {_TYPE_WORDS.get(getattr(types[key], '__name__', types[key]), 'valid')})")
+        while True:
+            try:
+                data = kind(**{k: v for k, v in values.items() if k in data_names})
+                return cls(data=data, **{k: v for k, v in values.items() if k not in data_names}), notes
+            except ValueError as e:
+                bad = next((k for k in values if f"`{k}`" in str(e)), None)
+                if bad is None:  # a rule across fields names another one: start from the defaults
+                    return cls(data=kind()), [*notes, str(e)]
+                notes.append(f"{bad}={query[bad]!r} ({str(e).split('. Received')[0].replace('`', '')})")
+                values.pop(bad)
+
     @property
     def run_id(self) -> str:
         """Stable 12-hex-digit id: sha256 of the canonical JSON of the non-default values."""
@@ -291,12 +342,33 @@ def _build(kind: type, d: dict[str, Any]) -> Any:
     return kind(**d)
 
 
+def _default(f: dataclasses.Field) -> Any:
+    return f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+
+
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "valid"}
+
+
+def _parse(kind: Any, text: str) -> Any:
+    """A query string value as the field's type ("int", "float", "bool" or "str"). Raises ValueError."""
+    kind = getattr(kind, "__name__", kind)
+    if kind == "bool":
+        if text.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(text)
+        return text.lower() in ("true", "1")
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        return float(text)
+    return text
+
+
 def _non_default(cfg: RunConfig) -> dict[str, Any]:
     def strip(obj: Any) -> dict[str, Any]:
         out = {}
         for f in fields(obj):
             value = getattr(obj, f.name)
-            default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+            default = _default(f)
             if dataclasses.is_dataclass(value):
                 out[f.name] = {"name": value.name, **strip(value)}
             elif value != default:

@@ -115,6 +115,27 @@ def load_cifar(opts: CifarData, seed: int = 0, data_dir: str | None = None,
                    x_test=x_test * scale, y_test=np.asarray(y_test, "int32"), extra={"classes": list(names)})
 
 
+def empty(opts: Any) -> Dataset:
+    """A `Dataset` with no samples but the right shapes, task and width: enough to build a model."""
+    if opts.name == "cosine":
+        x, y, task, width = np.zeros((0, opts.window, 1), "float32"), np.zeros((0, opts.horizon)), "regression", opts.horizon
+    elif opts.name == "imdb":
+        x, y, task, width = np.zeros((0, opts.maxlen), "int32"), np.zeros(0), "binary", 1
+    else:
+        x, y, task, width = np.zeros((0, 32, 32, 3), "float32"), np.zeros(0), "multiclass", 10
+    return Dataset(x, y, x, y, task=task, n_outputs=width)
+
+
+def epoch_orders(n: int, epochs: int, seed: int) -> np.ndarray:
+    """The order training reads its `n` samples in, each epoch: int64 `(epochs, n)`.
+
+    A pure function of `(n, epochs, seed)`, not of the model, so runs that differ only in their cell (the
+    Compare page's trio) read the same samples in the same order.
+    """
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(n) for _ in range(epochs)]) if epochs else np.zeros((0, n), "int64")
+
+
 LOADERS: dict[str, Callable[..., Dataset]] = {
     "cosine": lambda opts, seed, data_dir=None, progress=None: load_cosine(opts, seed),
     "imdb": load_imdb,

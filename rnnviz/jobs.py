@@ -7,6 +7,7 @@ live progress; pages poll it. Two sessions asking for the same config get the sa
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,8 +33,15 @@ def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
     """
     if not retrain and store.has(cfg.run_id):
         return store.load(cfg.run_id), None
-    result = training.train(cfg, on_event=on_event, stop=stop, data_dir=data_dir)
+    logs = store.tensorboard_dir(cfg.run_id)
+    shutil.rmtree(logs, ignore_errors=True)
+    try:
+        result = training.train(cfg, on_event=on_event, stop=stop, data_dir=data_dir, log_dir=logs)
+    except BaseException:
+        shutil.rmtree(logs, ignore_errors=True)
+        raise
     if result.stopped:
+        shutil.rmtree(logs, ignore_errors=True)  # a stopped run is not kept, nor are its logs
         return None, result
     info = {"params": result.params, "train_seconds": result.train_seconds, "device": result.device,
             "epoch_seconds": result.epoch_seconds, **result.details}

@@ -104,3 +104,58 @@ def prediction_figure(series: np.ndarray, start: int, one_step: np.ndarray, free
                       yaxis_title="value", legend={"orientation": "h", "y": -0.25}, height=420,
                       margin={"t": 50, "b": 10})
     return fig
+
+
+def compare_figure(curves: pd.DataFrame, x: str = "epoch", metric: str = "loss", task: str = "regression"
+                   ) -> go.Figure:
+    """Overlaid training (dashed) and validation (solid) curves of several runs.
+
+    Args:
+        curves: `rnnviz.compare.curves` output (label, epoch, seconds, split, value).
+        x: "epoch" or "seconds" (wall clock since training started).
+        metric: "loss" or "accuracy" (names the y axis).
+        task: the runs' task, for the loss's name and scale.
+    """
+    fig = go.Figure()
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+    for k, (label, df) in enumerate(curves.groupby("label", sort=False)):
+        for split, dash in (("training", "dash"), ("validation", "solid")):
+            part = df[df["split"] == split]
+            fig.add_scatter(x=part[x], y=part["value"], mode="lines+markers", name=f"{label} ({split})",
+                            line={"color": colors[k % len(colors)], "dash": dash}, legendgroup=label)
+    log_y = metric == "loss" and task == "regression"
+    y_title = (f"loss ({LOSS_NAMES[task]}{', log scale' if log_y else ''})" if metric == "loss"
+               else "accuracy (share correct)")
+    fig.update_layout(title=f"{metric.capitalize()} by {'epoch' if x == 'epoch' else 'training time'}",
+                      xaxis_title="epoch" if x == "epoch" else "training time (seconds since the start)",
+                      yaxis_title=y_title, height=400, margin={"t": 50, "b": 10},
+                      legend={"orientation": "h", "y": -0.25})
+    fig.update_yaxes(type="log" if log_y else "linear", exponentformat="power")
+    if metric == "accuracy":
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def gradient_figure(df: pd.DataFrame, title: str) -> go.Figure:
+    """Gradient norm against time step (log scale); one line per run (`label`) and epoch, if given."""
+    fig = go.Figure()
+    for (label, epoch), part in df.groupby(["label", df["epoch"].fillna(-1)], sort=False):
+        name = label if epoch < 0 else f"{label}, epoch {int(epoch)}"
+        fig.add_scatter(x=part["step"], y=part["norm"], mode="lines", name=name)
+    fig.update_layout(title=title, xaxis_title="input time step (1 = first read)",
+                      yaxis_title="|d loss / d input| (mean over samples, log scale)", height=400,
+                      margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.25})
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+def saturation_figure(df: pd.DataFrame) -> go.Figure:
+    """Grouped bars: each run's and gate's share of values near 0 (< 0.1) and near 1 (> 0.9)."""
+    fig = go.Figure()
+    for col, color in (("below 0.1", "#1f77b4"), ("above 0.9", "#d62728")):
+        fig.add_bar(x=[df["label"], df["gate"]], y=df[col], name=f"share {col}", marker_color=color)
+    fig.update_layout(title="Gate saturation (share of values near 0 or 1, probe samples)", barmode="group",
+                      xaxis_title="run and gate", yaxis_title="share of gate values", height=400,
+                      margin={"t": 50, "b": 10})
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    return fig

@@ -56,11 +56,16 @@ class StoredRun:
         if not path.is_file():
             return {}
         try:
-            with np.load(path, allow_pickle=False) as z:
-                n = sum(1 for k in z.files if k.startswith("e0_"))
-                return {int(e): [z[f"e{e}_w{k}"] for k in range(n)] for e in z["epochs"]}
+            return read_snapshots(path)
         except (OSError, ValueError, KeyError) as e:
             raise StoreError(f"Run {self.run_id}: {path} is unreadable ({e}).") from e
+
+
+def read_snapshots(path: Path) -> dict[int, list[np.ndarray]]:
+    """Epoch -> weights from a `snapshots.npz` (no pickle). Raises OSError, ValueError or KeyError."""
+    with np.load(path, allow_pickle=False) as z:
+        n = sum(1 for k in z.files if k.startswith("e0_"))
+        return {int(e): [z[f"e{e}_w{k}"] for k in range(n)] for e in z["epochs"]}
 
 
 class RunStore:
@@ -69,6 +74,10 @@ class RunStore:
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_root()
         self.runs = self.root / "runs"
+
+    def tensorboard_dir(self, run_id: str) -> Path:
+        """Where a run's TensorBoard logs go: `<root>/tensorboard/<run_id>` (`tensorboard --logdir <root>/tensorboard`)."""
+        return self.root / "tensorboard" / run_id
 
     def has(self, run_id: str) -> bool:
         """True if a complete run with this id is stored."""

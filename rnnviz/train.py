@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import keras
+import numpy as np
 
 from rnnviz import data, device, metrics
 from rnnviz.config import RunConfig
@@ -118,9 +119,30 @@ class Forward(keras.callbacks.Callback):
             self.on_event({"kind": "epoch", "epoch": epoch + 1, "seconds": self.epoch_seconds[-1], **logs})
 
 
+def tensorboard_available() -> bool:
+    """True when the `tensorboard` package (which writes the logs) is installed; without it none are written."""
+    import importlib.util
+
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+def _batches(x: np.ndarray, y: np.ndarray, orders: np.ndarray, batch_size: int):
+    """A `tf.data` stream of `(x, y)` batches reading the samples in `orders` (one row per epoch)."""
+    import tensorflow as tf
+
+    x, y = tf.constant(x), tf.constant(y)
+    per_epoch = tf.data.Dataset.from_tensor_slices(orders).flat_map(
+        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+    return per_epoch.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx))).prefetch(2)
+
+
 def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event], None] | None = None,
-          stop: threading.Event | None = None, data_dir: str | None = None) -> TrainResult:
+          stop: threading.Event | None = None, data_dir: str | None = None,
+          log_dir: str | None = None) -> TrainResult:
     """Trains the model a config describes, seeded so the same config gives the same curve on CPU.
+
+    The weights are seeded by `keras.utils.set_random_seed(cfg.seed)`; the order the samples are read in
+    is `data.epoch_orders(n, epochs, seed)`, the same for every model of the same data and seed.
 
     Args:
         cfg: the run's config.
@@ -128,6 +150,8 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
         on_event: called with each batch and epoch event (see `Forward`); it runs on the training thread.
         stop: when set, training stops at the end of the current batch.
         data_dir: folder with the data set's standard files, for the data sets that need files.
+        log_dir: when given, standard TensorBoard logs (per-epoch scalars) are written there, if the
+            `tensorboard` package is installed.
 
     Returns:
         The `TrainResult`, with `stopped=True` if `stop` ended it early.
@@ -143,8 +167,13 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
     steps = math.ceil(len(ds.x_train) / cfg.batch_size)
     forward, snapshots = Forward(on_event, stop, steps), Snapshots(cfg.epochs)
     t0 = time.perf_counter()
-    fit = model.fit(ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val), epochs=cfg.epochs,
-                    batch_size=cfg.batch_size, shuffle=True, verbose=0, callbacks=[forward, snapshots])
+    batches = _batches(ds.x_train, ds.y_train, data.epoch_orders(len(ds.x_train), cfg.epochs, cfg.seed),
+                       cfg.batch_size)
+    callbacks = [forward, snapshots]
+    if log_dir is not None and tensorboard_available():
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, profile_batch=0))
+    fit = model.fit(batches, steps_per_epoch=steps, validation_data=(ds.x_val, ds.y_val), epochs=cfg.epochs,
+                    shuffle=False, verbose=0, callbacks=callbacks)  # the order is `batches`'
     seconds = time.perf_counter() - t0
     if forward.diverged:
         raise Diverged(f"Training diverged: {forward.diverged}. Try a lower learning rate "

@@ -60,3 +60,22 @@ def test_run_id_ignores_int_vs_float_and_changes_with_any_field():
 def test_replace_changes_data_options():
     cfg = RunConfig().replace(units=8, data_window=20)
     assert cfg.units == 8 and cfg.data.window == 20 and cfg.data.length == 2000
+
+
+def test_query_round_trip_for_every_preset():
+    from rnnviz import presets
+
+    for p in presets.PRESETS.values():
+        q = p.config.to_query()
+        assert all(isinstance(v, str) for v in q.values())
+        assert RunConfig.from_query(q) == (p.config, [])
+
+
+def test_query_ignores_what_it_cannot_use_and_says_so():
+    cfg, notes = RunConfig.from_query({"data": "imdb", "cell": "gru", "units": "abc", "maxlen": "2",
+                                       "zzz": "1", "mask": "false", "page": "x"}, ignore=("page",))
+    assert cfg.cell == "gru" and cfg.data.mask is False
+    assert cfg.units == RunConfig().units and cfg.data.maxlen == 200  # invalid values fall back to defaults
+    assert any("units='abc'" in n and "whole number" in n for n in notes)
+    assert any("maxlen='2'" in n for n in notes) and any("zzz" in n for n in notes)
+    assert RunConfig.from_query({"data": "mnist"})[0] == RunConfig()

@@ -1,0 +1,94 @@
+"""Compare: SimpleRNN vs LSTM vs GRU, trained fairly (same split, order and seed) and shown side by side."""
+
+import streamlit as st
+
+from rnnviz import compare, export, plots, ui
+from rnnviz.jobs import ACTIVE
+
+st.title("Compare")
+st.caption("Train the SimpleRNN / LSTM / GRU trio of the sidebar's settings (only the cell differs), or pick "
+           "stored runs, and compare their learning side by side.")
+cfg = ui.config_sidebar(page_keys=("runs", "match"))
+if cfg is None:
+    st.stop()
+trainer = ui.trainer()
+
+st.subheader("The trio")
+match = st.toggle("Match parameter count", key=ui.keep("match_params"), value=st.query_params.get("match") == "1",
+                  help="Pick each cell's units so the three models have about as many weights (within 5%): "
+                       "then a win is not just a bigger model.")
+st.query_params["match"] = "1" if match else "0"
+configs = ui.trio(cfg, match)
+counts = [compare.param_count(c) for c in configs]
+st.dataframe([{"cell": compare.CELL_NAMES[c.cell], "units": c.units, "parameters": n,
+               "stored": "yes" if trainer.store.has(c.run_id) else "no"} for c, n in zip(configs, counts)],
+             hide_index=True)
+if match and compare.spread(counts) > compare.MATCH_TOLERANCE:
+    st.warning(f"With so few units the counts still differ by {compare.spread(counts):.0%}: raise the units "
+               "to match them within 5%.")
+if st.button("Train the trio", type="primary", help="Stored runs are reused; the others train one after another"):
+    st.session_state["trio"] = [trainer.submit(c, data_dir=ui.data_dir()).run_id for c in configs]
+    st.session_state["compare_want"] = [c.run_id for c in configs]
+
+
+@st.fragment(run_every=1.0)
+def trio_progress() -> None:
+    """One progress bar per trio member while any of them trains."""
+    jobs = [trainer.get(r) for r in ui.session("trio", [])]
+    for job in (j for j in jobs if j is not None):
+        fraction, text = job.progress()
+        st.progress(fraction, text=f"{compare.CELL_NAMES[job.cfg.cell]}: {text}"
+                    + (f" (failed: {job.error})" if job.state == "failed" else ""))
+    if jobs and not any(j is not None and j.state in ACTIVE for j in jobs) and ui.session("trio_active"):
+        st.session_state["trio_active"] = False
+        st.rerun(scope="app")
+    st.session_state["trio_active"] = any(j is not None and j.state in ACTIVE for j in jobs)
+    if st.session_state["trio_active"] and st.button("Stop the trio"):
+        for job in jobs:
+            job.stop()
+
+
+trio_progress()
+
+st.subheader("Runs side by side")
+runs = ui.compare_picker(configs)
+if len(runs) < 2:
+    st.info("Pick two or more stored runs above, or train the trio.")
+    st.stop()
+tasks = {r.config.data.task for r in runs}
+if len(tasks) > 1:
+    st.warning("These runs solve different tasks; only the table compares them.")
+st.markdown(compare.summary(runs) if len(tasks) == 1 else "")
+table = compare.table(runs)
+st.dataframe(table, hide_index=True, column_config={"seconds per epoch": st.column_config.NumberColumn(format="%.2f")})
+st.download_button("Download the table (CSV)", export.table_csv(table), "comparison.csv", "text/csv")
+if len(tasks) > 1:
+    st.stop()
+task = tasks.pop()
+metrics = ["loss"] if task == "regression" else ["loss", "accuracy"]
+for metric in metrics:
+    left, right = st.columns(2)
+    curves = compare.curves(runs, metric)
+    left.plotly_chart(plots.compare_figure(curves, "epoch", metric, task), width="stretch")
+    right.plotly_chart(plots.compare_figure(curves, "seconds", metric, task), width="stretch")
+
+st.subheader("Gradient flow over time")
+st.caption("How much the loss moves when the input at each step changes, averaged over the same validation "
+           "samples for every run (log scale). A curve that falls towards the early steps is the vanishing "
+           "gradient: those steps barely teach the network.")
+across = st.toggle("Across epochs (from the runs' snapshots)", key="grad_epochs")
+try:
+    st.plotly_chart(plots.gradient_figure(ui.gradients(runs, across), "Gradient of the loss with respect to "
+                                          "each input step"), width="stretch")
+    sat = ui.saturations(runs)
+    if len(sat):
+        st.plotly_chart(plots.saturation_figure(sat), width="stretch")
+except Exception as e:  # data missing, an old run: say so, keep the page
+    ui.show_error(e, "Probing the runs")
+
+st.subheader("Export")
+cols = st.columns(len(runs))
+for col, run in zip(cols, runs):
+    col.download_button(f"{run.config.summary()} (zip)", ui.run_zip(run.run_id, run.info["created"]),
+                        f"run-{run.run_id}.zip", "application/zip", key=f"zip_{run.run_id}")
+st.caption(ui.tensorboard_note())

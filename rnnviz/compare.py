@@ -1,0 +1,198 @@
+"""Fair comparisons of runs: the SimpleRNN / LSTM / GRU trio, parameter matching, tables and summaries.
+
+A trio shares everything but the cell: data options (so the same split), seed (so the same data order,
+`data.epoch_orders`, and the same seeding of the weights) and every other setting. With parameter
+matching, the units of the other two cells are chosen so the three models have parameter counts within
+5% of each other (the chosen config's cell keeps its units).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnviz.config import CELLS, RunConfig
+
+CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+MATCH_TOLERANCE = 0.05
+
+
+@functools.lru_cache(maxsize=256)
+def param_count(cfg: RunConfig) -> int:
+    """Parameters of the model a config builds (the model is built, not trained; the data is not loaded)."""
+    from rnnviz import data
+    from rnnviz.models import build_model
+
+    return int(build_model(cfg, data.empty(cfg.data)).count_params())
+
+
+def _units_for(cfg: RunConfig, target: int) -> int:
+    """The units (1-1024) whose parameter count is closest to `target` (counts grow with units)."""
+    lo, hi = 1, 1024
+    while lo < hi:  # smallest units with count >= target
+        mid = (lo + hi) // 2
+        if param_count(cfg.replace(units=mid)) < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    best = min({max(1, lo - 1), lo}, key=lambda u: abs(param_count(cfg.replace(units=u)) - target))
+    return best
+
+
+def trio(cfg: RunConfig, match_params: bool = False) -> list[RunConfig]:
+    """SimpleRNN, LSTM and GRU versions of `cfg`, differing only in the cell (and units when matching).
+
+    Args:
+        cfg: the reference config; its cell keeps its units when matching.
+        match_params: choose the other cells' units so the parameter counts are as close as possible.
+
+    Returns:
+        Three configs in the order SimpleRNN, LSTM, GRU.
+    """
+    if not match_params:
+        return [cfg.replace(cell=c) for c in CELLS]
+    target = param_count(cfg)
+    return [cfg if c == cfg.cell else cfg.replace(cell=c, units=_units_for(cfg.replace(cell=c), target))
+            for c in CELLS]
+
+
+def spread(counts: list[int]) -> float:
+    """How far apart parameter counts are: max / min - 1 (0.05 = within 5%)."""
+    return max(counts) / min(counts) - 1
+
+
+def _task_metric(run) -> tuple[str, str, bool]:
+    """(history key, label, higher is better) of the validation metric a run is judged by."""
+    if run.config.data.task == "regression":
+        return "val_loss", "validation RMSE", False
+    return "val_accuracy", "validation accuracy", True
+
+
+def table(runs: list) -> pd.DataFrame:
+    """One row per stored run: cell, parameters, seconds per epoch, best validation metric and its epoch,
+    the test (or final validation) metric.
+    """
+    rows = []
+    for run in runs:
+        key, label, higher = _task_metric(run)
+        values = np.asarray(run.history.get(key, []), float)
+        if key == "val_loss":
+            values = np.sqrt(values)  # RMSE
+        best = int(np.argmax(values) if higher else np.argmin(values)) if len(values) else None
+        epochs = len(run.history.get("loss", []))
+        test_key = "test_accuracy" if "test_accuracy" in run.metrics else "val_rmse"
+        rows.append({
+            "run": run.run_id,
+            "cell": ("Bi" if run.config.bidirectional else "") + CELL_NAMES[run.config.cell],
+            "units": run.config.units,
+            "parameters": int(run.info.get("params", 0)),
+            "seconds per epoch": run.info.get("train_seconds", float("nan")) / max(epochs, 1),
+            f"best {label}": float(values[best]) if best is not None else float("nan"),
+            "best at epoch": (best + 1) if best is not None else None,
+            ("test accuracy" if test_key == "test_accuracy" else "final validation RMSE"):
+                float(run.metrics.get(test_key, float("nan"))),
+        })
+    return pd.DataFrame(rows)
+
+
+def summary(runs: list) -> str:
+    """The comparison in words, e.g. 'GRU reached 86.1% validation accuracy in 3 epochs (12 s), LSTM ...'."""
+    if not runs:
+        return ""
+    df = table(runs)
+    key, label, higher = _task_metric(runs[0])
+    col = f"best {label}"
+    df = df.sort_values(col, ascending=not higher)
+    fmt = (lambda v: f"{v:.1%}") if higher else (lambda v: f"{v:.4f}")
+    parts = [f"{r.cell} ({r.parameters:,} parameters) reached {fmt(r[col])} in {r['best at epoch']} "
+             f"epoch{'s' if r['best at epoch'] != 1 else ''} ({r['seconds per epoch'] * r['best at epoch']:.0f} s)"
+             for _, r in df.iterrows()]
+    first = parts[0].replace(" reached ", f" reached the best {label}, ", 1)
+    text = "; ".join([first, *parts[1:]]) + "."
+    counts = df["parameters"].tolist()
+    if len(counts) > 1 and min(counts) > 0:
+        text += (f" Parameter counts differ by {spread(counts):.0%}"
+                 + (" (within 5%: a like-for-like comparison)." if spread(counts) <= MATCH_TOLERANCE else
+                    ": bigger models may win by size alone; try \u201cmatch parameter count\u201d."))
+    return text
+
+
+def curves(runs: list, metric: str = "loss") -> pd.DataFrame:
+    """A tidy frame for overlaid curves: run, cell, epoch, seconds (wall clock at the epoch's end),
+    split (training / validation) and value.
+    """
+    rows: list[dict[str, Any]] = []
+    for run in runs:
+        label = f"{('Bi' if run.config.bidirectional else '')}{CELL_NAMES[run.config.cell]} {run.config.units}u"
+        seconds = run.info.get("epoch_seconds") or []
+        for split, key in (("training", metric), ("validation", f"val_{metric}")):
+            for i, v in enumerate(run.history.get(key, [])):
+                rows.append({"run": run.run_id, "label": label, "epoch": i + 1,
+                             "seconds": seconds[i] if i < len(seconds) else float("nan"), "split": split,
+                             "value": float(v)})
+    return pd.DataFrame(rows, columns=["run", "label", "epoch", "seconds", "split", "value"])
+
+
+def probe_batch(ds, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """The samples every run of a comparison is probed on: the first `n` validation samples."""
+    return ds.x_val[:n], ds.y_val[:n]
+
+
+def gradient_over_time(model, x: np.ndarray, y: np.ndarray, snapshots: dict[int, list] | None = None,
+                       epochs: list[int] | None = None) -> pd.DataFrame:
+    """The vanishing-gradient picture: mean over samples of |d loss / d input at step t|, for each step.
+
+    Args:
+        model: a run's model (its weights are restored afterwards when snapshots are used).
+        x, y: the probe batch (`probe_batch`), the same for every run compared.
+        snapshots: epoch -> weights (`StoredRun.snapshots()`); with `epochs`, one curve per epoch.
+        epochs: which snapshot epochs to compute (None: only the model's own, final weights).
+
+    Returns:
+        Columns `epoch` (None for the final weights), `step` (1 = first input step) and `norm`: the mean
+        over samples of `probe.input_gradients`; masked (padding) steps are left out of the mean.
+    """
+    from rnnviz import probe
+
+    fn = probe.input_gradient_fn(model)
+    final = model.get_weights()
+    frames = []
+    try:
+        for epoch in (epochs if epochs and snapshots else [None]):
+            if epoch is not None:
+                model.set_weights(snapshots[epoch])
+            norms = fn(x, y).astype(float)  # (batch, time)
+            if norms.shape[1] == x.shape[1] and np.issubdtype(x.dtype, np.integer):
+                norms[x == 0] = np.nan  # padding ids: the masked steps
+            with np.errstate(all="ignore"):
+                mean = np.nanmean(norms, axis=0)
+            frames.append(pd.DataFrame({"epoch": epoch, "step": np.arange(1, len(mean) + 1), "norm": mean}))
+    finally:
+        model.set_weights(final)
+    return pd.concat(frames, ignore_index=True)
+
+
+GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "o": "output gate o", "z": "update gate z",
+              "r": "reset gate r"}
+
+
+def gate_saturation(model, x: np.ndarray) -> pd.DataFrame:
+    """Share of gate values < 0.1 and > 0.9 for each gate of each recurrent layer, on a probe batch.
+
+    Returns:
+        Columns `layer`, `gate`, `below 0.1`, `above 0.9` (shares in [0, 1]); empty for SimpleRNN.
+    """
+    from rnnviz import probe
+
+    rows = []
+    for p in probe.probe_model(model, x):
+        for key, values in p.gates.items():
+            gate = key.rsplit("/", 1)[-1]
+            if gate in GATE_NAMES:
+                low, high = probe.saturation(values)
+                rows.append({"layer": p.name + (f" ({key.split('/')[0]})" if "/" in key else ""),
+                             "gate": GATE_NAMES[gate], "below 0.1": low, "above 0.9": high})
+    return pd.DataFrame(rows, columns=["layer", "gate", "below 0.1", "above 0.9"])

@@ -1,0 +1,64 @@
+"""Compare page and shareable links under AppTest: the trio trains once, charts and exports appear."""
+
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rnnviz.config import RunConfig
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TINY = {"w_cosine_length": 200, "w_cosine_window": 10, "w_units": 4, "w_epochs": 2}
+
+
+@pytest.fixture
+def app(rnnviz_home):
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    return at
+
+
+def test_trio_trains_and_compares(app):
+    at = app.switch_page("pages/compare.py").run()
+    for key, value in TINY.items():
+        at.sidebar.slider(key=key).set_value(value)
+    at.run()
+    assert not at.exception
+    assert [r for r in at.dataframe[0].value["cell"]] == ["SimpleRNN", "LSTM", "GRU"]
+    next(b for b in at.button if b.label == "Train the trio").click().run()
+    end = time.time() + 180
+    done = lambda a: len(a.dataframe) > 1 and len(a.dataframe[1].value) == 3 and a.get("plotly_chart")  # noqa: E731
+    while not done(at) and time.time() < end:
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception, at.exception
+    table = at.dataframe[1].value
+    assert list(table["cell"]) == ["SimpleRNN", "LSTM", "GRU"] and (table["parameters"] > 0).all()
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Loss by epoch" in s for s in specs) and any("Loss by training time" in s for s in specs)
+    assert any("input step" in s and '"log"' in s for s in specs)  # gradient flow on a log axis
+    assert any("Gate saturation" in s for s in specs)
+    assert "reached the best validation RMSE" in " ".join(m.value for m in at.markdown)
+    assert len(at.get("download_button")) == 4  # the table and one zip per run
+    # the link carries the config and the runs: it reopens this comparison
+    cfg, notes = RunConfig.from_query(at.query_params, ignore=("runs", "match"))
+    assert notes == [] and cfg.units == 4 and cfg.data.length == 200
+    assert at.query_params["runs"] == ",".join(cfg.replace(cell=c).run_id for c in ("simple_rnn", "lstm", "gru"))
+
+
+def test_link_opens_its_settings_and_notes_what_it_ignored(rnnviz_home):
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"data": "cosine", "cell": "gru", "units": "12", "epochs": "banana", "zzz": "1"})
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.sidebar.radio(key="w_cell").value == "gru" and at.sidebar.slider(key="w_units").value == 12
+    note = " ".join(w.value for w in at.warning)
+    assert "epochs='banana'" in note and "zzz" in note
+    # the URL carries the settings back out: the same config, and nothing else
+    cfg, notes = RunConfig.from_query(at.query_params)
+    assert notes == [] and cfg.cell == "gru" and cfg.units == 12 and cfg.epochs == RunConfig().epochs

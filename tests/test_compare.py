@@ -1,0 +1,72 @@
+"""Fair comparisons: the trio shares split, order and seed; parameter matching; table and summary."""
+
+import numpy as np
+import pytest
+
+from rnnviz import compare, data, train
+from rnnviz.config import CELLS, ImdbData
+from rnnviz.jobs import train_and_store
+from rnnviz.models import build_model
+from rnnviz.store import RunStore
+from tests.conftest import tiny
+
+
+def test_trio_differs_only_in_the_cell():
+    cfg = tiny(units=6, dropout=0.1, seed=7)
+    configs = compare.trio(cfg)
+    assert [c.cell for c in configs] == list(CELLS)
+    for c in configs:
+        assert c.replace(cell=cfg.cell) == cfg  # everything else equal: data options, seed, settings
+
+
+def test_trio_reads_the_same_split_and_order_with_the_same_seed(monkeypatch):
+    seen = []
+    real = train._batches
+
+    def spy(x, y, orders, batch_size):
+        seen.append((x.copy(), y.copy(), orders.copy(), batch_size))
+        return real(x, y, orders, batch_size)
+
+    monkeypatch.setattr(train, "_batches", spy)
+    for cfg in compare.trio(tiny(epochs=2)):
+        train.train(cfg)
+    (x0, y0, o0, b0), *rest = seen
+    assert o0.shape == (2, len(x0)) and not np.array_equal(o0[0], o0[1])  # reshuffled each epoch
+    for x, y, o, b in rest:
+        assert np.array_equal(x, x0) and np.array_equal(y, y0) and np.array_equal(o, o0) and b == b0
+
+
+def test_data_order_depends_on_the_seed_only():
+    a, b = data.epoch_orders(50, 3, seed=1), data.epoch_orders(50, 3, seed=1)
+    assert np.array_equal(a, b) and not np.array_equal(a, data.epoch_orders(50, 3, seed=2))
+    assert all(sorted(row) == list(range(50)) for row in a)  # each epoch reads every sample once
+
+
+@pytest.mark.parametrize("cfg", [tiny(units=16), tiny(units=40, layers=2, bidirectional=True),
+                                 tiny(data=ImdbData(vocab_size=500, maxlen=20), cell="gru", units=24)])
+def test_matched_trio_is_within_5_percent(cfg):
+    configs = compare.trio(cfg, match_params=True)
+    counts = [build_model(c, data.empty(c.data)).count_params() for c in configs]  # independent count
+    assert counts == [compare.param_count(c) for c in configs]
+    assert compare.spread(counts) <= compare.MATCH_TOLERANCE, counts
+    assert configs[CELLS.index(cfg.cell)] == cfg  # the reference keeps its units
+    assert configs[0].units > configs[1].units  # SimpleRNN needs more units than LSTM for as many weights
+
+
+def test_table_and_summary_from_stored_runs(tmp_path):
+    store = RunStore(tmp_path)
+    runs = [train_and_store(c, store)[0] for c in compare.trio(tiny(epochs=3))]
+    df = compare.table(runs)
+    assert list(df["cell"]) == ["SimpleRNN", "LSTM", "GRU"]
+    for run, (_, row) in zip(runs, df.iterrows()):
+        rmse = np.sqrt(run.history["val_loss"])
+        assert row["best validation RMSE"] == pytest.approx(rmse.min())
+        assert row["best at epoch"] == int(np.argmin(rmse)) + 1
+        assert row["parameters"] == run.info["params"]
+        assert row["seconds per epoch"] == pytest.approx(run.info["train_seconds"] / 3)
+    text = compare.summary(runs)
+    best = df.sort_values("best validation RMSE").iloc[0]
+    assert text.startswith(f"{best['cell']} ") and "best validation RMSE" in text and "Parameter counts differ" in text
+    curves = compare.curves(runs)
+    assert len(curves) == 3 * 2 * 3 and set(curves["split"]) == {"training", "validation"}
+    assert curves["seconds"].notna().all()
