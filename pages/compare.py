@@ -27,8 +27,11 @@ if match and compare.spread(counts) > compare.MATCH_TOLERANCE:
     st.warning(f"With so few units the counts still differ by {compare.spread(counts):.0%}: raise the units "
                "to match them within 5%.")
 if st.button("Train the trio", type="primary", help="Stored runs are reused; the others train one after another"):
-    st.session_state["trio"] = [trainer.submit(c, data_dir=ui.data_dir()).run_id for c in configs]
-    st.session_state["compare_want"] = [c.run_id for c in configs]
+    try:
+        st.session_state["trio"] = [trainer.submit(c, data_dir=ui.data_dir()).run_id for c in configs]
+        st.session_state["compare_want"] = [c.run_id for c in configs]
+    except ValueError as e:  # e.g. too big for this machine's memory
+        ui.show_error(e, "Starting the trio")
 
 
 @st.fragment(run_every=1.0)
@@ -51,6 +54,16 @@ def trio_progress() -> None:
 trio_progress()
 
 st.subheader("Runs side by side")
+with st.expander("Import a run (zip)"):
+    upload = st.file_uploader("A run zip exported here, up to 200 MB", type=["zip"], key="import_zip",
+                              help="Its files are checked and its model is loaded in Keras's safe mode before "
+                                   "it is stored; nothing in it is unpickled.")
+    if upload is not None:
+        try:
+            imported = export.import_zip(upload.getvalue(), trainer.store)
+            st.success(f"Imported run {imported.run_id}: {imported.config.summary()}. Pick it below.")
+        except export.RunImportError as e:
+            st.error(f"Import refused: {e}")
 runs = ui.compare_picker(configs)
 if len(runs) < 2:
     st.info("Pick two or more stored runs above, or train the trio.")

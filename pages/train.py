@@ -20,7 +20,10 @@ if problem := ui.data_problem(cfg):
 left, mid, _ = st.columns([1, 2, 3], vertical_alignment="center")
 retrain = mid.checkbox("Retrain even if stored", key="retrain")
 if left.button("Train", type="primary", help="Train this configuration (or load it if it is stored)"):
-    st.session_state["job"] = trainer.submit(cfg, retrain=retrain, data_dir=ui.data_dir()).run_id
+    try:
+        st.session_state["job"] = trainer.submit(cfg, retrain=retrain, data_dir=ui.data_dir()).run_id
+    except ValueError as e:  # e.g. too big for this machine's memory
+        ui.show_error(e, "Starting the training")
 
 job = trainer.get(ui.session("job", ""))
 if job is not None and job.run_id != cfg.run_id and job.state in ACTIVE:

@@ -119,8 +119,11 @@ def _native_logs_muted():
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from rnnviz import budget
+
     try:
         cfg = config_from_args(args)
+        budget.check(cfg)  # refuses (exit 2) what would not fit in memory
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -8,25 +8,21 @@ matching, the units of the other two cells are chosen so the three models have p
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rnnviz import budget
 from rnnviz.config import CELLS, RunConfig
 
 CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 MATCH_TOLERANCE = 0.05
 
 
-@functools.lru_cache(maxsize=256)
 def param_count(cfg: RunConfig) -> int:
-    """Parameters of the model a config builds (the model is built, not trained; the data is not loaded)."""
-    from rnnviz import data
-    from rnnviz.models import build_model
-
-    return int(build_model(cfg, data.empty(cfg.data)).count_params())
+    """Parameters of the model a config builds (from its architecture; see `rnnviz.budget.param_count`)."""
+    return budget.param_count(cfg)
 
 
 def _units_for(cfg: RunConfig, target: int) -> int:

@@ -14,9 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
+from rnnviz import budget
 from rnnviz import train as training
 from rnnviz.config import RunConfig
-from rnnviz.store import RunStore, StoredRun
+from rnnviz.store import RunStore, StoreError, StoredRun
 from rnnviz.train import Event, TrainResult
 
 ACTIVE = ("queued", "running")
@@ -31,8 +32,9 @@ def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
         `(stored_run, None)` when it was already stored (and `retrain` is False); `(stored_run, result)`
         after a complete training; `(None, result)` when `stop` ended training early (nothing is stored).
     """
-    if not retrain and store.has(cfg.run_id):
-        return store.load(cfg.run_id), None
+    stored = None if retrain else _stored(store, cfg.run_id)
+    if stored is not None:
+        return stored, None
     logs = store.tensorboard_dir(cfg.run_id)
     shutil.rmtree(logs, ignore_errors=True)
     try:
@@ -46,6 +48,16 @@ def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
     info = {"params": result.params, "train_seconds": result.train_seconds, "device": result.device,
             "epoch_seconds": result.epoch_seconds, **result.details}
     return store.save(cfg, result.model, result.history, result.metrics, info, result.snapshots), result
+
+
+def _stored(store: RunStore, run_id: str) -> StoredRun | None:
+    """The stored run, or None when there is none or it is damaged (training again then replaces it)."""
+    if not store.has(run_id):
+        return None
+    try:
+        return store.load(run_id)
+    except StoreError:
+        return None
 
 
 @dataclass
@@ -111,7 +123,7 @@ class Trainer:
     """
 
     def __init__(self, store: RunStore, workers: int = 1, data_dir: str | None = None):
-        self.store, self.data_dir = store, data_dir
+        self.store, self.data_dir, self.workers = store, data_dir, workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rnnviz-train")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -123,15 +135,20 @@ class Trainer:
             cfg: the config to train.
             retrain: train even if the run is stored.
             data_dir: folder with the data set's files for this job (default: the trainer's).
+
+        Raises:
+            rnnviz.budget.TooBig: the config would not fit in memory (nothing is queued).
         """
         with self._lock:
             job = self._jobs.get(cfg.run_id)
             if job is not None and job.state in ACTIVE:
                 return job
             job = Job(cfg, retrain, data_dir=data_dir or self.data_dir)
-            if not retrain and self.store.has(cfg.run_id):
-                job.run, job.state, job.cached = self.store.load(cfg.run_id), "done", True
+            stored = None if retrain else _stored(self.store, cfg.run_id)
+            if stored is not None:
+                job.run, job.state, job.cached = stored, "done", True
             else:
+                budget.check(cfg, self.workers)
                 self._pool.submit(self._work, job)
             self._jobs[cfg.run_id] = job
             return job

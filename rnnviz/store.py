@@ -80,8 +80,8 @@ class RunStore:
         return self.root / "tensorboard" / run_id
 
     def has(self, run_id: str) -> bool:
-        """True if a complete run with this id is stored."""
-        return (self.runs / run_id / "info.json").is_file()
+        """True if a complete run with this id is stored (all its files are there)."""
+        return all((self.runs / run_id / name).is_file() for name in FILES)
 
     def save(self, cfg: RunConfig, model, history: dict[str, list[float]], metrics: dict[str, float],
              info: dict[str, Any], snapshots: dict[int, list] | None = None) -> StoredRun:

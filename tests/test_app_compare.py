@@ -62,3 +62,20 @@ def test_link_opens_its_settings_and_notes_what_it_ignored(rnnviz_home):
     # the URL carries the settings back out: the same config, and nothing else
     cfg, notes = RunConfig.from_query(at.query_params)
     assert notes == [] and cfg.cell == "gru" and cfg.units == 12 and cfg.epochs == RunConfig().epochs
+
+
+def test_import_refuses_a_bad_zip_and_accepts_a_good_one(app, rnnviz_home):
+    from rnnviz import export
+    from rnnviz.jobs import train_and_store
+    from rnnviz.store import RunStore
+    from tests.conftest import tiny
+
+    other = RunStore(rnnviz_home.parent / "elsewhere")
+    run, _ = train_and_store(tiny(), other)
+    at = app.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert len(at.get("file_uploader")) == 1
+    # AppTest cannot upload files; the page calls export.import_zip, whose checks are tested in test_export
+    imported = export.import_zip(export.run_zip(run), RunStore())
+    at.run()
+    assert any(imported.run_id in o for o in at.multiselect(key="compare_runs").options)
