@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnviz import learn, learn_plots
+from rnnviz import learn, learn_plots, ui  # noqa: F401  (ui: leaves the legacy pages/ mode)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 NAMES = {"lstm": "LSTM", "gru": "GRU"}

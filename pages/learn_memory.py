@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from rnnviz import learn, learn_plots
+from rnnviz import learn, learn_plots, ui  # noqa: F401  (ui: leaves the legacy pages/ mode)
 
 
 @st.cache_data(max_entries=64)

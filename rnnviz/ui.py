@@ -31,6 +31,24 @@ def _keep_keras_state() -> None:
 
 _keep_keras_state()
 
+
+def _leave_legacy_pages() -> None:
+    """Switches a fresh server out of Streamlit's legacy `pages/` mode on the first page it runs.
+
+    Streamlit starts every server in its old multipage mode when a `pages/` folder exists, until some
+    session runs `st.navigation` (app.py does). A first visitor who opens a link to a page other than Home
+    would get that page alone, with the old sidebar. Every page imports this module, so the first such run
+    turns the old mode off and reruns through app.py's navigation (same URL, same page).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages()
+
 CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
 BATCH_SIZES = [8, 16, 32, 64, 128, 256, 512]
@@ -502,6 +520,27 @@ def _limit_blas() -> bool:
     return inspection.limit_blas_threads(1)
 
 
+def _shared(name: str) -> str:
+    """A widget key for a choice the Inspect pages share (run, epoch, sample, layer), mirrored in
+    `st.session_state["inspect_" + name]`.
+
+    `keep` is not enough across pages: Streamlit 1.67 puts the page into a widget's id, so one key on two pages
+    is two widgets, and on the first run after a page switch the old page's value still sits under the key
+    (`keep` then restores nothing) while the new widget starts at its default. So on the first run of each
+    page visit the key is set from the mirror.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    page, key, marker = (ctx.page_script_hash if ctx else ""), f"w_inspect_{name}", f"_inspect_page_{name}"
+    name = f"inspect_{name}"
+    if name in st.session_state and (st.session_state.get(marker) != page or key not in st.session_state):
+        st.session_state[key] = st.session_state[name]
+    st.session_state[marker] = page
+    st.session_state[name] = st.session_state.get(key, st.session_state.get(name))
+    return key
+
+
 def _reset_if_invalid(key: str, options: list) -> None:
     """Drops a kept widget value that is no longer an option (e.g. a deleted run), before the widget is drawn."""
     if st.session_state.get(key) not in options:
@@ -521,7 +560,7 @@ def inspect_run(kinds: tuple[str, ...] = ("cosine", "imdb", "cifar10")):
         st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
     by_id = {r.run_id: r for r in runs}
-    key = keep("inspect_run")
+    key = _shared("run")
     _reset_if_invalid(key, list(by_id))
     run_id = st.selectbox("Stored run", list(by_id), key=key, help="Every run trained here (newest first).",
                           format_func=lambda r: f"{by_id[r].config.summary()} · {_inspect_score(by_id[r])} · "
@@ -561,7 +600,7 @@ def pick_epoch(run, where=st) -> int | None:
         where.caption("This run was stored before weight snapshots existed, so there is no epoch slider: "
                       "retrain it (Train, *Retrain even if stored*) to see how it learned.")
         return None
-    key = keep(f"inspect_epoch_{run.run_id}")
+    key = _shared(f"epoch_{run.run_id}")
     _reset_if_invalid(key, epochs)
     st.session_state.setdefault(key, epochs[-1])
     epoch = where.select_slider("Epoch (weights after this many epochs; 0 = untrained)", epochs, key=key,
@@ -572,13 +611,13 @@ def pick_epoch(run, where=st) -> int | None:
 def pick_layer(cfg: RunConfig, where=st) -> tuple[str, str]:
     """Layer (and direction, for bidirectional runs) pickers: `("rnn_1", "" | "forward" | "backward")`."""
     names = [f"rnn_{k}" for k in range(1, cfg.layers + 1)]
-    key = keep("inspect_layer")
+    key = _shared("layer")
     _reset_if_invalid(key, names)
     layer = where.selectbox("Layer", names, key=key, disabled=len(names) == 1,
                             format_func=lambda n: f"layer {n[4:]}" + (" (reads the input)" if n == "rnn_1" else ""))
     direction = ""
     if cfg.bidirectional:
-        key = keep("inspect_direction")
+        key = _shared("direction")
         _reset_if_invalid(key, ["forward", "backward"])
         direction = where.radio("Direction", ["forward", "backward"], key=key, horizontal=True,
                                 help="A bidirectional layer has two RNNs: forward reads step 1 first, backward "
@@ -613,13 +652,13 @@ def pick_sample(run, ds, where=st) -> int:
     c1, c2 = where.columns(2)
     cls = None
     if classes:
-        key = keep(f"inspect_class_{run.config.data.name}")
+        key = _shared(f"class_{run.config.data.name}")
         _reset_if_invalid(key, ["any", *classes])
         choice = c1.selectbox("Class", ["any", *classes], key=key,
                               help=f"Only {split} samples of this (true) class")
         cls = None if choice == "any" else classes.index(choice)
     pool = inspection.class_indices(y, cls)
-    key = keep(f"inspect_sample_{run.config.data.name}")
+    key = _shared(f"sample_{run.config.data.name}")
     if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < len(pool):
         st.session_state[key] = 0
     k = (c2 if classes else c1).number_input(f"Sample (0 to {len(pool) - 1:,}, {split} set)", 0, len(pool) - 1,
@@ -687,6 +726,8 @@ def probe_ids(run_id: str, created: str, epoch: int | None, ids: tuple[int, ...]
 def inspect_controls() -> Inspection:
     """The pickers of the Hidden states and Gates pages (run, epoch, sample, layer), the sample shown, and
     its probe. Stops the page (with the fix) when nothing can be shown."""
+    import numpy as np
+
     from rnnviz import inspect_plots, inspection
 
     run = inspect_run()
@@ -708,10 +749,11 @@ def inspect_controls() -> Inspection:
     p = next(p for p in probes if p.name == layer)
     steps = inspection.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
     labels = inspection.step_labels(run.config, x[index], vocabulary(run.config))
-    ticks = inspect_plots.step_ticks(steps, [labels[s] for s in steps])
-    if len(steps) < p.inputs.shape[1]:
+    masked = len(steps) < p.inputs.shape[1]
+    ticks = inspect_plots.step_ticks(np.arange(len(steps)) if masked else steps, [labels[s] for s in steps])
+    if masked:
         st.caption(f"{p.inputs.shape[1] - len(steps)} padding steps are masked (the state does not change "
-                   "there) and left out of the charts.")
+                   "there) and left out of the charts; words are numbered from `<start>` = 1.")
     return Inspection(run, ds, x, y, index, layer, direction, epoch, probes, steps, ticks,
                       inspection.step_axis_title(run.config))
 
