@@ -90,6 +90,7 @@ else:
     if run is not None and "confusion" in run.info:  # a stopped run is not scored on the test set
         confusion = np.asarray(run.info["confusion"])
         a.metric("Test accuracy", f"{run.metrics['test_accuracy']:.1%}",
-                 help=f"on {confusion.sum():,} test samples never used in training")
+                 help=f"on {confusion.sum():,} test samples never used in training; test loss "
+                      f"{run.metrics['test_loss']:.3f} ({plots.LOSS_NAMES[task]})")
         st.plotly_chart(plots.confusion_figure(confusion, run.info["classes"], "Confusion matrix on the test set"),
                         width="stretch")

@@ -70,3 +70,24 @@ def test_table_and_summary_from_stored_runs(tmp_path):
     curves = compare.curves(runs)
     assert len(curves) == 3 * 2 * 3 and set(curves["split"]) == {"training", "validation"}
     assert curves["seconds"].notna().all()
+
+
+def test_gradient_over_time_against_a_direct_gradient_tape(tmp_path):
+    import tensorflow as tf
+
+    run, _ = train_and_store(tiny(epochs=2), RunStore(tmp_path))
+    model = run.load_model()
+    x, y = compare.probe_batch(data.load(run.config.data), n=8)
+    df = compare.gradient_over_time(model, x, y)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:  # independent: d(sum of per-sample MSE)/d input, for the cosine model
+        tape.watch(xt)
+        loss = tf.reduce_sum(tf.reduce_mean((model(xt) - y) ** 2, axis=-1))
+    expected = np.abs(tape.gradient(loss, xt).numpy()[..., 0]).mean(axis=0)  # one feature: norm = |.|
+    np.testing.assert_allclose(df["norm"], expected, rtol=1e-4, atol=1e-8)
+    assert list(df["step"]) == list(range(1, x.shape[1] + 1))
+    snaps = run.snapshots()
+    by_epoch = compare.gradient_over_time(model, x, y, snaps, [0, 2])
+    assert set(by_epoch["epoch"]) == {0, 2}
+    np.testing.assert_allclose(by_epoch[by_epoch["epoch"] == 2]["norm"], expected, rtol=1e-4, atol=1e-8)
+    assert np.array_equal(model.get_weights()[0], snaps[2][0])  # the final weights are back in place
