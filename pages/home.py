@@ -19,7 +19,8 @@ st.markdown(
     "2. Press **Train** and watch the live loss chart; press **Stop** at any time.\n"
     "3. When it finishes, compare the prediction with the actual series, one step ahead and running free.\n"
     "4. New to recurrent networks? The **Learn** pages (left) need no training: an RNN as a for-loop, "
-    "LSTM and GRU cell by cell, and why plain RNNs forget."
+    "LSTM and GRU cell by cell, and why plain RNNs forget.\n"
+    "5. Look inside any stored run with the **Inspect** pages (left): hidden states, gates, your own review, predictions."
 )
 st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 

@@ -506,10 +506,12 @@ class Inspection:
 
 
 def _inspect_errors() -> tuple:
+    import zipfile
+
     from rnnviz.datasets import DataError, DataUnavailable
     from rnnviz.store import StoreError
 
-    return ValueError, DataError, DataUnavailable, StoreError, KeyError
+    return ValueError, DataError, DataUnavailable, StoreError, KeyError, OSError, zipfile.BadZipFile
 
 
 @st.cache_resource
@@ -573,6 +575,16 @@ def _inspect_score(run) -> str:
     if "test_accuracy" in m:
         return f"test accuracy {m['test_accuracy']:.1%}"
     return f"val RMSE {m['val_rmse']:.4f}" if "val_rmse" in m else "no score"
+
+
+def inspect_model(run, epoch: int | None = None):
+    """The run's model at `epoch` (cached), or an error box with the fix and a stopped page."""
+    try:
+        return model_at(run.run_id, run.info["created"], epoch)
+    except _inspect_errors() as e:
+        show_error(e, f"Loading run {run.run_id}")
+        st.caption("Fix: retrain it on the Train page (*Retrain even if stored*), or pick another run.")
+        st.stop()
 
 
 def inspect_dataset(run):
@@ -740,6 +752,7 @@ def inspect_controls() -> Inspection:
     layer, direction = pick_layer(run.config, top[2])
     with st.expander("The sample", expanded=True):
         show_sample(run, ds, index)
+    inspect_model(run, epoch)
     try:
         probes = probe_inputs(run.run_id, run.info["created"], epoch, (index,))
     except _inspect_errors() as e:

@@ -1,0 +1,92 @@
+"""Inspect: a stored run's predictions: forecasts and their error by horizon, confusion, sure and wrong cases,
+and "when did it know?" for images read row by row."""
+
+import streamlit as st
+
+from rnnviz import data, plots, ui
+
+st.title("Predictions")
+st.caption("What a stored run predicts on data it never trained on, where it is right, and where it is wrong.")
+run = ui.inspect_run()
+ds = ui.inspect_dataset(run)
+model = ui.inspect_model(run)
+cfg, created = run.config, run.info["created"]
+
+from rnnviz import inspect_plots, inspection  # noqa: E402  (after the pickers: imports Keras)
+
+if cfg.data.task == "regression":
+    steps_max = cfg.data.length - data.val_start(cfg.data)
+    key = ui.keep("inspect_free_steps")
+    st.session_state[key] = min(st.session_state.get(key) or 200, steps_max)  # this run may be shorter
+    steps = st.slider("Free-running steps (how far the model runs on its own predictions)", 1, steps_max, key=key)
+    fc = ui.forecast(run.run_id, created, steps)
+    a, b = st.columns(2)
+    a.metric("Validation RMSE, one step", f"{fc['rmse_one']:.4f}")
+    b.metric(f"RMSE free-running, {steps} steps", f"{fc['rmse_free']:.4f}")
+    st.plotly_chart(plots.prediction_figure(fc["series"], fc["start"], fc["one_step"], fc["free_run"],
+                                            fc["rmse_one"], fc["rmse_free"]), width="stretch",
+                    key="inspect_pred_forecast")
+    rmse, n_starts = ui.horizon_error(run.run_id, created, steps)
+    st.plotly_chart(inspect_plots.horizon_error_figure(rmse, n_starts), width="stretch", key="inspect_pred_horizon")
+    st.caption("One step ahead the model reads the true past; running free, each prediction becomes the next "
+               "input, so small errors feed on themselves. Each point is the RMSE over free runs started from "
+               f"{n_starts} windows spread over the validation span, that many steps after their start.")
+    st.stop()
+
+cl = ui.classify(run.run_id, created)
+x, y, split = inspection.inspect_split(ds)
+classes = cl["classes"]
+st.metric(f"Accuracy on the {split} set", f"{(cl['pred'] == y.astype(int)).mean():.1%}",
+          help=f"{len(y):,} samples never used in training")
+left, right = st.columns(2)
+left.plotly_chart(plots.confusion_figure(cl["confusion"], classes, f"Confusion matrix on the {split} set"),
+                  width="stretch", key="inspect_pred_confusion")
+
+if cfg.data.name == "imdb":
+    right.plotly_chart(inspect_plots.probability_histogram(cl["probs"][:, 1], y, classes), width="stretch",
+                       key="inspect_pred_histogram")
+    vocab = ui.vocabulary(cfg)
+    sure = inspection.most_confident(cl["probs"], y, k=3)
+    for kind, col in zip(("right", "wrong"), st.columns(2)):
+        col.subheader(f"Most confident {kind} predictions")
+        for i in sure[kind]:
+            words = [w for w in inspection.step_labels(cfg, x[i], vocab) if w not in ("<pad>", "<start>")]
+            col.markdown(f"**Review {i:,}**: predicted **{classes[cl['pred'][i]]}** with "
+                         f"{cl['probs'][i].max():.1%}; truly **{classes[int(y[i])]}**")
+            col.text(" ".join(words[:120]) + (" …" if len(words) > 120 else ""))
+    st.stop()
+
+st.subheader("Test images")
+c1, c2 = st.columns(2)
+which = c1.radio("Show", ["all", "right", "wrong"], horizontal=True, key=ui.keep("inspect_grid_which"),
+                 format_func={"all": "all", "right": "right only", "wrong": "wrong only"}.get)
+cls = c2.selectbox("True class", ["any", *classes], key=ui.keep("inspect_grid_class"))
+idx = inspection.grid_indices(y, cl["pred"], which, None if cls == "any" else classes.index(cls), n=24)
+if len(idx):
+    st.plotly_chart(inspect_plots.image_grid_figure(
+        [inspection.to_image(x[i]) for i in idx], [classes[int(y[i])] for i in idx],
+        [classes[cl["pred"][i]] for i in idx], [float(cl["probs"][i].max()) for i in idx]),
+        width="stretch", key="inspect_pred_grid")
+else:
+    st.info("No test image matches: choose another class or show all.")
+
+st.subheader("When did it know?")
+if problem := inspection.readout_problem(model):
+    st.info(f"Not for this model: {problem}. (A conv branch beside the RNN sees the whole image at once.)")
+    st.stop()
+index = ui.pick_sample(run, ds)
+probes = ui.probe_inputs(run.run_id, created, None, (index,))
+curve = inspection.readout_over_time(model, probes)[0]  # (time, classes)
+ticks = inspection.step_labels(cfg, x[index])
+pic, chart = st.columns([1, 3])
+ui.show_sample(run, ds, index, pic)
+chart.plotly_chart(inspect_plots.readout_figure(curve, ticks, classes, int(y[index]), inspection.step_axis_title(cfg),
+                                                "Class probabilities had the image ended after each step"),
+                   width="stretch", key="inspect_pred_readout")
+bidirectional = cfg.bidirectional
+st.caption("Each point is what the model would output had it read only the steps up to there: "
+           + ("the head applied to the recurrent state after that step (later rows cannot change it). "
+              if not bidirectional else "the whole network re-run on those rows only, because the backward "
+              "half of a bidirectional layer reads from the bottom: its state at row t has already seen the "
+              "rows below, so reading it off there would be cheating. ")
+           + "The last point is the model's own prediction.")

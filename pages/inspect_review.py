@@ -1,0 +1,79 @@
+"""Inspect: type your own movie review and watch an IMDB run read it, word by word."""
+
+import streamlit as st
+
+from rnnviz import ui
+
+st.title("Type your own review")
+st.caption("The text is encoded exactly as the training reviews were; the prediction and the per-word charts "
+           "follow as you type (Ctrl+Enter or click outside the box).")
+run = ui.inspect_run(kinds=("imdb",))
+cfg = run.config
+top = st.columns([2, 2, 1.2])
+with top[1]:
+    epoch = ui.pick_epoch(run)
+layer, direction = ui.pick_layer(cfg, top[2])
+vocab = ui.vocabulary(cfg)
+if vocab is None:
+    st.error("The IMDB word index (`imdb_word_index.json`) is needed to encode text. Put it in the data "
+             "folder (Home page) or run `python -m rnnviz prefetch imdb` on a machine with internet.")
+    st.stop()
+key = ui.keep("inspect_review_text")
+st.session_state.setdefault(key, "This movie was a wonderful surprise: the acting is great and the story "
+                                 "kept me hooked until the end.")
+text = top[0].text_area("Your review", key=key, height=140)
+
+from rnnviz import inspect_plots, inspection  # noqa: E402  (after the pickers: imports Keras)
+
+enc = inspection.encode_review(vocab, text, cfg.data)
+marks = {"known": "{}", "rare (out of vocabulary)": ":orange-background[{} → `<oov>`]",
+         "unknown (dropped)": ":red[~~{}~~]"}
+st.markdown("**What the model reads:** `<start>` " + " ".join(marks[t.status].format(t.word) for t in enc.tokens)
+            if enc.tokens else "**What the model reads:** only `<start>`: type some words.")
+st.caption(f"Orange: rarer than the {cfg.data.vocab_size:,} most frequent words, read as the shared `<oov>` "
+           "id. Red, struck out: not in the IMDB word index at all; the dataset drops such words, so does this "
+           "box. " + (f"**{enc.cut} words are cut** (a review holds at most {cfg.data.maxlen} tokens; this run "
+                      f"keeps the {'end' if cfg.data.truncating == 'pre' else 'start'})." if enc.cut else ""))
+
+model = ui.inspect_model(run, epoch)
+try:
+    probes, out = ui.probe_ids(run.run_id, run.info["created"], epoch, tuple(int(i) for i in enc.ids))
+except (ValueError, KeyError) as e:
+    ui.show_error(e, "Probing this review")
+    st.stop()
+label = "positive" if out >= 0.5 else "negative"
+a, b = st.columns([1, 3])
+a.metric("Prediction", label, f"P(positive) = {out:.3f}", delta_color="off", delta_arrow="off",
+         help="The model's sigmoid output for this text: the probability that the review is positive.")
+p = next(p for p in probes if p.name == layer)
+steps = inspection.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
+masked = len(steps) < p.inputs.shape[1]  # then words are numbered from <start> = 1
+words = vocab.decode(enc.ids)
+ticks = inspect_plots.step_ticks(steps - steps[0] if masked else steps, [words[s] for s in steps])
+step_title = inspection.step_axis_title(cfg)
+if (problem := inspection.readout_problem(model)) is None:
+    curve = inspection.class_probabilities(inspection.readout_over_time(model, probes))[0, steps]
+    b.plotly_chart(inspect_plots.readout_figure(curve, ticks, ["negative", "positive"], None, step_title,
+                                                "The prediction had the review ended after each word"),
+                   width="stretch", key="inspect_review_readout")
+    b.caption("The model's own output for the text cut after each word" + (
+        " (the network re-run on the words so far: a bidirectional layer's backward half would otherwise have "
+        "read the rest)." if cfg.bidirectional else ": the head applied to the state after that word.")
+        + ("" if cfg.data.mask else " This run does not mask the padding, so a shorter review would read more "
+           "padding first: each point is close to, not exactly, that review's output."))
+else:
+    b.caption(f"No word-by-word prediction for this model: {problem}")
+
+keras_layer = model.get_layer(layer)
+g = {k: v[0, steps] for k, v in inspection.layer_gates(p, direction).items()}
+where = f"layer {layer[4:]}{', ' + direction if direction else ''}"
+st.plotly_chart(inspect_plots.states_heatmap(g["h"], ticks, step_title,
+                                             f"Hidden state h after each word ({where}): one row per unit",
+                                             inspection.value_ranges(keras_layer)["h"]),
+                width="stretch", key="inspect_review_states")
+gate_keys = {"lstm": ["i", "f", "o", "c"], "gru": ["z", "r", "h_hat"], "simple_rnn": ["a"]}[cfg.cell]
+st.plotly_chart(inspect_plots.gates_heatmaps(g, gate_keys, inspection.NAMES, inspection.value_ranges(keras_layer),
+                                             ticks, step_title, f"Gates after each word ({where})"
+                                             if cfg.cell != "simple_rnn" else
+                                             f"Pre-activation after each word ({where}; a SimpleRNN has no gates)"),
+                width="stretch", key="inspect_review_gates")
