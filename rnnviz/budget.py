@@ -49,19 +49,18 @@ def _rnn_params(cell: str, n_in: int, units: int) -> int:
 def param_count(cfg: RunConfig) -> int:
     """The model's number of weights, from its architecture (equal to Keras's `count_params`)."""
     d = 2 if cfg.bidirectional else 1
-    total, n_in, steps = 0, 1, 1
+    total = 0
     if cfg.data.name == "cosine":
-        n_in, steps, out = 1, cfg.data.window, cfg.data.horizon
+        n_in, out = 1, cfg.data.horizon
     elif cfg.data.name == "imdb":
         total += cfg.data.vocab_size * cfg.embedding_dim
-        n_in, steps, out = cfg.embedding_dim, cfg.data.maxlen, 1
+        n_in, out = cfg.embedding_dim, 1
     else:
-        out, steps, n_in = 10, 32, 96
+        n_in, out = 96, 10  # a row: 32 pixels x 3 colours
         if cfg.front_end != "none":
-            conv = cfg.conv_filters * (3 * 3 * 3 + 1) + 4 * cfg.conv_filters  # Conv2D + BatchNorm
-            total += conv
+            total += cfg.conv_filters * (3 * 3 * 3 + 1) + 4 * cfg.conv_filters  # Conv2D + BatchNorm
             if cfg.front_end == "conv":
-                n_in, steps = 16 * cfg.conv_filters, 16
+                n_in = 16 * cfg.conv_filters  # a pooled row: 16 positions x filters
     for _ in range(cfg.layers):
         total += d * _rnn_params(cfg.cell, n_in, cfg.units)
         n_in = d * cfg.units

@@ -1,0 +1,15 @@
+"""The Streamlit adapter: the only part of `rnnviz` that imports streamlit.
+
+Pages use it as `from rnnviz import ui` and call the names below; the parts live in `core` (trainer, store,
+cached models and data, errors), `sidebar` (the config widgets and the config in the URL), `compare` and
+`inspect` (the helpers of those pages).
+"""
+
+from rnnviz.ui.compare import (compare_picker, gradients, run_zip, saturations, tensorboard_note,  # noqa: F401
+                               trio)
+from rnnviz.ui.core import (DATA_NAMES, classify, data_dir, data_problem, dataset, device_line,  # noqa: F401
+                            forecast, keep, load_model, session, show_error, trainer)
+from rnnviz.ui.inspect import (Inspection, horizon_error, inspect_controls, inspect_dataset,  # noqa: F401
+                               inspect_model, inspect_run, model_at, pick_epoch, pick_layer, pick_sample,
+                               probe_ids, probe_inputs, show_sample, state_paths, state_pca, vocabulary)
+from rnnviz.ui.sidebar import CELL_NAMES, config_sidebar, set_widgets  # noqa: F401

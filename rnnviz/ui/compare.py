@@ -1,0 +1,123 @@
+"""Streamlit helpers of the Compare page: run picker, cached gradients, saturations and zips."""
+
+from __future__ import annotations
+
+
+import streamlit as st
+
+from rnnviz.config import RunConfig
+from rnnviz.ui.core import dataset, load_model, trainer
+
+
+def trio(cfg: RunConfig, match: bool) -> list[RunConfig]:
+    """The SimpleRNN / LSTM / GRU trio of a config (see `rnnviz.compare.trio`), with a spinner."""
+    from rnnviz import compare
+
+    with st.spinner("Counting parameters…"):
+        return compare.trio(cfg, match)
+
+
+def compare_picker(trio_configs: list[RunConfig]) -> list:
+    """A multiselect of stored runs (default: the link's `runs`, else the stored trio); the chosen runs.
+
+    Writes the choice to the URL (`?runs=id,id`), so a link reopens the same comparison.
+    """
+    runs, problems = trainer().store.list()
+    for problem in problems:
+        st.caption(f"Skipped a damaged run: {problem}")
+    by_id = {r.run_id: r for r in runs}
+    want = st.session_state.get("compare_want")
+    if want is not None:  # the trio just submitted: show its runs as they get stored
+        st.session_state["compare_runs"] = [r for r in want if r in by_id]
+        if len(st.session_state["compare_runs"]) == len(want):
+            del st.session_state["compare_want"]
+    if "compare_runs" not in st.session_state:
+        wanted = [r for r in st.query_params.get("runs", "").split(",") if r]
+        unknown = [r for r in wanted if r not in by_id]
+        if unknown:
+            st.warning(f"The link names runs not stored here: {', '.join(unknown)} (train them first).")
+        st.session_state["compare_runs"] = [r for r in wanted if r in by_id] or [
+            c.run_id for c in trio_configs if c.run_id in by_id]
+    st.session_state["compare_runs"] = [r for r in st.session_state["compare_runs"] if r in by_id]
+    chosen = st.multiselect("Stored runs to compare", list(by_id), key="compare_runs",
+                            format_func=lambda r: f"{by_id[r].config.summary()} ({r})")
+    st.query_params["runs"] = ",".join(chosen)
+    return [by_id[r] for r in chosen]
+
+
+def _label(run) -> str:
+    from rnnviz.compare import CELL_NAMES
+
+    return f"{'Bi' if run.config.bidirectional else ''}{CELL_NAMES[run.config.cell]} {run.config.units}u"
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing gradients over time…")
+def _gradients(keys: tuple, across: bool):
+    import pandas as pd
+
+    from rnnviz import compare
+
+    store, frames = trainer().store, []
+    for run_id, created in keys:
+        run = store.load(run_id)
+        x, y = compare.probe_batch(dataset(run.config))
+        snaps = run.snapshots() if across else None
+        epochs = sorted(snaps)[:: max(1, len(snaps) // 4)] if snaps else None
+        df = compare.gradient_over_time(_fresh_model(run_id, created), x, y, snaps, epochs)
+        frames.append(df.assign(label=_label(run)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def gradients(runs: list, across: bool):
+    """Gradient norm per input step for each run, on the same probe samples (see `compare.gradient_over_time`).
+
+    Raises:
+        ValueError: the runs read different data, so there are no common samples.
+    """
+    if len({(r.config.data, r.config.seed) for r in runs}) > 1:
+        raise ValueError("the runs read different data (or seeds), so they cannot be probed on the same "
+                         "samples: compare runs of one data setting")
+    return _gradients(tuple((r.run_id, r.info["created"]) for r in runs), across)
+
+
+@st.cache_data(max_entries=16, show_spinner="Probing the gates…")
+def _saturations(keys: tuple):
+    import pandas as pd
+
+    from rnnviz import compare
+
+    frames = []
+    for run_id, created in keys:
+        run = trainer().store.load(run_id)
+        x, _ = compare.probe_batch(dataset(run.config))
+        frames.append(compare.gate_saturation(load_model(run_id, created), x).assign(label=_label(run)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def saturations(runs: list):
+    """Gate saturation shares for each gated run, on the probe samples (empty for SimpleRNN runs)."""
+    return _saturations(tuple((r.run_id, r.info["created"]) for r in runs))
+
+
+def _fresh_model(run_id: str, created: str):
+    """A private copy of a stored model (its weights may be swapped for snapshots)."""
+    return trainer().store.load(run_id).load_model()
+
+
+@st.cache_data(max_entries=8, show_spinner="Packing the run…")
+def run_zip(run_id: str, created: str) -> bytes:
+    """A stored run as a zip (see `rnnviz.export.run_zip`)."""
+    from rnnviz import export
+
+    return export.run_zip(trainer().store.load(run_id))
+
+
+def tensorboard_note() -> str:
+    """Where the runs' TensorBoard logs are, and how to open them."""
+    from rnnviz.train import tensorboard_available
+
+    folder = trainer().store.root / "tensorboard"
+    if not tensorboard_available():
+        return (f"TensorBoard logs: install TensorBoard (`pip install tensorboard`) and new runs write them to "
+                f"`{folder}/<run id>`.")
+    return f"TensorBoard logs of every run trained here: `{folder}/<run id>`. Open them with `tensorboard --logdir {folder}`."

@@ -1,0 +1,157 @@
+"""Shared Streamlit plumbing: the server-wide trainer and store, cached models and data, session values,
+errors shown instead of tracebacks."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+
+from rnnviz.config import RunConfig
+
+
+def _keep_keras_state() -> None:
+    """Stops Streamlit from calling `keras.backend.clear_session()` after every script run.
+
+    Streamlit 1.67 does that (script_runner._clean_problem_modules) to free memory between runs. With
+    training on a background thread it resets Keras's global state and TensorFlow's kernel cache in the
+    middle of `fit`: training then runs ~30x slower and was seen to hang. Our models are owned by the
+    trainer and the run store, so there is nothing for that clean-up to free.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
+_keep_keras_state()
+
+
+def _leave_legacy_pages() -> None:
+    """Switches a fresh server out of Streamlit's legacy `pages/` mode on the first page it runs.
+
+    Streamlit starts every server in its old multipage mode when a `pages/` folder exists, until some
+    session runs `st.navigation` (app.py does). A first visitor who opens a link to a page other than Home
+    would get that page alone, with the old sidebar. Every page imports this module, so the first such run
+    turns the old mode off and reruns through app.py's navigation (same URL, same page).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages()
+
+DATA_NAMES = {"cosine": "Cosine", "imdb": "IMDB reviews", "cifar10": "CIFAR-10"}
+
+
+@st.cache_resource
+def trainer():
+    """The server-wide training queue over the run store (one per server process, shared by sessions).
+
+    Created on the server's first page run, which also caps numpy's BLAS threads for the whole server
+    (see `rnnviz.inspection.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise).
+    """
+    from rnnviz import inspection
+    from rnnviz.jobs import Trainer
+    from rnnviz.store import RunStore
+
+    inspection.limit_blas_threads(1)
+    store = RunStore()
+    store.cleanup()
+    return Trainer(store, workers=int(os.environ.get("RNNVIZ_TRAIN_WORKERS", "1")),
+                   data_dir=os.environ.get("RNNVIZ_DATA_DIR"))
+
+
+@st.cache_resource
+def device_line() -> str:
+    """Which device trains, e.g. 'CPU (2 threads, no GPU found)'."""
+    from rnnviz import device
+
+    return device.describe()
+
+
+@st.cache_resource(max_entries=8)
+def load_model(run_id: str, created: str):
+    """A stored run's Keras model, shared read-only by all sessions (`created` keys a retrained run)."""
+    return trainer().store.load(run_id).load_model()
+
+
+def show_error(e: BaseException, what: str) -> None:
+    """An error box naming what failed and why, instead of a traceback."""
+    st.error(f"{what} failed: {e}")
+
+
+def session(key: str, default: Any = None) -> Any:
+    """A per-session value (Streamlit session state)."""
+    return st.session_state.get(key, default)
+
+
+def keep(name: str) -> str:
+    """A widget key whose value outlives page switches: it is mirrored into `st.session_state[name]`.
+
+    Streamlit forgets a widget's state when a page without it is shown; use `key=ui.keep("x")` and read
+    `st.session_state["x"]` anywhere.
+    """
+    key = f"w_keep_{name}"
+    if key not in st.session_state and name in st.session_state:
+        st.session_state[key] = st.session_state[name]
+    st.session_state[name] = st.session_state.get(key, st.session_state.get(name))
+    return key
+
+
+def data_dir() -> str | None:
+    """The data folder this session named on the Home page, else `$RNNVIZ_DATA_DIR` (None: Keras cache)."""
+    return st.session_state.get("data_dir") or trainer().data_dir
+
+
+def dataset(cfg: RunConfig):
+    """The config's data, shared read-only by all sessions.
+
+    Raises:
+        rnnviz.datasets.DataUnavailable, DataError: as `rnnviz.data.load` (show them with `show_error`).
+    """
+    return _dataset(cfg.data, cfg.seed, data_dir())
+
+
+@st.cache_resource(max_entries=3, show_spinner="Loading the data…")
+def _dataset(opts, seed: int, folder: str | None):
+    from rnnviz import data
+
+    return data.load(opts, seed, data_dir=folder)
+
+
+def data_problem(cfg: RunConfig) -> str | None:
+    """A warning when the config's data set has no files here (training would try to download them)."""
+    from rnnviz import datasets
+
+    if cfg.data.name == "cosine" or datasets.locate(cfg.data.name, data_dir()) is not None:
+        return None
+    return (f"The {DATA_NAMES[cfg.data.name]} files were not found in the data folder or in "
+            f"{datasets.keras_cache_dir()}. **Train** will try to download them (needs internet). Offline? "
+            f"Run `python -m rnnviz prefetch {cfg.data.name}` on a machine with internet, or name a folder "
+            f"holding the standard files on the Home page.")
+
+
+@st.cache_data(max_entries=64, show_spinner="Predicting…")
+def forecast(run_id: str, created: str, steps: int) -> dict:
+    """A stored cosine run's one-step and free-running forecast (see `rnnviz.metrics.forecast`)."""
+    from rnnviz import metrics
+
+    run = trainer().store.load(run_id)
+    return metrics.forecast(load_model(run_id, created), dataset(run.config), steps)
+
+
+@st.cache_data(max_entries=16, show_spinner="Classifying the test set…")
+def classify(run_id: str, created: str) -> dict:
+    """A stored classifier's test-set probabilities, accuracy and confusion matrix."""
+    from rnnviz import metrics
+
+    run = trainer().store.load(run_id)
+    ds = dataset(run.config)
+    x, y = (ds.x_test, ds.y_test) if ds.x_test is not None else (ds.x_val, ds.y_val)
+    return {**metrics.classify(load_model(run_id, created), x, y, len(ds.extra["classes"])),
+            "classes": ds.extra["classes"]}
