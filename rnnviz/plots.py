@@ -153,7 +153,12 @@ def saturation_figure(df: pd.DataFrame) -> go.Figure:
     """Grouped bars: each run's and gate's share of values near 0 (< 0.1) and near 1 (> 0.9)."""
     fig = go.Figure()
     for col, color in (("below 0.1", "#1f77b4"), ("above 0.9", "#d62728")):
-        fig.add_bar(x=[df["label"], df["gate"]], y=df[col], name=f"share {col}", marker_color=color)
+        fig.add_bar(x=[df["label"], df["gate"]], y=df[col], name=f"share {col}", marker_color=color,
+                    text=df[col], texttemplate="%{text:.0%}", textposition="outside")
+    if len(df) and not (df[["below 0.1", "above 0.9"]].to_numpy() > 0).any():
+        fig.add_annotation(text="No gate value is below 0.1 or above 0.9: every gate works in its middle range "
+                                "(partly open), none is saturated.", x=0.5, y=0.6, xref="paper", yref="paper",
+                           showarrow=False, font={"size": 14})
     fig.update_layout(title="Gate saturation (share of values near 0 or 1, probe samples)", barmode="group",
                       xaxis_title="run and gate", yaxis_title="share of gate values", height=400,
                       margin={"t": 50, "b": 10})

@@ -40,3 +40,23 @@ def test_prediction_figure():
     assert [t.name.split(" ")[0] for t in fig.data] == ["actual", "one-step", "free-running"]
     assert "RMSE 0.0100" in fig.data[1].name and len(fig.data[2].x) == 10 and fig.data[2].x[0] == 80
     assert fig.layout.xaxis.title.text == "time step" and fig.layout.yaxis.title.text == "value"
+
+
+def test_compare_figures_have_labelled_axes():
+    import pandas as pd
+
+    curves = pd.DataFrame({"label": ["LSTM 4u"] * 4, "epoch": [1, 2, 1, 2], "seconds": [0.5, 1.0, 0.5, 1.0],
+                           "split": ["training", "training", "validation", "validation"],
+                           "value": [0.5, 0.2, 0.6, 0.3]})
+    fig = plots.compare_figure(curves, "seconds", "loss", "regression")
+    assert fig.layout.xaxis.title.text.startswith("training time (seconds") and fig.layout.yaxis.type == "log"
+    assert [t.name for t in fig.data] == ["LSTM 4u (training)", "LSTM 4u (validation)"]
+    grads = pd.DataFrame({"label": ["GRU"] * 3, "epoch": [None] * 3, "step": [1, 2, 3], "norm": [1e-4, 1e-3, 1e-2]})
+    g = plots.gradient_figure(grads, "t")
+    assert g.layout.yaxis.type == "log" and "log scale" in g.layout.yaxis.title.text and len(g.data) == 1
+    sat = pd.DataFrame({"label": ["LSTM"] * 2, "gate": ["input gate i", "forget gate f"], "below 0.1": [0.0, 0.0],
+                        "above 0.9": [0.0, 0.0]})
+    s = plots.saturation_figure(sat)
+    assert s.layout.yaxis.tickformat == ".0%" and "No gate value" in s.layout.annotations[0].text
+    sat.loc[1, "above 0.9"] = 0.4
+    assert not plots.saturation_figure(sat).layout.annotations
