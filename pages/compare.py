@@ -51,7 +51,8 @@ def trio_progress() -> None:
             job.stop()
 
 
-trio_progress()
+with st.container():  # a fixed slot for the fragment (see pages/train.py)
+    trio_progress()
 
 st.subheader("Runs side by side")
 with st.expander("Import a run (zip)"):

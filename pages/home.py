@@ -1,10 +1,8 @@
 """Home: what RNN Explorer is, where to start, which device trains and which data sets are here."""
 
-from pathlib import Path
-
 import streamlit as st
 
-from rnnviz import data, ui
+from rnnviz import data, datasets, ui
 
 st.title("RNN Explorer")
 st.markdown(
@@ -35,7 +33,7 @@ with right:
                            help="A folder holding the standard files: imdb.npz and imdb_word_index.json, "
                                 "cifar-10-batches-py/ or cifar-10-python.tar.gz (directly or in imdb/ and "
                                 "cifar10/ subfolders). Otherwise the Keras cache is used, then a download.")
-    if folder and not Path(folder).expanduser().is_dir():
+    if folder and not datasets.expand(folder).is_dir():
         st.error(f"No folder {folder!r} here: check the path (files are then looked for in the Keras cache).")
     st.dataframe(data.availability(ui.data_dir()), hide_index=True, width="stretch")
     st.caption("Offline classroom: run `python -m rnnviz prefetch` once on a machine with internet.")

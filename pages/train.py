@@ -56,7 +56,8 @@ def live(run_id: str, was_active: bool, had_events: bool) -> None:
 
 
 active, started = job.state in ACTIVE, bool(job.events)
-st.fragment(live, run_every=(0.5 if started else 0.15) if active else None)(job.run_id, active, started)
+with st.container():  # a fixed slot: the fragment's reruns never collide with the results below
+    st.fragment(live, run_every=(0.5 if started else 0.15) if active else None)(job.run_id, active, started)
 
 if job.state == "failed":
     st.error(f"Training failed: {job.error}")

@@ -77,7 +77,15 @@ def keras_cache_dir() -> Path:
 def _roots(data_dir: str | os.PathLike | None) -> list[Path]:
     """The folders searched, in order: the named data folder, then the Keras cache."""
     named = data_dir if data_dir else os.environ.get("RNNVIZ_DATA_DIR")
-    return ([Path(named).expanduser()] if named else []) + [keras_cache_dir()]
+    return ([expand(named)] if named else []) + [keras_cache_dir()]
+
+
+def expand(folder: str | os.PathLike) -> Path:
+    """A folder the user typed, with `~` expanded where it names a home folder (left as typed otherwise)."""
+    try:
+        return Path(folder).expanduser()
+    except RuntimeError:  # e.g. "~nosuchuser/data"
+        return Path(folder)
 
 
 def _find(name: str, candidates: tuple[str, ...], data_dir) -> Path | None:

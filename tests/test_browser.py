@@ -1,37 +1,84 @@
-"""Real browser: `streamlit run app.py` on 127.0.0.1 driven by Playwright in Debian's Chromium."""
+"""Real browser: `streamlit run app.py` on 127.0.0.1 driven by Playwright in Debian's Chromium.
 
+Every page `app.py`'s navigation names is opened by its URL, before any run is stored and again after the
+default cosine run has trained: each must show its own title and no exception.
+"""
+
+import ast
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, chromium_page, streamlit_server
+from tests.browser import CHROMIUM, ROOT, chromium_page, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM) or shutil.which("chromium") is None,
                        reason="Debian's chromium is not installed (apt-get install -y chromium)"),
 ]
-PAGES = ["", "/train"]
+
+
+def _const(node):
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def app_pages() -> list[tuple[str, str, str]]:
+    """`(page file, URL path, title the page shows)` for each `st.Page` in app.py, in navigation order.
+
+    The URL path is Streamlit's: "" for the default page, else `url_path=` or the name inferred from the file
+    (`page_icon_and_name`). The title is the page's own `st.title("...")`, else its navigation title.
+    """
+    from streamlit.source_util import page_icon_and_name
+
+    pages = []
+    calls = [n for n in ast.walk(ast.parse((ROOT / "app.py").read_text())) if isinstance(n, ast.Call)
+             and getattr(n.func, "attr", None) == "Page" and n.args and isinstance(n.args[0], ast.Constant)]
+    for call in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
+        file, kw = call.args[0].value, {k.arg: _const(k.value) for k in call.keywords}
+        url = "" if kw.get("default") else (kw.get("url_path") or page_icon_and_name(Path(file))[1]).strip("/")
+        titles = [_const(n.args[0]) for n in ast.walk(ast.parse((ROOT / file).read_text()))
+                  if isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "title" and n.args]
+        pages.append((file, url, next((t for t in titles if t), kw.get("title"))))
+    return pages
 
 
 def no_exception(page):
     page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def open_every_page(page, url: str, when: str) -> None:
+    """Opens each page by its URL (a new session each); its title must render, with no exception."""
+    for file, path, title in app_pages():
+        page.goto(f"{url}/{path}")
+        heading = page.locator('[data-testid="stHeading"] h1', has_text=title)
+        try:
+            heading.first.wait_for(timeout=120_000)
+        except Exception:
+            shown = page.locator("h1").all_inner_texts()
+            raise AssertionError(f"{when}: /{path} ({file}) did not show its title {title!r}; h1s: {shown}") from None
+        no_exception(page)
+        assert heading.count() == 1, f"{when}: /{path} ({file})"
 
 
 def test_pages_train_and_stop(rnnviz_home, tmp_path):
     pytest.importorskip("playwright")
+    assert len(app_pages()) >= 3 and app_pages()[0][1] == ""  # Home is the default page
     with streamlit_server(home=rnnviz_home) as url, chromium_page() as page:
-        for path in PAGES:
-            page.goto(url + path)
-            no_exception(page)
-        page.get_by_text("has not been trained yet").wait_for(timeout=60_000)
+        page.goto(url)  # "/" first: a fresh server's first request decides the navigation mode
+        no_exception(page)
+        open_every_page(page, url, "empty run store")
+
+        page.goto(url + "/train")
+        no_exception(page)
+        page.get_by_text("has not been trained yet").wait_for(timeout=120_000)
 
         # the default cosine run: the loss chart draws, then the prediction and its RMSE appear
         page.get_by_role("button", name="Train", exact=True).click()
-        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=120_000)
         page.get_by_text("Validation RMSE, one step").wait_for(timeout=180_000)
         assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
         no_exception(page)
@@ -42,8 +89,11 @@ def test_pages_train_and_stop(rnnviz_home, tmp_path):
         epochs.focus()
         for _ in range(30):
             epochs.press("ArrowRight")
-        page.get_by_text("has not been trained yet").wait_for(timeout=30_000)
+        page.get_by_text("has not been trained yet").wait_for(timeout=120_000)
         page.get_by_role("button", name="Train", exact=True).click()
-        page.get_by_role("button", name="Stop").click(timeout=60_000)
-        page.get_by_text("Stopped before the last epoch").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Stop").click(timeout=120_000)
+        page.get_by_text("Stopped before the last epoch").wait_for(timeout=120_000)
         no_exception(page)
+
+        # with a stored run, the Inspect and Compare pages have something to show
+        open_every_page(page, url, "one stored cosine run")

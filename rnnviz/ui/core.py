@@ -97,9 +97,10 @@ def keep(name: str) -> str:
     `st.session_state["x"]` anywhere.
     """
     key = f"w_keep_{name}"
-    if key not in st.session_state and name in st.session_state:
-        st.session_state[key] = st.session_state[name]
-    st.session_state[name] = st.session_state.get(key, st.session_state.get(name))
+    if key not in st.session_state and st.session_state.get(name) is not None:
+        st.session_state[key] = st.session_state[name]  # the page came back: restore the widget's value
+    if key in st.session_state:  # before the widget's first run there is nothing to mirror yet
+        st.session_state[name] = st.session_state[key]
     return key
 
 

@@ -221,6 +221,9 @@ def pick_sample(run, ds, where=st) -> int:
                               help=f"Only {split} samples of this (true) class")
         cls = None if choice == "any" else classes.index(choice)
     pool = inspection.class_indices(y, cls)
+    if len(pool) == 0:  # a class absent from a small test set
+        where.info(f"No {split} sample is of class {classes[cls]!r}; showing all classes.")
+        pool = inspection.class_indices(y, None)
     key = _shared(f"sample_{run.config.data.name}")
     if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < len(pool):
         st.session_state[key] = 0
