@@ -21,10 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from rnnviz import presets  # noqa: E402
 from rnnviz.config import RunConfig  # noqa: E402
+from tests import browser  # noqa: E402
 from tests.browser import CHROMIUM, FLAGS  # noqa: E402
 
 WAITING = "Waiting in the queue"
@@ -65,34 +63,10 @@ class Session:
 
 @contextlib.contextmanager
 def streamlit_process(home: str, workers: int, log: Path, timeout: float = 90):
-    """`streamlit run app.py` on 127.0.0.1 (as `tests.browser.streamlit_server`); yields `(url, Popen)`."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "RNNVIZ_HOME": home, "RNNVIZ_TRAIN_WORKERS": str(workers), "RNNVIZ_OFFLINE": "1"}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-             "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.time() + timeout
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                if time.time() > end or proc.poll() is not None:
-                    raise RuntimeError(f"streamlit did not start (log: {log})") from None
-                time.sleep(0.3)
+    """`streamlit run app.py` on 127.0.0.1 (`tests.browser.streamlit_process`); yields `(url, Popen)`."""
+    env = {"RNNVIZ_TRAIN_WORKERS": str(workers), "RNNVIZ_OFFLINE": "1"}
+    with open(log, "wb") as out, browser.streamlit_process(home, timeout, env, out) as (url, proc):
         yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def memory_kib(pid: int, field_name: str) -> int | None:

@@ -25,14 +25,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(home: str, timeout: float = 60):
-    """Runs the app on 127.0.0.1 with `$RNNVIZ_HOME=home`; yields its URL; stops it afterwards."""
+def streamlit_process(home: str, timeout: float = 60, env: dict | None = None, log=subprocess.DEVNULL):
+    """Runs the app on 127.0.0.1 with `$RNNVIZ_HOME=home` (and `env`); yields `(url, Popen)`; stops it after."""
     port = _free_port()
-    env = {**os.environ, "RNNVIZ_HOME": str(home)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, env={**os.environ, "RNNVIZ_HOME": str(home), **(env or {})}, stdout=log,
+        stderr=subprocess.STDOUT if log is not subprocess.DEVNULL else subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         end = time.time() + timeout
@@ -44,13 +44,20 @@ def streamlit_server(home: str, timeout: float = 60):
                 if time.time() > end or proc.poll() is not None:
                     raise RuntimeError("streamlit did not start") from None
                 time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextlib.contextmanager
+def streamlit_server(home: str, timeout: float = 60):
+    """Runs the app on 127.0.0.1 with `$RNNVIZ_HOME=home`; yields its URL; stops it afterwards."""
+    with streamlit_process(home, timeout) as (url, _):
+        yield url
 
 
 @contextlib.contextmanager
