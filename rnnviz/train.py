@@ -173,7 +173,7 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
     if log_dir is not None and tensorboard_available():
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, profile_batch=0))
     fit = model.fit(batches, steps_per_epoch=steps, validation_data=(ds.x_val, ds.y_val), epochs=cfg.epochs,
-                    shuffle=False, verbose=0, callbacks=callbacks)  # the order is `batches`'
+                    shuffle=False, verbose=0, callbacks=callbacks)  # `batches` sets the order
     seconds = time.perf_counter() - t0
     if forward.diverged:
         raise Diverged(f"Training diverged: {forward.diverged}. Try a lower learning rate "
