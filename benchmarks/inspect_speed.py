@@ -12,7 +12,6 @@ Usage: python benchmarks/inspect_speed.py [--repeats 15] [--blas-threads 1]
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np  # noqa: E402
 import plotly.io  # noqa: E402
 from keras import layers  # noqa: E402
 
+from probe_speed import median_ms  # noqa: E402  (this folder: the same timing helper)
 from rnnviz import inspect_plots, inspection, probe  # noqa: E402
 from rnnviz.config import ImdbData, RunConfig  # noqa: E402
 
@@ -63,16 +63,6 @@ def page_figures(model, x_one, fit, others, cfg, words) -> list:
     return figs
 
 
-def timed(fn, repeats: int) -> tuple[float, float]:
-    fn()  # warm-up (Keras traces the sub-model's graph once)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), min(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=15)
@@ -90,8 +80,8 @@ def main() -> None:
     others = [(c, "positive" if k % 2 else "negative")
               for k, (_, c) in enumerate(inspection.project_paths(fit, fit_probe.gates["h"][:8]))]
     fit_ms = (time.perf_counter() - t0) * 1e3
-    med, low = timed(lambda: page_figures(model, reviews[:1], fit, others, cfg, words), args.repeats)
-    probe_med, probe_low = timed(lambda: probe.probe_model(model, reviews[:1]), args.repeats)
+    med, low = median_ms(lambda: page_figures(model, reviews[:1], fit, others, cfg, words), args.repeats)
+    probe_med, probe_low = median_ms(lambda: probe.probe_model(model, reviews[:1]), args.repeats)
     figs = page_figures(model, reviews[:1], fit, others, cfg, words)
     size = sum(len(plotly.io.to_json(f, validate=False)) for f in figs) / 1e6
     blas = f"{args.blas_threads} BLAS thread(s)" if args.blas_threads else "OpenBLAS default threads"

@@ -20,9 +20,7 @@ CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 MATCH_TOLERANCE = 0.05
 
 
-def param_count(cfg: RunConfig) -> int:
-    """Parameters of the model a config builds (from its architecture; see `rnnviz.budget.param_count`)."""
-    return budget.param_count(cfg)
+param_count = budget.param_count  # the model's weights, from its architecture (equal to Keras's count)
 
 
 def _units_for(cfg: RunConfig, target: int) -> int:
