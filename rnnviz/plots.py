@@ -61,7 +61,10 @@ def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.Data
     fig.update_yaxes(type="log" if log_y else "linear", exponentformat="power")
     if metric == "accuracy":
         fig.update_yaxes(tickformat=".0%")
-    fig.update_xaxes(rangemode="tozero")
+    if batches is not None and len(batches) and metric in batches:
+        fig.update_xaxes(rangemode="tozero")  # fractional epochs: the batch curve starts at 0
+    else:
+        fig.update_xaxes(tick0=1, dtick=1 if len(df) <= 20 else None)  # whole epochs only
     return fig
 
 

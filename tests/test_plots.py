@@ -60,3 +60,9 @@ def test_compare_figures_have_labelled_axes():
     assert s.layout.yaxis.tickformat == ".0%" and "No gate value" in s.layout.annotations[0].text
     sat.loc[1, "above 0.9"] = 0.4
     assert not plots.saturation_figure(sat).layout.annotations
+
+
+def test_epoch_only_charts_tick_whole_epochs():
+    fig = plots.loss_figure({"accuracy": [0.6, 0.8], "val_accuracy": [0.65, 0.81]}, None, "binary", "accuracy")
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 1
+    assert fig.layout.yaxis.tickformat == ".0%"
