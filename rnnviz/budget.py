@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from rnnviz import env
 from rnnviz.config import RunConfig
 
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
@@ -95,9 +96,14 @@ def estimate(cfg: RunConfig) -> Estimate:
 
 
 def limit_bytes(workers: int = 1) -> int:
-    """Memory one training may use: `$RNNVIZ_MEMORY_LIMIT_MB`, else half the machine's RAM over `workers`."""
-    if os.environ.get("RNNVIZ_MEMORY_LIMIT_MB"):
-        return int(float(os.environ["RNNVIZ_MEMORY_LIMIT_MB"]) * 2**20)
+    """Memory one training may use: `$RNNVIZ_MEMORY_LIMIT_MB`, else half the machine's RAM over `workers`.
+
+    Raises:
+        rnnviz.env.EnvError: `$RNNVIZ_MEMORY_LIMIT_MB` is not a positive number.
+    """
+    mb = env.memory_limit_mb()
+    if mb is not None:
+        return int(mb * 2**20)
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return ram // 2 // max(1, workers)
 

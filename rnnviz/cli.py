@@ -15,9 +15,10 @@ import sys
 import tempfile
 from typing import Any
 
-from rnnviz import presets
+from rnnviz import env, presets
 from rnnviz.config import CELLS, DATA_KINDS, OPTIMIZERS, RunConfig
 
+PREFETCH_NAMES = ("imdb", "cifar10")
 # flag -> RunConfig field, for the flags that override a config field
 FIELD_FLAGS = {"cell": "cell", "bidirectional": "bidirectional", "layers": "layers", "units": "units",
                "dropout": "dropout", "recurrent_dropout": "recurrent_dropout", "epochs": "epochs",
@@ -53,7 +54,9 @@ def parser() -> argparse.ArgumentParser:
     for name, help_ in (("runs", "list stored runs"), ("presets", "list presets")):
         sub.add_parser(name, help=help_).add_argument("--json", action="store_true")
     f = sub.add_parser("prefetch", help="download data sets into the Keras cache, for offline classrooms")
-    f.add_argument("datasets", nargs="*", choices=["imdb", "cifar10"], default=["imdb", "cifar10"])
+    # no `choices` here: with nargs="*" and a list default, Python 3.11's argparse checks the default list
+    # itself against the choices and exits 2 (`prefetch` alone failed); cmd_prefetch checks the names
+    f.add_argument("datasets", nargs="*", metavar="{imdb,cifar10}", help="data sets (default: both)")
     f.add_argument("--json", action="store_true")
     return p
 
@@ -189,8 +192,14 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_prefetch(args: argparse.Namespace) -> int:
     from rnnviz import datasets
 
+    unknown = [n for n in args.datasets if n not in PREFETCH_NAMES]
+    if unknown:
+        print(f"error: `prefetch` knows the data sets {', '.join(PREFETCH_NAMES)}. Received: "
+              f"{env.cut(', '.join(unknown))}", file=sys.stderr)
+        return 2
     with contextlib.redirect_stdout(sys.stderr):
-        rows = datasets.prefetch(args.datasets, progress=lambda line: print(line, file=sys.stderr))
+        rows = datasets.prefetch(args.datasets or list(PREFETCH_NAMES),
+                                 progress=lambda line: print(line, file=sys.stderr))
     if args.json:
         print(json.dumps(rows))
     else:
@@ -204,8 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns the exit code."""
     args = parser().parse_args(argv)
     try:
+        env.check()
         return {"train": cmd_train, "runs": cmd_runs, "presets": cmd_presets,
                 "prefetch": cmd_prefetch}[args.command](args)
+    except env.EnvError as e:  # e.g. RNNVIZ_MEMORY_LIMIT_MB=abc: invalid input, named in the message
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1

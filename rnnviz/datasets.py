@@ -31,6 +31,8 @@ from typing import Callable
 
 import numpy as np
 
+from rnnviz import env
+
 START, OOV, INDEX_FROM, PAD = 1, 2, 3, 0
 IMDB_SEED = 113
 FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'  # keras Tokenizer's default filters: the apostrophe stays
@@ -71,12 +73,12 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
 
 def keras_cache_dir() -> Path:
     """Keras's dataset cache: `$KERAS_HOME/datasets`, default `~/.keras/datasets`."""
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
+    return Path(env.folder("KERAS_HOME") or Path.home() / ".keras") / "datasets"
 
 
 def _roots(data_dir: str | os.PathLike | None) -> list[Path]:
     """The folders searched, in order: the named data folder, then the Keras cache."""
-    named = data_dir if data_dir else os.environ.get("RNNVIZ_DATA_DIR")
+    named = data_dir if data_dir else env.folder("RNNVIZ_DATA_DIR")
     return ([expand(named)] if named else []) + [keras_cache_dir()]
 
 
@@ -115,7 +117,7 @@ def _download(fname: str, progress: Callable[[str], None] | None = None) -> Path
     import keras
 
     origin, file_hash = URLS[fname]
-    if os.environ.get("RNNVIZ_OFFLINE"):
+    if env.flag("RNNVIZ_OFFLINE"):
         raise DataUnavailable(_unavailable_message(fname, RuntimeError("downloads are off (RNNVIZ_OFFLINE is set)")))
     if progress:
         progress(f"Downloading {origin} into {keras_cache_dir()} …")
@@ -229,6 +231,13 @@ def pad(seqs: list, maxlen: int, padding: str = "pre", truncating: str = "pre") 
                                      truncating=truncating, value=PAD)
 
 
+def split_words(text: str) -> list[str]:
+    """Keras's `text_to_word_sequence` with its defaults: lower case, each `FILTERS` character -> " ", then
+    `split(" ")` without the empty strings. Only " " separates words: U+0085, U+00A0, U+2028, "\\r" ... stay
+    inside a word, as in Keras (`str.split()` with no argument would break words there)."""
+    return [w for w in text.lower().translate(str.maketrans(FILTERS, " " * len(FILTERS))).split(" ") if w]
+
+
 @dataclass(frozen=True)
 class Token:
     """One word of typed text and what the dataset's encoding makes of it.
@@ -266,7 +275,7 @@ class Vocabulary:
 
     def tokens(self, text: str) -> list[Token]:
         """Each word of `text` as the dataset's tokeniser splits it, with its id (see `Token`)."""
-        words = text.lower().translate(str.maketrans(FILTERS, " " * len(FILTERS))).split()
+        words = split_words(text)
         out = []
         for w in words:
             rank = self.word_index.get(w)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnviz import env
 from rnnviz.config import RunConfig
 
 FILES = ("model.keras", "config.json", "history.json", "metrics.json", "info.json")
@@ -30,7 +31,7 @@ class StoreError(RuntimeError):
 
 def default_root() -> Path:
     """`$RNNVIZ_HOME`, or `~/.rnnviz` when it is not set."""
-    return Path(os.environ.get("RNNVIZ_HOME") or Path.home() / ".rnnviz")
+    return Path(env.folder("RNNVIZ_HOME") or Path.home() / ".rnnviz")
 
 
 @dataclass(frozen=True)

@@ -110,3 +110,20 @@ def test_prefetch_json(tmp_path, monkeypatch, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [r["path"].rsplit("/", 1)[1] for r in rows] == ["imdb.npz", "imdb_word_index.json"]
     assert all(r["bytes"] > 0 and r["downloaded"] is False for r in rows)
+
+
+def test_prefetch_with_no_names_fetches_every_data_set(tmp_path, monkeypatch, capsys):
+    from tests import fakedata
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    fakedata.write_imdb(tmp_path / "datasets")
+    fakedata.write_cifar(tmp_path / "datasets")
+    assert exit_code(["prefetch", "--json"]) == 0  # exactly as the README writes it (argparse exited 2 on 3.11)
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["dataset"] for r in rows] == ["imdb", "imdb", "cifar10"]
+
+
+def test_prefetch_unknown_name_exits_2_naming_the_choices(capsys):
+    assert exit_code(["prefetch", "imdb", "mnist"]) == 2
+    err = capsys.readouterr().err
+    assert "mnist" in err and "imdb" in err and "cifar10" in err

@@ -233,3 +233,35 @@ def test_prefetch_reports_paths_and_sizes(tmp_path, monkeypatch):
     assert [(r["dataset"], r["downloaded"]) for r in rows] == [("imdb", True), ("imdb", True), ("cifar10", False)]
     assert rows[0]["bytes"] == 1000 and rows[2]["path"].endswith("cifar-10-batches-py") and rows[2]["bytes"] > 3072 * 12
     assert json.dumps(rows)  # the CLI prints these as JSON
+
+
+KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'  # keras.preprocessing.text's documented default
+
+
+def keras_text_to_word_sequence(text: str) -> list[str]:
+    """Keras's `text_to_word_sequence` with its defaults (Keras 3 no longer ships `keras.preprocessing.text`,
+    so its documented algorithm: lower-case, each filter character -> " ", `split(" ")`, drop empty strings)."""
+    try:
+        from keras.preprocessing.text import text_to_word_sequence
+    except ImportError:
+        text = text.lower().translate(str.maketrans(KERAS_FILTERS, " " * len(KERAS_FILTERS)))
+        return [w for w in text.split(" ") if w]
+    return text_to_word_sequence(text)
+
+
+@pytest.mark.parametrize("text", [
+    "fine\x85film", "great\u00a0movie", "a\u2028b\u2029c", "x\x0by\x0cz\x1cw\x1dv\x1eu\x1ft",
+    "tab\there new\nline", "carriage\r\nreturn", "  spaces   between  ", "I DON'T 'quote' it's",
+    "<br />The End.", "em\u2003space\u3000ideographic", "", "!!!", "\x85",
+])
+def test_tokens_split_exactly_like_keras(text):
+    vocab = datasets.Vocabulary(fakedata.WORD_INDEX)
+    assert [t.word for t in vocab.tokens(text)] == keras_text_to_word_sequence(text)
+
+
+def test_unicode_separators_are_not_word_breaks_in_encode():
+    vocab = datasets.Vocabulary(fakedata.WORD_INDEX)
+    great, movie = fakedata.WORD_INDEX["great"] + 3, fakedata.WORD_INDEX["movie"] + 3
+    assert vocab.encode("great movie").tolist() == [datasets.START, great, movie]
+    assert vocab.encode("great\x85movie").tolist() == [datasets.START]  # one unknown word, as Keras reads it
+    assert vocab.encode("great\tmovie\n").tolist() == [datasets.START, great, movie]  # tab, newline: filters

@@ -3,7 +3,6 @@ errors shown instead of tracebacks."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import streamlit as st
@@ -48,22 +47,35 @@ _leave_legacy_pages()
 DATA_NAMES = {"cosine": "Cosine", "imdb": "IMDB reviews", "cifar10": "CIFAR-10"}
 
 
-@st.cache_resource
 def trainer():
     """The server-wide training queue over the run store (one per server process, shared by sessions).
 
-    Created on the server's first page run, which also caps numpy's BLAS threads for the whole server
-    (see `rnnviz.inspection.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise).
+    A bad environment variable (`RNNVIZ_TRAIN_WORKERS=x`, ...) is shown on the page, which then stops.
     """
+    from rnnviz import env
+    from rnnviz.store import default_root
+
+    try:
+        env.check()
+        settings = (default_root(), env.train_workers(), env.folder("RNNVIZ_DATA_DIR"))
+    except env.EnvError as e:
+        st.error(str(e))
+        st.stop()
+    return _trainer(*settings)
+
+
+@st.cache_resource
+def _trainer(root, workers: int, data_dir: str | None):
+    """Created on the server's first page run, which also caps numpy's BLAS threads for the whole server
+    (see `rnnviz.inspection.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise)."""
     from rnnviz import inspection
     from rnnviz.jobs import Trainer
     from rnnviz.store import RunStore
 
     inspection.limit_blas_threads(1)
-    store = RunStore()
+    store = RunStore(root)
     store.cleanup()
-    return Trainer(store, workers=int(os.environ.get("RNNVIZ_TRAIN_WORKERS", "1")),
-                   data_dir=os.environ.get("RNNVIZ_DATA_DIR"))
+    return Trainer(store, workers=workers, data_dir=data_dir)
 
 
 @st.cache_resource
