@@ -25,12 +25,12 @@ import plotly.io  # noqa: E402
 from keras import layers  # noqa: E402
 
 from probe_speed import median_ms  # noqa: E402  (this folder: the same timing helper)
-from rnnviz import inspect_plots, inspection, probe  # noqa: E402
+from rnnviz import inspect_plots, inspection, probe, vocab  # noqa: E402
 from rnnviz.config import ImdbData, RunConfig  # noqa: E402
 
 TIME, UNITS, FEATURES, VOCAB = 256, 128, 64, 10_000
 BUDGET_MS = 300.0
-NAMES = inspection.NAMES
+NAMES = vocab.NAMES
 
 
 def model_and_reviews(n: int) -> tuple[keras.Model, np.ndarray]:

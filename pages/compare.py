@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnnviz import compare, export, plots, ui
+from rnnviz import compare, export, plots, ui, vocab
 from rnnviz.jobs import ACTIVE
 
 st.title("Compare")
@@ -20,7 +20,7 @@ match = st.toggle("Match parameter count", key=ui.keep("match_params"), value=st
 st.query_params["match"] = "1" if match else "0"
 configs = ui.trio(cfg, match)
 counts = [compare.param_count(c) for c in configs]
-st.dataframe([{"cell": compare.CELL_NAMES[c.cell], "units": c.units, "parameters": n,
+st.dataframe([{"cell": vocab.cell_label(c.cell, c.bidirectional), "units": c.units, "parameters": n,
                "stored": "yes" if trainer.store.has(c.run_id) else "no"} for c, n in zip(configs, counts)],
              hide_index=True)
 if match and compare.spread(counts) > compare.MATCH_TOLERANCE:
@@ -40,7 +40,7 @@ def trio_progress() -> None:
     jobs = [trainer.get(r) for r in ui.session("trio", [])]
     for job in (j for j in jobs if j is not None):
         fraction, text = job.progress()
-        st.progress(fraction, text=f"{compare.CELL_NAMES[job.cfg.cell]}: {text}"
+        st.progress(fraction, text=f"{vocab.run_label(job.cfg)}: {text}"
                     + (f" (failed: {job.error})" if job.state == "failed" else ""))
     if jobs and not any(j is not None and j.state in ACTIVE for j in jobs) and ui.session("trio_active"):
         st.session_state["trio_active"] = False

@@ -9,11 +9,11 @@ st.caption("How open each gate of every unit was at every step of one sample, an
            "flat ends of their range.")
 sel = ui.inspect_controls()
 
-from rnnviz import inspect_plots, inspection  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz import inspect_plots, inspection, vocab  # noqa: E402  (after the pickers: imports Keras)
 
 cfg, layer = sel.run.config, sel.keras_layer()
 g, ranges = sel.gates(), inspection.value_ranges(layer)
-names = inspection.NAMES
+names = vocab.NAMES
 when = "untrained" if sel.epoch == 0 else f"after epoch {sel.epoch}" if sel.epoch else "trained"
 where = f"layer {sel.layer[4:]}{', ' + sel.direction if sel.direction else ''}, {when}"
 NOTES = {
@@ -38,7 +38,7 @@ left.caption("Every number is recomputed from the layer's weights with these equ
              "checked against Keras's own outputs in the tests.")
 
 if cfg.cell == "simple_rnn":
-    lo, hi, lo_label, hi_label = inspection.SATURATION.get(inspection.activation_name(
+    lo, hi, lo_label, hi_label = vocab.SATURATION.get(inspection.activation_name(
         inspection.cell_layer(layer).activation), (-0.9, 0.9, "", ""))
     curves = [("share of units at a flat end of the activation", "share of units (0 to 1)",
                {f"h {lo_label} or {hi_label}": inspection.saturated_share(g["h"], lo, hi)}, (0, 1)),
@@ -49,7 +49,7 @@ if cfg.cell == "simple_rnn":
                        width="stretch", key="inspect_gates_curves")
     heat_keys, gate_keys = ["a", "h"], []
 else:
-    gate_keys = list(inspection.GATES[cfg.cell])
+    gate_keys = list(vocab.GATES[cfg.cell])
     state_keys = ["c_hat", "c"] if cfg.cell == "lstm" else ["h_hat", "h"]
     curves = [("gates: 0 = closed, 1 = open", "mean over units (0 to 1)",
                {names[k]: v for k, v in inspection.unit_means(g, gate_keys).items()}, ranges[gate_keys[0]]),

@@ -23,7 +23,7 @@ st.session_state.setdefault(key, "This movie was a wonderful surprise: the actin
                                  "kept me hooked until the end.")
 text = top[0].text_area("Your review", key=key, height=140)
 
-from rnnviz import inspect_plots, inspection  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz import inspect_plots, inspection, vocab  # noqa: E402  (after the pickers: imports Keras)
 
 enc = inspection.encode_review(vocab, text, cfg.data)
 marks = {"known": "{}", "rare (out of vocabulary)": ":orange-background[{} → `<oov>`]",
@@ -72,7 +72,7 @@ st.plotly_chart(inspect_plots.states_heatmap(g["h"], ticks, step_title,
                                              inspection.value_ranges(keras_layer)["h"]),
                 width="stretch", key="inspect_review_states")
 gate_keys = {"lstm": ["i", "f", "o", "c"], "gru": ["z", "r", "h_hat"], "simple_rnn": ["a"]}[cfg.cell]
-st.plotly_chart(inspect_plots.gates_heatmaps(g, gate_keys, inspection.NAMES, inspection.value_ranges(keras_layer),
+st.plotly_chart(inspect_plots.gates_heatmaps(g, gate_keys, vocab.NAMES, inspection.value_ranges(keras_layer),
                                              ticks, step_title, f"Gates after each word ({where})"
                                              if cfg.cell != "simple_rnn" else
                                              f"Pre-activation after each word ({where}; a SimpleRNN has no gates)"),

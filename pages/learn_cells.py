@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnviz import learn, learn_plots, ui  # noqa: F401  (ui: leaves the legacy pages/ mode)
+from rnnviz import learn, learn_plots, ui, vocab  # noqa: F401  (ui: leaves the legacy pages/ mode)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-NAMES = {"lstm": "LSTM", "gru": "GRU"}
+NAMES = {c: vocab.CELL_LABELS[c] for c in ("lstm", "gru")}
 EQUATIONS = {
     "lstm": r"""\begin{aligned}
 i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i) && \text{input gate: how much of the candidate to write}\\

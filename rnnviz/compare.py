@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnviz import budget
-from rnnviz.config import CELLS, RunConfig
+from rnnviz import budget, vocab
+from rnnviz.config import RunConfig
+from rnnviz.vocab import CELLS
 
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 MATCH_TOLERANCE = 0.05
 
 
@@ -80,7 +80,7 @@ def table(runs: list) -> pd.DataFrame:
         test_key = "test_accuracy" if "test_accuracy" in run.metrics else "val_rmse"
         rows.append({
             "run": run.run_id,
-            "cell": ("Bi" if run.config.bidirectional else "") + CELL_NAMES[run.config.cell],
+            "cell": vocab.cell_label(run.config.cell, run.config.bidirectional),
             "units": run.config.units,
             "parameters": int(run.info.get("params", 0)),
             "seconds per epoch": run.info.get("train_seconds", float("nan")) / max(epochs, 1),
@@ -115,19 +115,19 @@ def summary(runs: list) -> str:
 
 
 def curves(runs: list, metric: str = "loss") -> pd.DataFrame:
-    """A tidy frame for overlaid curves: run, cell, epoch, seconds (wall clock at the epoch's end),
-    split (training / validation) and value.
+    """A tidy frame for overlaid curves: run, label (`vocab.run_label`), cell, epoch, seconds (wall clock at
+    the epoch's end), split (training / validation) and value.
     """
     rows: list[dict[str, Any]] = []
     for run in runs:
-        label = f"{('Bi' if run.config.bidirectional else '')}{CELL_NAMES[run.config.cell]} {run.config.units}u"
+        label = vocab.run_label(run.config)
         seconds = run.info.get("epoch_seconds") or []
         for split, key in (("training", metric), ("validation", f"val_{metric}")):
             for i, v in enumerate(run.history.get(key, [])):
-                rows.append({"run": run.run_id, "label": label, "epoch": i + 1,
+                rows.append({"run": run.run_id, "label": label, "cell": run.config.cell, "epoch": i + 1,
                              "seconds": seconds[i] if i < len(seconds) else float("nan"), "split": split,
                              "value": float(v)})
-    return pd.DataFrame(rows, columns=["run", "label", "epoch", "seconds", "split", "value"])
+    return pd.DataFrame(rows, columns=["run", "label", "cell", "epoch", "seconds", "split", "value"])
 
 
 def probe_batch(ds, n: int = 32) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,9 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-CELLS = ("simple_rnn", "lstm", "gru")
+from rnnviz import vocab
+
+CELLS = vocab.CELLS  # kept here too: the names every config field check and the CLI use
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 
@@ -321,8 +323,8 @@ class RunConfig:
 
     def summary(self) -> str:
         """One human line, e.g. 'cosine · BiLSTM 2x32 · 20 epochs · seed 0'."""
-        name = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[self.cell]
-        return (f"{self.data.name} · {'Bi' if self.bidirectional else ''}{name} {self.layers}x{self.units}"
+        name = vocab.cell_label(self.cell, self.bidirectional)
+        return (f"{self.data.name} · {name} {self.layers}x{self.units}"
                 f" · {self.epochs} epochs · seed {self.seed}")
 
 

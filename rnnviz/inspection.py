@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from rnnviz import datasets, probe
+from rnnviz import datasets, probe, vocab
 from rnnviz.config import ImdbData, RunConfig
 from rnnviz.data import Dataset
 
@@ -48,20 +48,6 @@ def limit_blas_threads(n: int = 1) -> bool:
             setter(n)
             done = True
     return done
-
-KEYS = {"lstm": ("i", "f", "c_hat", "o", "c", "h"), "gru": ("z", "r", "h_hat", "h"), "simple_rnn": ("a", "h")}
-GATES = {"lstm": ("i", "f", "o"), "gru": ("z", "r"), "simple_rnn": ()}
-CANDIDATES = {"lstm": ("c_hat",), "gru": ("h_hat",), "simple_rnn": ("h",)}
-NAMES = {"i": "input gate i", "f": "forget gate f", "c_hat": "candidate ĉ", "o": "output gate o",
-         "c": "cell state c", "h": "hidden state h", "z": "update gate z", "r": "reset gate r",
-         "h_hat": "candidate ĥ", "a": "pre-activation a"}
-# activation name -> the range of its values (None: unbounded)
-RANGES = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0),
-          "relu": (0.0, None), "linear": (None, None)}
-# activation name -> (low, high) thresholds of "saturated", and what each end means
-SATURATION = {"sigmoid": (0.1, 0.9, "< 0.1", "> 0.9"), "hard_sigmoid": (0.1, 0.9, "< 0.1", "> 0.9"),
-              "tanh": (-0.9, 0.9, "< −0.9", "> 0.9"), "softsign": (-0.9, 0.9, "< −0.9", "> 0.9"),
-              "relu": (1e-12, np.inf, "= 0 (off)", "—")}
 
 
 # ---------------------------------------------------------------- samples
@@ -192,12 +178,12 @@ def value_ranges(layer: layers.Layer) -> dict[str, tuple[float | None, float | N
     E.g. an LSTM with tanh: gates `(0, 1)`, `c_hat` and `h` `(-1, 1)`, the cell state `c` unbounded.
     """
     cell = cell_layer(layer)
-    act = RANGES.get(activation_name(cell.activation), (None, None))
-    rec = RANGES.get(activation_name(getattr(cell, "recurrent_activation", None)), (None, None))
+    act = vocab.RANGES.get(activation_name(cell.activation), (None, None))
+    rec = vocab.RANGES.get(activation_name(getattr(cell, "recurrent_activation", None)), (None, None))
     kind = next(k for k, t in (("lstm", layers.LSTM), ("gru", layers.GRU), ("simple_rnn", layers.SimpleRNN))
                 if isinstance(cell, t))
-    out = {key: rec for key in GATES[kind]}
-    out.update({key: act for key in CANDIDATES[kind]})
+    out = {key: rec for key in vocab.GATES[kind]}
+    out.update({key: act for key in vocab.CANDIDATES[kind]})
     out.update(h=act, c=(None, None), a=(None, None))  # LSTM: h = o * act(c) with o in (0, 1)
     return out
 
@@ -216,15 +202,15 @@ def saturation_rows(g: dict[str, np.ndarray], layer: layers.Layer) -> list[dict]
     kind = next(k for k, t in (("lstm", layers.LSTM), ("gru", layers.GRU), ("simple_rnn", layers.SimpleRNN))
                 if isinstance(cell, t))
     rows = []
-    for keys, fn in ((GATES[kind], getattr(cell, "recurrent_activation", None)),
-                     (CANDIDATES[kind], cell.activation)):
+    for keys, fn in ((vocab.GATES[kind], getattr(cell, "recurrent_activation", None)),
+                     (vocab.CANDIDATES[kind], cell.activation)):
         name = activation_name(fn)
-        if name not in SATURATION:
+        if name not in vocab.SATURATION:
             continue
-        lo, hi, lo_label, hi_label = SATURATION[name]
+        lo, hi, lo_label, hi_label = vocab.SATURATION[name]
         for key in keys:
             low, high = probe.saturation(g[key], lo, hi)
-            rows.append({"key": key, "name": NAMES[key], "activation": name, "low": low, "high": high,
+            rows.append({"key": key, "name": vocab.NAMES[key], "activation": name, "low": low, "high": high,
                          "low_label": lo_label, "high_label": hi_label})
     return rows
 

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
+from rnnviz.vocab import CELLS  # noqa: F401  (learn.CELLS: the cells the Learn pages build)
+
 if TYPE_CHECKING:
     import keras
 
-CELLS = ("simple_rnn", "lstm", "gru")
 ACTIVATION_NAMES = {"step": "step", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU",
                     "leaky_relu": "leaky ReLU"}
 

@@ -11,11 +11,9 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from rnnviz import vocab
+
 COLORS = qualitative.Plotly
-GATE_LABELS = {"i": "input gate i", "f": "forget gate f", "c_hat": "candidate ĉ", "o": "output gate o",
-               "c": "cell state c", "h": "hidden state h", "z": "update gate z", "r": "reset gate r",
-               "h_hat": "candidate ĥ"}
-GATE_ORDER = {"lstm": ["i", "f", "c_hat", "o", "c", "h"], "gru": ["z", "r", "h_hat", "h"]}
 ACTIVATION_COLORS = {"step": "#1f77b4", "sigmoid": "#d62728", "tanh": "#2ca02c", "ReLU": "#9467bd",
                      "leaky ReLU": "#ff7f0e"}
 
@@ -164,8 +162,8 @@ def gate_step_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figu
         t: the time step, 1-based.
         cell: "lstm" or "gru" (the order and labels of the bars).
     """
-    names = GATE_ORDER[cell]
-    labels = [GATE_LABELS[k] for k in names]
+    names = vocab.KEYS[cell]
+    labels = [vocab.NAMES[k] for k in names]
     fig = go.Figure()
     for k in range(gates[names[0]].shape[1]):
         values = [gates[name][t - 1, k] for name in names]
@@ -185,14 +183,14 @@ def gate_time_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figu
         t: the time step to mark, 1-based.
         cell: "lstm" or "gru".
     """
-    names = GATE_ORDER[cell]
+    names = vocab.KEYS[cell]
     steps = np.arange(1, len(gates[names[0]]) + 1)
     units = np.arange(1, gates[names[0]].shape[1] + 1)
     fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.04,
-                        subplot_titles=[GATE_LABELS[k] for k in names])
+                        subplot_titles=[vocab.NAMES[k] for k in names])
     for row, name in enumerate(names, start=1):
         fig.add_heatmap(x=steps, y=units, z=gates[name].T, coloraxis="coloraxis",
-                        hovertemplate=f"{GATE_LABELS[name]}<br>step %{{x}}, unit %{{y}}<br>value %{{z:.3f}}"
+                        hovertemplate=f"{vocab.NAMES[name]}<br>step %{{x}}, unit %{{y}}<br>value %{{z:.3f}}"
                         "<extra></extra>", row=row, col=1)
         fig.update_yaxes(title="unit", dtick=1, autorange="reversed", row=row, col=1)
         fig.add_vline(x=t, line_color="black", line_width=2, row=row, col=1)

@@ -4,7 +4,7 @@ values and finite differences, eigenvalues and norms against numpy, gradient nor
 import numpy as np
 import pytest
 
-from rnnviz import learn, learn_plots
+from rnnviz import learn, learn_plots, vocab
 
 SHAPES = [(1, 1, 1), (5, 2, 3), (12, 4, 6), (30, 3, 16)]  # (steps, input_size, units)
 
@@ -228,7 +228,7 @@ def test_figures_have_axis_titles_and_log_scale():
     x = np.linspace(-3, 3, 7)
     fig = learn_plots.activation_figure(x, {"tanh": np.tanh(x)}, {"tanh": 1 - np.tanh(x) ** 2})
     assert fig.layout.xaxis.title.text and fig.layout.yaxis2.title.text
-    gates = {k: np.zeros((4, 2)) for k in learn_plots.GATE_ORDER["lstm"]}
+    gates = {k: np.zeros((4, 2)) for k in vocab.KEYS["lstm"]}
     assert len(learn_plots.gate_step_figure(gates, 2, "lstm").data) == 2
     assert len(learn_plots.gate_time_figure(gates, 2, "lstm").data) == 6
     path = learn.forget_path(np.full((5, 2), 0.9))

@@ -46,9 +46,9 @@ def compare_picker(trio_configs: list[RunConfig]) -> list:
 
 
 def _label(run) -> str:
-    from rnnviz.compare import CELL_NAMES
+    from rnnviz import vocab
 
-    return f"{'Bi' if run.config.bidirectional else ''}{CELL_NAMES[run.config.cell]} {run.config.units}u"
+    return vocab.run_label(run.config)
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing gradients over time…")

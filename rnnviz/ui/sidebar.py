@@ -7,11 +7,11 @@ from typing import Any
 
 import streamlit as st
 
-from rnnviz import presets
+from rnnviz import presets, vocab
 from rnnviz.config import ACTIVATIONS, CELLS, DATA_KINDS, OPTIMIZERS, RunConfig
 from rnnviz.ui.core import DATA_NAMES
 
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+CELL_NAMES = vocab.CELL_LABELS  # kept for importers of rnnviz.ui.CELL_NAMES
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
 BATCH_SIZES = [8, 16, 32, 64, 128, 256, 512]
 CUSTOM = "(custom)"

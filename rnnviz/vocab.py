@@ -1,0 +1,78 @@
+"""The house vocabulary, written once: cell names and their display labels, each cell's arrays (gates,
+candidates, states) in the order of its equations, the value range of each activation and where it counts
+as saturated, and readable run labels ("LSTM 32u · 20 ep").
+
+Everything here is plain data and string formatting. This module imports nothing from `rnnviz` (the config
+imports it), so any module may use it without an import cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CELLS = ("simple_rnn", "lstm", "gru")
+"""The recurrent cells a `RunConfig` can use, in the order every list and chart shows them."""
+
+CELL_LABELS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU",
+               "lstm_peephole": "peephole LSTM", "lstm_cifg": "CIFG LSTM"}
+"""Cell -> the name people read (Keras's class name). The LSTM variants are named for charts that may show
+them; `CELLS` lists the cells a config accepts today."""
+
+KEYS = {"simple_rnn": ("a", "h"), "lstm": ("i", "f", "c_hat", "o", "c", "h"), "gru": ("z", "r", "h_hat", "h")}
+"""Cell -> every array `probe.gates` returns for it, in the order of the cell's equations."""
+
+GATES = {"simple_rnn": (), "lstm": ("i", "f", "o"), "gru": ("z", "r")}
+"""Cell -> its gates (the arrays that go through `recurrent_activation`, a sigmoid by default)."""
+
+CANDIDATES = {"simple_rnn": ("h",), "lstm": ("c_hat",), "gru": ("h_hat",)}
+"""Cell -> the arrays that go through `activation` (tanh by default): candidates, or a SimpleRNN's state."""
+
+NAMES = {"i": "input gate i", "f": "forget gate f", "c_hat": "candidate ĉ", "o": "output gate o",
+         "c": "cell state c", "h": "hidden state h", "z": "update gate z", "r": "reset gate r",
+         "h_hat": "candidate ĥ", "a": "pre-activation a"}
+"""Array key -> the name people read, e.g. "forget gate f"."""
+
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0),
+    "relu": (0.0, None), "linear": (None, None)}
+"""Activation name -> the range of its values, `(low, high)` (None: unbounded on that side)."""
+
+SATURATION: dict[str, tuple[float, float, str, str]] = {
+    "sigmoid": (0.1, 0.9, "< 0.1", "> 0.9"), "hard_sigmoid": (0.1, 0.9, "< 0.1", "> 0.9"),
+    "tanh": (-0.9, 0.9, "< −0.9", "> 0.9"), "softsign": (-0.9, 0.9, "< −0.9", "> 0.9"),
+    "relu": (1e-12, float("inf"), "= 0 (off)", "—")}
+"""Activation name -> `(low, high, low label, high label)`: a value below `low` or above `high` sits at a flat
+end of the activation (sigmoid below 0.1 or above 0.9, tanh beyond ±0.9: slope below 0.2, little gradient
+passes). This is the one definition of "saturated"; activations without a flat end (linear) are missing."""
+
+
+def check_cell(cell: str) -> str:
+    """`cell` itself if it is one of `CELLS`.
+
+    Raises:
+        ValueError: any other value, e.g. "`cell` must be one of ['simple_rnn', 'lstm', 'gru']. Received: cell='rnn'".
+    """
+    if cell not in CELLS:
+        raise ValueError(f"`cell` must be one of {list(CELLS)}. Received: cell={cell!r}")
+    return cell
+
+
+def cell_label(cell: str, bidirectional: bool = False) -> str:
+    """The readable name of a cell, e.g. "LSTM", or "BiLSTM" for a bidirectional layer (unknown names as given)."""
+    return ("Bi" if bidirectional else "") + CELL_LABELS.get(cell, str(cell))
+
+
+def run_label(cfg: Any, epochs: bool = True) -> str:
+    """A run as people read it, instead of its hash: e.g. "LSTM 32u · 20 ep", "BiGRU 2×64u · 5 ep".
+
+    Args:
+        cfg: a `RunConfig` (anything with `cell`, `bidirectional`, `layers`, `units` and `epochs`).
+        epochs: add the number of epochs trained (" · 20 ep").
+
+    Returns:
+        The label: cell, units per layer (with the layer count when more than one), epochs.
+    """
+    layers = getattr(cfg, "layers", 1)
+    units = f"{layers}×{cfg.units}u" if layers > 1 else f"{cfg.units}u"
+    text = f"{cell_label(cfg.cell, getattr(cfg, 'bidirectional', False))} {units}"
+    return f"{text} · {cfg.epochs} ep" if epochs else text

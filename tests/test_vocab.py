@@ -1,0 +1,77 @@
+"""Tests for rnnviz.vocab: the names agree with what the code builds (Keras layers, the probe's arrays),
+the ranges and saturation thresholds with the activations' own values, the labels people read, and the
+module stays free of imports that could make a cycle."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnviz import config, vocab
+from tests.conftest import tiny
+
+
+def test_vocab_imports_nothing_from_rnnviz():
+    tree = ast.parse(Path(vocab.__file__).read_text())
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m.startswith("rnnviz")]
+
+
+def test_cells_are_the_ones_config_models_and_learn_use():
+    from rnnviz import learn, models
+
+    assert config.CELLS is vocab.CELLS and learn.CELLS is vocab.CELLS  # the old names still import
+    assert tuple(models.CELL_LAYERS) == vocab.CELLS
+    assert [vocab.CELL_LABELS[c] for c in vocab.CELLS] == [models.CELL_LAYERS[c].__name__ for c in vocab.CELLS]
+    for cell in vocab.CELLS:
+        config.RunConfig(cell=cell)  # every listed cell is accepted
+        assert vocab.check_cell(cell) == cell
+    with pytest.raises(ValueError, match="Received: cell='rnn'"):
+        vocab.check_cell("rnn")
+
+
+@pytest.mark.parametrize("cell", vocab.CELLS)
+def test_keys_are_the_arrays_the_probe_returns(cell):
+    from rnnviz import learn, probe
+
+    layer = learn.keras_layer(cell, 2, 3, seed=1)
+    g = probe.gates(layer, np.random.default_rng(0).normal(size=(1, 4, 2)).astype("float32"))
+    assert set(g) == set(vocab.KEYS[cell])
+    assert set(vocab.GATES[cell]) | set(vocab.CANDIDATES[cell]) <= set(vocab.KEYS[cell])
+    assert all(key in vocab.NAMES for key in vocab.KEYS[cell])
+    if vocab.GATES[cell]:  # gates go through the recurrent activation: within its range
+        lo, hi = vocab.RANGES[layer.recurrent_activation.__name__]
+        assert all(lo <= g[k].min() and g[k].max() <= hi for k in vocab.GATES[cell])
+
+
+@pytest.mark.parametrize("name", sorted(vocab.RANGES))
+def test_ranges_and_saturation_thresholds_against_keras_activations(name):
+    import keras
+
+    fn = keras.activations.get(name)
+    x = np.linspace(-50, 50, 20000, dtype="float32")  # an even count: no point on the kink of relu at 0
+    y = keras.ops.convert_to_numpy(fn(x)).astype(np.float64)
+    lo, hi = vocab.RANGES[name]
+    assert (lo is None or y.min() >= lo - 1e-6) and (hi is None or y.max() <= hi + 1e-6)
+    ends = keras.ops.convert_to_numpy(fn(np.array([-1e5, 1e5], "float32")))
+    assert (lo is None or ends[0] <= lo + 1e-3) and (hi is None or ends[1] >= hi - 1e-3)  # the bounds are reached
+    if name not in vocab.SATURATION:
+        assert name == "linear"  # the only activation without a flat end
+        return
+    low, high, _, _ = vocab.SATURATION[name]
+    y_step = keras.ops.convert_to_numpy(fn(x + np.float32(1e-3))).astype(np.float64)
+    slope = (y_step - y) / 1e-3  # forward difference: never across relu's kink at 0
+    flat = (y < low) | (y > high)
+    assert flat.any() and slope[flat].max() < 0.2 + 1e-3  # "saturated": the slope (the gradient passed) is small
+    if name in ("sigmoid", "tanh", "hard_sigmoid"):  # (softsign and relu fade out gradually or not at all)
+        assert slope[~flat].min() > 0.05  # and in between it is not
+
+
+def test_run_labels():
+    assert vocab.run_label(tiny(cell="lstm", units=32, epochs=20)) == "LSTM 32u · 20 ep"
+    assert vocab.run_label(tiny(cell="gru", units=64, epochs=5, layers=2, bidirectional=True)) == "BiGRU 2×64u · 5 ep"
+    assert vocab.run_label(tiny(cell="simple_rnn", units=8), epochs=False) == "SimpleRNN 8u"
+    assert vocab.cell_label("lstm", bidirectional=True) == "BiLSTM"
+    assert "BiLSTM 1x4" in tiny(cell="lstm", bidirectional=True).summary()
