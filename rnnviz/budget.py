@@ -53,6 +53,8 @@ def param_count(cfg: RunConfig) -> int:
     total = 0
     if cfg.data.name == "cosine":
         n_in, out = 1, cfg.data.horizon
+    elif cfg.data.name == "memory":
+        n_in, out = 2, 1  # (value, marker) per step
     elif cfg.data.name == "imdb":
         total += cfg.data.vocab_size * cfg.embedding_dim
         n_in, out = cfg.embedding_dim, 1
@@ -83,6 +85,8 @@ def estimate(cfg: RunConfig) -> Estimate:
     if cfg.data.name == "cosine":
         steps, n_samples, sample = cfg.data.window, cfg.data.length, cfg.data.window + cfg.data.horizon
         extra = 0
+    elif cfg.data.name == "memory":
+        steps, n_samples, sample, extra = cfg.data.steps, cfg.data.samples, 2 * cfg.data.steps + 1, 0
     elif cfg.data.name == "imdb":
         steps, n_samples, sample = cfg.data.maxlen, 50_000, cfg.data.maxlen
         extra = b * steps * cfg.embedding_dim

@@ -157,7 +157,38 @@ class CifarData:
         _floats_as_float(self)
 
 
-DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData)}
+@dataclass(frozen=True)
+class MemoryData:
+    """The adding problem (Hochreiter & Schmidhuber 1997): remember two marked values over many steps.
+
+    Each sequence has `steps` steps of `(value, marker)`: values ~ U(0, 1), and exactly two steps marked 1,
+    one in each half. The target is the sum of the two marked values (with `recall`, the first marked value
+    alone). Sequences are generated from the run's seed. Answering the training mean every time scores
+    MSE Var = 1/6 for the sum (1/12 for recall): the baseline every result is shown beside.
+
+    Attributes:
+        steps: T, steps per sequence.
+        samples: sequences generated, training and validation together.
+        val_fraction: share of them held out for validation.
+        recall: answer the first marked value instead of the sum.
+    """
+
+    name: ClassVar[str] = "memory"
+    task: ClassVar[str] = "regression"
+    steps: int = 50
+    samples: int = 12500
+    val_fraction: float = 0.2
+    recall: bool = False
+
+    def __post_init__(self) -> None:
+        _int("steps", self.steps, 5, 1000)
+        _int("samples", self.samples, 100, 1_000_000)
+        _float("val_fraction", self.val_fraction, 0.05, 0.5)
+        _bool("recall", self.recall)
+        _floats_as_float(self)
+
+
+DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData, MemoryData)}
 FRONT_ENDS = ("none", "conv", "conv+rnn")
 POOLINGS = ("last", "mean")
 

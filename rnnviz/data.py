@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from rnnviz import datasets
-from rnnviz.config import CifarData, CosineData, ImdbData
+from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData
 
 
 @dataclass
@@ -78,6 +78,47 @@ def load_cosine(opts: CosineData, seed: int = 0) -> Dataset:
                    extra={"series": series, "val_start": split})
 
 
+def adding_problem(opts: MemoryData, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The adding problem's sequences, all `opts.samples` of them, generated from `seed`.
+
+    Returns:
+        x float32 `(samples, steps, 2)`: channel 0 the values ~ U(0, 1), channel 1 the markers (exactly two 1s
+        per sequence, one in each half: the first at a step < steps // 2, the second at or after it);
+        y float32 `(samples, 1)`: the sum of the two marked values (with `opts.recall`, the first one).
+    """
+    rng = np.random.default_rng(seed)
+    n, t, half = opts.samples, opts.steps, opts.steps // 2
+    values = rng.random((n, t), dtype=np.float32)  # (samples, steps)
+    rows = np.arange(n)
+    first, second = rng.integers(0, half, n), rng.integers(half, t, n)  # (samples,) each
+    markers = np.zeros((n, t), np.float32)
+    markers[rows, first] = markers[rows, second] = 1.0
+    y = values[rows, first] if opts.recall else values[rows, first] + values[rows, second]
+    return np.stack([values, markers], axis=-1), y[:, None].astype(np.float32)
+
+
+def marked_steps(x: np.ndarray) -> np.ndarray:
+    """The marked steps of adding-problem inputs `(n, steps, 2)`: int `(n, 2)`, 0-based, in order."""
+    return np.nonzero(x[..., 1] > 0.5)[1].reshape(len(x), 2)  # row-major: each row's two steps, in order
+
+
+def baseline_mse(y_train: np.ndarray, y_val: np.ndarray) -> float:
+    """The validation MSE of answering the training targets' mean every time (a model that learned nothing)."""
+    return float(np.mean((np.asarray(y_val, "float64") - np.mean(y_train, dtype="float64")) ** 2))
+
+
+def load_memory(opts: MemoryData, seed: int = 0) -> Dataset:
+    """The adding problem split into training and validation sequences (the last `val_fraction` of them).
+
+    `extra["baseline_mse"]` is the constant-answer MSE on the validation split (about 1/6 for the sum).
+    """
+    x, y = adding_problem(opts, seed)
+    n_val = max(1, int(round(opts.samples * opts.val_fraction)))
+    x_tr, y_tr, x_val, y_val = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
+    return Dataset(x_tr, y_tr, x_val, y_val, task="regression", n_outputs=1,
+                   extra={"baseline_mse": baseline_mse(y_tr, y_val)})
+
+
 def _split(x: np.ndarray, y: np.ndarray, train_size: int, val_split: float):
     """First `train_size` samples (0: all), the last `val_split` of them for validation (Keras's rule)."""
     if train_size:
@@ -121,6 +162,8 @@ def empty(opts: Any) -> Dataset:
         x, y, task, width = np.zeros((0, opts.window, 1), "float32"), np.zeros((0, opts.horizon)), "regression", opts.horizon
     elif opts.name == "imdb":
         x, y, task, width = np.zeros((0, opts.maxlen), "int32"), np.zeros(0), "binary", 1
+    elif opts.name == "memory":
+        x, y, task, width = np.zeros((0, opts.steps, 2), "float32"), np.zeros((0, 1)), "regression", 1
     else:
         x, y, task, width = np.zeros((0, 32, 32, 3), "float32"), np.zeros(0), "multiclass", 10
     return Dataset(x, y, x, y, task=task, n_outputs=width)
@@ -140,12 +183,14 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "cosine": lambda opts, seed, data_dir=None, progress=None: load_cosine(opts, seed),
     "imdb": load_imdb,
     "cifar10": load_cifar,
+    "memory": lambda opts, seed, data_dir=None, progress=None: load_memory(opts, seed),
 }
+GENERATED = ("cosine", "memory")  # data sets made from the seed: always available, no files
 
 
 def availability(data_dir: str | None = None) -> list[dict[str, str]]:
     """One row per data set: its name and whether its files are here (and where), without loading it."""
-    rows = [{"data set": "cosine", "status": "available (generated)"}]
+    rows = [{"data set": name, "status": "available (generated)"} for name in GENERATED]
     for name in ("imdb", "cifar10"):
         where = datasets.locate(name, data_dir)
         rows.append({"data set": name, "status": f"available ({where})" if where else
@@ -159,7 +204,7 @@ def load(opts: Any, seed: int = 0, data_dir: str | None = None,
 
     Args:
         opts: the data options.
-        seed: seeds generated data (cosine noise).
+        seed: seeds generated data (cosine noise, the adding problem's sequences).
         data_dir: a folder with the standard files (IMDB, CIFAR-10); see `rnnviz.datasets`.
         progress: called with a line when files must be downloaded first.
 

@@ -42,15 +42,19 @@ def free_run(model, ds: Dataset, steps: int) -> np.ndarray:
 
 
 def evaluate(model, ds: Dataset, details: dict[str, Any] | None = None) -> dict[str, float]:
-    """Scores on the validation (and test, if any) data: `val_rmse` for regression; otherwise
-    `val_loss`, `val_accuracy`, `test_loss`, `test_accuracy`.
+    """Scores on the validation (and test, if any) data: `val_rmse` for regression (and, for the adding
+    problem, `val_mse` beside `baseline_mse`, the constant-answer MSE); otherwise `val_loss`,
+    `val_accuracy`, `test_loss`, `test_accuracy`.
 
     Args:
         details: when given, a classifier's test confusion matrix (`confusion`, a list of lists) and
             class names (`classes`) are put there, so they are stored with the run.
     """
     if ds.task == "regression":
-        return {"val_rmse": rmse(one_step(model, ds), ds.y_val)}
+        error = rmse(one_step(model, ds), ds.y_val)
+        if "baseline_mse" in ds.extra:
+            return {"val_mse": error**2, "baseline_mse": float(ds.extra["baseline_mse"]), "val_rmse": error}
+        return {"val_rmse": error}
     n_classes = len(ds.extra["classes"])
     out = {}
     for split, x, y in (("val", ds.x_val, ds.y_val), ("test", ds.x_test, ds.y_test)):

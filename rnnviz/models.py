@@ -1,6 +1,7 @@
 """Builds the Keras model a RunConfig describes: input stage, stacked (bidirectional) RNNs, pooling, head.
 
 - cosine: `(window, 1)` values -> RNNs -> Dense(horizon).
+- memory (the adding problem): `(steps, 2)` (value, marker) pairs -> RNNs -> Dense(1), MSE.
 - imdb: `(maxlen,)` word ids -> Embedding (masking the padding id 0 when asked) -> RNNs -> Dense(1, sigmoid).
 - cifar10: `(32, 32, 3)` images -> read as 32 rows (or columns) of 96 values -> RNNs -> Dense(10, softmax);
   front_end "conv" puts Conv2D -> BatchNorm -> MaxPool before the RNN (16 steps of 16 x filters values);
