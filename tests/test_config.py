@@ -79,3 +79,35 @@ def test_query_ignores_what_it_cannot_use_and_says_so():
     assert any("units='abc'" in n and "whole number" in n for n in notes)
     assert any("maxlen='2'" in n for n in notes) and any("zzz" in n for n in notes)
     assert RunConfig.from_query({"data": "mnist"})[0] == RunConfig()
+
+
+def test_config_error_carries_the_field_and_the_value():
+    import pickle
+
+    from rnnviz.config import ConfigError
+
+    with pytest.raises(ConfigError) as e:
+        RunConfig(units=5000)
+    assert isinstance(e.value, ValueError) and (e.value.field, e.value.value) == ("units", 5000)
+    assert str(e.value) == "`units` must be an int from 1 to 1024. Received: units=5000"  # Keras's style
+    again = pickle.loads(pickle.dumps(e.value))
+    assert (again.field, again.value, str(again)) == ("units", 5000, str(e.value))
+    with pytest.raises(ConfigError) as e:  # a rule across fields names the field it blames
+        CosineData(length=200, window=180)
+    assert e.value.field == "length"
+
+
+def test_messages_cut_a_long_received_value():
+    from rnnviz.config import shorten
+
+    huge = "x" * 100_000
+    with pytest.raises(ValueError) as e:
+        RunConfig(cell=huge)
+    assert e.value.value == huge and len(str(e.value)) < 400 and "(99,8" in str(e.value)
+    with pytest.raises(ValueError) as e:
+        RunConfig.from_dict({huge: 1})
+    assert len(str(e.value)) < 1000
+    notes = RunConfig.from_query({"units": huge, huge: "1", "cell": huge, "data": huge})[1]
+    assert len(notes) == 4 and all(len(n) < 500 for n in notes)
+    assert shorten("abc") == "'abc'" and shorten(list(range(10))) == repr(list(range(10)))
+    assert len(shorten(huge)) < 250 and shorten(huge).startswith("'xxx")
