@@ -24,10 +24,10 @@ if cfg.data.task == "regression":
     a.metric("Validation RMSE, one step", f"{fc['rmse_one']:.4f}")
     b.metric(f"RMSE free-running, {steps} steps", f"{fc['rmse_free']:.4f}")
     st.plotly_chart(plots.prediction_figure(fc["series"], fc["start"], fc["one_step"], fc["free_run"],
-                                            fc["rmse_one"], fc["rmse_free"]), width="stretch",
+                                            fc["rmse_one"], fc["rmse_free"], cell=cfg.cell), width="stretch",
                     key="inspect_pred_forecast")
     rmse, n_starts = ui.horizon_error(run.run_id, created, steps)
-    st.plotly_chart(inspect_plots.horizon_error_figure(rmse, n_starts), width="stretch", key="inspect_pred_horizon")
+    st.plotly_chart(inspect_plots.horizon_error_figure(rmse, n_starts, cfg.cell), width="stretch", key="inspect_pred_horizon")
     st.caption("One step ahead the model reads the true past; running free, each prediction becomes the next "
                "input, so small errors feed on themselves. Each point is the RMSE over free runs started from "
                f"{n_starts} windows spread over the validation span, that many steps after their start.")

@@ -45,7 +45,8 @@ left, right = st.columns([2, 3])
 left.plotly_chart(learn_plots.eigen_figure(r["eig"], r["radius"]), width="stretch", key="learn_mem_eig")
 right.plotly_chart(learn_plots.norm_figure(
     {"matrix alone: ‖Uⁿ‖": r["power"], "through the tanh RNN: ‖∂h_T / ∂h_(T−n)‖": r["gradient"]},
-    "A gradient sent back n steps: how much is left?", "gain (no unit)", {"matrix alone: ‖Uⁿ‖": "dash"}),
+    "A gradient sent back n steps: how much is left?", "gain (no unit)", {"matrix alone: ‖Uⁿ‖": "dash"},
+    cells={"through the tanh RNN: ‖∂h_T / ∂h_(T−n)‖": "simple_rnn"}),
     width="stretch", key="learn_mem_norms")
 m1, m2, m3 = st.columns(3)
 m1.metric("Spectral radius (largest |λ|)", f"{r['radius']:.3f}")

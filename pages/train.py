@@ -50,7 +50,7 @@ def live(run_id: str, was_active: bool, had_events: bool) -> None:
     epochs, batches = plots.event_frames(job.events)
     history = job.run.history if job.run is not None else epochs
     if len(history) or len(batches):
-        st.plotly_chart(plots.loss_figure(history, batches, task), key="loss_chart", width="stretch")
+        st.plotly_chart(plots.loss_figure(history, batches, task, cell=job.cfg.cell), key="loss_chart", width="stretch")
     if was_active and (job.state not in ACTIVE or (job.events and not had_events)):
         st.rerun(scope="app")  # show the results below, or poll at the slower pace
 
@@ -82,12 +82,12 @@ if task == "regression":
     a.metric("Validation RMSE, one step", f"{fc['rmse_one']:.4f}")
     b.metric(f"RMSE free-running, {steps} steps", f"{fc['rmse_free']:.4f}")
     st.plotly_chart(plots.prediction_figure(fc["series"], fc["start"], fc["one_step"], fc["free_run"],
-                                            fc["rmse_one"], fc["rmse_free"]), width="stretch")
+                                            fc["rmse_one"], fc["rmse_free"], cell=cfg.cell), width="stretch")
 else:
     history = run.history if run is not None else job.result.history
     if history.get("val_accuracy"):
         b.metric("Best validation accuracy", f"{max(history['val_accuracy']):.1%}")
-    st.plotly_chart(plots.loss_figure(history, None, task, metric="accuracy"), width="stretch")
+    st.plotly_chart(plots.loss_figure(history, None, task, metric="accuracy", cell=cfg.cell), width="stretch")
     if run is not None and "confusion" in run.info:  # a stopped run is not scored on the test set
         confusion = np.asarray(run.info["confusion"])
         a.metric("Test accuracy", f"{run.metrics['test_accuracy']:.1%}",

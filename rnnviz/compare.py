@@ -169,24 +169,26 @@ def gradient_over_time(model, x: np.ndarray, y: np.ndarray, snapshots: dict[int,
     return pd.concat(frames, ignore_index=True)
 
 
-GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "o": "output gate o", "z": "update gate z",
-              "r": "reset gate r"}
+SATURATION_COLUMNS = ("layer", "gate", "activation", "low", "high", "low_label", "high_label")
 
 
 def gate_saturation(model, x: np.ndarray) -> pd.DataFrame:
-    """Share of gate values < 0.1 and > 0.9 for each gate of each recurrent layer, on a probe batch.
+    """How often each gate of each recurrent layer (and direction) sits at a flat end of its activation, on
+    a probe batch: the Gates page's definition (`inspection.saturation_rows`, thresholds `vocab.SATURATION`).
 
     Returns:
-        Columns `layer`, `gate`, `below 0.1`, `above 0.9` (shares in [0, 1]); empty for SimpleRNN.
+        Columns `layer` (e.g. "rnn_1 (forward)"), `gate` (e.g. "forget gate f"), `activation`, `low` and
+        `high` (shares in [0, 1] below and above the thresholds), `low_label` and `high_label` (e.g. "< 0.1");
+        no rows for SimpleRNN layers.
     """
-    from rnnviz import probe
+    from rnnviz import inspection, probe
 
     rows = []
     for p in probe.probe_model(model, x):
-        for key, values in p.gates.items():
-            gate = key.rsplit("/", 1)[-1]
-            if gate in GATE_NAMES:
-                low, high = probe.saturation(values)
-                rows.append({"layer": p.name + (f" ({key.split('/')[0]})" if "/" in key else ""),
-                             "gate": GATE_NAMES[gate], "below 0.1": low, "above 0.9": high})
-    return pd.DataFrame(rows, columns=["layer", "gate", "below 0.1", "above 0.9"])
+        layer = model.get_layer(p.name)
+        for direction in ("forward", "backward") if "forward/h" in p.gates else ("",):
+            for r in inspection.saturation_rows(inspection.layer_gates(p, direction), layer, gates_only=True):
+                rows.append({"layer": p.name + (f" ({direction})" if direction else ""), "gate": r["name"],
+                             **{k: r[k] for k in SATURATION_COLUMNS[2:]}})
+    return pd.DataFrame(rows, columns=list(SATURATION_COLUMNS))
+

@@ -7,131 +7,24 @@ the old behaviour leaves every stored run id valid. Defaults must therefore neve
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
-import functools
 import hashlib
 import json
-import math
-import types
-from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from rnnviz import vocab
+from rnnviz.checks import CUT, Bounds, ConfigError, limits, shorten  # noqa: F401  (part of this module's API)
+from rnnviz.checks import check_bool as _bool
+from rnnviz.checks import check_choice as _choice
+from rnnviz.checks import check_float as _float
+from rnnviz.checks import check_int as _int
+from rnnviz.checks import cut_name as _name
+from rnnviz.checks import fail as _fail
 
 CELLS = vocab.CELLS  # kept here too: the names every config field check and the CLI use
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
-
-
-CUT = 200
-"""About how many characters of a received value an error message repeats (see `shorten`)."""
-
-
-def shorten(value: Any, limit: int = CUT) -> str:
-    """`repr(value)` for an error message, cut to about `limit` characters.
-
-    A 100,000-character input is not echoed in full: the rest is replaced by a count, e.g.
-    `'aaaa…' (99,802 more characters)`. Short values come back as `repr` gives them.
-    """
-    text = repr(value)
-    return text if len(text) <= limit + 30 else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
-
-
-def _name(name: Any) -> str:
-    """A field name as a message shows it (an unknown key from a link or file can be any length)."""
-    name = str(name)
-    return name if len(name) <= CUT else f"{name[:CUT]}…"
-
-
-class ConfigError(ValueError):
-    """A config value that is not accepted: `.field` names the field, `.value` is what was received.
-
-    The message is in Keras's style, e.g. "`units` must be an int from 1 to 1024. Received: units=0"
-    (the value cut by `shorten`); `.rule` is the part after "must be".
-    """
-
-    def __init__(self, field: str, value: Any, rule: str = "valid") -> None:
-        self.field, self.value, self.rule = field, value, rule
-        name = _name(field)
-        super().__init__(f"`{name}` must be {rule}. Received: {name}={shorten(value)}")
-
-    def __reduce__(self):  # pickles (to another process) with its attributes
-        return type(self), (self.field, self.value, self.rule)
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """The numbers a field accepts: `lo` to `hi`, each end included unless open; whole numbers if `integer`."""
-
-    lo: float
-    hi: float
-    integer: bool = False
-    lo_open: bool = False
-    hi_open: bool = False
-
-    @property
-    def min(self) -> float:
-        """The smallest accepted value (the next float above `lo` when that end is open)."""
-        return math.nextafter(self.lo, math.inf) if self.lo_open else self.lo
-
-    @property
-    def max(self) -> float:
-        """The largest accepted value (the next float below `hi` when that end is open)."""
-        return math.nextafter(self.hi, -math.inf) if self.hi_open else self.hi
-
-
-_RULES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("rnnviz_config_rules", default=None)
-
-
-def _rule(name: str, accepts: Any) -> None:
-    """Notes what a field accepts while `limits` reads a class's checks (does nothing otherwise)."""
-    seen = _RULES.get()
-    if seen is not None:
-        seen.setdefault(name, accepts)
-
-
-@functools.cache
-def limits(kind: type) -> Mapping[str, Any]:
-    """What each field of a config class accepts, read from the class's own checks (so they cannot disagree).
-
-    Widgets take their ranges from here, and tests walk every field from its minimum to its maximum.
-
-    Args:
-        kind: `RunConfig` or a data-options class such as `CosineData`.
-
-    Returns:
-        Field name -> `Bounds` (numbers), or the tuple of accepted values (choices; `(False, True)` for flags).
-        Rules across fields (a cosine window must fit in its series, `front_end` needs CIFAR-10) are not here.
-    """
-    defaults = {f.name: _default(f) for f in fields(kind)}  # made first: a RunConfig's data is not recorded
-    seen: dict[str, Any] = {}
-    token = _RULES.set(seen)
-    try:
-        kind(**defaults)
-    finally:
-        _RULES.reset(token)
-    return types.MappingProxyType(seen)
-
-
-def _fail(name: str, value: Any, rule: str) -> None:
-    raise ConfigError(name, value, rule)
-
-
-def _int(name: str, value: Any, lo: int, hi: int) -> None:
-    _rule(name, Bounds(lo, hi, integer=True))
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        _fail(name, value, f"an int from {lo} to {hi}")
-
-
-def _float(name: str, value: Any, lo: float, hi: float, *, lo_open=False, hi_open=False) -> None:
-    _rule(name, Bounds(lo, hi, lo_open=lo_open, hi_open=hi_open))
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
-    if not ok:
-        rule = f"a number in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
-        _fail(name, value, rule)
 
 
 def _floats_as_float(obj: Any) -> None:
@@ -140,18 +33,6 @@ def _floats_as_float(obj: Any) -> None:
         value = getattr(obj, f.name)
         if f.type in ("float", float) and isinstance(value, int) and not isinstance(value, bool):
             object.__setattr__(obj, f.name, float(value))
-
-
-def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
-    _rule(name, tuple(options))
-    if value not in options:
-        _fail(name, value, "one of " + ", ".join(repr(o) for o in options))
-
-
-def _bool(name: str, value: Any) -> None:
-    _rule(name, (False, True))
-    if not isinstance(value, bool):
-        _fail(name, value, "True or False")
 
 
 @dataclass(frozen=True)
@@ -432,7 +313,8 @@ class RunConfig:
             try:
                 values[key] = _parse(types[key], text)
             except ValueError:
-                notes.append(f"{key}={shorten(text)} (not {_TYPE_WORDS.get(getattr(types[key], '__name__', types[key]), 'valid')})")
+                words = _TYPE_WORDS.get(getattr(types[key], "__name__", types[key]), "valid")
+                notes.append(f"{key}={shorten(text)} (not {words})")
         while True:
             try:
                 data = kind(**{k: v for k, v in values.items() if k in data_names})

@@ -3,18 +3,21 @@
 Written for a class: every axis says what it shows (and its unit, or "no unit" for pure numbers), every colour
 scale has a title, and each title says what to look at. Time axes are categorical with one label per step
 ("12 the" = step 12 read "the"), so repeated words stay separate columns; Plotly thins the tick labels itself.
+Colours and scales come from `rnnviz.style` (gates: the sequential scale; signed values: the diverging one,
+positive red).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-COLORS = qualitative.D3
-GATE_SCALE = "Viridis"  # 0 (closed) dark ... 1 (open) bright
-SIGNED_SCALE = "RdBu_r"  # negative blue, 0 white, positive red
+from rnnviz import style
+
+COLORS = style.CATEGORY_COLORS
+GATE_SCALE = style.SEQUENTIAL  # 0 (closed) dark ... 1 (open) bright
+SIGNED_SCALE = style.DIVERGING  # negative blue, 0 white, positive red
 
 
 TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
@@ -149,9 +152,9 @@ def saturation_figure(rows: list[dict]) -> go.Figure:
         return f"{end} end: " + ", ".join(f"{lab} ({act})" for lab, act in pairs)
 
     fig = go.Figure()
-    for label, values, color, ends in ((legend("low"), low, "#3b528b", [r["low_label"] for r in rows]),
-                                       ("in between", 1 - low - high, "#d9d9d9", ["" for _ in rows]),
-                                       (legend("high"), high, "#fde725", [r["high_label"] for r in rows])):
+    for label, values, color, ends in ((legend("low"), low, style.SEQUENTIAL_LOW, [r["low_label"] for r in rows]),
+                                       ("in between", 1 - low - high, style.SEQUENTIAL_MID, ["" for _ in rows]),
+                                       (legend("high"), high, style.SEQUENTIAL_HIGH, [r["high_label"] for r in rows])):
         fig.add_bar(y=names, x=100 * values, orientation="h", name=label, marker_color=color,
                     text=[f"{100 * v:.0f}%" if v >= 0.06 else "" for v in values], textangle=0,
                     textposition="inside", insidetextanchor="middle", customdata=ends,
@@ -218,9 +221,9 @@ def window_figure(window: np.ndarray, target: np.ndarray, title: str) -> go.Figu
     t = np.arange(1, len(window) + 1)
     fig = go.Figure()
     fig.add_scatter(x=t, y=window, mode="lines+markers", name="input window (read step by step)",
-                    marker={"size": 5}, line={"color": "#1f77b4"})
+                    marker={"size": 5}, line={"color": style.category_color(0)})
     fig.add_scatter(x=len(window) + np.arange(1, len(target) + 1), y=target, mode="markers",
-                    name="target (the next value)", marker={"size": 11, "symbol": "star", "color": "#d62728"})
+                    name="target (the next value)", marker={"size": 11, "symbol": "star", "color": style.category_color(1)})
     fig.update_xaxes(title="input step (1 = oldest value)")
     fig.update_yaxes(title="value of the series (no unit)")
     return _layout(fig, title, 300)
@@ -275,10 +278,10 @@ def readout_figure(probs: np.ndarray, ticks: list[str], classes: list[str], true
     return _layout(fig, title, 420)
 
 
-def horizon_error_figure(rmse: np.ndarray, n_starts: int) -> go.Figure:
-    """Free-running RMSE against the number of steps ahead (over several start windows)."""
+def horizon_error_figure(rmse: np.ndarray, n_starts: int, cell: str | None = None) -> go.Figure:
+    """Free-running RMSE against the number of steps ahead (over several start windows), in the cell's colour."""
     steps = np.arange(1, len(rmse) + 1)
-    fig = go.Figure(go.Scatter(x=steps, y=rmse, mode="lines", line={"color": "#ff7f0e", "width": 2.5},
+    fig = go.Figure(go.Scatter(x=steps, y=rmse, mode="lines", line={"color": style.cell_color(cell), "width": 2.5},
                                name="free-running RMSE",
                                hovertemplate="%{x} steps ahead<br>RMSE %{y:.4f}<extra></extra>"))
     fig.update_xaxes(title="steps ahead (how long the model has run on its own predictions)")
@@ -318,7 +321,7 @@ def image_grid_figure(images: list[np.ndarray], true: list[str], pred: list[str]
     for k, img in enumerate(images):
         fig.add_trace(go.Image(z=img, hoverinfo="skip"), row=k // cols + 1, col=k % cols + 1)
     for ann, t, p in zip(fig.layout.annotations, true, pred):
-        ann.font = {"size": 12, "color": "#1a7f37" if t == p else "#cf222e"}
+        ann.font = {"size": 12, "color": style.OKABE_ITO["bluish green"] if t == p else style.OKABE_ITO["vermillion"]}
     fig.update_xaxes(showticklabels=False, title="")
     fig.update_yaxes(showticklabels=False)
     fig.update_xaxes(title="predicted class (probability) · true class", row=rows, col=1)

@@ -188,11 +188,18 @@ def value_ranges(layer: layers.Layer) -> dict[str, tuple[float | None, float | N
     return out
 
 
-def saturation_rows(g: dict[str, np.ndarray], layer: layers.Layer) -> list[dict]:
+def saturation_rows(g: dict[str, np.ndarray], layer: layers.Layer, gates_only: bool = False) -> list[dict]:
     """How often each gate (and candidate) sits at the flat ends of its activation, NaN (masked) left out.
 
+    The one definition of saturation, used by the Gates page and by Compare (`compare.gate_saturation`).
     Gates use their `recurrent_activation` (sigmoid: < 0.1 closed, > 0.9 open); candidates and a SimpleRNN's
-    state use `activation` (tanh: < −0.9 and > 0.9, where the slope is below 0.2 and gradients fade).
+    state use `activation` (tanh: < −0.9 and > 0.9, where the slope is below 0.2 and gradients fade); the
+    thresholds are `vocab.SATURATION`'s.
+
+    Args:
+        g: key -> values of one layer and direction (`layer_gates`), any shape.
+        layer: the Keras layer (its activations pick the thresholds).
+        gates_only: leave out the candidates (and a SimpleRNN's state).
 
     Returns:
         One dict per array: `key`, `name`, `activation`, `low`, `high` (shares in [0, 1]), `low_label`,
@@ -203,7 +210,7 @@ def saturation_rows(g: dict[str, np.ndarray], layer: layers.Layer) -> list[dict]
                 if isinstance(cell, t))
     rows = []
     for keys, fn in ((vocab.GATES[kind], getattr(cell, "recurrent_activation", None)),
-                     (vocab.CANDIDATES[kind], cell.activation)):
+                     (() if gates_only else vocab.CANDIDATES[kind], cell.activation)):
         name = activation_name(fn)
         if name not in vocab.SATURATION:
             continue

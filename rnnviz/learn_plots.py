@@ -1,21 +1,21 @@
 """Figures for the Learn pages: arrays in, `go.Figure` out, never any Streamlit here.
 
 Written for students: every axis says what it shows and in which unit ("no unit" where a value is a pure
-number), log-scale axes say so, and each figure's title says what to look at.
+number), log-scale axes say so, and each figure's title says what to look at. Colours and scales come from
+`rnnviz.style` (a plain RNN in SimpleRNN's colour, an LSTM in LSTM's; signed values: positive red).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from rnnviz import vocab
+from rnnviz import style, vocab
 
-COLORS = qualitative.Plotly
-ACTIVATION_COLORS = {"step": "#1f77b4", "sigmoid": "#d62728", "tanh": "#2ca02c", "ReLU": "#9467bd",
-                     "leaky ReLU": "#ff7f0e"}
+COLORS = style.CATEGORY_COLORS
+ACTIVATION_COLORS = {name: style.category_color(k) for k, name in
+                     enumerate(("step", "sigmoid", "tanh", "ReLU", "leaky ReLU"))}
 
 
 def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
@@ -94,9 +94,10 @@ def eigen_figure(eigs: np.ndarray, radius: float) -> go.Figure:
                     line={"color": "black", "dash": "dash", "width": 1.5}, hoverinfo="skip")
     rx, ry = _circle(radius)
     fig.add_scatter(x=rx, y=ry, mode="lines", name=f"spectral radius {radius:.2f}",
-                    line={"color": "#d62728" if radius > 1 else "#1f77b4", "width": 1.5}, hoverinfo="skip")
+                    line={"color": style.POSITIVE if radius > 1 else style.NEGATIVE, "width": 1.5},
+                    hoverinfo="skip")
     fig.add_scatter(x=eigs.real, y=eigs.imag, mode="markers", name="eigenvalues λ",
-                    marker={"color": "#ff7f0e", "size": 8, "line": {"color": "black", "width": 0.5}},
+                    marker={"color": style.OKABE_ITO["orange"], "size": 8, "line": {"color": "black", "width": 0.5}},
                     customdata=np.abs(eigs), hovertemplate="λ = %{x:.3f} %{y:+.3f}i<br>|λ| = %{customdata:.3f}"
                     "<extra></extra>")
     lim = 1.1 * max(1.0, radius)
@@ -107,7 +108,7 @@ def eigen_figure(eigs: np.ndarray, radius: float) -> go.Figure:
 
 
 def norm_figure(curves: dict[str, np.ndarray], title: str, y_title: str,
-                dashes: dict[str, str] | None = None) -> go.Figure:
+                dashes: dict[str, str] | None = None, cells: dict[str, str] | None = None) -> go.Figure:
     """Norms against the number of steps n, on a log-scale y axis, with the line "norm = 1".
 
     Args:
@@ -115,12 +116,18 @@ def norm_figure(curves: dict[str, np.ndarray], title: str, y_title: str,
         title: the figure's title.
         y_title: what the y axis shows; ", log scale" is appended.
         dashes: label -> plotly dash style, optional.
+        cells: label -> the cell a curve belongs to (drawn in that cell's colour), optional; other curves
+            take `style.CATEGORY_COLORS` in order, after the colours of the cells shown.
     """
     fig = go.Figure()
-    for k, (label, values) in enumerate(curves.items()):
+    cells = cells or {}
+    taken = {style.cell_color(c) for c in cells.values()}
+    free = iter([c for c in COLORS if c not in taken] * len(curves))
+    for label, values in curves.items():
         values = np.where(np.asarray(values) > 0, values, np.nan)
+        color = style.cell_color(cells[label]) if label in cells else next(free)
         fig.add_scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines", name=label,
-                        line={"color": COLORS[k % len(COLORS)], "width": 2.5,
+                        line={"color": color, "width": 2.5,
                               "dash": (dashes or {}).get(label, "solid")})
     fig.add_hline(y=1, line_color="gray", line_dash="dot", annotation_text="norm 1: kept as is",
                   annotation_position="bottom right")
@@ -141,13 +148,13 @@ def forget_path_figure(path: np.ndarray, rnn_gradient: np.ndarray | None = None)
     for k in range(path.shape[1]):
         fig.add_scatter(x=n, y=path[:, k], mode="lines", name="one unit" if k == 0 else f"unit {k + 1}",
                         showlegend=k == 0, legendgroup="units",
-                        line={"color": "rgba(44,160,44,0.35)", "width": 1.2})
+                        line={"color": style.rgba(style.cell_color("lstm"), 0.35), "width": 1.2})
     fig.add_scatter(x=n, y=path.max(axis=1), mode="lines", name="LSTM cell path ||d c_T / d c_(T−n)||",
-                    line={"color": "#2ca02c", "width": 3})
+                    line={"color": style.cell_color("lstm"), "width": 3})
     if rnn_gradient is not None:
         fig.add_scatter(x=np.arange(1, len(rnn_gradient) + 1), y=np.where(rnn_gradient > 0, rnn_gradient, np.nan),
                         mode="lines", name="plain tanh RNN ||d h_T / d h_(T−n)||",
-                        line={"color": "#d62728", "width": 2.5, "dash": "dash"})
+                        line={"color": style.cell_color("simple_rnn"), "width": 2.5, "dash": "dash"})
     fig.add_hline(y=1, line_color="gray", line_dash="dot")
     fig.update_xaxes(title="steps back in time n", rangemode="tozero")
     fig.update_yaxes(title="gradient gain (no unit, log scale)", type="log", exponentformat="power")
@@ -195,7 +202,7 @@ def gate_time_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figu
         fig.update_yaxes(title="unit", dtick=1, autorange="reversed", row=row, col=1)
         fig.add_vline(x=t, line_color="black", line_width=2, row=row, col=1)
     fig.update_xaxes(title="time step t", dtick=1, row=len(names), col=1)
-    fig.update_layout(coloraxis={"colorscale": "RdBu", "cmin": -1, "cmax": 1,
+    fig.update_layout(coloraxis={"colorscale": style.DIVERGING, "cmin": -1, "cmax": 1,
                                  "colorbar": {"title": "value<br>(no unit)"}})
-    return _layout(fig, "All steps at once (black line: the step shown above; colours stop at ±1)",
+    return _layout(fig, "All steps at once (red +, blue −; black line: the step shown above; colours stop at ±1)",
                    130 + 120 * len(names))

@@ -1,4 +1,7 @@
-"""Plotly figures: arrays or tidy frames in, `go.Figure` out; never any Streamlit here."""
+"""Plotly figures: arrays or tidy frames in, `go.Figure` out; never any Streamlit here.
+
+Colours, dashes and scales come from `rnnviz.style`: one colour per cell, training dashed and validation solid.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
+
+from rnnviz import style
 
 LOSS_NAMES = {"regression": "mean squared error", "binary": "binary cross-entropy",
               "multiclass": "cross-entropy"}
@@ -23,17 +29,24 @@ def event_frames(events: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFra
     """
     events = list(events)  # the worker may append while we read
     epochs = pd.DataFrame([e for e in events if e["kind"] == "epoch"]).drop(columns="kind", errors="ignore")
-    batches = pd.DataFrame([e for e in events if e["kind"] == "batch"])
+    batches = pd.DataFrame([e for e in events if e["kind"] == "batch"]).drop(columns="kind", errors="ignore")
+    return epochs, batch_frame(batches)
+
+
+def batch_frame(batches: dict[str, list[float]] | pd.DataFrame) -> pd.DataFrame:
+    """Per-batch values (`epoch`, `step`, `steps`, `loss`, ...; a stored run's `batches()` or the live
+    events) with `x`, the fractional epoch, thinned to at most `MAX_BATCH_POINTS` rows (the newest kept)."""
+    batches = pd.DataFrame(batches)
     if len(batches):
         batches["x"] = batches["epoch"] - 1 + batches["step"] / batches["steps"]
         keep = np.unique(np.r_[np.linspace(0, len(batches) - 1, MAX_BATCH_POINTS).astype(int), len(batches) - 1])
         batches = batches.iloc[keep]
-    return epochs, batches
+    return batches
 
 
 def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.DataFrame | None = None,
-                task: str = "regression", metric: str = "loss") -> go.Figure:
-    """Training and validation loss (or accuracy) against epochs.
+                task: str = "regression", metric: str = "loss", cell: str | None = None) -> go.Figure:
+    """Training (dashed) and validation (solid) loss (or accuracy) against epochs, in the cell's colour.
 
     Args:
         history: per-epoch `loss`, `val_loss` (and `accuracy`, `val_accuracy`): a dict of lists, or a frame
@@ -41,18 +54,20 @@ def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.Data
         batches: optional frame with `x` (fractional epoch) and the metric: running means within each epoch.
         task: "regression" (MSE, log-scale axis), "binary" or "multiclass" (cross-entropy).
         metric: "loss" or "accuracy".
+        cell: the run's cell (its colour, `style.cell_color`).
     """
+    color = style.cell_color(cell)
     df = pd.DataFrame(history)
     if "epoch" not in df:
         df["epoch"] = np.arange(1, len(df) + 1)
     fig = go.Figure()
     if batches is not None and len(batches) and metric in batches:
         fig.add_scatter(x=batches["x"], y=batches[metric], mode="lines", name="training (per batch)",
-                        line={"width": 1, "color": "rgba(31,119,180,0.45)"})
-    for col, label, color in ((metric, "training", "#1f77b4"), (f"val_{metric}", "validation", "#d62728")):
+                        line={"width": 1, "color": style.rgba(color, 0.4)})
+    for col, label in ((metric, "training"), (f"val_{metric}", "validation")):
         if col in df:
             fig.add_scatter(x=df["epoch"], y=df[col], mode="lines+markers", name=f"{label} (epoch end)",
-                            line={"color": color})
+                            line={"color": color, "dash": style.SPLIT_DASH[label]})
     log_y = metric == "loss" and task == "regression"
     y_title = (f"loss ({LOSS_NAMES[task]}{', log scale' if log_y else ''})" if metric == "loss"
                else "accuracy (share correct)")
@@ -70,7 +85,7 @@ def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.Data
 
 def confusion_figure(confusion: np.ndarray, classes: list[str], title: str) -> go.Figure:
     """A confusion matrix heatmap: rows true class, columns predicted, each cell's count written in it."""
-    fig = go.Figure(go.Heatmap(z=confusion, x=classes, y=classes, colorscale="Blues", text=confusion,
+    fig = go.Figure(go.Heatmap(z=confusion, x=classes, y=classes, colorscale=style.SEQUENTIAL, text=confusion,
                                texttemplate="%{text}", hovertemplate="true %{y}<br>predicted %{x}<br>%{z} samples"
                                "<extra></extra>", colorbar={"title": "samples"}))
     fig.update_layout(title=title, xaxis_title="predicted class", yaxis_title="true class",
@@ -80,7 +95,8 @@ def confusion_figure(confusion: np.ndarray, classes: list[str], title: str) -> g
 
 
 def prediction_figure(series: np.ndarray, start: int, one_step: np.ndarray, free_run: np.ndarray,
-                      rmse_one: float, rmse_free: float, train_tail: int = 100) -> go.Figure:
+                      rmse_one: float, rmse_free: float, train_tail: int = 100, cell: str | None = None
+                      ) -> go.Figure:
     """Prediction against the actual series over the validation span.
 
     Args:
@@ -90,17 +106,19 @@ def prediction_figure(series: np.ndarray, start: int, one_step: np.ndarray, free
         free_run: `(m,)` free-running predictions for `series[start:start + m]`.
         rmse_one, rmse_free: their errors, shown in the legend.
         train_tail: how many points before `start` to show, for context.
+        cell: the run's cell: both predictions are drawn in its colour (one-step solid, free-running dotted).
     """
+    color = style.cell_color(cell)
     t = np.arange(len(series))
     lo = max(0, start - train_tail)
     fig = go.Figure()
-    fig.add_scatter(x=t[lo:], y=series[lo:], mode="lines", name="actual", line={"color": "rgba(0,0,0,0.25)", "width": 6})
+    fig.add_scatter(x=t[lo:], y=series[lo:], mode="lines", name="actual", line={"color": style.NEUTRAL, "width": 6})
     fig.add_scatter(x=t[start:start + len(one_step)], y=one_step, mode="lines",
                     name=f"one-step (reads the true past) · RMSE {rmse_one:.4f}",
-                    line={"color": "#1f77b4", "width": 1.5})
+                    line={"color": color, "width": 1.5})
     fig.add_scatter(x=t[start:start + len(free_run)], y=free_run, mode="lines",
                     name=f"free-running (reads its own output) · RMSE {rmse_free:.4f}",
-                    line={"color": "#ff7f0e", "dash": "dash", "width": 2.5})
+                    line={"color": color, "dash": "dot", "width": 3})
     fig.add_vline(x=start, line_dash="dash", line_color="gray",
                   annotation_text="validation starts", annotation_position="top left")
     fig.update_layout(title="Prediction vs actual on the validation span", xaxis_title="time step",
@@ -109,30 +127,47 @@ def prediction_figure(series: np.ndarray, start: int, one_step: np.ndarray, free
     return fig
 
 
+def _cell_colors(df: pd.DataFrame) -> dict[str, str]:
+    """Legend label -> its cell's colour (`cell` column; labels without one get `style.UNKNOWN_CELL`)."""
+    cells = df["cell"] if "cell" in df else pd.Series([None] * len(df), index=df.index)
+    return {label: style.cell_color(cell) for label, cell in zip(df["label"], cells)}
+
+
+def _symbols(df: pd.DataFrame) -> dict[str, str]:
+    """Legend label -> marker symbol: runs of one cell share its colour and differ by marker."""
+    cells = df["cell"] if "cell" in df else pd.Series([None] * len(df), index=df.index)
+    seen: dict = {}
+    out = {}
+    for label, cell in dict(zip(df["label"], cells)).items():
+        k = seen[cell] = seen.get(cell, -1) + 1
+        out[label] = ("circle", "square", "diamond", "triangle-up", "x", "star")[k % 6]
+    return out
+
+
 def compare_figure(curves: pd.DataFrame, x: str = "epoch", metric: str = "loss", task: str = "regression"
                    ) -> go.Figure:
-    """Overlaid training (dashed) and validation (solid) curves of several runs.
+    """Overlaid training (dashed) and validation (solid) curves of several runs, one colour per cell.
 
     Args:
-        curves: `rnnviz.compare.curves` output (label, epoch, seconds, split, value).
+        curves: `rnnviz.compare.curves` output (run, label, cell, epoch, seconds, split, value).
         x: "epoch" or "seconds" (wall clock since training started).
         metric: "loss" or "accuracy" (names the y axis).
         task: the runs' task, for the loss's name and scale.
     """
-    fig = go.Figure()
-    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-    for k, (label, df) in enumerate(curves.groupby("label", sort=False)):
-        for split, dash in (("training", "dash"), ("validation", "solid")):
-            part = df[df["split"] == split]
-            fig.add_scatter(x=part[x], y=part["value"], mode="lines+markers", name=f"{label} ({split})",
-                            line={"color": colors[k % len(colors)], "dash": dash}, legendgroup=label)
+    df = curves.assign(run=curves["run"] if "run" in curves else curves["label"])
+    fig = px.line(df, x=x, y="value", color="label", line_dash="split", line_group="run", symbol="label",
+                  markers=True, color_discrete_map=_cell_colors(df), line_dash_map=style.SPLIT_DASH,
+                  symbol_map=_symbols(df), category_orders={"split": list(style.SPLIT_DASH)})
+    for trace in fig.data:  # px names traces "label, split"
+        label, split = trace.name.rsplit(", ", 1)
+        trace.update(name=f"{label} ({split})", legendgroup=label)
     log_y = metric == "loss" and task == "regression"
     y_title = (f"loss ({LOSS_NAMES[task]}{', log scale' if log_y else ''})" if metric == "loss"
                else "accuracy (share correct)")
     fig.update_layout(title=f"{metric.capitalize()} by {'epoch' if x == 'epoch' else 'training time'}",
                       xaxis_title="epoch" if x == "epoch" else "training time (seconds since the start)",
                       yaxis_title=y_title, height=400, margin={"t": 50, "b": 10},
-                      legend={"orientation": "h", "y": -0.25})
+                      legend={"orientation": "h", "y": -0.25, "title": None})
     fig.update_yaxes(type="log" if log_y else "linear", exponentformat="power")
     if metric == "accuracy":
         fig.update_yaxes(tickformat=".0%")
@@ -140,30 +175,48 @@ def compare_figure(curves: pd.DataFrame, x: str = "epoch", metric: str = "loss",
 
 
 def gradient_figure(df: pd.DataFrame, title: str) -> go.Figure:
-    """Gradient norm against time step (log scale); one line per run (`label`) and epoch, if given."""
-    fig = go.Figure()
-    for (label, epoch), part in df.groupby(["label", df["epoch"].fillna(-1)], sort=False):
-        name = label if epoch < 0 else f"{label}, epoch {int(epoch)}"
-        fig.add_scatter(x=part["step"], y=part["norm"], mode="lines", name=name)
+    """Gradient norm against time step (log scale); one line per run (`label`, coloured by `cell`) and epoch.
+
+    Args:
+        df: `compare.gradient_over_time` frames with `label` (and `cell`) added: epoch (None: the final
+            weights), step, norm. Epochs are told apart by dash, the latest solid.
+        title: the figure title.
+    """
+    df = df.assign(when=[("trained" if pd.isna(e) else f"epoch {int(e)}") for e in df["epoch"]])
+    order = sorted(df["when"].unique(), key=lambda w: (w == "trained", int(w.split()[-1]) if w != "trained" else 0))
+    dashes = ["dot", "dashdot", "dash", "longdash", "solid"]
+    fig = px.line(df, x="step", y="norm", color="label", line_dash="when", color_discrete_map=_cell_colors(df),
+                  line_dash_map={w: dashes[max(0, len(dashes) - len(order) + k)] for k, w in enumerate(order)},
+                  category_orders={"when": order})
+    for trace in fig.data:  # px names traces "label, when"
+        label, when = trace.name.rsplit(", ", 1)
+        trace.update(name=label if len(order) == 1 and when == "trained" else f"{label}, {when}", legendgroup=label)
     fig.update_layout(title=title, xaxis_title="input time step (1 = first read)",
                       yaxis_title="|d loss / d input| (mean over samples, log scale)", height=400,
-                      margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.25})
+                      margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.25, "title": None})
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
 
 def saturation_figure(df: pd.DataFrame) -> go.Figure:
-    """Grouped bars: each run's and gate's share of values near 0 (< 0.1) and near 1 (> 0.9)."""
+    """Grouped bars: each run's and gate's share of values at the low and the high end of its activation.
+
+    Args:
+        df: `compare.gate_saturation` rows with `label` added (`gate`, `low`, `high`, `low_label`,
+            `high_label`, `activation`); the one definition of saturation (`inspection.saturation_rows`).
+    """
     fig = go.Figure()
-    for col, color in (("below 0.1", "#1f77b4"), ("above 0.9", "#d62728")):
-        fig.add_bar(x=[df["label"], df["gate"]], y=df[col], name=f"share {col}", marker_color=color,
-                    text=df[col], texttemplate="%{text:.0%}", textposition="outside")
-    if len(df) and not (df[["below 0.1", "above 0.9"]].to_numpy() > 0).any():
-        fig.add_annotation(text="No gate value is below 0.1 or above 0.9: every gate works in its middle range "
-                                "(partly open), none is saturated.", x=0.5, y=0.6, xref="paper", yref="paper",
-                           showarrow=False, font={"size": 14})
-    fig.update_layout(title="Gate saturation (share of values near 0 or 1, probe samples)", barmode="group",
-                      xaxis_title="run and gate", yaxis_title="share of gate values", height=400,
-                      margin={"t": 50, "b": 10})
+    for end, color in (("low", style.SEQUENTIAL_LOW), ("high", style.SEQUENTIAL_HIGH)):
+        ends = ", ".join(dict.fromkeys(f"{lab} ({act})" for lab, act in zip(df[f"{end}_label"], df["activation"])))
+        fig.add_bar(x=[df["label"], df["gate"]], y=df[end], name=f"{end} end: {ends}", marker_color=color,
+                    marker_line={"color": "#444444", "width": 0.5}, text=df[end], texttemplate="%{text:.0%}",
+                    textposition="outside")
+    if len(df) and not (df[["low", "high"]].to_numpy() > 0).any():
+        fig.add_annotation(text="No gate value is at either end of its range: every gate works in its middle "
+                                "range (partly open), none is saturated.", x=0.5, y=0.6, xref="paper",
+                           yref="paper", showarrow=False, font={"size": 14})
+    fig.update_layout(title="Gate saturation (share of values at the flat ends of the gate's activation, probe "
+                            "samples)", barmode="group", xaxis_title="run and gate", yaxis_title="share of gate values",
+                      height=400, margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.3})
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     return fig

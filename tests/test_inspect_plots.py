@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import pytest
 
 from rnnviz import inspect_plots as ip
+from rnnviz import style
 
 T, U = 7, 5
 TICKS = [f"{t + 1} w" for t in range(T)]
@@ -111,7 +112,7 @@ def test_sample_figures():
         assert "read" in (axes["yaxis"] if reading != "columns" else axes["xaxis"])
     grid = ip.image_grid_figure([img] * 7, ["cat"] * 7, ["cat", "dog"] * 3 + ["cat"], [0.5] * 7, cols=3)
     assert_readable(grid)
-    assert len(grid.data) == 7 and grid.layout.annotations[1].font.color == "#cf222e"
+    assert len(grid.data) == 7 and grid.layout.annotations[1].font.color == style.OKABE_ITO["vermillion"]  # wrong
     assert grid.layout.annotations[0].text.startswith("✓ cat (50%)")
 
 

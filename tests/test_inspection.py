@@ -230,3 +230,30 @@ def test_to_image_scales_to_pixels():
 
 def test_limit_blas_threads_runs():
     assert isinstance(inspection.limit_blas_threads(1), bool)
+
+
+def test_compare_and_the_gates_page_give_the_same_saturation():
+    """One definition: Compare's gate saturation and the Gates page's summary agree on the same run and samples,
+    also where the recurrent activation is not a sigmoid (tanh gates: saturated beyond ±0.9, not below 0.1)."""
+    from rnnviz import compare, vocab
+
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((7, 2))
+    seq = layers.Bidirectional(layers.LSTM(3, recurrent_activation="tanh", return_sequences=True), name="rnn_1")(inp)
+    out = layers.Dense(1)(layers.GRU(4, name="rnn_2")(seq))
+    model = keras.Model(inp, out)
+    x = 2 * np.random.default_rng(1).normal(size=(5, 7, 2)).astype("float32")
+    table = compare.gate_saturation(model, x)
+    assert len(table) == 2 * 3 + 2  # i, f, o per direction; z, r
+    for p in probe.probe_model(model, x):
+        layer = model.get_layer(p.name)
+        for direction in (["forward", "backward"] if isinstance(layer, layers.Bidirectional) else [""]):
+            g = inspection.layer_gates(p, direction)
+            page = {r["name"]: r for r in inspection.saturation_rows(g, layer)}  # what the Gates page draws
+            name = p.name + (f" ({direction})" if direction else "")
+            for _, row in table[table["layer"] == name].iterrows():
+                key = next(k for k, v in vocab.NAMES.items() if v == row["gate"])
+                lo, hi = (-0.9, 0.9) if p.name == "rnn_1" else (0.1, 0.9)  # tanh gates; sigmoid gates
+                values = g[key][~np.isnan(g[key])]
+                assert row["low"] == pytest.approx(np.mean(values < lo)) == pytest.approx(page[row["gate"]]["low"])
+                assert row["high"] == pytest.approx(np.mean(values > hi)) == pytest.approx(page[row["gate"]]["high"])

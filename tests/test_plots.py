@@ -54,11 +54,12 @@ def test_compare_figures_have_labelled_axes():
     grads = pd.DataFrame({"label": ["GRU"] * 3, "epoch": [None] * 3, "step": [1, 2, 3], "norm": [1e-4, 1e-3, 1e-2]})
     g = plots.gradient_figure(grads, "t")
     assert g.layout.yaxis.type == "log" and "log scale" in g.layout.yaxis.title.text and len(g.data) == 1
-    sat = pd.DataFrame({"label": ["LSTM"] * 2, "gate": ["input gate i", "forget gate f"], "below 0.1": [0.0, 0.0],
-                        "above 0.9": [0.0, 0.0]})
+    sat = pd.DataFrame({"label": ["LSTM"] * 2, "gate": ["input gate i", "forget gate f"], "activation": ["sigmoid"] * 2,
+                        "low": [0.0, 0.0], "high": [0.0, 0.0], "low_label": ["< 0.1"] * 2, "high_label": ["> 0.9"] * 2})
     s = plots.saturation_figure(sat)
     assert s.layout.yaxis.tickformat == ".0%" and "No gate value" in s.layout.annotations[0].text
-    sat.loc[1, "above 0.9"] = 0.4
+    assert [t.name for t in s.data] == ["low end: < 0.1 (sigmoid)", "high end: > 0.9 (sigmoid)"]
+    sat.loc[1, "high"] = 0.4
     assert not plots.saturation_figure(sat).layout.annotations
 
 

@@ -64,7 +64,7 @@ def _gradients(keys: tuple, across: bool):
         snaps = run.snapshots() if across else None
         epochs = sorted(snaps)[:: max(1, len(snaps) // 4)] if snaps else None
         df = compare.gradient_over_time(_fresh_model(run_id, created), x, y, snaps, epochs)
-        frames.append(df.assign(label=_label(run)))
+        frames.append(df.assign(label=_label(run), cell=run.config.cell))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -90,7 +90,8 @@ def _saturations(keys: tuple):
     for run_id, created in keys:
         run = trainer().store.load(run_id)
         x, _ = compare.probe_batch(dataset(run.config))
-        frames.append(compare.gate_saturation(load_model(run_id, created), x).assign(label=_label(run)))
+        frames.append(compare.gate_saturation(load_model(run_id, created), x).assign(label=_label(run),
+                                                                                    cell=run.config.cell))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -8,41 +8,11 @@ from typing import Any
 import streamlit as st
 
 from rnnviz.config import RunConfig
+from rnnviz.ui import st_internals
 
 
-def _keep_keras_state() -> None:
-    """Stops Streamlit from calling `keras.backend.clear_session()` after every script run.
-
-    Streamlit 1.67 does that (script_runner._clean_problem_modules) to free memory between runs. With
-    training on a background thread it resets Keras's global state and TensorFlow's kernel cache in the
-    middle of `fit`: training then runs ~30x slower and was seen to hang. Our models are owned by the
-    trainer and the run store, so there is nothing for that clean-up to free.
-    """
-    from streamlit.runtime.scriptrunner import script_runner
-
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = lambda: None
-
-
-_keep_keras_state()
-
-
-def _leave_legacy_pages() -> None:
-    """Switches a fresh server out of Streamlit's legacy `pages/` mode on the first page it runs.
-
-    Streamlit starts every server in its old multipage mode when a `pages/` folder exists, until some
-    session runs `st.navigation` (app.py does). A first visitor who opens a link to a page other than Home
-    would get that page alone, with the old sidebar. Every page imports this module, so the first such run
-    turns the old mode off and reruns through app.py's navigation (same URL, same page).
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_leave_legacy_pages()
+st_internals.keep_keras_state()  # see rnnviz/ui/st_internals.py: the only place that patches Streamlit
+st_internals.leave_legacy_pages()
 
 DATA_NAMES = {"cosine": "Cosine", "imdb": "IMDB reviews", "cifar10": "CIFAR-10"}
 

@@ -82,10 +82,9 @@ def _shared(name: str) -> str:
     (`keep` then restores nothing) while the new widget starts at its default. So on the first run of each
     page visit the key is set from the mirror.
     """
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from rnnviz.ui.st_internals import page_id
 
-    ctx = get_script_run_ctx()
-    page, key, marker = (ctx.page_script_hash if ctx else ""), f"w_inspect_{name}", f"_inspect_page_{name}"
+    page, key, marker = page_id(), f"w_inspect_{name}", f"_inspect_page_{name}"
     name = f"inspect_{name}"
     if name in st.session_state and (st.session_state.get(marker) != page or key not in st.session_state):
         st.session_state[key] = st.session_state[name]

@@ -7,7 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from rnnviz import presets, vocab
+import json
+
+from rnnviz import config, presets, vocab
 from rnnviz.config import ACTIVATIONS, CELLS, DATA_KINDS, OPTIMIZERS, RunConfig
 from rnnviz.ui.core import DATA_NAMES
 
@@ -60,31 +62,76 @@ def _with(key: str, options: list) -> list:
     return sorted({*options, st.session_state.get(key, options[0])})
 
 
+class _Fitting:
+    """`st.sidebar`, whose sliders and number inputs first move a session value that lies outside their range
+    to the nearest end: a link (or an old session) may hold any value the config accepts, and Streamlit
+    raises for a value beyond a widget's range. `config_sidebar` then names each value it moved."""
+
+    def __init__(self, dg) -> None:
+        self._dg = dg
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dg, name)
+
+    def _fit(self, lo: Any, hi: Any, key: str | None) -> None:
+        value = st.session_state.get(key) if key else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and lo is not None and hi is not None:
+            st.session_state[key] = min(max(value, lo), hi)
+
+    def slider(self, label: str, min_value: Any = None, max_value: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._fit(min_value, max_value, kwargs.get("key"))
+        return self._dg.slider(label, min_value, max_value, *args, **kwargs)
+
+    def number_input(self, label: str, min_value: Any = None, max_value: Any = None, *args: Any,
+                     **kwargs: Any) -> Any:
+        self._fit(min_value, max_value, kwargs.get("key"))
+        return self._dg.number_input(label, min_value, max_value, *args, **kwargs)
+
+
+def _number(sb, kind: type, name: str, label: str, step: int | float = 1, *, slider: bool = True,
+            key: str | None = None, **kwargs: Any) -> Any:
+    """A slider (or number input) for a numeric config field over the range the config accepts
+    (`config.limits`); an open end (dropout < 1) stops one step short of it."""
+    accepts = config.limits(kind)[name]
+    lo = accepts.lo + step if accepts.lo_open else accepts.lo
+    hi = round(accepts.hi - step, 10) if accepts.hi_open else accepts.hi
+    widget = sb.slider if slider else sb.number_input
+    return widget(label, lo, hi, step=step, key=key or f"w_{name}", **kwargs)
+
+
+def _options(kind: type, name: str) -> list:
+    """The choices a config field accepts, in the config's order."""
+    return list(config.limits(kind)[name])
+
+
 def _data_widgets(sb, name: str) -> dict[str, Any]:
     """The option widgets of one data set; returns their values by option name."""
-    k = f"w_{name}_"
+    k, kind = f"w_{name}_", DATA_KINDS[name]
     if name == "cosine":
         return dict(
-            length=sb.slider("Series length (points)", 200, 10_000, step=100, key=k + "length"),
-            period=sb.slider("Period (points per cycle)", 4.0, 200.0, step=1.0, key=k + "period"),
-            noise=sb.slider("Noise (std of added Gaussian)", 0.0, 0.5, step=0.01, key=k + "noise"),
-            window=sb.slider("Window (steps the network reads)", 5, 200, key=k + "window"),
-            horizon=sb.slider("Horizon (values predicted per window)", 1, 20, key=k + "horizon"),
-            val_fraction=sb.slider("Validation share (end of the series)", 0.1, 0.5, step=0.05,
-                                   key=k + "val_fraction"))
+            length=_number(sb, kind, "length", "Series length (points)", 100, slider=False, key=k + "length"),
+            period=_number(sb, kind, "period", "Period (points per cycle)", 1.0, slider=False, key=k + "period"),
+            noise=_number(sb, kind, "noise", "Noise (std of added Gaussian)", 0.01, slider=False,
+                          key=k + "noise"),
+            window=_number(sb, kind, "window", "Window (steps the network reads)", key=k + "window"),
+            horizon=_number(sb, kind, "horizon", "Horizon (values predicted per window)", key=k + "horizon"),
+            val_fraction=_number(sb, kind, "val_fraction", "Validation share (end of the series)", 0.05,
+                                 key=k + "val_fraction"))
+    if name not in ("imdb", "cifar10"):
+        return _plain_widgets(sb, kind, k)
     split = dict(
-        train_size=int(sb.number_input("Training samples (0 = all)", 0, 1_000_000, step=1000,
-                                       key=k + "train_size")),
-        val_split=sb.slider("Validation share of the training samples", 0.05, 0.5, step=0.05,
-                            key=k + "val_split"))
+        train_size=int(_number(sb, kind, "train_size", "Training samples (0 = all)", 1000, slider=False,
+                               key=k + "train_size")),
+        val_split=_number(sb, kind, "val_split", "Validation share of the training samples", 0.01,
+                          key=k + "val_split"))
     if name == "imdb":
         opts = dict(
             vocab_size=sb.select_slider("Vocabulary (most frequent words)", _with(k + "vocab_size", VOCABS),
                                         key=k + "vocab_size"),
-            maxlen=sb.slider("Words per review (padded / cut)", 16, 1000, step=8, key=k + "maxlen"),
-            padding=sb.radio("Pad short reviews at the", ["pre", "post"], horizontal=True,
+            maxlen=_number(sb, kind, "maxlen", "Words per review (padded / cut)", 4, key=k + "maxlen"),
+            padding=sb.radio("Pad short reviews at the", _options(kind, "padding"), horizontal=True,
                              format_func={"pre": "front", "post": "end"}.get, key=k + "padding"),
-            truncating=sb.radio("Cut long reviews at the", ["pre", "post"], horizontal=True,
+            truncating=sb.radio("Cut long reviews at the", _options(kind, "truncating"), horizontal=True,
                                 format_func={"pre": "front (keep the end)", "post": "end (keep the start)"}.get,
                                 key=k + "truncating"),
             mask=sb.toggle("Mask the padding", key=k + "mask",
@@ -97,22 +144,59 @@ def _data_widgets(sb, name: str) -> dict[str, Any]:
                                   "zeros last and may forget the review. Mask it or pad at the front."))
         return {**opts, **split}
     return dict(
-        by=sb.radio("Read each image by", ["rows", "columns"], horizontal=True, key=k + "by",
+        by=sb.radio("Read each image by", _options(kind, "by"), horizontal=True, key=k + "by",
                     help="32 steps of 32 pixels x 3 colours = 96 values each"),
         normalise=sb.toggle("Scale pixels to [0, 1]", key=k + "normalise"), **split)
 
 
-def _apply_query(page_keys: tuple[str, ...]) -> None:
-    """Sets the widgets from a shared link's query string (once per link); notes what it had to ignore."""
+def _plain_widgets(sb, kind: type, k: str) -> dict[str, Any]:
+    """One plain control per option, named by the option, for a data set without widgets of its own."""
+    out = {}
+    for name, accepts in config.limits(kind).items():
+        if accepts == (False, True):
+            out[name] = sb.toggle(name, key=k + name)
+        elif isinstance(accepts, tuple):
+            out[name] = sb.radio(name, list(accepts), horizontal=True, key=k + name)
+        else:
+            out[name] = _number(sb, kind, name, name, 1 if accepts.integer else 0.01, slider=False, key=k + name)
+    return out
+
+
+def _apply_query(page_keys: tuple[str, ...]) -> tuple[RunConfig, list[str]] | None:
+    """Sets the widgets from a shared link's query string (once per link).
+
+    Returns:
+        The link's config and what it had to ignore, or None when there is no new link.
+    """
     params = {k: v for k, v in st.query_params.to_dict().items() if k not in page_keys}
     if not params or st.session_state.get("query_applied") == params:
-        return
+        return None
     cfg, notes = RunConfig.from_query(params, ignore=page_keys)
     set_widgets(cfg)
     st.session_state["preset"] = next((p.name for p in presets.PRESETS.values() if p.config == cfg), CUSTOM)
     st.session_state["query_applied"] = params
-    if notes:
-        st.warning("The link's settings were used, except: " + "; ".join(notes) + ".", icon=":material/link:")
+    return cfg, notes
+
+
+def _link_text(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _not_taken(linked: RunConfig, used: dict[str, Any], data_name: str) -> list[str]:
+    """One note per value of a link's config that the sidebar could not take: the linked value, the one used."""
+    flat = linked.to_dict()
+    flat = {**{k: v for k, v in flat.pop("data").items() if k != "name"}, **flat}
+    notes = []
+    for name, value in flat.items():
+        linked_text = f"{name}={_link_text(value)}"
+        if name not in used:
+            default = dataclasses.asdict(DATA_KINDS[data_name]()).get(name, getattr(RunConfig(), name, None))
+            if value != default:
+                notes.append(f"{linked_text} (no control for it with {DATA_NAMES.get(data_name, data_name)} "
+                             f"data here: {_link_text(default)} is used)")
+        elif used[name] != value:
+            notes.append(f"{linked_text} (beyond what its control offers: {_link_text(used[name])} is used)")
+    return notes
 
 
 def _write_query(cfg: RunConfig, page_keys: tuple[str, ...]) -> None:
@@ -136,8 +220,8 @@ def config_sidebar(page_keys: tuple[str, ...] = ()) -> RunConfig | None:
     """
     default_name = "cosine-lstm"
     _init(presets.get(default_name).config)
-    _apply_query(page_keys)
-    sb = st.sidebar
+    link = _apply_query(page_keys)
+    sb = _Fitting(st.sidebar)
     st.session_state.setdefault("preset", default_name)
     sb.selectbox("Preset", [CUSTOM, *presets.PRESETS], key="preset", on_change=_apply_preset,
                  help="Start from a named configuration; every control below stays editable.")
@@ -150,33 +234,37 @@ def config_sidebar(page_keys: tuple[str, ...] = ()) -> RunConfig | None:
     model = dict(
         cell=sb.radio("Cell", CELLS, format_func=CELL_NAMES.get, horizontal=True, key="w_cell"),
         bidirectional=sb.toggle("Bidirectional", key="w_bidirectional"),
-        layers=sb.slider("Stacked layers", 1, 3, key="w_layers"),
-        units=sb.slider("Units per layer", 1, 256, key="w_units"),
+        layers=_number(sb, RunConfig, "layers", "Stacked layers"),
+        units=_number(sb, RunConfig, "units", "Units per layer"),
         activation=sb.selectbox("Activation", ACTIVATIONS, key="w_activation"),
-        dropout=sb.slider("Dropout (inputs)", 0.0, 0.9, step=0.05, key="w_dropout"),
-        recurrent_dropout=sb.slider("Recurrent dropout (state)", 0.0, 0.9, step=0.05, key="w_recurrent_dropout"),
+        dropout=_number(sb, RunConfig, "dropout", "Dropout (inputs)", 0.05),
+        recurrent_dropout=_number(sb, RunConfig, "recurrent_dropout", "Recurrent dropout (state)", 0.05),
     )
     cudnn_note = sb.empty()
     if name == "imdb":
-        model["embedding_dim"] = sb.slider("Word embedding size", 4, 256, key="w_embedding_dim")
+        model["embedding_dim"] = _number(sb, RunConfig, "embedding_dim", "Word embedding size")
     if name != "cosine":
-        model["head_units"] = sb.slider("Dense layer before the output (0 = none)", 0, 256, key="w_head_units")
-        model["pooling"] = sb.radio("Read out", ["last", "mean"], horizontal=True, key="w_pooling",
+        model["head_units"] = _number(sb, RunConfig, "head_units", "Dense layer before the output (0 = none)")
+        model["pooling"] = sb.radio("Read out", _options(RunConfig, "pooling"), horizontal=True, key="w_pooling",
                                     format_func={"last": "last step", "mean": "mean over steps"}.get)
     if name == "cifar10":
-        model["front_end"] = sb.radio("Front end", ["none", "conv", "conv+rnn"], key="w_front_end",
+        model["front_end"] = sb.radio("Front end", _options(RunConfig, "front_end"), key="w_front_end",
                                       format_func=FRONT_END_NAMES.get)
         if model["front_end"] != "none":
-            model["conv_filters"] = sb.slider("Conv2D filters (3x3)", 4, 128, key="w_conv_filters")
+            model["conv_filters"] = _number(sb, RunConfig, "conv_filters", "Conv2D filters (3x3)")
     sb.subheader("Training")
     fit = dict(
-        epochs=sb.slider("Epochs", 1, 200, key="w_epochs"),
+        epochs=_number(sb, RunConfig, "epochs", "Epochs"),
         batch_size=sb.select_slider("Batch size", _with("w_batch_size", BATCH_SIZES), key="w_batch_size"),
         learning_rate=sb.select_slider("Learning rate", _with("w_learning_rate", LEARNING_RATES),
                                        key="w_learning_rate"),
         optimizer=sb.selectbox("Optimizer", OPTIMIZERS, key="w_optimizer"),
-        seed=int(sb.number_input("Seed", 0, 2**31 - 1, step=1, key="w_seed")),
+        seed=int(_number(sb, RunConfig, "seed", "Seed", slider=False)),
     )
+    if link is not None:
+        notes = link[1] + _not_taken(link[0], {**data, **model, **fit}, name)
+        if notes:
+            st.warning("The link's settings were used, except: " + "; ".join(notes) + ".", icon=":material/link:")
     try:
         cfg = RunConfig(data=DATA_KINDS[name](**data), **model, **fit)
     except ValueError as e:

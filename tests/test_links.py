@@ -1,0 +1,138 @@
+"""Shared links under AppTest: every value a `RunConfig` accepts opens Train and Compare (issue 11, item 2).
+
+Each field of `RunConfig` and of every data kind is linked (`?data=...&field=value`) at the minimum and the
+maximum its own checks accept (`rnnviz.config.limits`; first and last option for choices and flags). The page
+must open without an exception, and the config it then puts in the URL must be the linked one, or a warning
+must name each field it could not take, with the linked value and the value it used.
+
+The fast cases link each field with the data kind it belongs to (`RunConfig` fields with cosine, the CIFAR-10
+front end with CIFAR-10); the `slow` ones link every `RunConfig` field with every other data kind too.
+One AppTest per page is reused from case to case: a new link is applied on the next run, as in a browser.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rnnviz import config
+from rnnviz.config import DATA_KINDS, RunConfig
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE_KEYS = {"pages/train.py": (), "pages/compare.py": ("runs", "match")}
+COMPANIONS = {"conv_filters": {"front_end": "conv"}}  # shown only with a conv front end (CIFAR-10 only)
+
+
+def _text(value: Any) -> str:
+    """A value as a link writes it (`RunConfig.to_query`)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _ends(accepts: Any) -> list[Any]:
+    return [accepts.min, accepts.max] if isinstance(accepts, config.Bounds) else [accepts[0], accepts[-1]]
+
+
+def _fast(data: str, owner: type, name: str) -> bool:
+    """A field with the data kind it belongs to: data options, `RunConfig` with cosine, the front end with CIFAR."""
+    if owner is not RunConfig:
+        return True
+    return data == ("cifar10" if name in ("front_end", "conv_filters") else "cosine")
+
+
+def link_cases(slow: bool) -> list:
+    """`pytest.param(page, link)` for every field at both ends, each on both pages (see the module's doc)."""
+    cases = []
+    for data, kind in DATA_KINDS.items():
+        for owner in (kind, RunConfig):
+            for name, accepts in config.limits(owner).items():
+                if _fast(data, owner, name) == slow:
+                    continue
+                for end, value in zip(("min", "max"), _ends(accepts)):
+                    link = {"data": data, **COMPANIONS.get(name, {}), name: _text(value)}
+                    if RunConfig.from_query(link)[1]:
+                        continue  # not accepted with this data (e.g. a front end with cosine)
+                    for page in PAGE_KEYS:
+                        cases.append(pytest.param(page, link, id=f"{Path(page).stem}-{data}-{name}-{end}"))
+    return cases
+
+
+def _flat(cfg: RunConfig) -> dict[str, Any]:
+    d = cfg.to_dict()
+    return {**{k: v for k, v in d.pop("data").items() if k != "name"}, **d}
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory):
+    """One AppTest per page, shared by the module's cases (a fresh trainer over an empty store)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNNVIZ_HOME", str(tmp_path_factory.mktemp("links")))
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        yield {}
+
+
+def open_link(apps: dict, page: str, link: dict[str, str]) -> AppTest:
+    """The page's AppTest after a run with `link` as its query string."""
+    if page not in apps:
+        apps[page] = AppTest.from_file(APP, default_timeout=120)
+        apps[page].run()
+        apps[page].switch_page(page)
+    at = apps[page]
+    at.query_params.clear()
+    at.query_params.update(link)
+    return at.run()
+
+
+def check_link(apps: dict, page: str, link: dict[str, str]) -> None:
+    try:
+        _check_link(apps, page, link)
+    except BaseException:
+        apps.pop(page, None)  # the next case starts from a fresh session
+        raise
+
+
+def _check_link(apps: dict, page: str, link: dict[str, str]) -> None:
+    at = open_link(apps, page, link)
+    assert not at.exception, at.exception[0].message
+    want, notes = RunConfig.from_query(link)
+    assert notes == []
+    got, notes = RunConfig.from_query({k: v for k, v in at.query_params.items()}, ignore=PAGE_KEYS[page])
+    assert notes == [], f"the page's URL holds a config it cannot read back: {notes}"
+    warned = " ".join(w.value for w in at.warning)
+    for name, value in _flat(want).items():
+        used = _flat(got)[name]
+        if used != value:
+            assert f"{name}={_text(value)}" in warned and _text(used) in warned, (
+                f"{name}: linked {value!r}, the page used {used!r} without saying so (warnings: {warned!r})")
+
+
+@pytest.mark.parametrize("page,link", link_cases(slow=False))
+def test_link_opens_at_each_end(apps, page, link):
+    check_link(apps, page, link)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page,link", link_cases(slow=True))
+def test_link_opens_at_each_end_with_every_data_kind(apps, page, link):
+    check_link(apps, page, link)
+
+
+def test_every_field_has_a_rule():
+    """`limits` reads the checks; a field checked only under some condition would be missing from the walk."""
+    for kind in (RunConfig, *DATA_KINDS.values()):
+        names = {f.name for f in config.fields(kind)} - {"data"}
+        assert set(config.limits(kind)) == names, kind.__name__
+
+
+def test_clamped_link_value_is_named_with_the_value_used(apps):
+    """A dropout just below 1 (accepted) is beyond the slider's last step: the page says what it used."""
+    link = {"data": "cosine", "dropout": "0.999"}
+    check_link(apps, "pages/train.py", link)
+    warned = " ".join(w.value for w in apps["pages/train.py"].warning)
+    assert "dropout=0.999" in warned
+

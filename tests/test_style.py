@@ -1,0 +1,124 @@
+"""Tests for rnnviz.style as the figures use it: the same colour for the same cell on every chart that shows
+cells, training and validation told apart by dash (not colour), one diverging and one sequential scale."""
+
+import numpy as np
+import pandas as pd
+import plotly.io
+import pytest
+
+from rnnviz import inspect_plots, learn_plots, plots, style, vocab
+
+T = 6
+
+
+def _hex(color: str) -> str:
+    """A colour as "#rrggbb" (alpha dropped), from "#RRGGBB" or "rgba(r,g,b,a)"."""
+    if color.startswith("rgb"):
+        r, g, b = (int(float(v)) for v in color[color.index("(") + 1:-1].split(",")[:3])
+        return f"#{r:02x}{g:02x}{b:02x}"
+    return color.lower()
+
+
+def _curves() -> pd.DataFrame:
+    rows = [{"run": f"r{k}", "label": f"{vocab.CELL_LABELS[cell]} {units}u", "cell": cell, "epoch": e,
+             "seconds": e / 2, "split": split, "value": 1 / (e + k + 1)}
+            for k, (cell, units) in enumerate([("simple_rnn", 4), ("lstm", 4), ("gru", 4), ("lstm", 8)])
+            for split in ("training", "validation") for e in (1, 2, 3)]
+    return pd.DataFrame(rows)
+
+
+def _gradients() -> pd.DataFrame:
+    return pd.DataFrame([{"label": vocab.CELL_LABELS[cell], "cell": cell, "epoch": epoch, "step": s,
+                          "norm": 10.0 ** -s} for cell in vocab.CELLS for epoch in (0, None) for s in range(1, T)])
+
+
+def _figures_with_cells() -> list[tuple[str, object, dict[str, str]]]:
+    """(name, figure, {trace name: the cell it draws}) for every figure that shows cells."""
+    out = []
+    curves, grads = _curves(), _gradients()
+    for x in ("epoch", "seconds"):
+        fig = plots.compare_figure(curves, x, "loss", "regression")
+        labels = dict(zip(curves["label"], curves["cell"]))
+        out.append((f"compare_figure {x}", fig, {t.name: labels[t.name.rsplit(" (", 1)[0]] for t in fig.data}))
+    fig = plots.gradient_figure(grads, "g")
+    out.append(("gradient_figure", fig, {t.name: next(c for c in vocab.CELLS if t.name.startswith(
+        vocab.CELL_LABELS[c] + ",")) for t in fig.data}))
+    history = {"loss": [0.5, 0.3], "val_loss": [0.6, 0.4]}
+    batches = pd.DataFrame({"x": [0.5, 1.0, 1.5, 2.0], "loss": [0.7, 0.5, 0.4, 0.3]})
+    series = np.cos(np.arange(40) / 3)
+    for cell in vocab.CELLS:
+        fig = plots.loss_figure(history, batches, "regression", cell=cell)
+        out.append((f"loss_figure {cell}", fig, {t.name: cell for t in fig.data}))
+        fig = plots.prediction_figure(series, 30, series[30:], series[30:], 0.1, 0.2, cell=cell)
+        out.append((f"prediction_figure {cell}", fig, {t.name: cell for t in fig.data[1:]}))  # [0]: the series
+        fig = inspect_plots.horizon_error_figure(np.linspace(0.1, 1, 5), 3, cell)
+        out.append((f"horizon_error_figure {cell}", fig, {t.name: cell for t in fig.data}))
+    fig = learn_plots.forget_path_figure(np.full((T, 2), 0.9) ** np.arange(1, T + 1)[:, None], 0.5 ** np.arange(T))
+    out.append(("forget_path_figure", fig, {t.name: "simple_rnn" if "plain" in t.name else "lstm" for t in fig.data}))
+    fig = learn_plots.norm_figure({"matrix": np.ones(T), "rnn": np.ones(T)}, "t", "y", cells={"rnn": "simple_rnn"})
+    out.append(("norm_figure", fig, {"rnn": "simple_rnn"}))
+    return out
+
+
+def test_every_figure_that_shows_cells_uses_the_same_colour_for_the_same_cell():
+    seen: dict[str, set[str]] = {}
+    for name, fig, cells in _figures_with_cells():
+        traces = {t.name: t for t in fig.data}
+        assert set(cells) <= set(traces), name
+        for trace_name, cell in cells.items():
+            trace = traces[trace_name]
+            color = trace.line.color if trace.line.color is not None else trace.marker.color
+            seen.setdefault(cell, set()).add(_hex(color))
+            assert _hex(color) == style.CELL_COLORS[cell].lower(), (name, trace_name, color)
+    assert {cell: len(colors) for cell, colors in seen.items()} == {cell: 1 for cell in vocab.CELLS}
+    colors = [style.CELL_COLORS[c] for c in style.CELL_COLORS]
+    assert len(set(colors)) == len(colors) and set(colors) <= set(style.OKABE_ITO.values())  # distinct, CB-safe
+    assert {c: style.CELL_COLORS[c] for c in vocab.CELLS} == {"simple_rnn": "#0072B2", "lstm": "#D55E00",
+                                                              "gru": "#009E73"}
+
+
+def test_a_plain_rnn_curve_never_takes_another_cells_colour():
+    fig = learn_plots.norm_figure({"a": np.ones(T), "b": np.ones(T), "rnn": np.ones(T)}, "t", "y",
+                                  cells={"rnn": "simple_rnn"})
+    others = [t.line.color for t in fig.data if t.name != "rnn"]
+    assert style.cell_color("simple_rnn") not in others and len(set(others)) == 2
+
+
+def test_training_and_validation_differ_by_dash_not_colour():
+    fig = plots.loss_figure({"loss": [0.5, 0.3], "val_loss": [0.6, 0.4]}, None, "regression", cell="gru")
+    train, val = fig.data
+    assert train.line.color == val.line.color and (train.line.dash, val.line.dash) == ("dash", "solid")
+    fig = plots.compare_figure(_curves(), "epoch")
+    by_name = {t.name: t for t in fig.data}
+    for label in _curves()["label"].unique():
+        train, val = by_name[f"{label} (training)"], by_name[f"{label} (validation)"]
+        assert train.line.color == val.line.color and (train.line.dash, val.line.dash) == ("dash", "solid")
+    lstm = [t for t in fig.data if t.name.startswith("LSTM") and "validation" in t.name]
+    assert len({t.marker.symbol for t in lstm}) == 2  # two LSTM runs: one colour, told apart by marker
+
+
+def test_one_diverging_scale_positive_red_and_one_sequential_scale_for_gates():
+    import plotly.colors
+    import plotly.graph_objects as go
+
+    diverging = go.Heatmap(colorscale=style.DIVERGING).colorscale  # as Plotly resolves the name
+    sequential = go.Heatmap(colorscale=style.SEQUENTIAL).colorscale
+    def rgb(color: str) -> tuple:
+        return plotly.colors.unlabel_rgb(plotly.colors.convert_colors_to_same_type(color, "rgb")[0][0])
+
+    (r, g, b), (r0, g0, b0) = rgb(diverging[-1][1]), rgb(diverging[0][1])
+    assert r > 2 * max(g, b) and b0 > 2 * max(r0, g0)  # the positive end is red, the negative end blue
+    h = np.linspace(-1, 1, T * 3).reshape(T, 3)
+    ticks = [str(t) for t in range(T)]
+    states = inspect_plots.states_heatmap(h, ticks, "step")
+    gates = inspect_plots.gates_heatmaps({"f": (h + 1) / 2, "c_hat": h}, ["f", "c_hat"], vocab.NAMES,
+                                         {"f": (0.0, 1.0), "c_hat": (-1.0, 1.0)}, ticks, "s", "t")
+    learn = learn_plots.gate_time_figure({k: h[:, :2] for k in vocab.KEYS["gru"]}, 2, "gru")
+    assert states.data[0].colorscale == diverging and gates.data[1].colorscale == diverging
+    assert learn.layout.coloraxis.colorscale == diverging  # the Learn pages: positive red too
+    assert gates.data[0].colorscale == sequential  # gates (0 to 1)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.4, 1.0])
+def test_rgba(alpha):
+    assert style.rgba("#D55E00", alpha) == f"rgba(213,94,0,{alpha})"
