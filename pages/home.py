@@ -33,7 +33,7 @@ with right:
                            help="A folder holding the standard files: imdb.npz and imdb_word_index.json, "
                                 "cifar-10-batches-py/ or cifar-10-python.tar.gz (directly or in imdb/ and "
                                 "cifar10/ subfolders). Otherwise the Keras cache is used, then a download.")
-    if folder and not datasets.expand(folder).is_dir():
-        st.error(f"No folder {folder!r} here: check the path (files are then looked for in the Keras cache).")
+    if folder and (problem := datasets.folder_problem(folder)):
+        st.error(problem)
     st.dataframe(data.availability(ui.data_dir()), hide_index=True, width="stretch")
     st.caption("Offline classroom: run `python -m rnnviz prefetch` once on a machine with internet.")

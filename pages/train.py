@@ -5,6 +5,7 @@ import streamlit as st
 
 from rnnviz import data, metrics, plots, ui
 from rnnviz.jobs import ACTIVE
+from rnnviz.store import StoreError
 
 st.title("Train")
 st.caption("Pick data and a recurrent network in the sidebar, train it, and watch it learn.")
@@ -21,11 +22,12 @@ left, mid, _ = st.columns([1, 2, 3], vertical_alignment="center")
 retrain = mid.checkbox("Retrain even if stored", key="retrain")
 if left.button("Train", type="primary", help="Train this configuration (or load it if it is stored)"):
     try:
-        st.session_state["job"] = trainer.submit(cfg, retrain=retrain, data_dir=ui.data_dir()).run_id
+        st.session_state["job"] = trainer.submit(cfg, retrain=retrain, data_dir=ui.data_dir())
     except ValueError as e:  # e.g. too big for this machine's memory
         ui.show_error(e, "Starting the training")
 
-job = trainer.get(ui.session("job", ""))
+mine = ui.session("job")  # the job this page shows: held here, a stopped run's result outlives the trainer's LRU
+job = (trainer.get(mine.run_id) or mine) if mine is not None else None
 if job is not None and job.run_id != cfg.run_id and job.state in ACTIVE:
     st.info(f"Training **{job.cfg.summary()}** (run {job.run_id}). Control changes apply to the next run.")
     cfg, task = job.cfg, job.cfg.data.task
@@ -36,11 +38,12 @@ elif job is None or job.run_id != cfg.run_id:
     elif job is None:
         st.info(f"Run {cfg.run_id} ({cfg.summary()}) has not been trained yet. Press **Train**.")
         st.stop()
+st.session_state["job"] = job
 
 
 def live(run_id: str, was_active: bool, had_events: bool) -> None:
     """Progress, Stop and the loss chart; polls the job while it trains (fast until the first point)."""
-    job = trainer.get(run_id)
+    job = trainer.get(run_id) or ui.session("job")
     fraction, text = job.progress()
     if job.state == "queued":
         text += f" (position {trainer.queue_position(job) + 1})"
@@ -49,6 +52,11 @@ def live(run_id: str, was_active: bool, had_events: bool) -> None:
         job.stop()
     epochs, batches = plots.event_frames(job.events)
     history = job.run.history if job.run is not None else epochs
+    if job.run is not None and not len(batches):  # a stored run: the per-batch curve kept with it
+        try:
+            batches = plots.batch_frame(job.run.batches())
+        except StoreError as e:
+            st.caption(f"The per-batch curve is not shown: {e}")
     if len(history) or len(batches):
         st.plotly_chart(plots.loss_figure(history, batches, task, cell=job.cfg.cell), key="loss_chart", width="stretch")
     if was_active and (job.state not in ACTIVE or (job.events and not had_events)):

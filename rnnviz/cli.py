@@ -122,20 +122,25 @@ def _native_logs_muted():
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from rnnviz import budget
+    from rnnviz import backend, budget
 
     try:
         cfg = config_from_args(args)
         budget.check(cfg)  # refuses (exit 2) what would not fit in memory
+        backend.check(import_keras=False)  # an unknown or uninstalled KERAS_BACKEND: one line, exit 2
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    with _native_logs_muted():
-        from rnnviz import device
-        from rnnviz.jobs import train_and_store
-        from rnnviz.store import RunStore
+    try:
+        with _native_logs_muted():
+            backend.check()  # Keras itself starts (and a broken framework install fails) here
+            from rnnviz.jobs import train_and_store
+            from rnnviz.store import RunStore
 
-        device.describe()
+            backend.describe()
+    except backend.BackendError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     store = RunStore()
     store.cleanup()
     print(f"run {cfg.run_id}: {cfg.summary()}", file=sys.stderr, flush=True)
@@ -150,7 +155,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 1
     out = {"run_id": run.run_id, "cached": result is None, "config": run.config.to_dict(),
            "history": run.history, "metrics": run.metrics, "params": run.info["params"],
-           "train_seconds": run.info["train_seconds"], "device": run.info["device"], "path": str(run.path)}
+           "train_seconds": run.info["train_seconds"], "device": run.info["device"],
+           "backend": run.info.get("backend"), "path": str(run.path)}
     if args.json:
         print(json.dumps(out))
     else:

@@ -31,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from rnnviz import env
+from rnnviz import env, files
 
 START, OOV, INDEX_FROM, PAD = 1, 2, 3, 0
 IMDB_SEED = 113
@@ -49,6 +49,12 @@ URLS = {
     "cifar-10-python.tar.gz": ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                                "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"),
 }
+
+
+MAX_FILE_BYTES = 1 << 30  # the largest standard file, cifar-10-python.tar.gz, is 170 MB
+MAX_MEMBER_BYTES = 512 << 20  # one array or batch unpacked (IMDB's x_train ~30 MB, a CIFAR batch 31 MB)
+MAX_INDEX_BYTES = 64 << 20  # imdb_word_index.json is 1.6 MB
+MAX_RANK = 2**31 - 1 - INDEX_FROM  # word ids go into the model as int32
 
 
 class DataError(ValueError):
@@ -90,14 +96,57 @@ def expand(folder: str | os.PathLike) -> Path:
         return Path(folder)
 
 
+def folder_problem(folder: str | os.PathLike) -> str | None:
+    """Why a data folder the user named cannot be used, in one line naming it; None when it can.
+
+    Covers impossible paths (a NUL character, 100,000 characters), a missing folder, a file where a folder is
+    expected, and a folder that cannot be read (permission denied).
+    """
+    text = os.fspath(folder)
+    shown = env.cut(text, 120)
+    problem = env.path_problem(text)
+    if problem:
+        return f"The data folder {shown!r} cannot be used: {problem}. Name an existing folder."
+    path = expand(text)
+    try:
+        if not path.exists():
+            return f"No folder {shown!r} here: check the path (files are then looked for in the Keras cache)."
+        if not path.is_dir():
+            return f"{shown!r} is not a folder: name the folder that holds the data files, not a file."
+        with os.scandir(path) as entries:
+            next(entries, None)
+    except (OSError, ValueError) as e:
+        reason = getattr(e, "strerror", None) or type(e).__name__
+        return f"The data folder {shown!r} cannot be read ({reason}): check its permissions or name another."
+    return None
+
+
+def _is_there(path: Path) -> bool:
+    """`path.exists()`, False for paths the OS refuses (too long, permission denied, a NUL character)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _find(name: str, candidates: tuple[str, ...], data_dir) -> Path | None:
     for root in _roots(data_dir):
         for sub in SUBFOLDERS[name]:
             for cand in candidates:
                 path = root / sub / cand
-                if path.exists():
+                if _is_there(path):
                     return path
     return None
+
+
+def _regular(path: Path, limit: int | None = None) -> None:
+    """Refuses anything but a regular file of at most `limit` bytes (default `MAX_FILE_BYTES`), unopened."""
+    files.regular(path, MAX_FILE_BYTES if limit is None else limit, DataError)
+
+
+def _capped(source, size: int, where: str) -> bytes:
+    """One archive member, at most `MAX_MEMBER_BYTES` (see `rnnviz.files.read_capped`)."""
+    return files.read_capped(source, size, where, MAX_MEMBER_BYTES, DataError)
 
 
 def locate(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
@@ -143,11 +192,14 @@ def _unavailable_message(fname: str, e: BaseException) -> str:
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of an `.npz` archive; object arrays through the numpy-only unpickler."""
     arrays = {}
+    _regular(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
+            for info in archive.infolist():
+                member = info.filename
                 if member.endswith(".npy"):
-                    buf = io.BytesIO(archive.read(member))
+                    with archive.open(info) as f:
+                        buf = io.BytesIO(_capped(f, info.file_size, f"{path}:{member}"))
                     try:
                         arrays[member[:-4]] = np.lib.format.read_array(buf, allow_pickle=False)
                     except ValueError:  # an object array: skip the header, then unpickle numpy only
@@ -156,6 +208,8 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
                         (np.lib.format.read_array_header_1_0 if major == 1 else
                          np.lib.format.read_array_header_2_0)(buf)
                         arrays[member[:-4]] = _NumpyOnlyUnpickler(buf).load()
+    except DataError:
+        raise
     except (zipfile.BadZipFile, EOFError, OSError, pickle.UnpicklingError, ValueError, KeyError) as e:
         raise DataError(f"{path}: not a readable .npz archive (truncated or corrupt?): {e}") from e
     return arrays
@@ -187,6 +241,8 @@ def _imdb_arrays(path: Path, mtime: float) -> tuple[np.ndarray, ...]:
         flat = np.concatenate(seqs) if seqs else np.zeros(0, "int64")
         if len(flat) and flat.min() < 1:
             raise DataError(f"{path}: x_{split} holds word rank {flat.min()}; ranks start at 1")
+        if len(flat) and flat.max() > MAX_RANK:
+            raise DataError(f"{path}: x_{split} holds word rank {flat.max()}; ranks go up to {MAX_RANK:,}")
         out += [flat, np.cumsum([0] + [len(s) for s in seqs]), y.astype("int64")]
     return tuple(out)
 
@@ -301,13 +357,14 @@ def word_index(data_dir: str | os.PathLike | None = None,
 
 @functools.lru_cache(maxsize=2)
 def _read_word_index(path: Path, mtime: float) -> dict[str, int]:
+    _regular(path, MAX_INDEX_BYTES)
     try:
         index = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise DataError(f"{path}: not readable JSON ({e})") from e
-    if not isinstance(index, dict) or not all(isinstance(k, str) and isinstance(v, int) and v >= 1
+    if not isinstance(index, dict) or not all(isinstance(k, str) and type(v) is int and 1 <= v <= MAX_RANK
                                               for k, v in index.items()):
-        raise DataError(f"{path}: must be a JSON object mapping words to ranks >= 1")
+        raise DataError(f"{path}: must be a JSON object mapping words to ranks from 1 to {MAX_RANK:,}")
     return index
 
 
@@ -335,6 +392,8 @@ def _batch(blob: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{where}: b'data' must be uint8 of shape (n, 3072). Received {x.dtype} {x.shape}")
     if y.ndim != 1 or len(y) != len(x):
         raise DataError(f"{where}: {len(x)} images but {y.size} labels")
+    if len(x) == 0:
+        raise DataError(f"{where}: holds no images (an empty or cut-down batch); put the standard file there")
     if len(y) and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9):
         raise DataError(f"{where}: labels must be integers 0-9. Received values from {y.min()} to {y.max()}")
     return x.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), y.astype("int64")
@@ -344,14 +403,21 @@ def _cifar_members(path: Path) -> dict[str, tuple[bytes, str]]:
     """The batch files by name (`data_batch_1`, ..., `test_batch`, `batches.meta`): bytes and where from."""
     names = lambda n: n.startswith("data_batch_") or n in ("test_batch", "batches.meta")  # noqa: E731
     if path.is_dir():
-        return {p.name: (p.read_bytes(), str(p)) for p in sorted(path.iterdir()) if names(p.name)}
+        out = {}
+        for p in sorted(path.iterdir()):
+            if names(p.name):
+                _regular(p, limit=MAX_MEMBER_BYTES)
+                out[p.name] = (p.read_bytes(), str(p))
+        return out
+    _regular(path)
     out = {}
     try:
         with tarfile.open(path, "r:gz") as tar:
             for member in tar:
                 base = member.name.rsplit("/", 1)[-1]
                 if member.isfile() and names(base):
-                    out[base] = (tar.extractfile(member).read(), f"{path}:{member.name}")
+                    where = f"{path}:{member.name}"
+                    out[base] = (_capped(tar.extractfile(member), member.size, where), where)
     except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
         raise DataError(f"{path}: not a readable .tar.gz archive (truncated or corrupt?): {e}") from e
     return out

@@ -3,6 +3,12 @@
 Streamlit stops a page's script whenever anyone touches a widget, so training never runs inside a page:
 pages submit a config to one `Trainer` per server, which trains on worker threads and keeps each job's
 live progress; pages poll it. Two sessions asking for the same config get the same job.
+
+Memory: the trainer holds the jobs that are queued or running, and only the `keep` finished jobs most
+recently submitted or looked up (`get`); older finished jobs are forgotten, with their model, snapshots
+and events. A page that shows a finished job holds the `Job` itself (in its session state), so a stopped
+run's result, which is not stored, stays while that page shows it and goes when the session moves on.
+A server that runs all term therefore holds at most `keep` finished jobs plus one per open session.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -21,6 +28,7 @@ from rnnviz.store import RunStore, StoreError, StoredRun
 from rnnviz.train import Event, TrainResult
 
 ACTIVE = ("queued", "running")
+KEEP_FINISHED = 16
 
 
 def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
@@ -46,17 +54,19 @@ def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
         shutil.rmtree(logs, ignore_errors=True)  # a stopped run is not kept, nor are its logs
         return None, result
     info = {"params": result.params, "train_seconds": result.train_seconds, "device": result.device,
-            "epoch_seconds": result.epoch_seconds, **result.details}
-    return store.save(cfg, result.model, result.history, result.metrics, info, result.snapshots), result
+            "backend": result.backend, "epoch_seconds": result.epoch_seconds, **result.details}
+    return store.save(cfg, result.model, result.history, result.metrics, info, result.snapshots,
+                      batches=result.batches), result
 
 
 def _stored(store: RunStore, run_id: str) -> StoredRun | None:
-    """The stored run, or None when there is none or it is damaged (training again then replaces it)."""
-    if not store.has(run_id):
-        return None
+    """The stored run, or None when there is none or it is damaged (training again then replaces it).
+
+    Every file is checked, the zips' CRCs too, so a damaged run is never reported as cached.
+    """
     try:
-        return store.load(run_id)
-    except StoreError:
+        return store.load(run_id, verify=True)
+    except (KeyError, StoreError):
         return None
 
 
@@ -120,12 +130,14 @@ class Trainer:
         store: where finished runs are kept and looked up.
         workers: trainings that may run at once; others wait in a queue (1 suits a CPU-only machine).
         data_dir: folder with data set files, passed to the loaders.
+        keep: finished jobs kept for `get`, the most recently used ones (see the module's docstring).
     """
 
-    def __init__(self, store: RunStore, workers: int = 1, data_dir: str | None = None):
-        self.store, self.data_dir, self.workers = store, data_dir, workers
+    def __init__(self, store: RunStore, workers: int = 1, data_dir: str | None = None,
+                 keep: int = KEEP_FINISHED):
+        self.store, self.data_dir, self.workers, self.keep = store, data_dir, workers, keep
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rnnviz-train")
-        self._jobs: dict[str, Job] = {}
+        self._jobs: OrderedDict[str, Job] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
 
     def submit(self, cfg: RunConfig, retrain: bool = False, data_dir: str | None = None) -> Job:
@@ -151,11 +163,27 @@ class Trainer:
                 budget.check(cfg, self.workers)
                 self._pool.submit(self._work, job)
             self._jobs[cfg.run_id] = job
+            self._jobs.move_to_end(cfg.run_id)
+            self._forget()
             return job
 
     def get(self, run_id: str) -> Job | None:
-        """The latest job for a run id, if any was submitted since the server started."""
-        return self._jobs.get(run_id)
+        """The latest job for a run id, if it is active or among the `keep` finished jobs used last."""
+        with self._lock:
+            job = self._jobs.get(run_id)
+            if job is not None:
+                self._jobs.move_to_end(run_id)
+            return job
+
+    def held(self) -> int:
+        """How many jobs the trainer holds: the active ones and at most `keep` finished ones."""
+        return len(self._jobs)
+
+    def _forget(self) -> None:
+        """Drops the least recently used finished jobs beyond `keep` (call with the lock held)."""
+        finished = [run_id for run_id, job in self._jobs.items() if job.state not in ACTIVE]
+        for run_id in finished[:max(0, len(finished) - self.keep)]:
+            del self._jobs[run_id]
 
     def queue_position(self, job: Job) -> int:
         """How many queued jobs were submitted before this one (0 when it runs or is next)."""
@@ -173,3 +201,6 @@ class Trainer:
             job.state = "done" if job.run is not None else "stopped"
         except Exception as e:  # shown to the user as the job's reason; the server keeps running
             job.error, job.state = f"{type(e).__name__}: {e}".splitlines()[0], "failed"
+        finally:
+            with self._lock:
+                self._forget()

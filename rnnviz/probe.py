@@ -20,6 +20,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from rnnviz import backend
+
 CELLS = (layers.SimpleRNN, layers.LSTM, layers.GRU)
 _NUMPY_ACTIVATIONS: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
     keras.activations.tanh: np.tanh,
@@ -333,13 +335,11 @@ def hidden_states(model: keras.Model, inputs) -> list[np.ndarray]:
 
 def input_gradient_fn(model: keras.Model, loss: str | Callable | None = None
                       ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """`fn(x, y)` = `input_gradients(model, x, y, loss)`, traced once by `tf.function` and then reused.
+    """`fn(x, y)` = `input_gradients(model, x, y, loss)`, compiled once by the backend and then reused.
 
-    The first call traces (about a second); later calls run compiled (tens of ms for 256 steps). Pages
+    The first call compiles (about a second); later calls run compiled (tens of ms for 256 steps). Pages
     should cache the function per run (it holds no per-user state).
     """
-    import tensorflow as tf
-
     loss = model.loss if loss is None else loss
     if loss is None:
         raise ValueError("`loss` must be given for a model that is not compiled. Received: loss=None")
@@ -352,14 +352,7 @@ def input_gradient_fn(model: keras.Model, loss: str | Callable | None = None
     except ValueError:  # the output also depends on the model input through another branch
         sub, with_model_input = keras.Model([*model.inputs, *feeds], model.output), True
     seq_index = len(sub.inputs) - len(feeds)
-
-    @tf.function(reduce_retracing=True)
-    def gradient(values, y_true):
-        seq = values[seq_index]
-        with tf.GradientTape() as tape:
-            tape.watch(seq)
-            total = tf.reduce_sum(per_sample(y_true, sub(values, training=False)))
-        return tape.gradient(total, seq)  # (batch, time, features)
+    gradient = backend.gradient_fn(sub, seq_index, per_sample)  # (batch, time, features)
 
     def fn(x, y) -> np.ndarray:
         known: dict[int, tuple] = {}
@@ -369,8 +362,7 @@ def input_gradient_fn(model: keras.Model, loss: str | Callable | None = None
         out_shape = (len(values[seq_index]), *model.output.shape[1:])
         if y_true.size == np.prod(out_shape):  # e.g. (batch,) against (batch, 1), aligned as Keras does
             y_true = y_true.reshape(out_shape)
-        grad = gradient([tf.convert_to_tensor(v) for v in values], tf.convert_to_tensor(y_true))
-        return np.linalg.norm(keras.ops.convert_to_numpy(grad), axis=-1)
+        return np.linalg.norm(gradient([np.asarray(v) for v in values], y_true), axis=-1)
 
     return fn
 
@@ -379,8 +371,9 @@ def input_gradients(model: keras.Model, x, y, loss: str | Callable | None = None
     """How strongly each time step of the first recurrent layer's input moves the loss.
 
     The L2 norm over features of d loss / d (input of `rnn_1`), for each sample's own loss (a sum over
-    the batch, not the mean, so a sample's values do not depend on the batch it is in). Computed with
-    `tf.GradientTape` on a Keras sub-model from `rnn_1`'s input (and mask) to the model's output; models
+    the batch, not the mean, so a sample's values do not depend on the batch it is in). Computed by the
+    backend's autodiff (`rnnviz.backend.gradient_fn`) on a Keras sub-model from `rnn_1`'s input (and
+    mask) to the model's output; models
     with another branch (e.g. a conv branch beside the RNN) also get the model input. Inference mode
     (no dropout). For repeated calls on one model use `input_gradient_fn`.
 

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import keras
-import numpy as np
 
-from rnnviz import data, device, metrics
+from rnnviz import backend, data, device, metrics
 from rnnviz.config import RunConfig
 from rnnviz.data import Dataset
 from rnnviz.models import build_model
@@ -34,6 +33,7 @@ class TrainResult:
         params: number of trainable and non-trainable weights.
         train_seconds: wall-clock seconds spent in `fit`.
         device: the device line (`rnnviz.device.describe()`).
+        backend: Keras, its backend and the device (`rnnviz.backend.describe()`).
         stopped: True when the stop flag ended training before the last epoch.
         epoch_seconds: wall-clock seconds at the end of each epoch, from the start of `fit`.
         details: for classifiers, the test `confusion` matrix and the `classes` (stored in info.json).
@@ -47,6 +47,7 @@ class TrainResult:
     params: int
     train_seconds: float
     device: str
+    backend: str = ""
     stopped: bool = False
     epoch_seconds: list[float] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
@@ -126,16 +127,6 @@ def tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
-def _batches(x: np.ndarray, y: np.ndarray, orders: np.ndarray, batch_size: int):
-    """A `tf.data` stream of `(x, y)` batches reading the samples in `orders` (one row per epoch)."""
-    import tensorflow as tf
-
-    x, y = tf.constant(x), tf.constant(y)
-    per_epoch = tf.data.Dataset.from_tensor_slices(orders).flat_map(
-        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-    return per_epoch.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx))).prefetch(2)
-
-
 def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event], None] | None = None,
           stop: threading.Event | None = None, data_dir: str | None = None,
           log_dir: str | None = None) -> TrainResult:
@@ -167,8 +158,8 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
     steps = math.ceil(len(ds.x_train) / cfg.batch_size)
     forward, snapshots = Forward(on_event, stop, steps), Snapshots(cfg.epochs)
     t0 = time.perf_counter()
-    batches = _batches(ds.x_train, ds.y_train, data.epoch_orders(len(ds.x_train), cfg.epochs, cfg.seed),
-                       cfg.batch_size)
+    batches = backend.batches(ds.x_train, ds.y_train, data.epoch_orders(len(ds.x_train), cfg.epochs, cfg.seed),
+                              cfg.batch_size)
     callbacks = [forward, snapshots]
     if log_dir is not None and tensorboard_available():
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, profile_batch=0))
@@ -183,6 +174,6 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
     scores = metrics.evaluate(model, ds, details)
     return TrainResult(model=model, history=history, metrics=scores, details=details,
                        params=int(model.count_params()), train_seconds=seconds, device=device.describe(),
-                       stopped=len(history.get("loss", [])) < cfg.epochs,
+                       backend=backend.describe(), stopped=len(history.get("loss", [])) < cfg.epochs,
                        epoch_seconds=forward.epoch_seconds, snapshots=snapshots.weights)
 

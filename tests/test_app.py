@@ -57,6 +57,8 @@ def test_train_tiny_model_shows_chart_and_rmse(app):
     assert {m.label: m.value for m in again.metric}["Validation RMSE, one step"] == labels[
         "Validation RMSE, one step"]
     assert again.get("progress")[0].proto.text == "Done (loaded from the run store)"
+    # the stored run draws the per-batch curve the live chart drew, not only its 2 epoch points (issue 11 item 9)
+    assert "training (per batch)" in again.get("plotly_chart")[0].proto.spec
 
 
 def test_invalid_controls_show_error_not_traceback(app):
@@ -109,3 +111,14 @@ def test_missing_data_warns_with_the_fixes_and_training_fails_cleanly(app):
     wait_for(at, lambda a: bool(a.error), timeout=60)
     assert not at.exception
     assert any("Training failed" in e.value and "prefetch cifar10" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("folder, problem", [("x" * 100_000, "100,000 characters"), ("a\x00b", "NUL"),
+                                            (__file__, "not a folder")])
+def test_impossible_data_folder_is_a_message_on_home_and_train(app, folder, problem):
+    app.text_input(key="w_keep_data_dir").set_value(folder).run()
+    assert not app.exception
+    assert any(problem in e.value and len(e.value) < 600 for e in app.error)
+    at = app.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any(problem in w.value for w in at.warning)

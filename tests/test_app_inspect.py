@@ -149,8 +149,14 @@ def test_run_without_snapshots_has_a_note_instead_of_the_slider(at, seeded):
 
 
 def test_unreadable_model_shows_the_fix(monkeypatch, tmp_path):
+    import zipfile
+
     run, _ = train_and_store(tiny(epochs=1), RunStore(tmp_path / "home"))
-    (run.path / "model.keras").write_bytes(b"not a zip archive")
+    with zipfile.ZipFile(run.path / "model.keras", "w") as z:  # a sound zip (the store's checks pass) ...
+        z.writestr("config.json", "not a Keras model")  # ... that Keras cannot load
+    info = json.loads((run.path / "info.json").read_text())
+    info["files"]["model.keras"] = (run.path / "model.keras").stat().st_size
+    (run.path / "info.json").write_text(json.dumps(info))
     monkeypatch.setenv("RNNVIZ_HOME", str(tmp_path / "home"))
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -184,3 +190,31 @@ def test_missing_data_shows_the_fix(at, monkeypatch):
     at = open_page(at, "pages/inspect_predictions.py", "cifar10")
     assert not at.exception, at.exception
     assert any("prefetch cifar10" in e.value for e in at.error)
+
+
+def test_damaged_runs_are_one_line_notes_on_every_picker(monkeypatch, tmp_path):
+    """Issue 11 item 1: a mistyped info.json or a cut-short model.keras made Compare and Inspect raise."""
+    import shutil
+
+    store = RunStore(tmp_path / "home")
+    good, _ = train_and_store(tiny(epochs=1), store)
+    for name in ("number_created", "list_info", "cut_model"):
+        shutil.copytree(good.path, store.runs / name)
+    info = json.loads((good.path / "info.json").read_text())
+    (store.runs / "number_created" / "info.json").write_text(json.dumps({**info, "created": 5}))
+    (store.runs / "list_info" / "info.json").write_text("[1, 2]")
+    model = store.runs / "cut_model" / "model.keras"
+    model.write_bytes(model.read_bytes()[:100])
+    (store.runs / ".tmp-notes").mkdir()
+    monkeypatch.setenv("RNNVIZ_HOME", str(tmp_path / "home"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    for page in ("pages/inspect_states.py", "pages/compare.py"):
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        notes = [c.value for c in at.caption if c.value.startswith("Skipped a damaged run")]
+        assert sorted(n.split(": ")[1] for n in notes) == [".tmp-notes", "cut_model", "list_info", "number_created"]
+        assert all("\n" not in n for n in notes)
+    assert (store.runs / ".tmp-notes").is_dir()  # the start-up clean-up left it alone

@@ -1,6 +1,9 @@
 """IMDB and CIFAR-10 loading: the search order, Keras's conventions, the download branch, malformed files."""
 
 import json
+import os
+import pathlib
+import threading
 
 import numpy as np
 import pytest
@@ -265,3 +268,106 @@ def test_unicode_separators_are_not_word_breaks_in_encode():
     assert vocab.encode("great movie").tolist() == [datasets.START, great, movie]
     assert vocab.encode("great\x85movie").tolist() == [datasets.START]  # one unknown word, as Keras reads it
     assert vocab.encode("great\tmovie\n").tolist() == [datasets.START, great, movie]  # tab, newline: filters
+
+
+def _in_thread(fn, timeout=60):
+    """`fn()`'s exception (or None), from a thread given `timeout` seconds: a read that blocks fails the test."""
+    out = []
+
+    def target():
+        try:
+            fn()
+            out.append(None)
+        except Exception as e:  # noqa: BLE001 - handed to the test
+            out.append(e)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), "the read blocked"
+    return out[0]
+
+
+@pytest.mark.parametrize("name", ["imdb.npz", "imdb_word_index.json"])
+def test_imdb_fifo_is_refused_without_blocking(tmp_path, name):
+    fakedata.write_imdb(tmp_path)
+    (tmp_path / name).unlink()
+    os.mkfifo(tmp_path / name)
+    e = _in_thread(lambda: (datasets.word_index(tmp_path), datasets.load_imdb(None, tmp_path)))
+    assert isinstance(e, datasets.DataError) and str(tmp_path / name) in str(e) and "not a regular file" in str(e)
+
+
+def test_cifar_batch_fifo_is_refused_without_blocking(tmp_path):
+    folder = fakedata.write_cifar(tmp_path)
+    (folder / "data_batch_2").unlink()
+    os.mkfifo(folder / "data_batch_2")
+    e = _in_thread(lambda: datasets.load_cifar10(tmp_path))
+    assert isinstance(e, datasets.DataError) and str(folder / "data_batch_2") in str(e)
+
+
+@pytest.mark.parametrize("train_sizes, n_test, empty", [((0,), 4, "data_batch_1"), ((3, 0), 4, "data_batch_2"),
+                                                         ((3,), 0, "test_batch")])
+def test_cifar_file_with_no_images_names_the_file(tmp_path, train_sizes, n_test, empty):
+    folder = fakedata.write_cifar(tmp_path, train_sizes=train_sizes, n_test=n_test)
+    with pytest.raises(datasets.DataError) as e:
+        datasets.load_cifar10(tmp_path)
+    assert str(folder / empty) in str(e.value) and "no images" in str(e.value)
+
+
+def test_word_ranks_and_index_out_of_range_name_the_file(tmp_path):
+    path = fakedata.write_imdb(tmp_path, x_train=fakedata._objects([[1, 2**40]] * 40))
+    with pytest.raises(datasets.DataError, match="word rank 1099511627776") as e:
+        datasets.load_imdb(100, tmp_path)
+    assert str(path) in str(e.value)
+    (tmp_path / "imdb_word_index.json").write_text(json.dumps({"the": 1, "and": 2**40}))
+    with pytest.raises(datasets.DataError, match="imdb_word_index.json"):
+        datasets.word_index(tmp_path)
+
+
+@pytest.mark.parametrize("folder, problem", [("x" * 100_000, "100,000 characters"), ("a\x00b", "NUL"),
+                                            ("~" + "y" * 5000, "characters")])
+def test_impossible_folders_are_a_problem_not_an_exception(folder, problem):
+    assert datasets.locate("imdb", folder) is None and datasets.locate("cifar10", folder) is None
+    message = datasets.folder_problem(folder)
+    assert problem in message and len(message) < 600
+
+
+def test_unreadable_folder_is_a_problem_and_is_skipped(tmp_path, monkeypatch):
+    fakedata.write_imdb(tmp_path / "keras_home" / "datasets")
+    locked = tmp_path / "locked"
+    fakedata.write_imdb(locked)
+    (tmp_path / "file").write_text("not a folder")
+    assert "not a folder" in datasets.folder_problem(tmp_path / "file")
+    assert "No folder" in datasets.folder_problem(tmp_path / "missing")
+    assert datasets.folder_problem(locked) is None
+    real_stat = pathlib.Path.stat
+
+    def denied(self, *a, **kw):  # tests run as root, who may read anything: deny as the OS would
+        if str(self).startswith(str(locked)):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *a, **kw)
+
+    monkeypatch.setattr(pathlib.Path, "stat", denied)
+    monkeypatch.setattr(os, "scandir", lambda p: (_ for _ in ()).throw(PermissionError(13, "Permission denied", p)))
+    assert "cannot be read" in datasets.folder_problem(locked)
+    assert datasets.locate("imdb", locked) == tmp_path / "keras_home" / "datasets" / "imdb.npz"  # falls through
+
+
+def test_a_device_in_place_of_a_data_file_is_refused_unread(tmp_path):
+    fakedata.write_imdb(tmp_path / "imdb")
+    (tmp_path / "imdb" / "imdb_word_index.json").unlink()
+    (tmp_path / "imdb" / "imdb_word_index.json").symlink_to("/dev/zero")  # endless: reading it exhausts memory
+    folder = fakedata.write_cifar(tmp_path / "cifar10")
+    (folder / "test_batch").unlink()
+    (folder / "test_batch").symlink_to("/dev/zero")
+    e = _in_thread(lambda: datasets.word_index(tmp_path / "imdb"))
+    assert isinstance(e, datasets.DataError) and "not a regular file" in str(e)
+    e = _in_thread(lambda: datasets.load_cifar10(tmp_path / "cifar10"))
+    assert isinstance(e, datasets.DataError) and str(folder / "test_batch") in str(e)
+
+
+def test_archive_member_larger_than_allowed_is_refused_before_reading(tmp_path, monkeypatch):
+    fakedata.write_imdb(tmp_path)
+    monkeypatch.setattr(datasets, "MAX_MEMBER_BYTES", 100)
+    with pytest.raises(datasets.DataError, match="unpacks to"):
+        datasets.load_imdb(None, tmp_path)

@@ -54,3 +54,44 @@ def test_failure_is_a_state_with_a_reason(tmp_path, monkeypatch):
     job = wait(trainer.submit(tiny()))
     assert job.state == "failed" and "diverged" in job.error.lower() and "learning rate" in job.error
     assert not trainer.store.has(job.run_id)
+
+
+def test_finished_jobs_are_forgotten_beyond_the_most_recently_used(tmp_path):
+    """Issue 11 item 6: before, the trainer kept every job (model, snapshots, events) for the server's life."""
+    trainer = Trainer(RunStore(tmp_path), keep=2)
+    jobs = [wait(trainer.submit(tiny(epochs=1, seed=s))) for s in range(4)]
+    assert all(j.state == "done" for j in jobs)
+    assert trainer.held() == 2 and [trainer.get(j.run_id) for j in jobs] == [None, None, jobs[2], jobs[3]]
+    assert trainer.get(jobs[2].run_id) is jobs[2]  # looked up last: jobs[3] is now the least recently used
+    stopped = trainer.submit(tiny(epochs=200, seed=9))
+    while not stopped.events:
+        time.sleep(0.05)
+    stopped.stop()
+    wait(stopped)
+    assert stopped.state == "stopped" and trainer.get(jobs[3].run_id) is None
+    assert trainer.get(stopped.run_id) is stopped and trainer.get(jobs[2].run_id) is jobs[2]
+    # a stored run comes back as a done job again once forgotten
+    again = trainer.submit(jobs[0].cfg)
+    assert again.cached and again.run.metrics == jobs[0].run.metrics and trainer.get(stopped.run_id) is None
+
+
+def test_stored_batch_curve_is_what_the_live_events_carried(tmp_path):
+    """Issue 11 item 9: a stored run keeps the per-batch curve the live chart drew (before: epochs only)."""
+    from rnnviz import plots
+
+    trainer = Trainer(RunStore(tmp_path))
+    job = wait(trainer.submit(tiny(epochs=3)))
+    assert job.state == "done"
+    live = [e for e in job.events if e["kind"] == "batch"]
+    stored = trainer.store.load(job.run_id).batches()
+    steps = live[0]["steps"]
+    assert len(live) == 3 * steps and stored["loss"] == [e["loss"] for e in live]
+    assert {k: v for k, v in stored.items()} == {k: [e[k] for e in live] for k in live[0] if k != "kind"}
+    _, live_frame = plots.event_frames(job.events)
+    replayed = plots.batch_frame(stored)
+    np.testing.assert_array_equal(replayed["x"], live_frame["x"])
+    np.testing.assert_array_equal(replayed["loss"], live_frame["loss"])
+    # the epoch-end points are Keras's own history, and the last batch's running mean is the epoch's loss
+    np.testing.assert_allclose([e["loss"] for e in live if e["step"] == steps], job.run.history["loss"], rtol=1e-6)
+    cached = trainer.submit(tiny(epochs=3))
+    assert cached.cached and cached.run.batches() == stored

@@ -1,5 +1,5 @@
 """rnnviz.learn (and its figures): the numpy for-loop against Keras's SimpleRNN, activations against known
-values and finite differences, eigenvalues and norms against numpy, gradient norms against tf.GradientTape."""
+values and finite differences, eigenvalues and norms against numpy, gradient norms against the backend's autodiff."""
 
 import numpy as np
 import pytest
@@ -96,18 +96,15 @@ def test_step_derivative_gives_no_gradient():
 
 def test_derivatives_match_keras_autodiff():
     import keras
-    import tensorflow as tf
 
-    x = tf.constant(np.linspace(-3, 3, 13) + 0.01)
+    from tests.autodiff import gradient
+
+    x = np.linspace(-3, 3, 13) + 0.01  # elementwise: d sum(f(x)) / dx_i = f'(x_i)
     for name, fn in {"sigmoid": keras.activations.sigmoid, "tanh": keras.activations.tanh,
                      "relu": keras.activations.relu,
                      "leaky_relu": lambda v: keras.activations.leaky_relu(v, negative_slope=0.3)}.items():
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = fn(x)
-        np.testing.assert_allclose(tape.gradient(y, x).numpy(), learn.derivative(name, x.numpy(), 0.3),
-                                   atol=1e-6)
-        np.testing.assert_allclose(y.numpy(), learn.activation(name, x.numpy(), 0.3), atol=1e-6)
+        np.testing.assert_allclose(gradient(fn, x), learn.derivative(name, x, 0.3), atol=1e-6)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(fn(x)), learn.activation(name, x, 0.3), atol=1e-6)
 
 
 # --- why plain RNNs forget -------------------------------------------------------------------------------
@@ -155,8 +152,8 @@ def test_jacobian_norms_of_a_linear_run_are_power_norms():
 @pytest.mark.parametrize("radius", [0.8, 1.5])
 def test_gradient_norms_match_gradient_tape_through_keras(radius):
     """||d h_T / d h_(T-n)||_2 from the numpy Jacobian product equals the spectral norm of the Jacobian
-    tf.GradientTape computes through a Keras SimpleRNN with the same weights, started at h_(T-n)."""
-    import tensorflow as tf
+    the backend's autodiff computes through a Keras SimpleRNN with the same weights, started at h_(T-n)."""
+    from tests.autodiff import jacobian
 
     steps, units = 20, 6
     x, W, U, b = learn.memory_rnn(units, radius, steps, input_scale=0.5, seed=4)
@@ -164,11 +161,9 @@ def test_gradient_norms_match_gradient_tape_through_keras(radius):
     ours = learn.jacobian_norms(h, U)
     layer = learn.keras_simple_rnn(W, U, b)
     for n in (1, 3, 10, steps):
-        h_start = tf.constant((h[steps - n - 1] if n < steps else np.zeros(units))[None], dtype=tf.float32)
-        with tf.GradientTape() as tape:
-            tape.watch(h_start)
-            h_T = layer(x[steps - n:][None].astype("float32"), initial_state=[h_start])[0, -1]
-        jac = tape.jacobian(h_T, h_start).numpy().reshape(units, units)
+        h_start = (h[steps - n - 1] if n < steps else np.zeros(units))[None].astype("float32")
+        x_n = x[steps - n:][None].astype("float32")
+        jac = jacobian(lambda h0, x_n=x_n: layer(x_n, initial_state=[h0])[0, -1], h_start).reshape(units, units)
         assert np.isclose(np.linalg.norm(jac, 2), ours[n - 1], rtol=1e-3, atol=1e-7), n
 
 

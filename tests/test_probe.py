@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from keras import layers
 
 from rnnviz import probe
@@ -11,6 +10,7 @@ from rnnviz.config import CifarData, RunConfig
 from rnnviz.data import Dataset, load
 from rnnviz.models import build_model
 from rnnviz.store import RunStore
+from tests.autodiff import gradient
 from tests.conftest import tiny
 
 TOL = 1e-5
@@ -241,11 +241,8 @@ def test_input_gradients_of_float_input_model():
     ds = load(cfg.data, cfg.seed)
     model = build_model(cfg, ds)
     x, y = ds.x_val[:3], ds.y_val[:3]
-    xt = tf.convert_to_tensor(x)
-    with tf.GradientTape() as tape:  # rnn_1 reads the model input directly here
-        tape.watch(xt)
-        loss = tf.reduce_sum(tf.square(model(xt, training=False) - y))  # per-sample mse, horizon 1
-    expected = np.linalg.norm(tape.gradient(loss, xt).numpy(), axis=-1)
+    # rnn_1 reads the model input directly here; per-sample mse, horizon 1
+    expected = np.linalg.norm(gradient(lambda xt: keras.ops.square(model(xt, training=False) - y), x), axis=-1)
     grads = probe.input_gradients(model, x, y)
     assert grads.shape == (3, cfg.data.window)
     np.testing.assert_allclose(grads, expected, rtol=1e-4, atol=1e-7)
@@ -255,15 +252,16 @@ def test_input_gradients_of_embedding_model():
     keras.utils.set_random_seed(9)
     model = _imdb_like()
     ids, y = _padded_ids(3, seed=4), np.array([0, 1, 1])
-    mask = tf.convert_to_tensor(ids != 0)
-    emb = model.get_layer("embedding")(tf.convert_to_tensor(ids))
-    with tf.GradientTape() as tape:  # the same network, called layer by layer from the embedding output
-        tape.watch(emb)
+    mask = keras.ops.convert_to_tensor(ids != 0)
+    emb = keras.ops.convert_to_numpy(model.get_layer("embedding")(ids))
+
+    def loss(emb):  # the same network, called layer by layer from the embedding output
         h = model.get_layer("rnn_1")(emb, mask=mask)
         h = model.get_layer("rnn_2")(model.get_layer("between")(h, training=False), mask=mask)
         p = model.get_layer("head")(model.get_layer("rnn_3")(h, mask=mask))[:, 0]
-        loss = -tf.reduce_sum(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))
-    expected = np.linalg.norm(tape.gradient(loss, emb).numpy(), axis=-1)
+        return -(y * keras.ops.log(p) + (1 - y) * keras.ops.log(1 - p))
+
+    expected = np.linalg.norm(gradient(loss, emb), axis=-1)
     grads = probe.input_gradients(model, ids, y)
     np.testing.assert_allclose(grads, expected, rtol=1e-3, atol=1e-7)
     np.testing.assert_array_equal(grads[ids == 0], 0.0)
@@ -276,17 +274,17 @@ def test_input_gradients_with_a_conv_branch_beside_the_rnn():
     images, labels = rng.random((2, 32, 32, 3)).astype("float32"), np.array([3, 7])
     keras.utils.set_random_seed(0)
     model = build_model(cfg, Dataset(images, labels, images, labels, "multiclass", 10))
-    image = tf.convert_to_tensor(images)
-    rows = tf.reshape(image, (2, 32, 96))  # the "rows" Reshape: rnn_1's input
-    with tf.GradientTape() as tape:  # the two branches called layer by layer
-        tape.watch(rows)
-        conv = image
+    rows = images.reshape(2, 32, 96)  # the "rows" Reshape: rnn_1's input
+
+    def loss(rows):  # the two branches called layer by layer
+        conv = images
         for name in ("conv", "conv_bn", "conv_pool", "conv_flat", "conv_dense"):
             conv = model.get_layer(name)(conv, training=False)
         both = model.get_layer("branches")([conv, model.get_layer("rnn_1")(rows)])
         p = model.get_layer("head")(both)
-        loss = -tf.reduce_sum(tf.math.log(tf.gather(p, labels, axis=1, batch_dims=1)))
-    expected = np.linalg.norm(tape.gradient(loss, rows).numpy(), axis=-1)
+        return -keras.ops.log(keras.ops.take_along_axis(p, labels[:, None], axis=1))
+
+    expected = np.linalg.norm(gradient(loss, rows), axis=-1)
     np.testing.assert_allclose(probe.input_gradients(model, images, labels), expected, rtol=1e-4, atol=1e-8)
 
 

@@ -108,9 +108,13 @@ def _dataset(opts, seed: int, folder: str | None):
 
 
 def data_problem(cfg: RunConfig) -> str | None:
-    """A warning when the config's data set has no files here (training would try to download them)."""
+    """A warning when the data folder named on Home cannot be used (too long, unreadable, not a folder), or
+    when the config's data set has no files here (training would try to download them)."""
     from rnnviz import datasets
 
+    folder = st.session_state.get("data_dir")
+    if folder and (problem := datasets.folder_problem(folder)):
+        return f"{problem} (set on the Home page)"
     if cfg.data.name == "cosine" or datasets.locate(cfg.data.name, data_dir()) is not None:
         return None
     return (f"The {DATA_NAMES[cfg.data.name]} files were not found in the data folder or in "
