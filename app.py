@@ -2,7 +2,12 @@
 
 import streamlit as st
 
+from rnnviz import backend
+
 st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide")
+if (problem := backend.problem()) is not None:  # unknown or uninstalled KERAS_BACKEND: one line, no traceback
+    st.error(problem)
+    st.stop()
 st.navigation({
     "": [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnnviz import data, datasets, ui
+from rnnviz import backend, data, datasets, ui
 
 st.title("RNN Explorer")
 st.markdown(
@@ -24,9 +24,11 @@ st.page_link("pages/train.py", label="Go to Train", icon=":material/model_traini
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Device")
+    st.subheader("Backend and device")
     st.write(ui.device_line())
-    st.caption("TensorFlow uses a GPU when it finds one (Linux: `pip install \"tensorflow[and-cuda]\"`).")
+    st.caption("Keras runs on TensorFlow, JAX or PyTorch: start the app with e.g. `KERAS_BACKEND=jax "
+               "streamlit run app.py` (or set it in `~/.keras/keras.json`). A stored run opens under any "
+               "of them (see **Backends** below).")
 with right:
     st.subheader("Data sets")
     folder = st.text_input("Data folder (optional)", key=ui.keep("data_dir"), placeholder="e.g. /srv/datasets",
@@ -37,3 +39,7 @@ with right:
         st.error(problem)
     st.dataframe(data.availability(ui.data_dir()), hide_index=True, width="stretch")
     st.caption("Offline classroom: run `python -m rnnviz prefetch` once on a machine with internet.")
+
+st.subheader("Backends")
+st.dataframe(backend.reach(), hide_index=True, width="stretch")
+st.caption(backend.SPEED_NOTE)

@@ -10,7 +10,7 @@ from rnnviz.store import StoreError
 st.title("Train")
 st.caption("Pick data and a recurrent network in the sidebar, train it, and watch it learn.")
 cfg = ui.config_sidebar()
-st.caption(f"Training device: **{ui.device_line()}**")
+st.caption(f"Trains on: **{ui.device_line()}** (set `KERAS_BACKEND` to change the backend; see Home)")
 if cfg is None:
     st.stop()
 trainer = ui.trainer()
@@ -78,7 +78,8 @@ run = job.run
 a, b, c = st.columns(3)
 if run is not None:
     c.metric("Training time", f"{run.info['train_seconds']:.1f} s",
-             help=f"{run.info['params']:,} parameters, trained on {run.info['device']}")
+             help=f"{run.info['params']:,} parameters, trained on "
+                  f"{run.info.get('backend') or run.info['device']}")
 if task == "regression":
     steps_max = cfg.data.length - data.val_start(cfg.data)
     steps = st.slider("Free-running steps (how far the model runs on its own predictions)", 1, steps_max,

@@ -45,6 +45,11 @@ BACKENDS = {
                      "GPU (MPS) on macOS: pip install torch."),
 }
 DEFAULT = "tensorflow"  # Keras's own default
+SPEED_NOTE = ("Which is fastest depends on the cell (benchmarks/backends.py, seconds per epoch as ratios to "
+              "TensorFlow). On a 2-core CPU: JAX about 2x faster than TensorFlow for SimpleRNN and 1.4x for "
+              "GRU, 1.5x slower for bidirectional LSTM; Keras's PyTorch backend steps through time in "
+              "Python there (several times slower). On a GPU, Keras's PyTorch backend uses cuDNN for LSTM "
+              "and GRU and JAX only for LSTM, and neither for masked (padded) IMDB reviews.")
 
 
 def configured() -> str:
@@ -109,6 +114,14 @@ def check(import_keras: bool = True) -> str:
 def installed() -> list[str]:
     """The backends whose framework is installed here."""
     return [b.name for b in BACKENDS.values() if importlib.util.find_spec(b.module) is not None]
+
+
+def reach() -> list[dict[str, str]]:
+    """A row per backend for a table: `KERAS_BACKEND`, framework, the GPUs it reaches, whether installed."""
+    here = installed()
+    return [{"KERAS_BACKEND": b.name, "framework": b.label, "GPU it reaches (CPU everywhere)": b.gpu,
+             "install (CPU)": b.install, "installed here": "yes" if b.name in here else "no"}
+            for b in BACKENDS.values()]
 
 
 def name() -> str:

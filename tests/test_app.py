@@ -122,3 +122,24 @@ def test_impossible_data_folder_is_a_message_on_home_and_train(app, folder, prob
     at = app.switch_page("pages/train.py").run()
     assert not at.exception
     assert any(problem in w.value for w in at.warning)
+
+
+def test_unknown_backend_is_one_error_line_not_a_traceback(monkeypatch, rnnviz_home):
+    from rnnviz import backend
+
+    monkeypatch.setattr(backend, "configured", lambda: "tensorfloe")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "KERAS_BACKEND" in at.error[0].value and "pip install" in at.error[0].value
+    assert not at.title  # no page ran
+
+
+def test_home_names_the_backend_and_lists_what_each_reaches(app):
+    import keras
+
+    from rnnviz import backend
+
+    assert backend.BACKENDS[keras.backend.backend()].label in " ".join(m.value for m in app.markdown)
+    reach = app.dataframe[1].value
+    assert list(reach["KERAS_BACKEND"]) == ["tensorflow", "jax", "torch"]
+    assert reach["GPU it reaches (CPU everywhere)"].str.contains("CUDA").all()

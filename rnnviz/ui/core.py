@@ -50,10 +50,10 @@ def _trainer(root, workers: int, data_dir: str | None):
 
 @st.cache_resource
 def device_line() -> str:
-    """Which device trains, e.g. 'CPU (2 threads, no GPU found)'."""
-    from rnnviz import device
+    """Keras, its backend and the device that trains, e.g. 'Keras 3.15 · TensorFlow 2.21 · CPU (2 threads)'."""
+    from rnnviz import backend
 
-    return device.describe()
+    return backend.describe()
 
 
 @st.cache_resource(max_entries=8)
