@@ -127,3 +127,21 @@ def test_prefetch_unknown_name_exits_2_naming_the_choices(capsys):
     assert exit_code(["prefetch", "imdb", "mnist"]) == 2
     err = capsys.readouterr().err
     assert "mnist" in err and "imdb" in err and "cifar10" in err
+
+
+def test_cut_short_model_is_trained_again_and_stray_folders_kept(rnnviz_home, capsys):
+    """Issue 11 item 1: a cut-short model.keras answered `cached: true`; a `.tmp-notes` folder made `train`
+    exit 1 (and the clean-up deleted hidden folders it never made)."""
+    from pathlib import Path
+
+    args = ["train", *TINY, "--json"]
+    assert cli.main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    model = Path(first["path"]) / "model.keras"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+    notes = rnnviz_home / "runs" / ".tmp-notes"
+    notes.mkdir()
+    assert cli.main(args) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["cached"] is False and again["run_id"] == first["run_id"] and notes.is_dir()
+    assert cli.main(args) == 0 and json.loads(capsys.readouterr().out)["cached"] is True
