@@ -243,9 +243,10 @@ class RunStore:
         except ValueError as e:
             raise StoreError(run_id, str(e)) from e
         for name, size in parts["info"].get("files", {}).items():
-            actual = (path / name).stat().st_size if (path / name).is_file() else None
-            if actual != size:
-                raise StoreError(run_id, f"{name} is {'missing' if actual is None else f'cut short or changed ({actual:,} bytes, {size:,} were stored)'}.")
+            if not (path / name).is_file():
+                raise StoreError(run_id, f"is incomplete: {name} is missing.")
+            if (actual := (path / name).stat().st_size) != size:
+                raise StoreError(run_id, f"{name} is cut short or changed ({actual:,} bytes; {size:,} were stored).")
         for name in ZIPS:
             if (path / name).is_file():
                 try:
