@@ -6,7 +6,7 @@ weights (speed does not depend on them). Timed per sample, as the pages do it on
 `probe.probe_model`, the states heatmap, the PCA path (axes fitted once per run and cached, timed apart) with
 8 overlaid paths, the gate means, the gate heatmaps (i, f, c_hat, o, c), the saturation summary, and
 `plotly.io.to_json` of each figure (what `st.plotly_chart` sends). Numpy's BLAS is capped at one thread, as
-the app does (`inspection.limit_blas_threads`); `--blas-threads 0` leaves OpenBLAS's default for comparison.
+the app does (`device.limit_blas_threads`); `--blas-threads 0` leaves OpenBLAS's default for comparison.
 Usage: python benchmarks/inspect_speed.py [--repeats 15] [--blas-threads 1]
 """
 
@@ -25,7 +25,7 @@ import plotly.io  # noqa: E402
 from keras import layers  # noqa: E402
 
 from probe_speed import median_ms  # noqa: E402  (this folder: the same timing helper)
-from rnnviz import inspect_plots, inspection, probe, vocab  # noqa: E402
+from rnnviz import device, inspect_plots, inspection, probe, samples, vocab  # noqa: E402
 from rnnviz.config import ImdbData, RunConfig  # noqa: E402
 
 TIME, UNITS, FEATURES, VOCAB = 256, 128, 64, 10_000
@@ -45,10 +45,10 @@ def page_figures(model, x_one, fit, others, cfg, words) -> list:
     """What the two pages compute for one sample, figures serialised; returns the figures."""
     layer = model.get_layer("rnn_1")
     p = probe.probe_model(model, x_one)[0]
-    steps = inspection.visible_steps(None if p.mask is None else p.mask[0], TIME)
+    steps = samples.visible_steps(None if p.mask is None else p.mask[0], TIME)
     ticks = inspect_plots.step_ticks(steps, [words[s] for s in steps])
     g = {k: v[0, steps] for k, v in inspection.layer_gates(p).items()}
-    ranges, title = inspection.value_ranges(layer), inspection.step_axis_title(cfg)
+    ranges, title = inspection.value_ranges(layer), samples.step_axis_title(cfg)
     figs = [inspect_plots.states_heatmap(g["h"], ticks, title, "Hidden state h", ranges["h"])]
     main = inspection.project_paths(fit, inspection.layer_gates(p)["h"], p.mask)[0]
     figs.append(inspect_plots.trajectory_figure(main, ticks, others, fit.explained_variance_ratio, 2))
@@ -69,7 +69,7 @@ def main() -> None:
     ap.add_argument("--blas-threads", type=int, default=1, help="0: OpenBLAS's default")
     args = ap.parse_args()
     if args.blas_threads:
-        inspection.limit_blas_threads(args.blas_threads)
+        device.limit_blas_threads(args.blas_threads)
     keras.utils.set_random_seed(0)
     model, reviews = model_and_reviews(81)
     cfg = RunConfig(data=ImdbData(vocab_size=VOCAB, maxlen=TIME), units=UNITS)

@@ -12,7 +12,7 @@ ds = ui.inspect_dataset(run)
 model = ui.inspect_model(run)
 cfg, created = run.config, run.info["created"]
 
-from rnnviz import inspect_plots, inspection  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz import inspect_plots, readout, samples  # noqa: E402  (after the pickers: imports Keras)
 
 if cfg.data.task == "regression":
     steps_max = cfg.data.length - data.val_start(cfg.data)
@@ -34,7 +34,7 @@ if cfg.data.task == "regression":
     st.stop()
 
 cl = ui.classify(run.run_id, created)
-x, y, split = inspection.inspect_split(ds)
+x, y, split = samples.inspect_split(ds)
 classes = cl["classes"]
 st.metric(f"Accuracy on the {split} set", f"{(cl['pred'] == y.astype(int)).mean():.1%}",
           help=f"{len(y):,} samples never used in training")
@@ -46,11 +46,11 @@ if cfg.data.name == "imdb":
     right.plotly_chart(inspect_plots.probability_histogram(cl["probs"][:, 1], y, classes), width="stretch",
                        key="inspect_pred_histogram")
     vocab = ui.vocabulary(cfg)
-    sure = inspection.most_confident(cl["probs"], y, k=3)
+    sure = samples.most_confident(cl["probs"], y, k=3)
     for kind, col in zip(("right", "wrong"), st.columns(2)):
         col.subheader(f"Most confident {kind} predictions")
         for i in sure[kind]:
-            words = [w for w in inspection.step_labels(cfg, x[i], vocab) if w not in ("<pad>", "<start>")]
+            words = [w for w in samples.step_labels(cfg, x[i], vocab) if w not in ("<pad>", "<start>")]
             col.markdown(f"**Review {i:,}**: predicted **{classes[cl['pred'][i]]}** with "
                          f"{cl['probs'][i].max():.1%}; truly **{classes[int(y[i])]}**")
             col.text(" ".join(words[:120]) + (" …" if len(words) > 120 else ""))
@@ -61,26 +61,26 @@ c1, c2 = st.columns(2)
 which = c1.radio("Show", ["all", "right", "wrong"], horizontal=True, key=ui.keep("inspect_grid_which"),
                  format_func={"all": "all", "right": "right only", "wrong": "wrong only"}.get)
 cls = c2.selectbox("True class", ["any", *classes], key=ui.keep("inspect_grid_class"))
-idx = inspection.grid_indices(y, cl["pred"], which, None if cls == "any" else classes.index(cls), n=24)
+idx = samples.grid_indices(y, cl["pred"], which, None if cls == "any" else classes.index(cls), n=24)
 if len(idx):
     st.plotly_chart(inspect_plots.image_grid_figure(
-        [inspection.to_image(x[i]) for i in idx], [classes[int(y[i])] for i in idx],
+        [samples.to_image(x[i]) for i in idx], [classes[int(y[i])] for i in idx],
         [classes[cl["pred"][i]] for i in idx], [float(cl["probs"][i].max()) for i in idx]),
         width="stretch", key="inspect_pred_grid")
 else:
     st.info("No test image matches: choose another class or show all.")
 
 st.subheader("When did it know?")
-if problem := inspection.readout_problem(model):
+if problem := readout.readout_problem(model):
     st.info(f"Not for this model: {problem}. (A conv branch beside the RNN sees the whole image at once.)")
     st.stop()
 index = ui.pick_sample(run, ds)
 probes = ui.probe_inputs(run.run_id, created, None, (index,))
-curve = inspection.readout_over_time(model, probes)[0]  # (time, classes)
-ticks = inspection.step_labels(cfg, x[index])
+curve = readout.readout_over_time(model, probes)[0]  # (time, classes)
+ticks = samples.step_labels(cfg, x[index])
 pic, chart = st.columns([1, 3])
 ui.show_sample(run, ds, index, pic)
-chart.plotly_chart(inspect_plots.readout_figure(curve, ticks, classes, int(y[index]), inspection.step_axis_title(cfg),
+chart.plotly_chart(inspect_plots.readout_figure(curve, ticks, classes, int(y[index]), samples.step_axis_title(cfg),
                                                 "Class probabilities had the image ended after each step"),
                    width="stretch", key="inspect_pred_readout")
 bidirectional = cfg.bidirectional

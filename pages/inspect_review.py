@@ -23,9 +23,10 @@ st.session_state.setdefault(key, "This movie was a wonderful surprise: the actin
                                  "kept me hooked until the end.")
 text = top[0].text_area("Your review", key=key, height=140)
 
-from rnnviz import inspect_plots, inspection, vocab  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz import inspect_plots, inspection, readout, samples  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz.vocab import NAMES  # noqa: E402  (`vocab` here is the IMDB vocabulary)
 
-enc = inspection.encode_review(vocab, text, cfg.data)
+enc = samples.encode_review(vocab, text, cfg.data)
 marks = {"known": "{}", "rare (out of vocabulary)": ":orange-background[{} → `<oov>`]",
          "unknown (dropped)": ":red[~~{}~~]"}
 st.markdown("**What the model reads:** `<start>` " + " ".join(marks[t.status].format(t.word) for t in enc.tokens)
@@ -46,13 +47,13 @@ a, b = st.columns([1, 3])
 a.metric("Prediction", label, f"P(positive) = {out:.3f}", delta_color="off", delta_arrow="off",
          help="The model's sigmoid output for this text: the probability that the review is positive.")
 p = next(p for p in probes if p.name == layer)
-steps = inspection.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
+steps = samples.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
 masked = len(steps) < p.inputs.shape[1]  # then words are numbered from <start> = 1
 words = vocab.decode(enc.ids)
 ticks = inspect_plots.step_ticks(steps - steps[0] if masked else steps, [words[s] for s in steps])
-step_title = inspection.step_axis_title(cfg)
-if (problem := inspection.readout_problem(model)) is None:
-    curve = inspection.class_probabilities(inspection.readout_over_time(model, probes))[0, steps]
+step_title = samples.step_axis_title(cfg)
+if (problem := readout.readout_problem(model)) is None:
+    curve = readout.class_probabilities(readout.readout_over_time(model, probes))[0, steps]
     b.plotly_chart(inspect_plots.readout_figure(curve, ticks, ["negative", "positive"], None, step_title,
                                                 "The prediction had the review ended after each word"),
                    width="stretch", key="inspect_review_readout")
@@ -72,7 +73,7 @@ st.plotly_chart(inspect_plots.states_heatmap(g["h"], ticks, step_title,
                                              inspection.value_ranges(keras_layer)["h"]),
                 width="stretch", key="inspect_review_states")
 gate_keys = {"lstm": ["i", "f", "o", "c"], "gru": ["z", "r", "h_hat"], "simple_rnn": ["a"]}[cfg.cell]
-st.plotly_chart(inspect_plots.gates_heatmaps(g, gate_keys, vocab.NAMES, inspection.value_ranges(keras_layer),
+st.plotly_chart(inspect_plots.gates_heatmaps(g, gate_keys, NAMES, inspection.value_ranges(keras_layer),
                                              ticks, step_title, f"Gates after each word ({where})"
                                              if cfg.cell != "simple_rnn" else
                                              f"Pre-activation after each word ({where}; a SimpleRNN has no gates)"),

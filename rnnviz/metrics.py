@@ -1,4 +1,5 @@
-"""Predictions and scores of a trained model: one-step and free-running forecasts, RMSE, accuracy."""
+"""Predictions and scores of a trained model: one-step and free-running forecasts, RMSE (also by horizon),
+accuracy."""
 
 from __future__ import annotations
 
@@ -107,3 +108,39 @@ def classify(model, x: np.ndarray, y: np.ndarray, n_classes: int) -> dict[str, A
     y = np.asarray(y).astype(int).ravel()
     return {"probs": probs, "pred": pred, "loss": loss, "accuracy": float(np.mean(pred == y)),
             "confusion": confusion_matrix(y, pred, n_classes)}
+
+
+def free_runs(model, ds: Dataset, steps: int, n_starts: int = 20
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Free-running forecasts from several validation windows (as `free_run`, all in one batch).
+
+    Args:
+        model: a cosine model.
+        ds: its data.
+        steps: values to predict from each start.
+        n_starts: start windows, spread evenly over the validation span.
+
+    Returns:
+        `(pred, true, starts)`: predictions and actual values `(n, steps)`, and each start's offset from
+        the first validation target `(n,)`.
+    """
+    series, start = ds.extra["series"], ds.extra["val_start"]
+    n_val = len(series) - start
+    steps = int(np.clip(steps, 1, n_val))
+    starts = np.unique(np.linspace(0, min(n_val - steps, len(ds.x_val) - 1), n_starts).astype(int))
+    window = ds.x_val[starts, :, 0].astype(np.float32)  # (n, window)
+    out: list[np.ndarray] = []
+    done = 0
+    while done < steps:
+        pred = np.asarray(model.predict_on_batch(window[..., None]), np.float32)  # (n, horizon)
+        out.append(pred)
+        done += pred.shape[1]
+        window = np.concatenate([window, pred], axis=1)[:, -window.shape[1]:]
+    pred = np.concatenate(out, axis=1)[:, :steps]
+    true = series[start + starts[:, None] + np.arange(steps)]
+    return pred.astype(np.float64), true.astype(np.float64), starts
+
+
+def rmse_by_horizon(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
+    """Root mean squared error over the starts for each number of steps ahead: `(steps,)` from `(n, steps)`."""
+    return np.sqrt(np.mean((np.asarray(pred, np.float64) - np.asarray(true, np.float64)) ** 2, axis=0))

@@ -6,6 +6,8 @@ import pytest
 
 from rnnviz import data, metrics
 from rnnviz.config import CosineData
+from rnnviz.models import build_model
+from tests.conftest import tiny
 
 
 def last_value_model(window: int, horizon: int) -> keras.Model:
@@ -52,3 +54,19 @@ def test_classify_loss_accuracy_and_confusion_against_keras(n_out):
     assert cl["confusion"].sum() == 50 and np.trace(cl["confusion"]) == round(k_acc * 50)
     assert np.array_equal(cl["confusion"], [[np.sum((y == t) & (cl["pred"] == p)) for p in range(max(2, n_out))]
                                             for t in range(max(2, n_out))])
+
+
+def test_free_runs_start_like_metrics_free_run_and_error_by_horizon():
+    cfg = tiny(data_horizon=2)
+    keras.utils.set_random_seed(0)
+    ds = data.load(cfg.data, cfg.seed)
+    model = build_model(cfg, ds)
+    pred, true, starts = metrics.free_runs(model, ds, 7, n_starts=5)
+    assert pred.shape == true.shape == (len(starts), 7) and starts[0] == 0
+    np.testing.assert_allclose(pred[0], metrics.free_run(model, ds, 7), atol=1e-6)
+    series, start = ds.extra["series"], ds.extra["val_start"]
+    np.testing.assert_array_equal(true[1], series[start + starts[1]:start + starts[1] + 7])
+    assert starts[-1] + 7 <= len(series) - start  # every run ends inside the series
+    rmse = metrics.rmse_by_horizon(pred, true)
+    np.testing.assert_allclose(rmse[3], np.sqrt(np.mean((pred[:, 3] - true[:, 3]) ** 2)))
+    assert metrics.free_runs(model, ds, 10_000)[0].shape[1] == len(series) - start  # capped

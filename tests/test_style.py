@@ -3,7 +3,6 @@ cells, training and validation told apart by dash (not colour), one diverging an
 
 import numpy as np
 import pandas as pd
-import plotly.io
 import pytest
 
 from rnnviz import inspect_plots, learn_plots, plots, style, vocab

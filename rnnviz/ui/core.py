@@ -37,12 +37,12 @@ def trainer():
 @st.cache_resource
 def _trainer(root, workers: int, data_dir: str | None):
     """Created on the server's first page run, which also caps numpy's BLAS threads for the whole server
-    (see `rnnviz.inspection.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise)."""
-    from rnnviz import inspection
+    (see `rnnviz.device.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise)."""
+    from rnnviz import device
     from rnnviz.jobs import Trainer
     from rnnviz.store import RunStore
 
-    inspection.limit_blas_threads(1)
+    device.limit_blas_threads(1)
     store = RunStore(root)
     store.cleanup()
     return Trainer(store, workers=workers, data_dir=data_dir)

@@ -20,7 +20,7 @@ class Inspection:
     """What the Inspect pickers chose, and the chosen sample probed.
 
     Attributes:
-        run: the `StoredRun`; ds: its `Dataset`; x, y: the samples shown (`inspection.inspect_split`).
+        run: the `StoredRun`; ds: its `Dataset`; x, y: the samples shown (`samples.inspect_split`).
         index: the chosen sample; layer: e.g. "rnn_1"; direction: "", "forward" or "backward".
         epoch: the snapshot used (None: the trained model).
         probes: `probe.probe_model` of the sample (batch of 1), one per recurrent layer.
@@ -67,10 +67,10 @@ def _inspect_errors() -> tuple:
 
 @st.cache_resource
 def _limit_blas() -> bool:
-    """One BLAS thread for numpy in this server (see `inspection.limit_blas_threads`)."""
-    from rnnviz import inspection
+    """One BLAS thread for numpy in this server (see `device.limit_blas_threads`)."""
+    from rnnviz import device
 
-    return inspection.limit_blas_threads(1)
+    return device.limit_blas_threads(1)
 
 
 def _shared(name: str) -> str:
@@ -207,9 +207,9 @@ def vocabulary(cfg: RunConfig):
 
 def pick_sample(run, ds, where=st) -> int:
     """Class filter and sample number; shows the sample (review text, image or window). Returns its index."""
-    from rnnviz import inspection
+    from rnnviz import samples
 
-    x, y, split = inspection.inspect_split(ds)
+    x, y, split = samples.inspect_split(ds)
     classes = ds.extra.get("classes")
     c1, c2 = where.columns(2)
     cls = None
@@ -219,10 +219,10 @@ def pick_sample(run, ds, where=st) -> int:
         choice = c1.selectbox("Class", ["any", *classes], key=key,
                               help=f"Only {split} samples of this (true) class")
         cls = None if choice == "any" else classes.index(choice)
-    pool = inspection.class_indices(y, cls)
+    pool = samples.class_indices(y, cls)
     if len(pool) == 0:  # a class absent from a small test set
         where.info(f"No {split} sample is of class {classes[cls]!r}; showing all classes.")
-        pool = inspection.class_indices(y, None)
+        pool = samples.class_indices(y, None)
     key = _shared(f"sample_{run.config.data.name}")
     if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < len(pool):
         st.session_state[key] = 0
@@ -233,20 +233,20 @@ def pick_sample(run, ds, where=st) -> int:
 
 def show_sample(run, ds, index: int, where=st) -> None:
     """The sample as a student recognises it: review text, image with row numbers, or the window's line."""
-    from rnnviz import inspect_plots, inspection
+    from rnnviz import inspect_plots, samples
 
-    x, y, split = inspection.inspect_split(ds)
+    x, y, split = samples.inspect_split(ds)
     cfg, classes = run.config, ds.extra.get("classes")
     if cfg.data.name == "imdb":
         vocab = vocabulary(cfg)
-        words = [w for w in inspection.step_labels(cfg, x[index], vocab) if w != "<pad>"]
+        words = [w for w in samples.step_labels(cfg, x[index], vocab) if w != "<pad>"]
         where.markdown(f"**Review {index:,}** (true label: **{classes[int(y[index])]}**, {len(words)} tokens "
                        f"as the model reads them; `<oov>` = a word outside the {cfg.data.vocab_size:,}-word "
                        f"vocabulary)")
         where.text(" ".join(words))
     elif cfg.data.name == "cifar10":
         reading = "conv" if cfg.front_end == "conv" else cfg.data.by
-        where.plotly_chart(inspect_plots.image_figure(inspection.to_image(x[index]), reading,
+        where.plotly_chart(inspect_plots.image_figure(samples.to_image(x[index]), reading,
                                                       f"Image {index:,}: {classes[int(y[index])]}"),
                            width="stretch", key="inspect_sample_image")
     else:
@@ -268,10 +268,10 @@ def model_at(run_id: str, created: str, epoch: int | None):
 
 @st.cache_data(max_entries=32, show_spinner="Probing the network…")
 def probe_inputs(run_id: str, created: str, epoch: int | None, indices: tuple[int, ...]) -> list:
-    """`probe.probe_model` of some samples of the run's inspection split (see `inspection.inspect_split`)."""
-    from rnnviz import inspection, probe
+    """`probe.probe_model` of some samples of the run's inspection split (see `samples.inspect_split`)."""
+    from rnnviz import probe, samples
 
-    x, _, _ = inspection.inspect_split(dataset(trainer().store.load(run_id).config))
+    x, _, _ = samples.inspect_split(dataset(trainer().store.load(run_id).config))
     return probe.probe_model(model_at(run_id, created, epoch), x[list(indices)])
 
 
@@ -293,7 +293,7 @@ def inspect_controls() -> Inspection:
     its probe. Stops the page (with the fix) when nothing can be shown."""
     import numpy as np
 
-    from rnnviz import inspect_plots, inspection
+    from rnnviz import inspect_plots, samples
 
     run = inspect_run()
     ds = inspect_dataset(run)
@@ -311,17 +311,17 @@ def inspect_controls() -> Inspection:
     except _inspect_errors() as e:
         show_error(e, "Probing this run")
         st.stop()
-    x, y, _ = inspection.inspect_split(ds)
+    x, y, _ = samples.inspect_split(ds)
     p = next(p for p in probes if p.name == layer)
-    steps = inspection.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
-    labels = inspection.step_labels(run.config, x[index], vocabulary(run.config))
+    steps = samples.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
+    labels = samples.step_labels(run.config, x[index], vocabulary(run.config))
     masked = len(steps) < p.inputs.shape[1]
     ticks = inspect_plots.step_ticks(np.arange(len(steps)) if masked else steps, [labels[s] for s in steps])
     if masked:
         st.caption(f"{p.inputs.shape[1] - len(steps)} padding steps are masked (the state does not change "
                    "there) and left out of the charts; words are numbered from `<start>` = 1.")
     return Inspection(run, ds, x, y, index, layer, direction, epoch, probes, steps, ticks,
-                      inspection.step_axis_title(run.config))
+                      samples.step_axis_title(run.config))
 
 
 @st.cache_data(max_entries=8, show_spinner="Probing many samples for the PCA…")
@@ -329,12 +329,12 @@ def _fit_set(run_id: str, created: str, epoch: int | None, layer: str, direction
     """The fixed PCA sample set's hidden states `(n, time, units)`, mask and classes, for one layer."""
     import numpy as np
 
-    from rnnviz import inspection, probe
+    from rnnviz import inspection, probe, samples
 
     ds = dataset(trainer().store.load(run_id).config)
-    _, y, _ = inspection.inspect_split(ds)
-    idx = inspection.fit_indices(y, len(ds.extra.get("classes", [])))
-    x, _, _ = inspection.inspect_split(ds)
+    _, y, _ = samples.inspect_split(ds)
+    idx = samples.fit_indices(y, len(ds.extra.get("classes", [])))
+    x, _, _ = samples.inspect_split(ds)
     p = next(p for p in probe.probe_model(model_at(run_id, created, epoch), x[idx]) if p.name == layer)
     h = inspection.layer_gates(p, direction)["h"].astype(np.float32)
     return h, p.mask, np.asarray(y)[idx].reshape(len(idx), -1)[:, 0]
@@ -369,9 +369,9 @@ def state_paths(sel: Inspection, classes: list | None, per_class: int) -> tuple:
 
 @st.cache_data(max_entries=16, show_spinner="Running the model from several start windows…")
 def horizon_error(run_id: str, created: str, steps: int) -> tuple:
-    """Free-running RMSE for each number of steps ahead (`inspection.free_runs`), and the number of starts."""
-    from rnnviz import inspection
+    """Free-running RMSE for each number of steps ahead (`metrics.free_runs`), and the number of starts."""
+    from rnnviz import metrics
 
-    pred, true, starts = inspection.free_runs(load_model(run_id, created), dataset(trainer().store.load(run_id).config),
+    pred, true, starts = metrics.free_runs(load_model(run_id, created), dataset(trainer().store.load(run_id).config),
                                               steps)
-    return inspection.rmse_by_horizon(pred, true), len(starts)
+    return metrics.rmse_by_horizon(pred, true), len(starts)
