@@ -44,56 +44,70 @@ def app_pages() -> list[tuple[str, str, str]]:
     return pages
 
 
-def no_exception(page):
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-    assert page.locator('[data-testid="stException"]').count() == 0
+WAIT = 180_000  # ms for anything the server does: generous, a busy 2-core machine trains and renders slowly
+CHARTS = '[data-testid="stPlotlyChart"]'
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # no script or fragment run going on
+
+
+def settled(page) -> None:
+    """Waits until the app has no script run going on, then checks that no exception is shown."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
 def open_every_page(page, url: str, when: str) -> None:
     """Opens each page by its URL (a new session each); its title must render, with no exception."""
+    from playwright.sync_api import expect
+
     for file, path, title in app_pages():
         page.goto(f"{url}/{path}")
         heading = page.locator('[data-testid="stHeading"] h1', has_text=title)
         try:
-            heading.first.wait_for(timeout=120_000)
-        except Exception:
+            expect(heading).to_have_count(1, timeout=WAIT)
+        except AssertionError:
             shown = page.locator("h1").all_inner_texts()
             raise AssertionError(f"{when}: /{path} ({file}) did not show its title {title!r}; h1s: {shown}") from None
-        no_exception(page)
-        assert heading.count() == 1, f"{when}: /{path} ({file})"
+        settled(page)
+        expect(heading, f"{when}: /{path} ({file})").to_have_count(1)
 
 
 def test_pages_train_and_stop(rnnviz_home, tmp_path):
     pytest.importorskip("playwright")
+    from playwright.sync_api import expect
+
     assert len(app_pages()) >= 3 and app_pages()[0][1] == ""  # Home is the default page
     with streamlit_server(home=rnnviz_home) as url, chromium_page() as page:
         page.goto(url)  # "/" first: a fresh server's first request decides the navigation mode
-        no_exception(page)
+        expect(page.locator('[data-testid="stHeading"] h1')).not_to_have_count(0, timeout=WAIT)
+        settled(page)
         open_every_page(page, url, "empty run store")
 
         page.goto(url + "/train")
-        no_exception(page)
-        page.get_by_text("has not been trained yet").wait_for(timeout=120_000)
+        expect(page.get_by_text("has not been trained yet")).to_be_visible(timeout=WAIT)
+        settled(page)
 
         # the default cosine run: the loss chart draws, then the prediction and its RMSE appear
         page.get_by_role("button", name="Train", exact=True).click()
-        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=120_000)
-        page.get_by_text("Validation RMSE, one step").wait_for(timeout=180_000)
-        assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
-        no_exception(page)
+        expect(page.get_by_text("Validation RMSE, one step")).to_be_visible(timeout=WAIT)
+        expect(page.locator(CHARTS)).to_have_count(2, timeout=WAIT)  # the loss chart and the prediction chart
+        settled(page)
+        expect(page.locator(CHARTS)).to_have_count(2)
         page.screenshot(path=str(tmp_path / "trained.png"))
 
-        # a longer run: Stop ends it and says it was not stored
+        # a long run (the most epochs the slider offers): Stop ends it and says it was not stored
         epochs = page.get_by_role("slider", name="Epochs")
+        top = epochs.get_attribute("max")  # a native <input type="range">
         epochs.focus()
-        for _ in range(30):
-            epochs.press("ArrowRight")
-        page.get_by_text("has not been trained yet").wait_for(timeout=120_000)
+        epochs.press("End")
+        expect(epochs).to_have_value(top, timeout=WAIT)
+        expect(page.get_by_text("has not been trained yet")).to_be_visible(timeout=WAIT)
+        settled(page)
         page.get_by_role("button", name="Train", exact=True).click()
-        page.get_by_role("button", name="Stop").click(timeout=120_000)
-        page.get_by_text("Stopped before the last epoch").wait_for(timeout=120_000)
-        no_exception(page)
+        page.get_by_role("button", name="Stop").click(timeout=WAIT)
+        expect(page.get_by_text("Stopped before the last epoch")).to_be_visible(timeout=WAIT)
+        settled(page)
 
         # with a stored run, the Inspect and Compare pages have something to show
         open_every_page(page, url, "one stored cosine run")

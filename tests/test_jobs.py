@@ -32,6 +32,8 @@ def test_queue_and_stop(tmp_path):
     trainer = Trainer(RunStore(tmp_path), workers=1)
     first = trainer.submit(tiny(epochs=200))
     second = trainer.submit(tiny(seed=5))
+    while first.state == "queued":  # until the worker takes it (a busy machine may take a while)
+        time.sleep(0.05)
     assert second.state == "queued" and trainer.queue_position(second) == 0
     second.stop()  # cancelled while queued: never trains
     while not first.events:
