@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from rnnviz import style
 from rnnviz.sweep import LOWER_IS_BETTER
 
 LABELS = {"val_mse": "validation MSE", "val_rmse": "validation RMSE", "baseline_mse": "baseline MSE",
@@ -47,10 +48,12 @@ def metric_figure(df: pd.DataFrame, vary: list[str], metric: str) -> go.Figure:
         done = done.assign(**{color: done[color].astype(str)})
     log = metric in LOWER_IS_BETTER and len(done) and bool((done[metric] > 0).all())
     fig = px.line(done, x=x, y=metric, color=color, markers=True, log_y=log, hover_data=["run_id"],
-                  labels={k: v for k, v in LABELS.items() if k in (x, metric, color)})
+                  labels={k: v for k, v in LABELS.items() if k in (x, metric, color)},
+                  color_discrete_map=style.CELL_COLORS if color == "cell" else {},  # one colour per cell
+                  color_discrete_sequence=style.CATEGORY_COLORS)
     if metric == "val_mse" and "baseline_mse" in done and done["baseline_mse"].notna().any():
         base = float(done["baseline_mse"].max())
-        fig.add_hline(y=base, line_dash="dash", line_color="#d62728",
+        fig.add_hline(y=base, line_dash="dash", line_color=style.OKABE_ITO["black"],
                       annotation_text=f"baseline MSE {base:.3f} (answering the mean)", annotation_position="top left")
     if not len(done) or not is_numeric(done, x):
         fig.update_xaxes(type="category")
@@ -67,7 +70,7 @@ def heatmap_figure(df: pd.DataFrame, vary: list[str], metric: str) -> go.Figure:
     grid = done.pivot_table(index=b, columns=a, values=metric, aggfunc="mean")  # (b values, a values)
     fig = px.imshow(grid.to_numpy(dtype=np.float64), x=[str(v) for v in grid.columns],
                     y=[str(v) for v in grid.index], text_auto=".3g", aspect="auto",
-                    color_continuous_scale="Viridis_r" if metric in LOWER_IS_BETTER else "Viridis",
+                    color_continuous_scale=style.SEQUENTIAL + ("_r" if metric in LOWER_IS_BETTER else ""),
                     labels={"x": LABELS.get(a, a), "y": LABELS.get(b, b), "color": LABELS.get(metric, metric)})
     fig.update_xaxes(type="category", title=LABELS.get(a, a))
     fig.update_yaxes(type="category", title=LABELS.get(b, b))

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnviz import inspect_plots, learn_plots, plots, style, vocab
+from rnnviz import inspect_plots, learn_plots, plots, style, sweep_plots, vocab
 
 T = 6
 
@@ -56,6 +56,10 @@ def _figures_with_cells() -> list[tuple[str, object, dict[str, str]]]:
     out.append(("forget_path_figure", fig, {t.name: "simple_rnn" if "plain" in t.name else "lstm" for t in fig.data}))
     fig = learn_plots.norm_figure({"matrix": np.ones(T), "rnn": np.ones(T)}, "t", "y", cells={"rnn": "simple_rnn"})
     out.append(("norm_figure", fig, {"rnn": "simple_rnn"}))
+    sweep = pd.DataFrame({"cell": [c for c in vocab.CELLS for _ in (10, 50)], "steps": [10, 50] * 3,
+                          "val_mse": np.linspace(0.01, 0.1, 6), "run_id": list("abcdef")})
+    fig = sweep_plots.metric_figure(sweep, ["cell", "steps"], "val_mse")
+    out.append(("sweep metric_figure", fig, {c: c for c in vocab.CELLS}))
     return out
 
 
