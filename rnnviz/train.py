@@ -39,6 +39,8 @@ class TrainResult:
         details: for classifiers, the test `confusion` matrix and the `classes` (stored in info.json).
         snapshots: epoch -> all weights (`model.get_weights()`), from epoch 0 (before training); see
             `Snapshots`.
+        batches: every batch event's values as columns (`epoch`, `step`, `steps`, `seconds`, `loss`, ...),
+            exactly what the live chart was sent (stored as `batches.json`; see `Forward`).
     """
 
     model: keras.Model
@@ -52,6 +54,7 @@ class TrainResult:
     epoch_seconds: list[float] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     snapshots: dict[int, list] = field(default_factory=dict)
+    batches: dict[str, list[float]] = field(default_factory=dict)
 
 
 MAX_SNAPSHOTS = 20
@@ -83,13 +86,15 @@ class Forward(keras.callbacks.Callback):
     Events are dicts (a download before training may also send `{"kind": "note", "text"}`):
     `{"kind": "batch", "epoch", "step", "steps", "seconds", "loss", ...}` after each batch
     (running means over the epoch so far, as Keras reports them) and `{"kind": "epoch", "epoch",
-    "seconds", "loss", "val_loss", ...}` after each epoch; `epoch` counts from 1.
+    "seconds", "loss", "val_loss", ...}` after each epoch; `epoch` counts from 1. The batch events are
+    also kept as columns in `batches` (one list per key), so a stored run can redraw the live chart.
     """
 
     def __init__(self, on_event: Callable[[Event], None] | None, stop: threading.Event | None, steps: int):
         super().__init__()
         self.on_event, self.stop, self.steps = on_event, stop, steps
         self.epoch, self.t0, self.epoch_seconds, self.diverged = 0, 0.0, [], None
+        self.batches: dict[str, list[float]] = {}
 
     def on_train_begin(self, logs=None):
         self.t0 = time.perf_counter()
@@ -105,9 +110,13 @@ class Forward(keras.callbacks.Callback):
             return
         if self.stop is not None and self.stop.is_set():
             self.model.stop_training = True
+        event = {"kind": "batch", "epoch": self.epoch, "step": batch + 1, "steps": self.steps,
+                 "seconds": time.perf_counter() - self.t0, **{k: float(v) for k, v in logs.items()}}
+        for key, value in event.items():
+            if key != "kind":
+                self.batches.setdefault(key, []).append(value)
         if self.on_event is not None:
-            self.on_event({"kind": "batch", "epoch": self.epoch, "step": batch + 1, "steps": self.steps,
-                           "seconds": time.perf_counter() - self.t0, **logs})
+            self.on_event(event)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -175,5 +184,6 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
     return TrainResult(model=model, history=history, metrics=scores, details=details,
                        params=int(model.count_params()), train_seconds=seconds, device=device.describe(),
                        backend=backend.describe(), stopped=len(history.get("loss", [])) < cfg.epochs,
-                       epoch_seconds=forward.epoch_seconds, snapshots=snapshots.weights)
+                       epoch_seconds=forward.epoch_seconds, snapshots=snapshots.weights,
+                       batches=forward.batches)
 
