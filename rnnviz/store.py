@@ -126,6 +126,16 @@ class RunStore:
             return False
         return True
 
+    def problem(self, run_id: str) -> str | None:
+        """What is wrong with a stored run, in one line (`<run id>: <what>`); None when it is sound or absent."""
+        try:
+            self.load(run_id)
+        except KeyError:
+            return None
+        except StoreError as e:
+            return e.line
+        return None
+
     def save(self, cfg: RunConfig, model, history: dict[str, list[float]], metrics: dict[str, float],
              info: dict[str, Any], snapshots: dict[int, list] | None = None,
              batches: dict[str, list[float]] | None = None) -> StoredRun:

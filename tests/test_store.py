@@ -260,7 +260,7 @@ def test_partial_model_is_reported_and_retrained_never_cached(stored, tmp_path, 
         runs, problems = store.list()
         assert runs == [] and len(problems) == 1 and "model.keras" in problems[0]
         assert problems[0].startswith(f"{run.run_id}: ")
-        assert not store.has(run.run_id)
+        assert not store.has(run.run_id) and store.problem(run.run_id) == problems[0]
     again, result = train_and_store(tiny(), store)
     assert result is not None  # trained again, not "cached"
     assert store.load(run.run_id, verify=True).history == result.history
