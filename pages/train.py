@@ -36,6 +36,8 @@ elif job is None or job.run_id != cfg.run_id:
     if (job is None or job.state == "done") and trainer.store.has(cfg.run_id):
         job = trainer.submit(cfg)  # stored: loads instantly
     elif job is None:
+        if damage := trainer.store.problem(cfg.run_id):
+            st.warning(f"The stored run is damaged ({damage}); **Train** trains it again.")
         st.info(f"Run {cfg.run_id} ({cfg.summary()}) has not been trained yet. Press **Train**.")
         st.stop()
 st.session_state["job"] = job
