@@ -25,3 +25,10 @@ def tiny(**changes) -> RunConfig:
 @pytest.fixture
 def tiny_cfg() -> RunConfig:
     return tiny()
+
+
+def set_sidebar(at, values: dict) -> None:
+    """Sets sidebar sliders or number inputs by key (which kind a config field gets is the sidebar's business)."""
+    widgets = {w.key: w for w in [*at.sidebar.slider, *at.sidebar.number_input]}
+    for key, value in values.items():
+        widgets[key].set_value(value)

@@ -7,6 +7,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import set_sidebar
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TINY = {"w_cosine_length": 200, "w_cosine_window": 10, "w_units": 4, "w_epochs": 2}
 
@@ -22,8 +24,7 @@ def app(rnnviz_home):
 
 def train_page(app):
     app.switch_page("pages/train.py").run()
-    for key, value in TINY.items():
-        app.sidebar.slider(key=key).set_value(value)
+    set_sidebar(app, TINY)
     return app.run()
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rnnviz.config import RunConfig
+from tests.conftest import set_sidebar
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TINY = {"w_cosine_length": 200, "w_cosine_window": 10, "w_units": 4, "w_epochs": 2}
@@ -24,8 +25,7 @@ def app(rnnviz_home):
 
 def test_trio_trains_and_compares(app):
     at = app.switch_page("pages/compare.py").run()
-    for key, value in TINY.items():
-        at.sidebar.slider(key=key).set_value(value)
+    set_sidebar(at, TINY)
     at.run()
     assert not at.exception
     assert [r for r in at.dataframe[0].value["cell"]] == ["SimpleRNN", "LSTM", "GRU"]
