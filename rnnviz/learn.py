@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
+from rnnviz import vocab
 from rnnviz.vocab import CELLS  # noqa: F401  (learn.CELLS: the cells the Learn pages build)
 
 if TYPE_CHECKING:
@@ -393,11 +394,12 @@ def keras_layer(cell: str, input_size: int, units: int, seed: int = 0, forget_bi
     """
     import keras
 
-    if cell not in CELLS:
-        raise ValueError(f"`cell` must be one of {list(CELLS)}. Received: cell={cell!r}")
+    from rnnviz.models import CELL_LAYERS
+
+    vocab.check_cell(cell)
     _check_int("input_size", input_size, 1)
     _check_int("units", units, 1)
-    kind = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[cell]
+    kind = CELL_LAYERS[cell]
     layer = kind(units, return_sequences=return_sequences,
                  kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
                  recurrent_initializer=keras.initializers.Orthogonal(seed=seed + 1))

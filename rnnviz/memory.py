@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz import vocab
 from rnnviz.data import marked_steps
 
 MARK_COLOR = "#d62728"
 SPAN_COLOR = "rgba(214, 39, 40, 0.07)"
-KEEP_GATES = {"lstm": ("f", "forget gate f"), "gru": ("z", "update gate z")}  # near 1 = keep the state
+KEEP_GATES = {"lstm": ("f", vocab.NAMES["f"]), "gru": ("z", vocab.NAMES["z"])}  # near 1 = keep the state
 
 
 def marks(x_one: np.ndarray) -> list[int]:
