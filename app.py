@@ -13,6 +13,7 @@ st.navigation({
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_view:"),
     ],
     "Learn": [
         st.Page("pages/learn_rnn.py", title="An RNN is a for-loop", icon=":material/repeat:"),

@@ -8,7 +8,7 @@ from rnnviz.jobs import ACTIVE
 st.title("Compare")
 st.caption("Train the SimpleRNN / LSTM / GRU trio of the sidebar's settings (only the cell differs), or pick "
            "stored runs, and compare their learning side by side.")
-cfg = ui.config_sidebar(page_keys=("runs", "match"))
+cfg = ui.config_sidebar(page_keys=("runs", "match"), default_preset="memory-lstm")  # the memory-span lesson
 if cfg is None:
     st.stop()
 trainer = ui.trainer()
@@ -64,6 +64,7 @@ with st.expander("Import a run (zip)"):
             imported = export.import_zip(upload.getvalue(), trainer.store)
             st.success(f"Imported run {imported.run_id}: {imported.config.summary()}. Pick it below.")
         except export.RunImportError as e:
+ui.memory.baseline_caption(runs)
             st.error(f"Import refused: {e}")
 runs = ui.compare_picker(configs)
 if len(runs) < 2:
@@ -83,8 +84,9 @@ metrics = ["loss"] if task == "regression" else ["loss", "accuracy"]
 for metric in metrics:
     left, right = st.columns(2)
     curves = compare.curves(runs, metric)
-    left.plotly_chart(plots.compare_figure(curves, "epoch", metric, task), width="stretch")
-    right.plotly_chart(plots.compare_figure(curves, "seconds", metric, task), width="stretch")
+    for col, axis in ((left, "epoch"), (right, "seconds")):
+        col.plotly_chart(ui.memory.baseline_line(plots.compare_figure(curves, axis, metric, task), runs, metric),
+                         width="stretch")
 
 st.subheader("Gradient flow over time")
 st.caption("How much the loss moves when the input at each step changes, averaged over the same validation "

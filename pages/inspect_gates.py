@@ -44,8 +44,8 @@ if cfg.cell == "simple_rnn":
                {f"h {lo_label} or {hi_label}": inspection.saturated_share(g["h"], lo, hi)}, (0, 1)),
               ("mean over units", "value (no unit)",
                {names[k]: v for k, v in inspection.unit_means(g, ("a", "h")).items()})]
-    right.plotly_chart(inspect_plots.mean_curves(curves, sel.ticks, sel.step_title,
-                                                 f"Saturation over time ({where})"),
+    right.plotly_chart(ui.memory.marked(inspect_plots.mean_curves(curves, sel.ticks, sel.step_title,
+                                                                  f"Saturation over time ({where})"), sel),
                        width="stretch", key="inspect_gates_curves")
     heat_keys, gate_keys = ["a", "h"], []
 else:
@@ -55,16 +55,17 @@ else:
                {names[k]: v for k, v in inspection.unit_means(g, gate_keys).items()}, ranges[gate_keys[0]]),
               ("candidate and state", "mean over units (no unit)",
                {names[k]: v for k, v in inspection.unit_means(g, state_keys).items()})]
-    right.plotly_chart(inspect_plots.mean_curves(curves, sel.ticks, sel.step_title,
-                                                 f"Each gate's mean over the units, step by step ({where})"),
-                       width="stretch", key="inspect_gates_curves")
+    right.plotly_chart(ui.memory.marked(inspect_plots.mean_curves(
+        curves, sel.ticks, sel.step_title, f"Each gate's mean over the units, step by step ({where})"), sel),
+        width="stretch", key="inspect_gates_curves")
     heat_keys = gate_keys[:2] + state_keys[:1] + gate_keys[2:] + state_keys[1:]  # LSTM: i, f, c_hat, o, c
 
+ui.memory.keep_gate_note(sel, g)  # the adding problem: what the keep gate did between the marks
 st.subheader("Every unit, every step")
-st.plotly_chart(inspect_plots.gates_heatmaps(g, heat_keys, names, ranges, sel.ticks, sel.step_title,
-                                             f"{'Gates' if gate_keys else 'Pre-activation'} and states of every "
-                                             f"unit ({where})"),
-                width="stretch", key="inspect_gates_heatmaps")
+st.plotly_chart(ui.memory.marked(inspect_plots.gates_heatmaps(
+    g, heat_keys, names, ranges, sel.ticks, sel.step_title,
+    f"{'Gates' if gate_keys else 'Pre-activation'} and states of every unit ({where})"), sel),
+    width="stretch", key="inspect_gates_heatmaps")
 
 st.subheader("Saturation summary")
 rows = inspection.saturation_rows(g, layer)

@@ -14,6 +14,9 @@ cfg, created = run.config, run.info["created"]
 
 from rnnviz import inspect_plots, readout, samples  # noqa: E402  (after the pickers: imports Keras)
 
+if cfg.data.name == "memory":
+    ui.memory.results(run)
+    st.stop()
 if cfg.data.task == "regression":
     steps_max = cfg.data.length - data.val_start(cfg.data)
     key = ui.keep("inspect_free_steps")

@@ -16,9 +16,9 @@ h = sel.gates()["h"]  # (steps, units)
 where = f"layer {sel.layer[4:]}{', ' + sel.direction if sel.direction else ''}"
 when = "untrained" if sel.epoch == 0 else f"after epoch {sel.epoch}" if sel.epoch else "trained"
 st.subheader("Every unit, every step")
-st.plotly_chart(inspect_plots.states_heatmap(
+st.plotly_chart(ui.memory.marked(inspect_plots.states_heatmap(
     h, sel.ticks, sel.step_title, f"Hidden state h of {where} ({when}): one row per unit, red +, blue −",
-    inspection.value_ranges(sel.keras_layer())["h"]), width="stretch", key="inspect_states_heatmap")
+    inspection.value_ranges(sel.keras_layer())["h"]), sel), width="stretch", key="inspect_states_heatmap")
 st.caption("Each column is the state after reading that step. A unit that keeps its colour over many steps "
            "remembers something; one that flips with each step follows the input. "
            + ("An LSTM's h is its output o ⊙ tanh(c); its memory c is on the Gates page." if cfg.cell == "lstm"
@@ -47,9 +47,9 @@ mask = None if sel.probe.mask is None else sel.probe.mask
 full_h = inspection.layer_gates(sel.probe, sel.direction)["h"]  # (1, time, units)
 main = inspection.project_paths(fit, full_h, mask)[0]
 true = f"{classes[int(sel.y[sel.index])]}, " if classes else ""
-right.plotly_chart(inspect_plots.trajectory_figure(main, sel.ticks, others, fit.explained_variance_ratio, dims,
-                                                   f"this sample ({true}coloured by step)"),
-                   width="stretch", key="inspect_states_path")
+right.plotly_chart(ui.memory.marked_path(inspect_plots.trajectory_figure(
+    main, sel.ticks, others, fit.explained_variance_ratio, dims, f"this sample ({true}coloured by step)"),
+    sel, main[1], dims), width="stretch", key="inspect_states_path")
 left.caption(f"The axes are the {len(fit.explained_variance_ratio)} directions in which the trained model's "
              f"states vary most (PCA over {n_fit} {'test' if classes else 'validation'} "
              "samples), fitted once: every sample and every epoch is drawn on the same axes. "

@@ -82,7 +82,9 @@ if run is not None:
     c.metric("Training time", f"{run.info['train_seconds']:.1f} s",
              help=f"{run.info['params']:,} parameters, trained on "
                   f"{run.info.get('backend') or run.info['device']}")
-if task == "regression":
+if cfg.data.name == "memory":  # the adding problem: MSE beside the constant answer's
+    ui.memory.results(run, job.result.model if run is None else None, cfg)
+elif task == "regression":
     steps_max = cfg.data.length - data.val_start(cfg.data)
     steps = st.slider("Free-running steps (how far the model runs on its own predictions)", 1, steps_max,
                       min(200, steps_max), key="free_steps")

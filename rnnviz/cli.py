@@ -1,4 +1,4 @@
-"""Command line: `python -m rnnviz train|runs|presets|prefetch` for teachers who pre-train, and for checks.
+"""Command line: `python -m rnnviz train|sweep|runs|presets|prefetch` for teachers who pre-train, and for checks.
 
 Exit codes: 0 success, 2 invalid input (the message names the field; nothing is stored), 1 any other
 failure (a one-line reason on stderr). Progress goes to stderr; `--json` prints one object on stdout.
@@ -26,31 +26,41 @@ FIELD_FLAGS = {"cell": "cell", "bidirectional": "bidirectional", "layers": "laye
                "activation": "activation"}
 
 
+def _train_flags(p: argparse.ArgumentParser) -> None:
+    """The flags `train` and `sweep` share: a preset, the data, config fields, --set, --retrain, --json."""
+    p.add_argument("--preset", help="start from a named preset (see `presets`)")
+    p.add_argument("--data", choices=list(DATA_KINDS), help="data set")
+    p.add_argument("--data-dir", help="folder holding the data set's standard files (default: "
+                   "$RNNVIZ_DATA_DIR, then the Keras cache, then a download)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="any other config field or data option, e.g. --set maxlen=256 --set train_size=2000")
+    p.add_argument("--cell", choices=CELLS)
+    p.add_argument("--bidirectional", action="store_true", default=None)
+    p.add_argument("--layers", type=int)
+    p.add_argument("--units", type=int)
+    p.add_argument("--activation")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--recurrent-dropout", type=float)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--retrain", action="store_true", help="train even if the run is stored")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser for all subcommands."""
     p = argparse.ArgumentParser(prog="python -m rnnviz", description="Train and list RNN Explorer runs.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a config (or load it if already stored)")
-    t.add_argument("--preset", help="start from a named preset (see `presets`)")
-    t.add_argument("--data", choices=list(DATA_KINDS), help="data set")
-    t.add_argument("--data-dir", help="folder holding the data set's standard files (default: "
-                   "$RNNVIZ_DATA_DIR, then the Keras cache, then a download)")
-    t.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                   help="any other config field or data option, e.g. --set maxlen=256 --set train_size=2000")
-    t.add_argument("--cell", choices=CELLS)
-    t.add_argument("--bidirectional", action="store_true", default=None)
-    t.add_argument("--layers", type=int)
-    t.add_argument("--units", type=int)
-    t.add_argument("--activation")
-    t.add_argument("--dropout", type=float)
-    t.add_argument("--recurrent-dropout", type=float)
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float, help="learning rate")
-    t.add_argument("--optimizer", choices=OPTIMIZERS)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--retrain", action="store_true", help="train even if the run is stored")
-    t.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _train_flags(t)
+    w = sub.add_parser("sweep", help="train every combination of one or two varied fields (stored runs load)")
+    _train_flags(w)
+    w.add_argument("--vary", action="append", default=[], metavar="FIELD=V1,V2,...",
+                   help="a field (or data option) and its values, e.g. --vary cell=simple_rnn,lstm,gru "
+                        "--vary steps=10,25,50 (one or two fields; at most 60 runs)")
     for name, help_ in (("runs", "list stored runs"), ("presets", "list presets")):
         sub.add_parser(name, help=help_).add_argument("--json", action="store_true")
     f = sub.add_parser("prefetch", help="download data sets into the Keras cache, for offline classrooms")
@@ -166,6 +176,59 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Trains (or loads) every config of the grid through the Trainer; one JSON object with all the runs."""
+    from rnnviz import backend, budget, sweep
+
+    try:
+        base = config_from_args(args)
+        vary, configs = sweep.from_items(base, args.vary)
+        for cfg in configs:
+            budget.check(cfg)  # refuses (exit 2) before anything runs
+        backend.check(import_keras=False)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        with _native_logs_muted():
+            backend.check()
+            from rnnviz.jobs import Trainer
+            from rnnviz.store import RunStore
+
+            backend.describe()
+    except backend.BackendError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    store = RunStore()
+    store.cleanup()
+    trainer = Trainer(store, workers=int(os.environ.get("RNNVIZ_TRAIN_WORKERS") or 1), data_dir=args.data_dir)
+    print(f"sweep of {len(configs)} runs: {sweep.to_text(vary)}", file=sys.stderr, flush=True)
+    seen: dict[str, int] = {}
+
+    def progress(jobs: list) -> None:
+        for k, job in enumerate(jobs, start=1):
+            events = [e for e in job.events if e["kind"] == "epoch"]
+            for event in events[seen.get(job.run_id, 0):]:
+                print(f"[{k}/{len(jobs)} {job.run_id}] ", end="", file=sys.stderr)
+                _progress(event)
+            seen[job.run_id] = len(events)
+
+    with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
+        jobs = sweep.wait(sweep.submit(trainer, configs, retrain=args.retrain), progress)
+    runs = [sweep.run_record(job) for job in jobs]
+    if args.json:
+        print(json.dumps({"vary": vary, "runs": runs}))
+    else:
+        for run in runs:
+            scores = ", ".join(f"{k} {v:.4g}" for k, v in run["metrics"].items()) or run.get("error", run["state"])
+            print(f"{run['run_id']} {'loaded from store' if run['cached'] else run['state']}: "
+                  f"{RunConfig.from_dict(run['config']).summary()}: {scores}")
+    failed = [r for r in runs if r["state"] != "done"]
+    for r in failed:
+        print(f"error: run {r['run_id']} {r['state']}: {r.get('error', '')}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from rnnviz.store import RunStore  # reads JSON only: no TensorFlow start-up
 
@@ -220,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         env.check()
-        return {"train": cmd_train, "runs": cmd_runs, "presets": cmd_presets,
+        return {"train": cmd_train, "sweep": cmd_sweep, "runs": cmd_runs, "presets": cmd_presets,
                 "prefetch": cmd_prefetch}[args.command](args)
     except env.EnvError as e:  # e.g. RNNVIZ_MEMORY_LIMIT_MB=abc: invalid input, named in the message
         print(f"error: {e}", file=sys.stderr)

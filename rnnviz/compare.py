@@ -60,6 +60,8 @@ def spread(counts: list[int]) -> float:
 
 def _task_metric(run) -> tuple[str, str, bool]:
     """(history key, label, higher is better) of the validation metric a run is judged by."""
+    if "baseline_mse" in run.metrics:  # the adding problem: MSE, beside the constant answer's
+        return "val_loss", "validation MSE", False
     if run.config.data.task == "regression":
         return "val_loss", "validation RMSE", False
     return "val_accuracy", "validation accuracy", True
@@ -73,11 +75,12 @@ def table(runs: list) -> pd.DataFrame:
     for run in runs:
         key, label, higher = _task_metric(run)
         values = np.asarray(run.history.get(key, []), float)
-        if key == "val_loss":
+        if label.endswith("RMSE"):
             values = np.sqrt(values)  # RMSE
         best = int(np.argmax(values) if higher else np.argmin(values)) if len(values) else None
         epochs = len(run.history.get("loss", []))
-        test_key = "test_accuracy" if "test_accuracy" in run.metrics else "val_rmse"
+        test_key = next(k for k in ("test_accuracy", "val_mse", "val_rmse", "") if k in run.metrics or not k)
+        baseline = {"baseline MSE": run.metrics["baseline_mse"]} if "baseline_mse" in run.metrics else {}
         rows.append({
             "run": run.run_id,
             "cell": vocab.cell_label(run.config.cell, run.config.bidirectional),
@@ -86,8 +89,9 @@ def table(runs: list) -> pd.DataFrame:
             "seconds per epoch": run.info.get("train_seconds", float("nan")) / max(epochs, 1),
             f"best {label}": float(values[best]) if best is not None else float("nan"),
             "best at epoch": (best + 1) if best is not None else None,
-            ("test accuracy" if test_key == "test_accuracy" else "final validation RMSE"):
-                float(run.metrics.get(test_key, float("nan"))),
+            {"test_accuracy": "test accuracy", "val_mse": "final validation MSE"}.get(
+                test_key, "final validation RMSE"): float(run.metrics.get(test_key, float("nan"))),
+            **baseline,
         })
     return pd.DataFrame(rows)
 

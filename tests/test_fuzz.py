@@ -39,7 +39,7 @@ from tests.conftest import tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-TRAINING_BUTTONS = {"Train", "Train the trio"}  # never clicked: they start trainings
+TRAINING_BUTTONS = {"Train", "Train the trio", "Run the sweep"}  # never clicked: they start trainings
 QUICK_STEPS = 3  # combinations per page in the default run
 SLOW_SESSIONS, SLOW_STEPS = 8, 8  # per page in the slow run: 10 pages -> 640 combinations
 TOUR_SESSIONS, TOUR_STEPS = 6, 20  # and sessions wandering over all pages (about 60% of steps are combinations)
@@ -63,14 +63,16 @@ PAGES = app_pages()
 
 def seed_configs() -> list:
     """Tiny runs of every data set: a two-layer cosine trio (Compare draws everything; layer picker), a
-    bidirectional masked IMDB GRU (direction picker, padding) and a CIFAR-10 SimpleRNN (image grid)."""
-    from rnnviz.config import CifarData, ImdbData, RunConfig
+    bidirectional masked IMDB GRU (direction picker, padding), a CIFAR-10 SimpleRNN (image grid)
+    and an adding-problem LSTM (marked steps)."""
+    from rnnviz.config import CifarData, ImdbData, MemoryData, RunConfig
 
     return [
         *(tiny(cell=cell, layers=2) for cell in ("simple_rnn", "lstm", "gru")),  # a stored trio, two layers
         RunConfig(data=ImdbData(vocab_size=1000, maxlen=16), cell="gru", bidirectional=True, units=4,
                   embedding_dim=4, epochs=2, batch_size=16),
         RunConfig(data=CifarData(), cell="simple_rnn", units=4, epochs=2, batch_size=8),
+        RunConfig(data=MemoryData(steps=8, samples=200), cell="lstm", units=3, epochs=2, batch_size=32),
     ]
 
 

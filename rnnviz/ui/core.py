@@ -14,7 +14,7 @@ from rnnviz.ui import st_internals
 st_internals.keep_keras_state()  # see rnnviz/ui/st_internals.py: the only place that patches Streamlit
 st_internals.leave_legacy_pages()
 
-DATA_NAMES = {"cosine": "Cosine", "imdb": "IMDB reviews", "cifar10": "CIFAR-10"}
+DATA_NAMES = {"cosine": "Cosine", "imdb": "IMDB reviews", "cifar10": "CIFAR-10", "memory": "Adding problem"}
 
 
 def trainer():
@@ -115,7 +115,7 @@ def data_problem(cfg: RunConfig) -> str | None:
     folder = st.session_state.get("data_dir")
     if folder and (problem := datasets.folder_problem(folder)):
         return f"{problem} (set on the Home page)"
-    if cfg.data.name == "cosine" or datasets.locate(cfg.data.name, data_dir()) is not None:
+    if cfg.data.name in ("cosine", "memory") or datasets.locate(cfg.data.name, data_dir()) is not None:
         return None
     return (f"The {DATA_NAMES[cfg.data.name]} files were not found in the data folder or in "
             f"{datasets.keras_cache_dir()}. **Train** will try to download them (needs internet). Offline? "

@@ -99,7 +99,7 @@ def _reset_if_invalid(key: str, options: list) -> None:
         st.session_state.pop(key, None)
 
 
-def inspect_run(kinds: tuple[str, ...] = ("cosine", "imdb", "cifar10")):
+def inspect_run(kinds: tuple[str, ...] = ("cosine", "imdb", "cifar10", "memory")):
     """A run picker over the stored runs of these data sets; stops the page with a link to Train if none."""
     runs, problems = trainer().store.list()
     for problem in problems:
@@ -124,6 +124,8 @@ def _inspect_score(run) -> str:
     m = run.metrics
     if "test_accuracy" in m:
         return f"test accuracy {m['test_accuracy']:.1%}"
+    if "baseline_mse" in m:
+        return f"val MSE {m['val_mse']:.4f} (baseline {m['baseline_mse']:.3f})"
     return f"val RMSE {m['val_rmse']:.4f}" if "val_rmse" in m else "no score"
 
 
@@ -249,6 +251,11 @@ def show_sample(run, ds, index: int, where=st) -> None:
         where.plotly_chart(inspect_plots.image_figure(samples.to_image(x[index]), reading,
                                                       f"Image {index:,}: {classes[int(y[index])]}"),
                            width="stretch", key="inspect_sample_image")
+    elif cfg.data.name == "memory":
+        from rnnviz import memory
+
+        where.plotly_chart(memory.sequence_figure(x[index], float(y[index, 0]), f"Validation sequence {index:,}"),
+                           width="stretch", key="inspect_sample_sequence")
     else:
         where.plotly_chart(inspect_plots.window_figure(x[index, :, 0], y[index], f"Validation window {index}"),
                            width="stretch", key="inspect_sample_window")

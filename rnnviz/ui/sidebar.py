@@ -28,7 +28,7 @@ def _apply_preset() -> None:
         set_widgets(presets.get(name).config)
 
 
-QUICK = {"cosine": "cosine-lstm", "imdb": "imdb-quick", "cifar10": "cifar-quick"}
+QUICK = {"cosine": "cosine-lstm", "imdb": "imdb-quick", "cifar10": "cifar-quick", "memory": "memory-lstm"}
 
 
 def _switch_data() -> None:
@@ -117,6 +117,16 @@ def _data_widgets(sb, name: str) -> dict[str, Any]:
             horizon=_number(sb, kind, "horizon", "Horizon (values predicted per window)", key=k + "horizon"),
             val_fraction=_number(sb, kind, "val_fraction", "Validation share (end of the series)", 0.05,
                                  key=k + "val_fraction"))
+    if name == "memory":
+        return dict(
+            steps=sb.slider("Steps T (one mark in each half)", 5, 1000, key=k + "steps",
+                            help="The network must carry the first marked value over up to T steps."),
+            samples=sb.slider("Sequences (training + validation)", 100, 100_000, step=100, key=k + "samples"),
+            val_fraction=sb.slider("Validation share of the sequences", 0.05, 0.5, step=0.05,
+                                   key=k + "val_fraction"),
+            recall=sb.toggle("Recall: answer the first marked value (not the sum)", key=k + "recall",
+                             help="An easier variant: one value to remember instead of two to add. Its "
+                                  "constant-answer baseline is 1/12 instead of 1/6."))
     if name not in ("imdb", "cifar10"):
         return _plain_widgets(sb, kind, k)
     split = dict(
@@ -207,18 +217,19 @@ def _write_query(cfg: RunConfig, page_keys: tuple[str, ...]) -> None:
     st.session_state["query_applied"] = cfg.to_query()
 
 
-def config_sidebar(page_keys: tuple[str, ...] = ()) -> RunConfig | None:
+def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosine-lstm") -> RunConfig | None:
     """Sidebar widgets for every config field that matters for the chosen data; the config they make.
 
     The page's URL carries the config (`RunConfig.to_query`): a link opens the same settings.
 
     Args:
         page_keys: query keys that belong to the page, not to the config (kept in the URL as they are).
+        default_preset: the preset a new session starts from (Compare opens on the memory task).
 
     Returns:
         The config, or None (after showing an error that names the field) when the values are invalid.
     """
-    default_name = "cosine-lstm"
+    default_name = default_preset
     _init(presets.get(default_name).config)
     link = _apply_query(page_keys)
     sb = _Fitting(st.sidebar)
@@ -243,7 +254,7 @@ def config_sidebar(page_keys: tuple[str, ...] = ()) -> RunConfig | None:
     cudnn_note = sb.empty()
     if name == "imdb":
         model["embedding_dim"] = _number(sb, RunConfig, "embedding_dim", "Word embedding size")
-    if name != "cosine":
+    if name not in ("cosine", "memory"):
         model["head_units"] = _number(sb, RunConfig, "head_units", "Dense layer before the output (0 = none)")
         model["pooling"] = sb.radio("Read out", _options(RunConfig, "pooling"), horizontal=True, key="w_pooling",
                                     format_func={"last": "last step", "mean": "mean over steps"}.get)

@@ -1,0 +1,130 @@
+"""Streamlit helpers of the Sweep page: the grid picker (kept in the URL), progress per run, Stop all, results.
+
+Every run of a sweep is submitted to the server's `Trainer` (`rnnviz.sweep.submit`), so it is an ordinary stored
+run: the grid's stored runs show at once, a sweep run again loads, and each run opens in Inspect and Compare.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rnnviz.config import RunConfig
+from rnnviz.ui.core import data_dir, trainer
+
+NONE = "(none)"
+SUGGEST = {"cell": "simple_rnn,lstm,gru", "steps": "10,25,50,100", "bidirectional": "false,true",
+           "recall": "false,true", "optimizer": "adam,rmsprop,sgd", "activation": "tanh,relu",
+           "pooling": "last,mean", "learning_rate": "0.001,0.003,0.01", "seed": "0,1,2"}
+
+
+def _suggest(cfg: RunConfig, field: str) -> str:
+    """Values to start from for a field: a usual list, else the current value, half and double it."""
+    from rnnviz import sweep
+
+    if field in SUGGEST:
+        return SUGGEST[field]
+    value = sweep.value_of(cfg, field)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    kind = "int" if isinstance(value, int) else "float"
+    options = [value // 2 or 1, value, value * 2] if kind == "int" else [value / 2, value, value * 2]
+    ok = []
+    for v in options:
+        try:
+            sweep.grid(cfg, {field: [v]})
+            ok.append(v)
+        except ValueError:
+            pass
+    return ",".join(str(v) for v in dict.fromkeys(ok))
+
+
+def _from_link(cfg: RunConfig) -> None:
+    """Fills the picker from the link's `vary` (once per link)."""
+    from rnnviz import sweep
+
+    text = st.query_params.get("vary")
+    if not text or st.session_state.get("sweep_link") == text:
+        return
+    st.session_state["sweep_link"] = text
+    items = sweep.from_text(text)[:2]
+    for k in range(2):
+        name, _, values = items[k].partition("=") if k < len(items) else (NONE, "", "")
+        st.session_state[f"sweep_field_{k}"] = name if name in sweep.sweepable(cfg) else NONE
+        st.session_state[f"sweep_values_{k}"] = values
+
+
+def picker(cfg: RunConfig) -> tuple[dict | None, list[RunConfig]]:
+    """Two rows of field + values; the parsed sweep and its configs (`(None, [])` after an error box)."""
+    from rnnviz import sweep
+
+    _from_link(cfg)
+    fields = sweep.sweepable(cfg)
+    defaults = ["cell", "steps" if cfg.data.name == "memory" else NONE]
+    items = []
+    for k in range(2):
+        key, vkey = f"sweep_field_{k}", f"sweep_values_{k}"
+        if st.session_state.get(key) not in [*fields, NONE]:
+            st.session_state[key] = defaults[k]
+            st.session_state[vkey] = _suggest(cfg, defaults[k]) if defaults[k] != NONE else ""
+        left, right = st.columns([1, 3])
+        name = left.selectbox(f"Field {k + 1}", ([NONE] if k else []) + fields, key=key,
+                              on_change=lambda k=k: st.session_state.update(
+                                  {f"sweep_values_{k}": _suggest(cfg, st.session_state[f"sweep_field_{k}"])}))
+        values = right.text_input(f"Values of field {k + 1} (comma-separated)", key=vkey, max_chars=400,
+                                  disabled=name == NONE)
+        if name != NONE:
+            items.append(f"{name}={values}")
+    try:
+        vary, configs = sweep.from_items(cfg, items)
+    except ValueError as e:
+        st.error(f"{e}. Fix that field or its values to run the sweep.")
+        return None, []
+    st.query_params["vary"] = sweep.to_text(vary)
+    st.session_state["sweep_link"] = st.query_params["vary"]
+    return vary, configs
+
+
+def jobs_of(configs: list[RunConfig]) -> list:
+    """The trainer's job for each config of the grid (a stored run loads as a done job); None where neither."""
+    t = trainer()
+    return [t.get(c.run_id) or (t.submit(c) if t.store.has(c.run_id) else None) for c in configs]
+
+
+def start(configs: list[RunConfig]) -> None:
+    """Submits every run of the grid (stored ones load); an error box instead when one would not fit."""
+    from rnnviz import sweep
+
+    try:
+        sweep.submit(trainer(), configs, data_dir=data_dir())
+    except ValueError as e:
+        st.error(f"Starting the sweep failed: {e}")
+
+
+def progress(configs: list[RunConfig], vary: dict) -> None:
+    """One progress bar per run, and Stop all while any runs; polls while the sweep trains."""
+    from rnnviz import sweep
+    from rnnviz.jobs import ACTIVE
+
+    jobs = jobs_of(configs)
+    for cfg, job in zip(configs, jobs):
+        label = sweep.to_text({k: [sweep.value_of(cfg, k)] for k in vary}).replace(";", ", ")
+        if job is None:
+            st.progress(0.0, text=f"{label}: not trained yet")
+            continue
+        fraction, text = job.progress()
+        st.progress(fraction, text=f"{label}: {text}" + (f" (failed: {job.error})" if job.state == "failed" else "")
+                    + (" (stopped)" if job.state == "stopped" else ""))
+    active = [j for j in jobs if j is not None and j.state in ACTIVE]
+    if active and st.button("Stop all", help="Stop every queued and running run of this sweep"):
+        sweep.stop_all(active)
+    was = st.session_state.get("sweep_active", False)
+    st.session_state["sweep_active"] = bool(active)
+    if was and not active:
+        st.rerun(scope="app")  # show the finished results
+
+
+def open_in_compare(run_ids: list[str]) -> None:
+    """Opens the Compare page on these stored runs."""
+    st.session_state["compare_runs"] = run_ids
+    st.session_state.pop("compare_want", None)
+    st.switch_page("pages/compare.py")
