@@ -1,0 +1,63 @@
+"""Soak: many tiny trainings through one server-wide `Trainer`; does the process's memory stay flat?
+
+A server that runs all term trains thousands of runs. The trainer keeps only active jobs and the `keep`
+most recently used finished ones (see `rnnviz.jobs`), so after a warm-up the resident memory should stay
+within about +15% however many runs go through it. Each run is a different tiny cosine config (its own
+seed, so its own run id), trained, stored in a temporary run store and then left alone, as a class would.
+Prints the RSS after the warm-up and at the end, and their ratio (goal: <= 1.15).
+
+Usage: python benchmarks/soak.py [--runs 300] [--warmup 30] [--keep 16]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rnnviz.config import CosineData, RunConfig  # noqa: E402
+from rnnviz.jobs import ACTIVE, KEEP_FINISHED, Trainer  # noqa: E402
+from rnnviz.store import RunStore  # noqa: E402
+
+
+def rss_mb() -> float:
+    """This process's resident set size in MB (Linux `/proc/self/status`)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status (Linux only)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=300)
+    p.add_argument("--warmup", type=int, default=30)
+    p.add_argument("--keep", type=int, default=KEEP_FINISHED, help="finished jobs the trainer keeps")
+    args = p.parse_args()
+    base = RunConfig(data=CosineData(length=200, window=10), units=4, epochs=1, batch_size=16)
+    with tempfile.TemporaryDirectory() as home:
+        trainer = Trainer(RunStore(home), keep=args.keep)
+        t0, warm = time.perf_counter(), None
+        for k in range(args.runs):
+            job = trainer.submit(base.replace(seed=k))
+            while job.state in ACTIVE:
+                time.sleep(0.01)
+            assert job.state == "done", job.error
+            trainer.get(job.run_id)  # a page looks at it once
+            if k + 1 == args.warmup:
+                warm = rss_mb()
+                print(f"after warm-up ({k + 1} runs): RSS {warm:.0f} MB, {trainer.held()} jobs held", flush=True)
+            elif (k + 1) % 50 == 0:
+                print(f"{k + 1} runs: RSS {rss_mb():.0f} MB, {trainer.held()} jobs held, "
+                      f"{time.perf_counter() - t0:.0f} s", flush=True)
+        end = rss_mb()
+        print(f"end ({args.runs} runs, {time.perf_counter() - t0:.0f} s): RSS {end:.0f} MB, "
+              f"{trainer.held()} jobs held, {len(os.listdir(Path(home) / 'runs'))} runs stored")
+        print(f"end / after warm-up: {end / warm:.3f} (goal <= 1.15)")
+
+
+if __name__ == "__main__":
+    main()
