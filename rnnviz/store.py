@@ -141,8 +141,9 @@ class RunStore:
              batches: dict[str, list[float]] | None = None) -> StoredRun:
         """Writes a run atomically (temporary folder + rename), replacing any stored run with the same id.
 
-        When another process stores the same run id at the same moment, the first complete run to arrive
-        stays and this call returns it: both trainings of one config succeed.
+        When another process stores the same run id at the same moment, both calls succeed: one of the two
+        complete runs stays (when the other arrives between this call's two renames, the other's), and
+        this call returns the run that is stored.
 
         Args:
             snapshots: epoch -> the model's weights (`get_weights()` order) then, written to `snapshots.npz`.
