@@ -55,17 +55,7 @@ with st.container():  # a fixed slot for the fragment (see pages/train.py)
     trio_progress()
 
 st.subheader("Runs side by side")
-with st.expander("Import a run (zip)"):
-    upload = st.file_uploader("A run zip exported here, up to 200 MB", type=["zip"], key="import_zip",
-                              help="Its files are checked and its model is loaded in Keras's safe mode before "
-                                   "it is stored; nothing in it is unpickled.")
-    if upload is not None:
-        try:
-            imported = export.import_zip(upload.getvalue(), trainer.store)
-            st.success(f"Imported run {imported.run_id}: {imported.config.summary()}. Pick it below.")
-        except export.RunImportError as e:
-ui.memory.baseline_caption(runs)
-            st.error(f"Import refused: {e}")
+ui.import_run()
 runs = ui.compare_picker(configs)
 if len(runs) < 2:
     st.info("Pick two or more stored runs above, or train the trio.")
@@ -74,6 +64,7 @@ tasks = {r.config.data.task for r in runs}
 if len(tasks) > 1:
     st.warning("These runs solve different tasks; only the table compares them.")
 st.markdown(compare.summary(runs) if len(tasks) == 1 else "")
+ui.memory.baseline_caption(runs)
 table = compare.table(runs)
 st.dataframe(table, hide_index=True, column_config={"seconds per epoch": st.column_config.NumberColumn(format="%.2f")})
 st.download_button("Download the table (CSV)", export.table_csv(table), "comparison.csv", "text/csv")

@@ -86,7 +86,9 @@ def read_members(archive: zipfile.ZipFile, where: str, limits: dict[str, int], t
     infos = archive.infolist()
     declared = sum(i.file_size for i in infos)
     if declared > total:
-        raise error(f"{where} unpacks to {mb(declared)}, more than the {mb(total)} allowed")
+        big = max(infos, key=lambda i: i.file_size)
+        raise error(f"{where} unpacks to {mb(declared)} ({big.filename} {mb(big.file_size)}), more than the "
+                    f"{mb(total)} allowed")
     out, used = {}, 0
     for info in infos:
         if info.is_dir():
@@ -124,4 +126,4 @@ def load_json(blob: bytes, where: str, max_depth: int, error: type[Exception] = 
     try:
         return json.loads(blob.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise error(f"{where} is not valid JSON ({str(e)[:200]})") from e
+        raise error(f"{where} is unreadable: not valid JSON ({str(e)[:200]})") from e

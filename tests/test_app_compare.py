@@ -79,3 +79,35 @@ def test_import_refuses_a_bad_zip_and_accepts_a_good_one(app, rnnviz_home):
     imported = export.import_zip(export.run_zip(run), RunStore())
     at.run()
     assert any(imported.run_id in o for o in at.multiselect(key="compare_runs").options)
+
+
+def test_run_import_refuses_in_one_line_and_replaces_only_when_asked(app):
+    from rnnviz import export
+    from rnnviz.jobs import train_and_store
+    from rnnviz.store import RunStore
+    from tests.conftest import tiny
+
+    run = train_and_store(tiny(), RunStore())[0]  # stored in this app's run store
+    at = app.switch_page("pages/compare.py").run()
+    for name, blob in (("empty.zip", b"PK\x05\x06" + bytes(18)), ("junk.zip", b"not a zip at all"),
+                       ("deep.zip", _with(export.run_zip(run), "metrics.json", b"[" * 50_000 + b"]" * 50_000))):
+        at.file_uploader(key="import_zip").set_value((name, blob, "application/zip")).run()
+        assert not at.exception, name
+        assert [e.value.startswith("Import refused: ") and "\n" not in e.value for e in at.error] == [True], name
+    at.file_uploader(key="import_zip").set_value(("run.zip", export.run_zip(run), "application/zip")).run()
+    assert not at.exception and not at.success
+    assert any(w.value.startswith("Import refused: ") and "stored here already" in w.value for w in at.warning)
+    at.button(key="import_replace").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"Imported run {run.run_id}: {run.config.summary()}. Pick it below."]
+
+
+def _with(blob: bytes, name: str, data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(blob)) as src, zipfile.ZipFile(out, "w") as dst:
+        for member in src.namelist():
+            dst.writestr(member, data if member == name else src.read(member))
+    return out.getvalue()

@@ -5,8 +5,8 @@ cached models and data, errors), `sidebar` (the config widgets and the config in
 `inspect` (the helpers of those pages).
 """
 
-from rnnviz.ui.compare import (compare_picker, gradients, run_zip, saturations, tensorboard_note,  # noqa: F401
-                               trio)
+from rnnviz.ui.compare import (compare_picker, gradients, import_run, run_zip, saturations,  # noqa: F401
+                               tensorboard_note, trio)
 from rnnviz.ui.core import (DATA_NAMES, classify, data_dir, data_problem, dataset, device_line,  # noqa: F401
                             forecast, keep, load_model, session, show_error, trainer)
 from rnnviz.ui.inspect import (Inspection, horizon_error, inspect_controls, inspect_dataset,  # noqa: F401

@@ -122,3 +122,45 @@ def tensorboard_note() -> str:
         return (f"TensorBoard logs: install TensorBoard (`pip install tensorboard`) and new runs write them to "
                 f"`{folder}/<run id>`.")
     return f"TensorBoard logs of every run trained here: `{folder}/<run id>`. Open them with `tensorboard --logdir {folder}`."
+
+
+def import_run() -> None:
+    """The "Import a run (zip)" box: every refusal is one line ("Import refused: ..."), never a traceback, and
+    a run whose id is stored here is replaced only after the user presses the button that says so."""
+    from rnnviz import export
+
+    with st.expander("Import a run (zip)"):
+        upload = st.file_uploader("A run zip exported here, up to 200 MB", type=["zip"], key="import_zip",
+                                  help="Its files are checked (sizes, types, the model against its config) and "
+                                       "its model is loaded in Keras's safe mode before it is stored; nothing in "
+                                       "it is unpickled.")
+        if upload is None:
+            return
+        seen = st.session_state.get("import_outcome")
+        if seen is None or seen[0] != upload.file_id:  # each upload is checked once, not on every rerun
+            seen = (upload.file_id, *_import(upload.getvalue(), replace=False))
+            st.session_state["import_outcome"] = seen
+        _, kind, message = seen
+        if kind != "exists":
+            (st.success if kind == "done" else st.error)(message)
+            return
+        st.warning(message)
+        if st.button("Replace my stored run with the imported one", key="import_replace"):
+            kind, message = _import(upload.getvalue(), replace=True)
+            st.session_state["import_outcome"] = (upload.file_id, kind, message)
+            (st.success if kind == "done" else st.error)(message)
+
+
+def _import(blob: bytes, replace: bool) -> tuple[str, str]:
+    """("done" | "exists" | "refused", the line to show) for one import attempt."""
+    from rnnviz import env, export
+
+    try:
+        run = export.import_zip(blob, trainer().store, replace=replace)
+    except export.RunExists as e:
+        return "exists", f"Import refused: {e}"
+    except export.RunImportError as e:
+        return "refused", f"Import refused: {e}"
+    except Exception as e:  # noqa: BLE001 - whatever else goes wrong is still one line, not a traceback
+        return "refused", f"Import refused: {type(e).__name__}: {env.cut(str(e).splitlines()[0] if str(e) else '')}"
+    return "done", f"Imported run {run.run_id}: {run.config.summary()}. Pick it below."
