@@ -185,11 +185,14 @@ def gradient_figure(df: pd.DataFrame, title: str) -> go.Figure:
     df = df.assign(when=[("trained" if pd.isna(e) else f"epoch {int(e)}") for e in df["epoch"]])
     order = sorted(df["when"].unique(), key=lambda w: (w == "trained", int(w.split()[-1]) if w != "trained" else 0))
     dashes = ["dot", "dashdot", "dash", "longdash", "solid"]
+    symbols = _symbols(df)
+    shared = len(set(symbols.values())) > 1  # two runs of one cell: one colour, told apart by marker
     fig = px.line(df, x="step", y="norm", color="label", line_dash="when", color_discrete_map=_cell_colors(df),
                   line_dash_map={w: dashes[max(0, len(dashes) - len(order) + k)] for k, w in enumerate(order)},
-                  category_orders={"when": order})
-    for trace in fig.data:  # px names traces "label, when"
-        label, when = trace.name.rsplit(", ", 1)
+                  category_orders={"when": order}, symbol="label" if shared else None,
+                  symbol_map=symbols if shared else {}, markers=shared)
+    for trace in fig.data:  # px names traces "label, when" (and ", label" again with markers)
+        label, when = trace.name.split(", ")[:2]
         trace.update(name=label if len(order) == 1 and when == "trained" else f"{label}, {when}", legendgroup=label)
     fig.update_layout(title=title, xaxis_title="input time step (1 = first read)",
                       yaxis_title="|d loss / d input| (mean over samples, log scale)", height=400,

@@ -125,3 +125,12 @@ def test_one_diverging_scale_positive_red_and_one_sequential_scale_for_gates():
 @pytest.mark.parametrize("alpha", [0.0, 0.4, 1.0])
 def test_rgba(alpha):
     assert style.rgba("#D55E00", alpha) == f"rgba(213,94,0,{alpha})"
+
+
+def test_gradient_runs_of_one_cell_share_its_colour_and_differ_by_marker():
+    rows = [{"label": label, "cell": cell, "epoch": None, "step": s, "norm": 1.0 / s}
+            for label, cell in (("LSTM 4u", "lstm"), ("LSTM 8u", "lstm"), ("GRU 4u", "gru")) for s in (1, 2, 3)]
+    fig = plots.gradient_figure(pd.DataFrame(rows), "t")
+    lstm = [t for t in fig.data if t.name.startswith("LSTM")]
+    assert {t.line.color for t in lstm} == {style.CELL_COLORS["lstm"]} and len({t.marker.symbol for t in lstm}) == 2
+    assert [t.name for t in fig.data] == ["LSTM 4u", "LSTM 8u", "GRU 4u"]
