@@ -99,6 +99,7 @@ def check_link(apps: dict, page: str, link: dict[str, str]) -> None:
 def _check_link(apps: dict, page: str, link: dict[str, str]) -> None:
     at = open_link(apps, page, link)
     assert not at.exception, at.exception[0].message
+    assert not at.sidebar.error, at.sidebar.error[0].value  # the controls make a valid config
     want, notes = RunConfig.from_query(link)
     assert notes == []
     got, notes = RunConfig.from_query({k: v for k, v in at.query_params.items()}, ignore=PAGE_KEYS[page])
