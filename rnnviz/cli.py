@@ -201,7 +201,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 2
     store = RunStore()
     store.cleanup()
-    trainer = Trainer(store, workers=int(os.environ.get("RNNVIZ_TRAIN_WORKERS") or 1), data_dir=args.data_dir)
+    trainer = Trainer(store, workers=env.train_workers(), data_dir=args.data_dir)
     print(f"sweep of {len(configs)} runs: {sweep.to_text(vary)}", file=sys.stderr, flush=True)
     seen: dict[str, int] = {}
 

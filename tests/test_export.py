@@ -48,6 +48,7 @@ def test_zip_round_trip_gives_the_same_predictions(stored, tmp_path):
     np.testing.assert_allclose(run.load_model().predict(x, verbose=0), stored.load_model().predict(x, verbose=0),
                                atol=1e-6)
     assert sorted(run.snapshots()) == sorted(stored.snapshots())
+    assert stored.batches() and run.batches() == stored.batches()  # the per-batch curve travels too
 
 
 def _edit(blob, **members):
