@@ -46,6 +46,14 @@ def _get(path: str):
     return obj
 
 
+def _source(obj) -> str:
+    """The source of a class, or "_clean_problem_modules" when it is not available (installed without .py)."""
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        return "_clean_problem_modules"
+
+
 _RUNNER = "streamlit.runtime.scriptrunner.script_runner"
 _PAGES = "streamlit.runtime.pages_manager:PagesManager"
 _CTX = "streamlit.runtime.scriptrunner:get_script_run_ctx"
@@ -58,7 +66,7 @@ def missing() -> list[str]:
     runner = _get(_RUNNER)
     if runner is None or not callable(getattr(runner, "_clean_problem_modules", None)):
         out.append(f"{_RUNNER}._clean_problem_modules (a function)")
-    elif "_clean_problem_modules" not in inspect.getsource(runner.ScriptRunner):  # looked up when called
+    elif "_clean_problem_modules" not in _source(runner.ScriptRunner):  # a global, looked up when called
         out.append(f"{_RUNNER}.ScriptRunner calling _clean_problem_modules after each run")
     pages = _get(_PAGES)
     if pages is None or not hasattr(pages, "uses_pages_directory"):
