@@ -15,6 +15,7 @@ from tests.browser import CHROMIUM, ROOT, chromium_page, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # about 3 minutes on two busy cores; the README's command and CI run it
     pytest.mark.skipif(not os.path.exists(CHROMIUM) or shutil.which("chromium") is None,
                        reason="Debian's chromium is not installed (apt-get install -y chromium)"),
 ]
