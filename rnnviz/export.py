@@ -194,7 +194,8 @@ def _load_model(cfg: RunConfig, blob: bytes, tmp: Path):
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - Keras raises many kinds; all mean "not this model"
-        raise RunImportError(f"model.keras does not load safely: {env.cut(str(e).splitlines()[0] if str(e) else type(e).__name__)}") from e
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise RunImportError(f"model.keras does not load safely: {env.cut(reason)}") from e
     if not isinstance(model, keras.Model):
         raise RunImportError(f"model.keras holds a {type(model).__name__}, not a Keras model.")
     want = models.build_model(cfg, data.empty(cfg.data))

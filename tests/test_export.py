@@ -96,8 +96,8 @@ def _members(blob) -> dict[str, bytes]:
 def _zip(members: dict[str, bytes], level: int = 6) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
+        for name, content in members.items():
+            z.writestr(name, content)
     return out.getvalue()
 
 
@@ -115,8 +115,8 @@ def _bomb(name: str, size: int, **others) -> bytes:
     """A zip whose member `name` inflates to `size` spaces (deflate shrinks them ~1000 times)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        for other, data in others.items():
-            z.writestr(other, data)
+        for other, content in others.items():
+            z.writestr(other, content)
         with z.open(name, "w") as f:
             for _ in range(size >> 24):
                 f.write(b" " * (1 << 24))

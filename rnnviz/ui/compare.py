@@ -127,8 +127,6 @@ def tensorboard_note() -> str:
 def import_run() -> None:
     """The "Import a run (zip)" box: every refusal is one line ("Import refused: ..."), never a traceback, and
     a run whose id is stored here is replaced only after the user presses the button that says so."""
-    from rnnviz import export
-
     with st.expander("Import a run (zip)"):
         upload = st.file_uploader("A run zip exported here, up to 200 MB", type=["zip"], key="import_zip",
                                   help="Its files are checked (sizes, types, the model against its config) and "
