@@ -6,7 +6,8 @@ must open without an exception, and the config it then puts in the URL must be t
 must name each field it could not take, with the linked value and the value it used.
 
 The fast cases link each field with the data kind it belongs to (`RunConfig` fields with cosine, the CIFAR-10
-front end with CIFAR-10); the `slow` ones link every `RunConfig` field with every other data kind too.
+front end with CIFAR-10); the `slow` ones link every `RunConfig` field with every other data kind too, and open
+every case on the Sweep page as well (its sidebar is the same).
 One AppTest per page is reused from case to case: a new link is applied on the next run, as in a browser.
 """
 
@@ -24,7 +25,8 @@ from rnnviz import config
 from rnnviz.config import DATA_KINDS, RunConfig
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE_KEYS = {"pages/train.py": (), "pages/compare.py": ("runs", "match")}
+PAGE_KEYS = {"pages/train.py": (), "pages/compare.py": ("runs", "match"), "pages/sweep.py": ("vary",)}
+FAST_PAGES = ("pages/train.py", "pages/compare.py")  # the Sweep page's sidebar is the same: slow cases only
 COMPANIONS = {"conv_filters": {"front_end": "conv"}}  # shown only with a conv front end (CIFAR-10 only)
 
 
@@ -44,19 +46,26 @@ def _fast(data: str, owner: type, name: str) -> bool:
     return data == ("cifar10" if name in ("front_end", "conv_filters") else "cosine")
 
 
+def _pages(fast: bool, slow: bool) -> list[str]:
+    """The pages a case opens: the fast run takes a field's own data kind on Train and Compare; the slow run
+    takes the rest (other data kinds, and the Sweep page, whose sidebar is the same)."""
+    if not slow:
+        return list(FAST_PAGES) if fast else []
+    return [p for p in PAGE_KEYS if not fast or p not in FAST_PAGES]
+
+
 def link_cases(slow: bool) -> list:
-    """`pytest.param(page, link)` for every field at both ends, each on both pages (see the module's doc)."""
+    """`pytest.param(page, link)` for every field at both ends (see the module's doc and `_pages`)."""
     cases = []
     for data, kind in DATA_KINDS.items():
         for owner in (kind, RunConfig):
             for name, accepts in config.limits(owner).items():
-                if _fast(data, owner, name) == slow:
-                    continue
+                pages = _pages(_fast(data, owner, name), slow)
                 for end, value in zip(("min", "max"), _ends(accepts)):
                     link = {"data": data, **COMPANIONS.get(name, {}), name: _text(value)}
                     if RunConfig.from_query(link)[1]:
                         continue  # not accepted with this data (e.g. a front end with cosine)
-                    for page in PAGE_KEYS:
+                    for page in pages:
                         cases.append(pytest.param(page, link, id=f"{Path(page).stem}-{data}-{name}-{end}"))
     return cases
 
