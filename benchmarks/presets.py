@@ -41,9 +41,12 @@ def main() -> None:
             continue
         used = f"{len(ds.x_train):,} train / {len(ds.x_val):,} val" + (
             f" / {len(ds.x_test):,} test" if ds.x_test is not None else "")
-        value = run.metrics.get(preset.metric, float("nan"))
-        shown = f"{preset.metric} {value:.4f}" if preset.metric.endswith("rmse") else f"{preset.metric} {value:.1%}"
-        met = "yes" if preset.meets(run.metrics, run.info["train_seconds"]) else "NO"
+        metric = preset.metric or next(m for m in ("val_mse", "val_rmse", "test_accuracy") if m in run.metrics)
+        value = run.metrics.get(metric, float("nan"))
+        shown = f"{metric} {value:.4f}" if metric.endswith("mse") else f"{metric} {value:.1%}"
+        if "baseline_mse" in run.metrics:
+            shown += f" (baseline {run.metrics['baseline_mse']:.4f})"
+        met = "-" if not preset.metric else "yes" if preset.meets(run.metrics, run.info["train_seconds"]) else "NO"
         rows.append((name + ("" if args.epochs is None else f" (epochs={args.epochs})"), used,
                      str(len(result.history["loss"])), f"{run.info['train_seconds']:.1f} s", shown, preset.target, met))
         print(" | ".join(rows[-1]), flush=True)

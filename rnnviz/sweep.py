@@ -135,15 +135,20 @@ def grid(base: RunConfig, vary: dict[str, list[Any]]) -> list[RunConfig]:
 
 
 def from_items(base: RunConfig, items: list[str]) -> tuple[dict[str, list[Any]], list[RunConfig]]:
-    """`parse_vary` each `FIELD=V1,...` item (a field named twice: the later wins), then `grid`.
+    """`parse_vary` each `FIELD=V1,...` item, then `grid`.
 
     Returns:
         The parsed `vary` dict and the grid's configs.
 
     Raises:
-        ValueError: as `parse_vary` and `grid`.
+        ValueError: as `parse_vary` and `grid`, or a field named twice.
     """
-    vary = dict(parse_vary(item, base) for item in items)
+    parsed = [parse_vary(item, base) for item in items]
+    names = [name for name, _ in parsed]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise ValueError(f"`vary` names each field once; list all its values there. Received: {twice} twice")
+    vary = dict(parsed)
     return vary, grid(base, vary)
 
 
@@ -201,6 +206,7 @@ def run_record(job) -> dict[str, Any]:
             "metrics": dict(run.metrics) if run is not None else {},
             "train_seconds": run.info.get("train_seconds") if run is not None else None,
             "device": run.info.get("device") if run is not None else None,
+            "backend": run.info.get("backend") if run is not None else None,
             "state": job.state, **({"error": job.error} if job.error else {})}
 
 

@@ -31,6 +31,7 @@ def test_values_are_typed_as_their_field():
     (["steps"], "FIELD=V1,V2"),
     ([], "at least one field"),
     (["steps=10", "seed=1", "units=2"], "at most 2 fields"),
+    (["steps=10", "steps=20"], "Received: steps twice"),
 ])
 def test_bad_input_names_the_field_or_value(items, named):
     with pytest.raises(ValueError, match=named):
@@ -108,3 +109,16 @@ def test_cli_sweep_json_then_cached(rnnviz_home, capsys):
     again = json.loads(capsys.readouterr().out)
     assert [r["run_id"] for r in again["runs"]] == [r["run_id"] for r in out["runs"]]
     assert all(r["cached"] for r in again["runs"])
+
+
+def test_stop_all_stops_the_running_run_and_the_queued_ones(tmp_path):
+    from rnnviz.jobs import Trainer
+
+    store = RunStore(tmp_path)
+    vary, configs = sweep.from_items(BASE.replace(epochs=50), ["seed=1,2,3"])
+    jobs = sweep.submit(Trainer(store, workers=1), configs)
+    sweep.stop_all(jobs)  # the first is still building its model, the others queued
+    sweep.wait(jobs)
+    assert [j.state for j in jobs] == ["stopped"] * 3
+    assert store.list()[0] == []  # a stopped run is not stored
+    assert [r["state"] for r in map(sweep.run_record, jobs)] == ["stopped"] * 3
