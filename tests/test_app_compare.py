@@ -25,6 +25,8 @@ def app(rnnviz_home):
 
 def test_trio_trains_and_compares(app):
     at = app.switch_page("pages/compare.py").run()
+    assert at.sidebar.radio(key="w_data").value == "memory"  # Compare opens on the adding problem
+    at.sidebar.radio(key="w_data").set_value("cosine").run()
     set_sidebar(at, TINY)
     at.run()
     assert not at.exception
