@@ -119,11 +119,11 @@ def _data_widgets(sb, name: str) -> dict[str, Any]:
                                  key=k + "val_fraction"))
     if name == "memory":
         return dict(
-            steps=sb.slider("Steps T (one mark in each half)", 5, 1000, key=k + "steps",
-                            help="The network must carry the first marked value over up to T steps."),
-            samples=sb.slider("Sequences (training + validation)", 100, 100_000, step=100, key=k + "samples"),
-            val_fraction=sb.slider("Validation share of the sequences", 0.05, 0.5, step=0.05,
-                                   key=k + "val_fraction"),
+            steps=_number(sb, kind, "steps", "Steps T (one mark in each half)", key=k + "steps",
+                          help="The network must carry the first marked value over up to T steps."),
+            samples=_number(sb, kind, "samples", "Sequences (training + validation)", 100, key=k + "samples"),
+            val_fraction=_number(sb, kind, "val_fraction", "Validation share of the sequences", 0.05,
+                                 key=k + "val_fraction"),
             recall=sb.toggle("Recall: answer the first marked value (not the sum)", key=k + "recall",
                              help="An easier variant: one value to remember instead of two to add. Its "
                                   "constant-answer baseline is 1/12 instead of 1/6."))
