@@ -130,10 +130,11 @@ class Forward(keras.callbacks.Callback):
 
 
 def tensorboard_available() -> bool:
-    """True when the `tensorboard` package (which writes the logs) is installed; without it none are written."""
+    """True when TensorBoard logs can be written: Keras's `TensorBoard` callback writes them with
+    `tf.summary` on every backend, so it needs the `tensorboard` and `tensorflow` packages."""
     import importlib.util
 
-    return importlib.util.find_spec("tensorboard") is not None
+    return all(importlib.util.find_spec(name) is not None for name in ("tensorboard", "tensorflow"))
 
 
 def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event], None] | None = None,
@@ -186,4 +187,3 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
                        backend=backend.describe(), stopped=len(history.get("loss", [])) < cfg.epochs,
                        epoch_seconds=forward.epoch_seconds, snapshots=snapshots.weights,
                        batches=forward.batches)
-

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from rnnviz import probe
+from rnnviz import backend, probe
 from rnnviz.config import CifarData, RunConfig
 from rnnviz.data import Dataset, load
 from rnnviz.models import build_model
@@ -13,7 +13,9 @@ from rnnviz.store import RunStore
 from tests.autodiff import gradient
 from tests.conftest import tiny
 
-TOL = 1e-5
+backend.full_float32()  # on a GPU: no TF32 matmuls, so the bar below is float32's (FACTS.md)
+# PyTorch's cuDNN LSTM/GRU on CUDA stay near 2e-5 from a float64 recompute even at full float32 (FACTS.md)
+TOL = 5e-5 if backend.name() == "torch" and backend.describe_device().startswith("GPU") else 1e-5
 BATCH, TIME, FEATURES, UNITS = 3, 7, 5, 4
 
 
