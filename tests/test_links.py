@@ -13,6 +13,7 @@ One AppTest per page is reused from case to case: a new link is applied on the n
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,7 @@ def test_link_opens_at_each_end_with_every_data_kind(apps, page, link):
 def test_every_field_has_a_rule():
     """`limits` reads the checks; a field checked only under some condition would be missing from the walk."""
     for kind in (RunConfig, *DATA_KINDS.values()):
-        names = {f.name for f in config.fields(kind)} - {"data"}
+        names = {f.name for f in dataclasses.fields(kind)} - {"data"}
         assert set(config.limits(kind)) == names, kind.__name__
 
 
