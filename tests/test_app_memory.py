@@ -52,7 +52,7 @@ def test_compare_opens_on_the_memory_trio(at):
         at.sidebar.slider(key=key).set_value(value)
     at.sidebar.select_slider(key="w_batch_size").set_value(32).run()
     assert not at.exception, at.exception
-    assert list(at.dataframe[0].value["stored"]) == ["yes", "yes", "yes"]  # the seeded trio is this one
+    assert list(at.dataframe[0].value["stored"]).count("yes") == 3  # the seeded trio is this one
     at.multiselect(key="compare_runs").set_value([MEMORY.replace(cell=c).run_id for c in ("simple_rnn", "lstm",
                                                                                          "gru")]).run()
     assert not at.exception, at.exception
