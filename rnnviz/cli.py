@@ -202,7 +202,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     store = RunStore()
     store.cleanup()
     trainer = Trainer(store, workers=env.train_workers(), data_dir=args.data_dir)
-    print(f"sweep of {len(configs)} runs: {sweep.to_text(vary)}", file=sys.stderr, flush=True)
+    if trainer.executor.note:  # an unreachable RNNVIZ_RAY_ADDRESS: said once, then the local pool trains
+        print(f"note: {trainer.executor.note}", file=sys.stderr)
+    print(f"sweep of {len(configs)} runs on {trainer.executor.describe()}: {sweep.to_text(vary)}", file=sys.stderr,
+          flush=True)
     seen: dict[str, int] = {}
 
     def progress(jobs: list) -> None:

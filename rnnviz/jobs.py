@@ -33,8 +33,12 @@ KEEP_FINISHED = 16
 
 def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
                     on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None,
-                    data_dir: str | None = None) -> tuple[StoredRun | None, TrainResult | None]:
+                    data_dir: str | None = None, train: Callable[..., TrainResult] | None = None,
+                    ) -> tuple[StoredRun | None, TrainResult | None]:
     """Loads the stored run for `cfg`, or trains it and stores it when complete.
+
+    `train` trains it (default `rnnviz.train.train`; a Trainer passes its executor's, which may train on a
+    Ray node); whatever trains, this process alone writes the store.
 
     Returns:
         `(stored_run, None)` when it was already stored (and `retrain` is False); `(stored_run, result)`
@@ -46,7 +50,7 @@ def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
     logs = store.tensorboard_dir(cfg.run_id)
     shutil.rmtree(logs, ignore_errors=True)
     try:
-        result = training.train(cfg, on_event=on_event, stop=stop, data_dir=data_dir, log_dir=logs)
+        result = (train or training.train)(cfg, on_event=on_event, stop=stop, data_dir=data_dir, log_dir=logs)
     except BaseException:
         shutil.rmtree(logs, ignore_errors=True)
         raise
@@ -126,17 +130,25 @@ class Job:
 class Trainer:
     """A server-wide pool of training workers over one run store.
 
+    Where the trainings run is its executor's business (`rnnviz.executors`, picked once here): this process
+    (the default) or a Ray cluster named by `RNNVIZ_RAY_ADDRESS`. Either way its threads store the results.
+
     Args:
         store: where finished runs are kept and looked up.
         workers: trainings that may run at once; others wait in a queue (1 suits a CPU-only machine).
         data_dir: folder with data set files, passed to the loaders.
         keep: finished jobs kept for `get`, the most recently used ones (see the module's docstring).
+        executor: where trainings run (default `rnnviz.executors.make(workers)`: a Ray cluster when
+            `RNNVIZ_RAY_ADDRESS` names one that answers, else this process); its `slots` trainings run at once.
     """
 
     def __init__(self, store: RunStore, workers: int = 1, data_dir: str | None = None,
-                 keep: int = KEEP_FINISHED):
+                 keep: int = KEEP_FINISHED, executor=None):
+        from rnnviz import executors
+
         self.store, self.data_dir, self.workers, self.keep = store, data_dir, workers, keep
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rnnviz-train")
+        self.executor = executor if executor is not None else executors.make(workers)
+        self._pool = ThreadPoolExecutor(max_workers=self.executor.slots, thread_name_prefix="rnnviz-train")
         self._jobs: OrderedDict[str, Job] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
 
@@ -197,7 +209,7 @@ class Trainer:
         job.state = "running"
         try:
             job.run, job.result = train_and_store(job.cfg, self.store, job.retrain, job.events.append,
-                                                  job.stop_flag, job.data_dir)
+                                                  job.stop_flag, job.data_dir, train=self.executor.train)
             job.state = "done" if job.run is not None else "stopped"
         except Exception as e:  # shown to the user as the job's reason; the server keeps running
             job.error, job.state = f"{type(e).__name__}: {e}".splitlines()[0], "failed"

@@ -200,19 +200,21 @@ def stop_all(jobs: list) -> None:
 
 
 def run_record(job) -> dict[str, Any]:
-    """One run as the CLI prints it: run_id, cached, config, metrics, train_seconds, device (and state, error)."""
+    """One run as the CLI prints it: run_id, cached, config, metrics, train_seconds, device, backend, node (the
+    machine that trained it), state (and error)."""
     run = job.run
     return {"run_id": job.run_id, "cached": bool(job.cached), "config": job.cfg.to_dict(),
             "metrics": dict(run.metrics) if run is not None else {},
             "train_seconds": run.info.get("train_seconds") if run is not None else None,
             "device": run.info.get("device") if run is not None else None,
             "backend": run.info.get("backend") if run is not None else None,
+            "node": run.info.get("node") if run is not None else None,
             "state": job.state, **({"error": job.error} if job.error else {})}
 
 
 def results(jobs: list, vary: dict[str, list[Any]]) -> pd.DataFrame:
     """The tidy table: one row per run, the swept fields first, then `cell`, every other config field and
-    data option, the metrics, `train_seconds`, `state`, `cached` and `run_id`.
+    data option, the metrics, `train_seconds`, `node` (which machine trained it), `state`, `cached` and `run_id`.
     """
     rows = []
     for job in jobs:
@@ -222,7 +224,8 @@ def results(jobs: list, vary: dict[str, list[Any]]) -> pd.DataFrame:
         flat = {**{k: v for k, v in data.items() if k != "name"}, "data": data["name"], **d}
         rows.append({**{k: flat[k] for k in vary}, "cell": flat["cell"],
                      **{k: v for k, v in flat.items() if k not in vary and k != "cell"},
-                     **rec["metrics"], "train_seconds": rec["train_seconds"], "state": rec["state"],
+                     **rec["metrics"], "train_seconds": rec["train_seconds"], "node": rec["node"],
+                     "state": rec["state"],
                      "cached": rec["cached"], "run_id": rec["run_id"]})
     return pd.DataFrame(rows)
 

@@ -12,6 +12,7 @@ def rnnviz_home(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNVIZ_HOME", str(home))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.delenv("RNNVIZ_DATA_DIR", raising=False)
+    monkeypatch.delenv("RNNVIZ_RAY_ADDRESS", raising=False)  # tests that want a Ray cluster name their own
     monkeypatch.setenv("RNNVIZ_OFFLINE", "1")
     return home
 

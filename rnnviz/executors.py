@@ -1,0 +1,304 @@
+"""Where trainings run: one interface, two executors, picked once when the `rnnviz.jobs.Trainer` starts.
+
+- `LocalExecutor` (the default, nothing to start): trainings run in this process, on the Trainer's worker
+  threads (`RNNVIZ_TRAIN_WORKERS` at once).
+- `RayExecutor`, when `RNNVIZ_RAY_ADDRESS` names a cluster (`auto` after `ray start --head` here, or
+  `ray://HOST:10001` for a head node that lab machines joined): each training runs in its own Ray actor
+  (`RunWorker`, one CPU) on whichever node has room. The Trainer's thread polls the actor for batch events
+  and forwards Stop to it, so live charts and Stop work across machines. The actor sends back everything
+  the run store needs (the model as `.keras` bytes, history, metrics, snapshots, batch curve, its node's
+  name); the server alone writes the store. Each data config (and seed) is loaded once on the server and
+  put into Ray's object store, from which every node fetches it once. A worker lost mid-run (its process
+  killed, its machine gone) fails that run with `WorkerLost`; the other runs go on.
+
+Both have `train(cfg, on_event, stop, data_dir, log_dir) -> TrainResult` (as `rnnviz.train.train`),
+`slots` (trainings at once), `describe()` and `note` (why a named cluster is not used, or None).
+`make()` picks one; an unreachable or malformed address, or Ray not installed, gives the local pool with a
+one-line `note` instead, after at most `CONNECT_TIMEOUT_S` seconds. Ray is imported only in this module,
+and only when an address is set.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from rnnviz.config import RunConfig
+
+RAY_ADDRESS = "RNNVIZ_RAY_ADDRESS"
+CONNECT_TIMEOUT_S = 15.0  # the longest a page (or the CLI) waits for a named cluster
+PROBE_TIMEOUT_S = 3.0  # a TCP connect to the named host:port, before Ray is asked
+POLL_S = 0.25  # how often a Ray run's events are fetched
+DATA_KEPT = 4  # data configs kept in the object store (least recently used dropped)
+
+
+class WorkerLost(RuntimeError):
+    """The Ray worker training a run died (its process was killed or its node left the cluster)."""
+
+
+def node_name() -> str:
+    """This machine's name and address, e.g. 'lab-07 (10.0.0.17)'."""
+    host = socket.gethostname()
+    try:
+        ip = socket.gethostbyname(host)
+    except OSError:
+        ip = "?"
+    return f"{host} ({ip})"
+
+
+class LocalExecutor:
+    """Trains in this process (the Trainer's threads); the default.
+
+    Args:
+        workers: trainings at once (`RNNVIZ_TRAIN_WORKERS`).
+        note: why a named Ray cluster is not used (shown by pages and the CLI), or None.
+    """
+
+    kind = "local"
+
+    def __init__(self, workers: int = 1, note: str | None = None):
+        self.slots, self.note, self.node = workers, note, node_name()
+
+    def describe(self) -> str:
+        """One line for pages, e.g. 'this server, lab-01 (10.0.0.1): 1 training at a time'."""
+        at_once = "1 training at a time" if self.slots == 1 else f"{self.slots} trainings at once"
+        return f"this server, {self.node}: {at_once}"
+
+    def train(self, cfg: RunConfig, on_event: Callable | None = None, stop: threading.Event | None = None,
+              data_dir: str | None = None, log_dir: str | None = None):
+        """`rnnviz.train.train`, with the node's name in the result's `details` (stored in info.json)."""
+        from rnnviz import train as training
+
+        result = training.train(cfg, on_event=on_event, stop=stop, data_dir=data_dir, log_dir=log_dir)
+        result.details["node"] = self.node
+        return result
+
+    def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+class RunWorker:
+    """One training on a Ray node (made a Ray actor by `RayExecutor`; plain Python here).
+
+    Its methods run on two threads (`max_concurrency=2`): `train` on one, `poll` and `stop` on the other.
+    """
+
+    def __init__(self):
+        self.events: list[dict[str, Any]] = []
+        import ray
+
+        self.stop_flag = threading.Event()
+        self.node = f"{socket.gethostname()} ({ray.util.get_node_ip_address()})"
+
+    def poll(self, since: int) -> tuple[str, int, list[dict[str, Any]]]:
+        """The node, the process id and the events after the first `since`."""
+        return self.node, os.getpid(), self.events[since:]
+
+    def stop(self) -> None:
+        """Stops the training after its current batch."""
+        self.stop_flag.set()
+
+    def train(self, cfg_dict: dict[str, Any], ds) -> dict[str, Any]:
+        """Trains `cfg_dict`'s config on `ds`; returns the result's fields, the model as `.keras` bytes."""
+        from rnnviz import train as training
+
+        result = training.train(RunConfig.from_dict(cfg_dict), ds=ds, on_event=self.events.append,
+                                stop=self.stop_flag)
+        out = {k: v for k, v in vars(result).items() if k != "model"}
+        with tempfile.TemporaryDirectory(prefix="rnnviz-ray-") as tmp:
+            path = Path(tmp) / "model.keras"
+            result.model.save(path)
+            out["model_bytes"] = path.read_bytes()
+        out["details"] = {**result.details, "node": self.node}
+        return out
+
+
+def _unpack(out: dict[str, Any]):
+    """A `TrainResult` from `RunWorker.train`'s dict (the model loaded from its bytes)."""
+    import keras
+
+    from rnnviz.train import TrainResult
+
+    with tempfile.TemporaryDirectory(prefix="rnnviz-ray-") as tmp:
+        path = Path(tmp) / "model.keras"
+        path.write_bytes(out.pop("model_bytes"))
+        model = keras.saving.load_model(path, safe_mode=True)
+    return TrainResult(model=model, **out)
+
+
+class RayExecutor:
+    """Trains each run in a Ray actor on a cluster (see the module's docstring). Made by `make`.
+
+    Args:
+        ray: the imported, initialised `ray` module.
+        address: the address it was given (for messages).
+    """
+
+    kind = "ray"
+    note = None
+
+    def __init__(self, ray, address: str):
+        self.ray, self.address = ray, address
+        self._actor = ray.remote(num_cpus=1, max_concurrency=2)(RunWorker)
+        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._data_lock = threading.Lock()
+        self.slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+    def describe(self) -> str:
+        """One line for pages, e.g. 'the Ray cluster at ray://head:10001: 5 nodes, 40 CPUs'."""
+        try:
+            nodes = sum(1 for n in self.ray.nodes() if n.get("Alive"))
+            cpus = int(self.ray.cluster_resources().get("CPU", 0))
+        except Exception as e:  # the cluster went away after start
+            return f"the Ray cluster at {self.address} (not answering: {type(e).__name__})"
+        return f"the Ray cluster at {self.address}: {nodes} node{'s' * (nodes != 1)}, {cpus} CPUs"
+
+    def _dataset(self, cfg: RunConfig, data_dir: str | None, on_event: Callable | None):
+        """The object-store reference to `cfg`'s data (loaded here once per data config, seed and folder)."""
+        from rnnviz import data
+
+        key = f"{cfg.data!r}|{cfg.seed}|{data_dir}"
+        with self._data_lock:
+            if key not in self._data:
+                note = (lambda text: on_event({"kind": "note", "text": text})) if on_event else None
+                self._data[key] = self.ray.put(data.load(cfg.data, cfg.seed, data_dir=data_dir, progress=note))
+                while len(self._data) > DATA_KEPT:
+                    self._data.popitem(last=False)
+            self._data.move_to_end(key)
+            return self._data[key]
+
+    def train(self, cfg: RunConfig, on_event: Callable | None = None, stop: threading.Event | None = None,
+              data_dir: str | None = None, log_dir: str | None = None):
+        """Trains `cfg` in a new actor, forwarding its events to `on_event` and `stop` to it.
+
+        `log_dir` is ignored: TensorBoard logs are not written for runs trained on a cluster.
+
+        Raises:
+            WorkerLost: the actor's process or node died before the run ended.
+        """
+        ray = self.ray
+        ds_ref = self._dataset(cfg, data_dir, on_event)
+        actor = self._actor.remote()
+        done = actor.train.remote(cfg.to_dict(), ds_ref)
+        node, seen, stopping, announced = None, 0, False, False
+        try:
+            while True:
+                ready, _ = ray.wait([done], timeout=POLL_S)
+                node, pid, events = ray.get(actor.poll.remote(seen))
+                if not announced and on_event is not None:
+                    on_event({"kind": "note", "text": f"Training on {node}", "node": node, "pid": pid})
+                announced = True
+                seen += len(events)
+                for event in events:
+                    if on_event is not None:
+                        on_event(event)
+                if stop is not None and stop.is_set() and not stopping:
+                    actor.stop.remote()
+                    stopping = True
+                if ready:
+                    return _unpack(ray.get(done))
+        except ray.exceptions.RayActorError as e:
+            where = f"on {node}" if node else "before it started"
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise WorkerLost(f"The Ray worker training run {cfg.run_id} was lost {where} ({reason[:200]}). "
+                             "The other runs go on; submit this one again to retrain it.") from None
+        except ray.exceptions.RayTaskError as e:
+            cause = getattr(e, "cause", None)
+            raise (cause if isinstance(cause, Exception) else RuntimeError(str(e).splitlines()[0])) from None
+        finally:
+            ray.kill(actor)
+
+    def shutdown(self) -> None:
+        """Drops the data this executor put into the object store."""
+        with self._data_lock:
+            self._data.clear()
+
+
+def _probe(address: str) -> str | None:
+    """Why `address` cannot be a Ray cluster (malformed, or nothing listens there), or None."""
+    if address == "auto":
+        return None
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("ray", "tcp") or not parts.hostname or parts.path not in ("", "/"):
+        return "it must be `auto`, `ray://HOST:10001` or `HOST:6379`"
+    try:
+        port = parts.port or (10001 if parts.scheme == "ray" else 6379)
+    except ValueError:
+        return "its port is not a number from 1 to 65535"
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=PROBE_TIMEOUT_S):
+            return None
+    except OSError as e:
+        return f"nothing answered at {parts.hostname}:{port} within {PROBE_TIMEOUT_S:.0f} s ({e.strerror or e})"
+
+
+def _connect(ray, address: str, timeout: float) -> str | None:
+    """`ray.init(address)` on a thread, waited for at most `timeout` s; why it failed, or None."""
+    outcome: dict[str, BaseException | None] = {}
+
+    def init():
+        try:
+            import rnnviz
+
+            ray.init(address=address, logging_level="WARNING", log_to_driver=False,
+                     runtime_env={"py_modules": [os.path.dirname(rnnviz.__file__)],
+                                  "excludes": ["__pycache__"]})
+            outcome["error"] = None
+        except BaseException as e:  # reported as the reason; the app carries on locally
+            outcome["error"] = e
+
+    thread = threading.Thread(target=init, name="rnnviz-ray-connect", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if "error" not in outcome:
+        return f"no answer within {timeout:.0f} s"
+    e = outcome["error"]
+    return None if e is None else f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
+
+
+def make(workers: int = 1, address: str | None = None, timeout: float = CONNECT_TIMEOUT_S):
+    """The executor for this server: Ray when `address` (default `$RNNVIZ_RAY_ADDRESS`) is set and answers.
+
+    Args:
+        workers: trainings at once for the local pool.
+        address: `auto`, `ray://HOST:10001` or `HOST:6379`; empty or None reads `RNNVIZ_RAY_ADDRESS`.
+        timeout: seconds to wait for the cluster.
+
+    Returns:
+        A `RayExecutor`, or a `LocalExecutor` (whose `note` says, in one line, why the named cluster is not
+        used) when no address is set, Ray is not installed, or the cluster cannot be reached.
+    """
+    from rnnviz import env
+
+    address = (address or os.environ.get(RAY_ADDRESS, "")).strip()
+    if not address:
+        return LocalExecutor(workers)
+
+    def fallback(why: str) -> LocalExecutor:
+        return LocalExecutor(workers, note=f"{RAY_ADDRESS}={env.cut(address)!r} is not used: {why}. Trainings run "
+                                          f"on this server instead ({workers} at once). Fix: start the cluster "
+                                          f"(`ray start --head`) and check the address, or unset {RAY_ADDRESS}.")
+
+    try:
+        import ray
+    except ImportError:
+        return fallback("Ray is not installed (pip install -r requirements-ray.txt)")
+    if ray.is_initialized():  # this process already joined a cluster (e.g. a test's local one)
+        return RayExecutor(ray, address)
+    why = _probe(address)
+    started = time.monotonic()
+    if why is None:
+        why = _connect(ray, address, timeout)
+    if why is not None:
+        return fallback(why)
+    try:
+        return RayExecutor(ray, address)
+    except Exception as e:  # connected, then the cluster did not answer
+        return fallback(f"{type(e).__name__} {time.monotonic() - started:.0f} s after connecting")

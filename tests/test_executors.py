@@ -1,0 +1,174 @@
+"""Where trainings run: the local pool, a real local Ray cluster (no mocks), and an unreachable address.
+
+The Ray tests start one local cluster for the module (`ray.init(num_cpus=2, include_dashboard=False)`) and
+stop it after; they skip when Ray is not installed (`pip install -r requirements-ray.txt`).
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rnnviz import cli, executors, sweep
+from rnnviz.config import MemoryData, RunConfig
+from rnnviz.jobs import ACTIVE, Trainer
+from rnnviz.store import RunStore
+
+BASE = RunConfig(data=MemoryData(steps=8, samples=200), units=2, epochs=1, batch_size=32)
+LONG = BASE.replace(epochs=1000)  # stopped or killed long before its end
+TINY = ["--data", "memory", "--set", "steps=8", "--set", "samples=200", "--units", "2", "--epochs", "1",
+        "--batch-size", "32"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _until(condition, what: str, limit: float = 120.0) -> None:
+    """Waits until `condition()` holds (fails naming `what` if it never does)."""
+    end = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_no_address_is_the_local_pool(monkeypatch):
+    monkeypatch.delenv(executors.RAY_ADDRESS, raising=False)
+    ex = executors.make(workers=2)
+    assert (ex.kind, ex.slots, ex.note) == ("local", 2, None)
+    assert "2 trainings at once" in ex.describe()
+
+
+@pytest.mark.parametrize("address, why", [
+    ("127.0.0.1:{port}", "nothing answered at 127.0.0.1:{port}"),
+    ("ray://127.0.0.1:{port}", "nothing answered at 127.0.0.1:{port}"),
+    ("http://somewhere:80", "it must be `auto`, `ray://HOST:10001` or `HOST:6379`"),
+    ("ray://host:port", "its port is not a number"),
+])
+def test_unreachable_or_malformed_address_falls_back_with_one_note(monkeypatch, address, why):
+    pytest.importorskip("ray")
+    port = _closed_port()
+    monkeypatch.setenv(executors.RAY_ADDRESS, address.format(port=port))
+    ex = executors.make(workers=1)
+    assert ex.kind == "local" and ex.slots == 1
+    assert ex.note.startswith(f"RNNVIZ_RAY_ADDRESS={address.format(port=port)!r} is not used: "
+                              f"{why.format(port=port)}")
+    assert "Trainings run on this server instead" in ex.note and len(ex.note.splitlines()) == 1
+
+
+def test_cli_sweep_with_unreachable_address_says_so_once_and_trains_here(monkeypatch, capsys):
+    pytest.importorskip("ray")
+    monkeypatch.setenv(executors.RAY_ADDRESS, f"127.0.0.1:{_closed_port()}")
+    assert cli.main(["sweep", *TINY, "--vary", "seed=1", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("RNNVIZ_RAY_ADDRESS=") == 1 and "is not used: nothing answered" in err
+    (run,) = json.loads(out)["runs"]
+    assert run["state"] == "done" and run["node"] == executors.node_name()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A local Ray cluster with 2 CPUs for this module; yields its address (`HOST:PORT`)."""
+    ray = pytest.importorskip("ray")
+    old = os.environ.get("RAY_AUTH_MODE")
+    os.environ["RAY_AUTH_MODE"] = "disabled"  # a private test cluster: no token
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
+        if old is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = old
+
+
+@pytest.fixture
+def ray_trainer(cluster, monkeypatch, tmp_path):
+    """A Trainer whose executor is the module's cluster (picked through `RNNVIZ_RAY_ADDRESS`)."""
+    monkeypatch.setenv(executors.RAY_ADDRESS, cluster)
+    trainer = Trainer(RunStore(tmp_path / "ray_store"))
+    assert trainer.executor.kind == "ray" and trainer.executor.slots == 2
+    assert trainer.executor.describe() == f"the Ray cluster at {cluster}: 1 node, 2 CPUs"
+    return trainer
+
+
+def _pid(job) -> int:
+    """The process id of the Ray worker training `job` (from its first note)."""
+    return next(e["pid"] for e in job.events if e["kind"] == "note" and "pid" in e)
+
+
+def test_six_run_sweep_through_ray_stores_the_same_runs_as_the_local_pool(ray_trainer, tmp_path):
+    vary, configs = sweep.from_items(BASE, ["cell=simple_rnn,lstm,gru", "steps=8,10"])
+    assert len(configs) == 6
+    local = Trainer(RunStore(tmp_path / "local_store"), workers=1, executor=executors.LocalExecutor(1))
+    here = sweep.wait(sweep.submit(local, configs))
+    there = sweep.wait(sweep.submit(ray_trainer, configs))
+    assert [j.state for j in here + there] == ["done"] * 12, [j.error for j in here + there]
+    for a, b in zip(here, there):
+        assert a.run_id == b.run_id
+        assert b.run.history["loss"][-1] == pytest.approx(a.run.history["loss"][-1], rel=1e-4)
+        assert b.run.metrics["val_mse"] == pytest.approx(a.run.metrics["val_mse"], rel=1e-4)
+        assert b.run.info["node"].startswith(socket.gethostname() + " (")
+        assert len(b.run.history["loss"]) == 1 and b.run.snapshots().keys() == a.run.snapshots().keys()
+    stored, problems = ray_trainer.store.list()
+    assert problems == [] and sorted(r.run_id for r in stored) == sorted(c.run_id for c in configs)
+    # the batch events came back live, as the local pool's did
+    assert [e["loss"] for e in there[0].events if e["kind"] == "batch"] == pytest.approx(
+        [e["loss"] for e in here[0].events if e["kind"] == "batch"], rel=1e-4)
+    assert len(ray_trainer.executor._data) == 2  # one object-store copy per data config (steps 8 and 10)
+    # run again: every run is loaded from the store, nothing trains
+    assert all(j.cached for j in sweep.submit(ray_trainer, configs))
+
+
+def test_stop_reaches_the_ray_worker(ray_trainer):
+    job = ray_trainer.submit(LONG)
+    _until(lambda: any(e["kind"] == "batch" for e in job.events), "the first batch event")
+    job.stop()
+    _until(lambda: job.state not in ACTIVE, "the stopped run to end")
+    assert job.state == "stopped" and job.run is None and job.error is None
+    assert len(job.result.history["loss"]) < LONG.epochs
+    assert not ray_trainer.store.has(LONG.run_id)
+
+
+def test_killed_worker_fails_its_run_the_others_finish_and_the_store_is_intact(ray_trainer):
+    doomed = ray_trainer.submit(LONG.replace(seed=7))
+    _until(lambda: any(e["kind"] == "batch" for e in doomed.events), "the doomed run's first batch")
+    others = sweep.submit(ray_trainer, [BASE.replace(seed=s) for s in (1, 2)])
+    os.kill(_pid(doomed), signal.SIGKILL)
+    sweep.wait([doomed, *others])
+    assert doomed.state == "failed"
+    assert doomed.error.startswith(f"WorkerLost: The Ray worker training run {doomed.run_id} was lost on "
+                                   f"{socket.gethostname()} (")
+    assert [j.state for j in others] == ["done", "done"]
+    stored, problems = ray_trainer.store.list()
+    assert problems == [] and sorted(r.run_id for r in stored) == sorted(j.run_id for j in others)
+    for job in others:
+        ray_trainer.store.load(job.run_id, verify=True)
+
+
+def test_cli_sweep_json_on_the_cluster(cluster, rnnviz_home):
+    env = {**os.environ, executors.RAY_ADDRESS: cluster, "RNNVIZ_HOME": str(rnnviz_home)}
+    proc = subprocess.run([sys.executable, "-m", "rnnviz", "sweep", *TINY, "--vary", "cell=lstm,gru", "--json"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "is not used" not in proc.stderr and f"on the Ray cluster at {cluster}" in proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["vary"] == {"cell": ["lstm", "gru"]}
+    assert [(r["config"]["cell"], r["state"], r["cached"]) for r in out["runs"]] == [
+        ("lstm", "done", False), ("gru", "done", False)]
+    for r in out["runs"]:
+        assert r["node"].startswith(socket.gethostname() + " (") and 0 < r["metrics"]["val_mse"] < 10
+        assert {"run_id", "cached", "config", "metrics", "train_seconds", "device"} <= r.keys()
+    stored, problems = RunStore(rnnviz_home).list()
+    assert problems == [] and sorted(r.run_id for r in stored) == sorted(r["run_id"] for r in out["runs"])
