@@ -144,3 +144,15 @@ def test_sweep_page_names_a_bad_value(at):
     assert not at.exception
     assert "`cell` must be one of" in at.error[0].value and "tree" in at.error[0].value
     assert not any(b.label == "Run the sweep" for b in at.button)
+
+
+def test_sweep_picker_suggests_values_and_drops_the_second_field(at):
+    at.switch_page("pages/sweep.py").run()
+    at.selectbox(key="sweep_field_0").set_value("units").run()
+    assert at.text_input(key="sweep_values_0").value == "16,32,64"  # half, the value, double (cosine-lstm: 32)
+    at.selectbox(key="sweep_field_1").set_value("seed").run()
+    at.selectbox(key="sweep_field_1").set_value("(none)").run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="sweep_values_1").value == "" and at.text_input(key="sweep_values_1").disabled
+    assert "3 = 3 runs" in " ".join(m.value for m in at.markdown)
+    assert at.query_params["vary"] == "units=16,32,64"

@@ -21,6 +21,8 @@ def _suggest(cfg: RunConfig, field: str) -> str:
     """Values to start from for a field: a usual list, else the current value, half and double it."""
     from rnnviz import sweep
 
+    if field == NONE:
+        return ""
     if field in SUGGEST:
         return SUGGEST[field]
     value = sweep.value_of(cfg, field)
