@@ -1,4 +1,4 @@
-"""Compare: SimpleRNN vs LSTM vs GRU, trained fairly (same split, order and seed) and shown side by side."""
+"""Compare: SimpleRNN vs LSTM vs GRU (or the LSTM variants), trained fairly (same split, order and seed), side by side."""
 
 import streamlit as st
 
@@ -6,19 +6,25 @@ from rnnviz import compare, export, plots, ui, vocab
 from rnnviz.jobs import ACTIVE
 
 st.title("Compare")
-st.caption("Train the SimpleRNN / LSTM / GRU trio of the sidebar's settings (only the cell differs), or pick "
-           "stored runs, and compare their learning side by side.")
-cfg = ui.config_sidebar(page_keys=("runs", "match"), default_preset="memory-lstm")  # the memory-span lesson
+st.caption("Train the SimpleRNN / LSTM / GRU trio of the sidebar's settings (only the cell differs), or LSTM "
+           "beside its peephole and CIFG variants and the GRU, or pick stored runs, and compare their learning "
+           "side by side.")
+cfg = ui.config_sidebar(page_keys=("runs", "match", "cells"), default_preset="memory-lstm")  # the memory-span lesson
 if cfg is None:
     st.stop()
 trainer = ui.trainer()
 
 st.subheader("The trio")
+linked = st.query_params.get("cells")
+cell_set = st.radio("Cells", list(compare.CELL_SETS), format_func=compare.CELL_SET_LABELS.get, horizontal=True,
+                    key=ui.keep("compare_cells"), index=list(compare.CELL_SETS).index(linked)
+                    if linked in compare.CELL_SETS else 0)
+st.query_params["cells"] = cell_set
 match = st.toggle("Match parameter count", key=ui.keep("match_params"), value=st.query_params.get("match") == "1",
                   help="Pick each cell's units so the three models have about as many weights (within 5%): "
                        "then a win is not just a bigger model.")
 st.query_params["match"] = "1" if match else "0"
-configs = ui.trio(cfg, match)
+configs = ui.trio(cfg, match, cell_set)
 counts = [compare.param_count(c) for c in configs]
 st.dataframe([{"cell": vocab.cell_label(c.cell, c.bidirectional), "units": c.units, "parameters": n,
                "stored": "yes" if trainer.store.has(c.run_id) else "no"} for c, n in zip(configs, counts)],

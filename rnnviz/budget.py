@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from rnnviz import env
 from rnnviz.config import RunConfig
 
-GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
-SAVED_PER_STEP = {"simple_rnn": 2, "lstm": 7, "gru": 6}  # values kept per unit and step for the backward pass
+GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3, "lstm_peephole": 4, "lstm_cifg": 3}  # weight blocks per cell
+PEEPHOLES = {"lstm_peephole": 3}  # diagonal peephole vectors (units,) per cell
+# values kept per unit and step for the backward pass
+SAVED_PER_STEP = {"simple_rnn": 2, "lstm": 7, "gru": 6, "lstm_peephole": 7, "lstm_cifg": 6}
 FLOAT = 4  # bytes
 
 
@@ -42,9 +44,14 @@ class Estimate:
         return self.weights + self.activations + self.data
 
 
-def _rnn_params(cell: str, n_in: int, units: int) -> int:
+def rnn_params(cell: str, n_in: int, units: int) -> int:
+    """Weights of one recurrent layer (one direction): `cell` a `vocab.CELLS` name, `n_in` features per step.
+
+    LSTM `4u(n+u) + 4u`; peephole LSTM adds three diagonal peepholes, `+ 3u`; CIFG LSTM `3u(n+u) + 3u`;
+    GRU (reset_after, two bias rows) `3u(n+u) + 6u`; SimpleRNN `u(n+u) + u`.
+    """
     bias = 2 * 3 * units if cell == "gru" else GATES[cell] * units  # GRU reset_after: two bias rows
-    return GATES[cell] * units * (n_in + units) + bias
+    return GATES[cell] * units * (n_in + units) + bias + PEEPHOLES.get(cell, 0) * units
 
 
 def param_count(cfg: RunConfig) -> int:
@@ -65,7 +72,7 @@ def param_count(cfg: RunConfig) -> int:
             if cfg.front_end == "conv":
                 n_in = 16 * cfg.conv_filters  # a pooled row: 16 positions x filters
     for _ in range(cfg.layers):
-        total += d * _rnn_params(cfg.cell, n_in, cfg.units)
+        total += d * rnn_params(cfg.cell, n_in, cfg.units)
         n_in = d * cfg.units
     if cfg.head_units:
         total += n_in * cfg.head_units + cfg.head_units

@@ -15,9 +15,10 @@ import pandas as pd
 
 from rnnviz import budget, vocab
 from rnnviz.config import RunConfig
-from rnnviz.vocab import CELLS
-
 MATCH_TOLERANCE = 0.05
+CELL_SETS = {"trio": vocab.TRIO, "lstm_variants": vocab.LSTM_FAMILY}
+"""Compare's one-click sets: Keras's SimpleRNN / LSTM / GRU, or LSTM, peephole LSTM, CIFG LSTM and GRU."""
+CELL_SET_LABELS = {"trio": "SimpleRNN, LSTM, GRU", "lstm_variants": "LSTM, peephole, CIFG and GRU"}
 
 
 param_count = budget.param_count  # the model's weights, from its architecture (equal to Keras's count)
@@ -36,21 +37,25 @@ def _units_for(cfg: RunConfig, target: int) -> int:
     return best
 
 
-def trio(cfg: RunConfig, match_params: bool = False) -> list[RunConfig]:
-    """SimpleRNN, LSTM and GRU versions of `cfg`, differing only in the cell (and units when matching).
+def trio(cfg: RunConfig, match_params: bool = False, cells: tuple[str, ...] = vocab.TRIO) -> list[RunConfig]:
+    """Versions of `cfg` with each of `cells`, differing only in the cell (and units when matching).
 
     Args:
         cfg: the reference config; its cell keeps its units when matching.
-        match_params: choose the other cells' units so the parameter counts are as close as possible.
+        match_params: choose the other cells' units so the parameter counts are as close as possible (to
+            `cfg`'s count).
+        cells: the cells, by default SimpleRNN, LSTM, GRU; e.g. `CELL_SETS["lstm_variants"]`.
 
     Returns:
-        Three configs in the order SimpleRNN, LSTM, GRU.
+        One config per cell, in the order of `cells`.
     """
+    for c in cells:
+        vocab.check_cell(c)
     if not match_params:
-        return [cfg.replace(cell=c) for c in CELLS]
+        return [cfg.replace(cell=c) for c in cells]
     target = param_count(cfg)
     return [cfg if c == cfg.cell else cfg.replace(cell=c, units=_units_for(cfg.replace(cell=c), target))
-            for c in CELLS]
+            for c in cells]
 
 
 def spread(counts: list[int]) -> float:

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from rnnviz import probe, samples, vocab
+from rnnviz import cells, probe, samples, vocab
 from rnnviz.config import RunConfig
 
 
@@ -60,8 +60,17 @@ def activation_name(fn) -> str:
 
 
 def cell_layer(layer: layers.Layer) -> layers.Layer:
-    """The SimpleRNN / LSTM / GRU layer itself (a Bidirectional wrapper's forward layer; both share settings)."""
-    return layer.forward_layer if isinstance(layer, layers.Bidirectional) else layer
+    """The layer's Keras cell (`LSTMCell`, ..., `rnnviz.cells.CIFGLSTMCell`): its units, activations and weights
+    (a Bidirectional wrapper's forward cell; both directions share settings)."""
+    return (layer.forward_layer if isinstance(layer, layers.Bidirectional) else layer).cell
+
+
+def _kind(layer: layers.Layer) -> str:
+    """The layer's `vocab.CELLS` name (`cells.cell_kind`), or a ValueError naming the layer."""
+    kind = cells.cell_kind(layer)
+    if kind is None:
+        raise ValueError(f"`layer` must be a recurrent layer of a known cell. Received: layer={layer.name!r}")
+    return kind
 
 
 def value_ranges(layer: layers.Layer) -> dict[str, tuple[float | None, float | None]]:
@@ -72,8 +81,7 @@ def value_ranges(layer: layers.Layer) -> dict[str, tuple[float | None, float | N
     cell = cell_layer(layer)
     act = vocab.RANGES.get(activation_name(cell.activation), (None, None))
     rec = vocab.RANGES.get(activation_name(getattr(cell, "recurrent_activation", None)), (None, None))
-    kind = next(k for k, t in (("lstm", layers.LSTM), ("gru", layers.GRU), ("simple_rnn", layers.SimpleRNN))
-                if isinstance(cell, t))
+    kind = _kind(layer)
     out = {key: rec for key in vocab.GATES[kind]}
     out.update({key: act for key in vocab.CANDIDATES[kind]})
     out.update(h=act, c=(None, None), a=(None, None))  # LSTM: h = o * act(c) with o in (0, 1)
@@ -98,8 +106,7 @@ def saturation_rows(g: dict[str, np.ndarray], layer: layers.Layer, gates_only: b
         `high_label`. Arrays whose activation has no flat end (linear) are left out.
     """
     cell = cell_layer(layer)
-    kind = next(k for k, t in (("lstm", layers.LSTM), ("gru", layers.GRU), ("simple_rnn", layers.SimpleRNN))
-                if isinstance(cell, t))
+    kind = _kind(layer)
     rows = []
     for keys, fn in ((vocab.GATES[kind], getattr(cell, "recurrent_activation", None)),
                      (() if gates_only else vocab.CANDIDATES[kind], cell.activation)):
@@ -135,18 +142,25 @@ def unit_means(g: dict[str, np.ndarray], keys: tuple[str, ...]) -> dict[str, np.
 
 def cell_equations(layer: layers.Layer) -> str:
     """The equations `probe.gates` computes for this layer, in LaTeX, with its own activations."""
-    cell = cell_layer(layer)
+    cell, kind = cell_layer(layer), _kind(layer)
     tex = {"tanh": r"\tanh", "sigmoid": r"\sigma", "hard_sigmoid": r"\sigma_{\mathrm{hard}}",
            "relu": r"\mathrm{relu}", "linear": "", "softsign": r"\mathrm{softsign}"}
     act = tex.get(activation_name(cell.activation), rf"\mathrm{{{activation_name(cell.activation)}}}")
-    if isinstance(cell, layers.SimpleRNN):
+    if kind == "simple_rnn":
         return (r"\begin{aligned} a_t &= W x_t + U h_{t-1} + b \\ h_t &= " + act + r"(a_t) \end{aligned}")
     rec = tex.get(activation_name(cell.recurrent_activation), r"\sigma")
-    if isinstance(cell, layers.LSTM):
-        return (r"\begin{aligned} i_t &= " + rec + r"(W_i x_t + U_i h_{t-1} + b_i) \\ f_t &= " + rec
-                + r"(W_f x_t + U_f h_{t-1} + b_f) \\ \hat c_t &= " + act + r"(W_c x_t + U_c h_{t-1} + b_c) \\ o_t &= "
-                + rec + r"(W_o x_t + U_o h_{t-1} + b_o) \\ c_t &= f_t \odot c_{t-1} + i_t \odot \hat c_t \\ h_t &= o_t"
-                r" \odot " + act + r"(c_t) \end{aligned}")
+    if vocab.is_lstm(kind):
+        peep = {k: (rf" + p_{k} \odot c_{{{t}}}" if kind == "lstm_peephole" else "")
+                for k, t in (("i", "t-1"), ("f", "t-1"), ("o", "t"))}
+        rows = [r"i_t &= " + rec + r"(W_i x_t + U_i h_{t-1} + b_i" + peep["i"] + ")",
+                r"f_t &= " + rec + r"(W_f x_t + U_f h_{t-1} + b_f" + peep["f"] + ")",
+                r"\hat c_t &= " + act + r"(W_c x_t + U_c h_{t-1} + b_c)",
+                r"c_t &= f_t \odot c_{t-1} + i_t \odot \hat c_t",
+                r"o_t &= " + rec + r"(W_o x_t + U_o h_{t-1} + b_o" + peep["o"] + ")",
+                r"h_t &= o_t \odot " + act + r"(c_t)"]
+        if kind == "lstm_cifg":  # no input-gate weights: the input gate is what the forget gate lets go
+            rows[:2] = [rows[1], r"i_t &= 1 - f_t"]
+        return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
     cand = (r"(W_h x_t + b_h + r_t \odot (U_h h_{t-1} + b'_h))" if cell.reset_after
             else r"(W_h x_t + U_h (r_t \odot h_{t-1}) + b_h)")
     return (r"\begin{aligned} z_t &= " + rec + r"(W_z x_t + U_z h_{t-1} + b_z) \\ r_t &= " + rec

@@ -377,16 +377,16 @@ def forget_path(f: np.ndarray) -> np.ndarray:
 
 def keras_layer(cell: str, input_size: int, units: int, seed: int = 0, forget_bias: float | None = None,
                 return_sequences: bool = True) -> "keras.layers.Layer":
-    """A built Keras SimpleRNN, LSTM or GRU layer with seeded weights.
+    """A built Keras SimpleRNN, LSTM or GRU layer, or an LSTM variant (`rnnviz.cells`), with seeded weights.
 
     Args:
-        cell: "simple_rnn", "lstm" or "gru".
+        cell: a `vocab.CELLS` name ("simple_rnn", "lstm", "gru", "lstm_peephole", "lstm_cifg").
         input_size: features per step.
         units: hidden units.
         seed: seeds the kernel (Glorot uniform), recurrent kernel (orthogonal) and bias (uniform in
             [-0.5, 0.5], so the gates differ from the start; Keras would start the biases at 0).
-        forget_bias: LSTM only: the value every forget-gate bias is set to; None means 1, as Keras's
-            `unit_forget_bias=True` does.
+        forget_bias: LSTM (and variants) only: the value every forget-gate bias is set to; None means 1, as
+            Keras's `unit_forget_bias=True` does. A peephole LSTM's peepholes are seeded like the kernel.
         return_sequences: return every step's output (True) or only the last.
 
     Returns:
@@ -405,8 +405,9 @@ def keras_layer(cell: str, input_size: int, units: int, seed: int = 0, forget_bi
                  recurrent_initializer=keras.initializers.Orthogonal(seed=seed + 1))
     layer.build((None, None, input_size))
     bias = np.random.default_rng(seed + 2).uniform(-0.5, 0.5, layer.cell.bias.shape)
-    if cell == "lstm":
-        bias[units:2 * units] = 1.0 if forget_bias is None else forget_bias  # gate order i, f, c, o
+    if vocab.is_lstm(cell):  # gate order i, f, c, o; a CIFG's f, c, o
+        f = slice(0, units) if cell == "lstm_cifg" else slice(units, 2 * units)
+        bias[f] = 1.0 if forget_bias is None else forget_bias
     layer.cell.bias.assign(bias.astype("float32"))
     return layer
 
@@ -433,22 +434,23 @@ def keras_states(layer: "keras.layers.Layer", x: np.ndarray) -> np.ndarray:
 
 def cell_gates(cell: str, x: np.ndarray, units: int, seed: int = 0,
                forget_bias: float | None = None) -> dict[str, np.ndarray]:
-    """A seeded Keras LSTM or GRU run on one sequence, with every gate (via `rnnviz.probe.gates`).
+    """A seeded Keras LSTM (or LSTM variant) or GRU run on one sequence, with every gate (via `rnnviz.probe.gates`).
 
     Args:
-        cell: "lstm" or "gru".
+        cell: "lstm", "lstm_peephole", "lstm_cifg" or "gru".
         x: the inputs `(time, input_size)`.
         units: hidden units.
         seed: weight seed (see `keras_layer`).
         forget_bias: LSTM only, see `keras_layer`.
 
     Returns:
-        `(time, units)` arrays: LSTM `i, f, c_hat, o, c, h`; GRU `z, r, h_hat, h`.
+        `(time, units)` arrays: LSTM (and variants) `i, f, c_hat, o, c, h`; GRU `z, r, h_hat, h`.
     """
     from rnnviz import probe
 
-    if cell not in ("lstm", "gru"):
-        raise ValueError(f"`cell` must be 'lstm' or 'gru'. Received: cell={cell!r}")
+    if not (vocab.is_lstm(cell) or cell == "gru"):
+        raise ValueError(f"`cell` must be 'gru', 'lstm' or an LSTM variant ({', '.join(vocab.LSTM_VARIANTS)}). "
+                         f"Received: cell={cell!r}")
     x = np.asarray(x, dtype=np.float32)
     layer = keras_layer(cell, x.shape[1], units, seed, forget_bias)
     return {k: np.asarray(v, dtype=np.float64)[0] for k, v in probe.gates(layer, x[None]).items()}
@@ -463,7 +465,7 @@ def step_equations(cell: str, gates: dict[str, np.ndarray], t: int, unit: int) -
     """LaTeX for one unit's state update at step t with the numbers filled in (LSTM: c_t and h_t; GRU: h_t).
 
     Args:
-        cell: "lstm" or "gru".
+        cell: "lstm" (or an LSTM variant: the same update, with a CIFG's i = 1 - f) or "gru".
         gates: `cell_gates`' result, `(time, units)` arrays.
         t: the time step, 1-based.
         unit: the unit, 1-based.
@@ -471,7 +473,7 @@ def step_equations(cell: str, gates: dict[str, np.ndarray], t: int, unit: int) -
     i, k = t - 1, unit - 1
     g = {name: _num(value[i, k]) for name, value in gates.items()}
     h = f"{gates['h'][i, k]:.3f}"  # results and tanh's argument: no parentheses
-    if cell == "lstm":
+    if vocab.is_lstm(cell):
         c = f"{gates['c'][i, k]:.3f}"
         c_tm1 = _num(gates["c"][i - 1, k] if i else 0.0)
         return (r"\begin{aligned}"
@@ -482,3 +484,4 @@ def step_equations(cell: str, gates: dict[str, np.ndarray], t: int, unit: int) -
     h_tm1 = _num(gates["h"][i - 1, k] if i else 0.0)
     return (rf"h_{{{t}}} = z \cdot h_{{{t - 1}}} + (1 - z) \cdot \hat h = {g['z']} \times {h_tm1} + "
             rf"{_num(1 - gates['z'][i, k])} \times {g['h_hat']} = {h}")
+

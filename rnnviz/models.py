@@ -10,13 +10,19 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import keras
 from keras import layers
 
+from rnnviz import cells
 from rnnviz.config import RunConfig
 from rnnviz.data import Dataset
 
-CELL_LAYERS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
+CELL_LAYERS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU,
+               **{name: partial(cells.variant_layer, name) for name in cells.VARIANT_CELLS}}
+"""Cell name -> a layer factory `f(units, return_sequences=..., name=..., **cell options)`: Keras's layer, or
+`keras.layers.RNN` around an `rnnviz.cells` variant."""
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
               "sgd": keras.optimizers.SGD, "adamw": keras.optimizers.AdamW}
 # Keras's default 0.99 leaves BatchNorm's running statistics far behind after the few hundred steps of a

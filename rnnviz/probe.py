@@ -1,8 +1,8 @@
 """Looks inside trained recurrent layers: gates, hidden states, input gradients, PCA of states.
 
-`gates` recomputes a SimpleRNN, LSTM or GRU layer (or a Bidirectional wrapper of one) step by step in
-float64 numpy from the layer's own weights, activations and padding mask, with the equations of Keras's
-cells, so every picture shows what the network computed (the tests check it against Keras's outputs).
+`gates` recomputes a SimpleRNN, LSTM or GRU layer, an LSTM variant of `rnnviz.cells` (peephole, CIFG),
+or a Bidirectional wrapper of one, step by step in float64 numpy from the layer's own weights, activations
+and padding mask, with the equations of Keras's cells (and of ours), so every picture shows what the network computed (the tests check it against Keras's outputs).
 `layer_inputs` reads what each recurrent layer of a model receives, with its mask, from the model's graph.
 
 Masked (padding) steps: Keras leaves the state unchanged there, and a layer's output at a masked step is
@@ -20,9 +20,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from rnnviz import backend
+from rnnviz import backend, cells
 
-CELLS = (layers.SimpleRNN, layers.LSTM, layers.GRU)
 _NUMPY_ACTIVATIONS: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
     keras.activations.tanh: np.tanh,
     keras.activations.sigmoid: lambda a: 0.5 * (1.0 + np.tanh(0.5 * a)),  # = 1 / (1 + exp(-a)), no overflow
@@ -51,9 +50,9 @@ def _weights(cell) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
 
 def _check_layer(layer) -> None:
     inner = layer.forward_layer if isinstance(layer, layers.Bidirectional) else layer
-    if not isinstance(inner, CELLS):
-        raise ValueError("`layer` must be a SimpleRNN, LSTM or GRU layer, or a Bidirectional wrapper of one. "
-                         f"Received: layer={layer!r}")
+    if cells.cell_kind(layer) is None:
+        raise ValueError("`layer` must be a SimpleRNN, LSTM or GRU layer, an `rnnviz.cells` LSTM variant, or a "
+                         f"Bidirectional wrapper of one. Received: layer={layer!r}")
     if not inner.built:
         raise ValueError(f"`layer` must be built (called on data) first. Received: layer={layer.name!r}")
 
@@ -79,6 +78,9 @@ def gates(layer: layers.Layer, inputs: np.ndarray, mask: np.ndarray | None = Non
     - SimpleRNN: `a = x_t W + h_tm1 U + b` (key `a`, the pre-activation), `h = act(a)`.
     - LSTM (gate order i, f, c, o in W, U, b): `i = rec_act(.)`, `f = rec_act(.)`, `c_hat = act(.)`,
       `o = rec_act(.)`, `c = f * c_tm1 + i * c_hat`, `h = o * act(c)`.
+    - peephole LSTM (`rnnviz.cells.PeepholeLSTMCell`): as the LSTM, with `p_i * c_tm1` added to i's and
+      `p_f * c_tm1` to f's pre-activation, and `p_o * c` to o's (c: the new cell state).
+    - CIFG LSTM (`rnnviz.cells.CIFGLSTMCell`, order f, c, o): as the LSTM with `i = 1 - f`.
     - GRU (order z, r, h): `z`, `r = rec_act(.)`; with `reset_after=True` (bias rows: input, recurrent)
       `h_hat = act(x_t W_h + b_xh + r * (h_tm1 U_h + b_hh))`, else `h_hat = act(x_t W_h + (r * h_tm1) U_h + b_h)`;
       `h = z * h_tm1 + (1 - z) * h_hat`.
@@ -88,12 +90,14 @@ def gates(layer: layers.Layer, inputs: np.ndarray, mask: np.ndarray | None = Non
     `go_backwards` layers. Dropout is off, as in inference.
 
     Args:
-        layer: a built `SimpleRNN`, `LSTM` or `GRU` layer, or a `Bidirectional` wrapper of one.
+        layer: a built `SimpleRNN`, `LSTM` or `GRU` layer, a `keras.layers.RNN` of an `rnnviz.cells` variant,
+            or a `Bidirectional` wrapper of one.
         inputs: what the layer receives, `(batch, time, features)`.
         mask: optional bool `(batch, time)`, False at padding steps.
 
     Returns:
-        Arrays `(batch, time, units)`: LSTM `i, f, c_hat, o, c, h`; GRU `z, r, h_hat, h`; SimpleRNN `a, h`.
+        Arrays `(batch, time, units)`: LSTM and its variants `i, f, c_hat, o, c, h`; GRU `z, r, h_hat, h`;
+        SimpleRNN `a, h`.
         For a Bidirectional layer the keys are `forward/<key>` and `backward/<key>`, both in input time order.
 
     Raises:
@@ -112,8 +116,9 @@ def _layer_gates(layer, inputs: np.ndarray, mask: np.ndarray | None) -> dict[str
     """`gates` for one direction: runs the steps in the layer's reading order, returns input order."""
     if layer.go_backwards:
         inputs, mask = inputs[:, ::-1], None if mask is None else mask[:, ::-1]
-    step = {layers.LSTM: _lstm_steps, layers.GRU: _gru_steps, layers.SimpleRNN: _simple_steps}
-    out = step[next(t for t in step if isinstance(layer, t))](layer.cell, inputs, mask)
+    step = {"lstm": _lstm_steps, "lstm_peephole": _lstm_steps, "lstm_cifg": _lstm_steps, "gru": _gru_steps,
+            "simple_rnn": _simple_steps}
+    out = step[cells.cell_kind(layer)](layer.cell, inputs, mask)
     if layer.go_backwards:
         out = {key: value[:, ::-1] for key, value in out.items()}
     return {key: np.ascontiguousarray(value) for key, value in out.items()}
@@ -131,21 +136,29 @@ def _blank_masked(out: dict[str, np.ndarray], mask: np.ndarray | None, keys: tup
 
 
 def _lstm_steps(cell, inputs: np.ndarray, mask: np.ndarray | None) -> dict[str, np.ndarray]:
-    kernel, recurrent_kernel, bias = _weights(cell)  # (in, 4u), (u, 4u), (4u,)
+    """Keras's LSTM and the `rnnviz.cells` variants (peepholes; CIFG's kernel holds only f, c, o)."""
+    kernel, recurrent_kernel, bias = _weights(cell)  # (in, 4u), (u, 4u), (4u,); CIFG 3u
     act, rec_act = _numpy_activation(cell.activation), _numpy_activation(cell.recurrent_activation)
     batch, time, _ = inputs.shape
     u = cell.units
-    x_proj = inputs @ kernel + (0.0 if bias is None else bias)  # (batch, time, 4u)
+    cifg = isinstance(cell, cells.CIFGLSTMCell)
+    peep = [_f64(getattr(cell, f"{g}_peephole")) for g in ("input", "forget", "output")] if isinstance(
+        cell, cells.PeepholeLSTMCell) else [0.0, 0.0, 0.0]  # (u,) each
+    x_proj = inputs @ kernel + (0.0 if bias is None else bias)  # (batch, time, 4u) or CIFG (batch, time, 3u)
     ifco = np.empty((batch, time, 4 * u))  # i, f, c_hat, o side by side, like the kernel's columns
     c_all, h_all = np.empty((batch, time, u)), np.empty((batch, time, u))
     h_tm1, c_tm1 = np.zeros((batch, u)), np.zeros((batch, u))
     for t in range(time):
-        pre = x_proj[:, t] + h_tm1 @ recurrent_kernel  # (batch, 4u)
-        gates_t = rec_act(pre)
-        gates_t[:, 2 * u:3 * u] = act(pre[:, 2 * u:3 * u])
-        i, f, c_hat, o = (gates_t[:, k * u:(k + 1) * u] for k in range(4))
+        pre = x_proj[:, t] + h_tm1 @ recurrent_kernel  # (batch, 4u), CIFG (batch, 3u)
+        if cifg:
+            pre = np.concatenate([np.zeros((batch, u)), pre], axis=1)  # an unused i block: i = 1 - f below
+        f = rec_act(pre[:, u:2 * u] + peep[1] * c_tm1)
+        i = 1.0 - f if cifg else rec_act(pre[:, :u] + peep[0] * c_tm1)
+        c_hat = act(pre[:, 2 * u:3 * u])
         c = f * c_tm1 + i * c_hat
+        o = rec_act(pre[:, 3 * u:] + peep[2] * c)
         h = o * act(c)
+        gates_t = np.concatenate([i, f, c_hat, o], axis=1)
         mask_t = None if mask is None else mask[:, t, None]  # (batch, 1)
         c_tm1, h_tm1 = _carry(mask_t, c, c_tm1), _carry(mask_t, h, h_tm1)
         ifco[:, t], c_all[:, t], h_all[:, t] = gates_t, c_tm1, h_tm1
@@ -205,9 +218,9 @@ def _simple_steps(cell, inputs: np.ndarray, mask: np.ndarray | None) -> dict[str
 
 
 def recurrent_layers(model: keras.Model) -> list[layers.Layer]:
-    """The model's SimpleRNN / LSTM / GRU / Bidirectional layers in graph order (`rnn_1`, `rnn_2`, ...)."""
-    found = [layer for layer in model.layers if isinstance(layer, CELLS)
-             or isinstance(layer, layers.Bidirectional) and isinstance(layer.forward_layer, CELLS)]
+    """The model's recurrent layers (SimpleRNN / LSTM / GRU / a variant, or Bidirectional) in graph order
+    (`rnn_1`, `rnn_2`, ...)."""
+    found = [layer for layer in model.layers if cells.cell_kind(layer) is not None]
     if not found:
         raise ValueError(f"`model` has no SimpleRNN, LSTM or GRU layer. Received: model={model.name!r}")
     return found

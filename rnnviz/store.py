@@ -76,6 +76,8 @@ class StoredRun:
         """The trained Keras model, loaded with `safe_mode=True`."""
         import keras
 
+        from rnnviz import cells  # noqa: F401  (registers the LSTM variants' cells, so their runs load)
+
         return keras.saving.load_model(self.path / "model.keras", safe_mode=True)
 
     def snapshots(self) -> dict[int, list[np.ndarray]]:

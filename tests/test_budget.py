@@ -8,8 +8,10 @@ from rnnviz.models import build_model
 
 CONFIGS = [
     RunConfig(data=CosineData(window=12, horizon=3), cell=c, bidirectional=b, layers=n, units=5)
-    for c in ("simple_rnn", "lstm", "gru") for b in (False, True) for n in (1, 2)
+    for c in ("simple_rnn", "lstm", "gru", "lstm_peephole", "lstm_cifg") for b in (False, True) for n in (1, 2)
 ] + [
+    RunConfig(data=ImdbData(vocab_size=300, maxlen=20), cell="lstm_peephole", units=4, embedding_dim=6),
+    RunConfig(data=CifarData(), cell="lstm_cifg", bidirectional=True, units=4, head_units=3),
     RunConfig(data=ImdbData(vocab_size=300, maxlen=20), cell="lstm", bidirectional=True, units=4, embedding_dim=6,
               head_units=7, pooling="mean", layers=2),
     RunConfig(data=ImdbData(vocab_size=300, maxlen=20), cell="gru", units=3, embedding_dim=5),

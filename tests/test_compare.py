@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from rnnviz import compare, data, train
-from rnnviz.config import CELLS, ImdbData
+from rnnviz.config import ImdbData
 from rnnviz.jobs import train_and_store
 from rnnviz.models import build_model
 from rnnviz.store import RunStore
+from rnnviz.vocab import TRIO
 from tests.autodiff import gradient
 from tests.conftest import tiny
 
@@ -16,7 +17,7 @@ from tests.conftest import tiny
 def test_trio_differs_only_in_the_cell():
     cfg = tiny(units=6, dropout=0.1, seed=7)
     configs = compare.trio(cfg)
-    assert [c.cell for c in configs] == list(CELLS)
+    assert [c.cell for c in configs] == list(TRIO)
     for c in configs:
         assert c.replace(cell=cfg.cell) == cfg  # everything else equal: data options, seed, settings
 
@@ -51,8 +52,20 @@ def test_matched_trio_is_within_5_percent(cfg):
     counts = [build_model(c, data.empty(c.data)).count_params() for c in configs]  # independent count
     assert counts == [compare.param_count(c) for c in configs]
     assert compare.spread(counts) <= compare.MATCH_TOLERANCE, counts
-    assert configs[CELLS.index(cfg.cell)] == cfg  # the reference keeps its units
+    assert configs[TRIO.index(cfg.cell)] == cfg  # the reference keeps its units
     assert configs[0].units > configs[1].units  # SimpleRNN needs more units than LSTM for as many weights
+
+
+@pytest.mark.parametrize("cfg", [tiny(units=32), tiny(cell="gru", units=48, bidirectional=True)])
+def test_lstm_variants_set_matched_within_5_percent(cfg):
+    configs = compare.trio(cfg, match_params=True, cells=compare.CELL_SETS["lstm_variants"])
+    assert [c.cell for c in configs] == ["lstm", "lstm_peephole", "lstm_cifg", "gru"]
+    counts = [build_model(c, data.empty(c.data)).count_params() for c in configs]  # independent count
+    assert counts == [compare.param_count(c) for c in configs]
+    assert compare.spread(counts + [compare.param_count(cfg)]) <= compare.MATCH_TOLERANCE, counts
+    assert [c.cell for c in compare.trio(cfg, cells=("lstm_cifg",))] == ["lstm_cifg"]
+    with pytest.raises(ValueError, match="Received: cell='rnn'"):
+        compare.trio(cfg, cells=("rnn",))
 
 
 def test_table_and_summary_from_stored_runs(tmp_path):

@@ -24,7 +24,8 @@ def test_cells_are_the_ones_config_models_and_learn_use():
 
     assert config.CELLS is vocab.CELLS and learn.CELLS is vocab.CELLS  # the old names still import
     assert tuple(models.CELL_LAYERS) == vocab.CELLS
-    assert [vocab.CELL_LABELS[c] for c in vocab.CELLS] == [models.CELL_LAYERS[c].__name__ for c in vocab.CELLS]
+    assert [vocab.CELL_LABELS[c] for c in vocab.TRIO] == [models.CELL_LAYERS[c].__name__ for c in vocab.TRIO]
+    assert vocab.CELLS == vocab.TRIO + vocab.LSTM_VARIANTS and set(vocab.LSTM_FAMILY) <= set(vocab.CELLS)
     for cell in vocab.CELLS:
         config.RunConfig(cell=cell)  # every listed cell is accepted
         assert vocab.check_cell(cell) == cell
@@ -42,7 +43,7 @@ def test_keys_are_the_arrays_the_probe_returns(cell):
     assert set(vocab.GATES[cell]) | set(vocab.CANDIDATES[cell]) <= set(vocab.KEYS[cell])
     assert all(key in vocab.NAMES for key in vocab.KEYS[cell])
     if vocab.GATES[cell]:  # gates go through the recurrent activation: within its range
-        lo, hi = vocab.RANGES[layer.recurrent_activation.__name__]
+        lo, hi = vocab.RANGES[layer.cell.recurrent_activation.__name__]
         assert all(lo <= g[k].min() and g[k].max() <= hi for k in vocab.GATES[cell])
 
 

@@ -9,12 +9,13 @@ from rnnviz.config import RunConfig
 from rnnviz.ui.core import dataset, load_model, trainer
 
 
-def trio(cfg: RunConfig, match: bool) -> list[RunConfig]:
-    """The SimpleRNN / LSTM / GRU trio of a config (see `rnnviz.compare.trio`), with a spinner."""
+def trio(cfg: RunConfig, match: bool, cell_set: str = "trio") -> list[RunConfig]:
+    """The configs of one of `compare.CELL_SETS` (default the SimpleRNN / LSTM / GRU trio; see
+    `rnnviz.compare.trio`), with a spinner."""
     from rnnviz import compare
 
     with st.spinner("Counting parameters…"):
-        return compare.trio(cfg, match)
+        return compare.trio(cfg, match, compare.CELL_SETS[cell_set])
 
 
 def compare_picker(trio_configs: list[RunConfig]) -> list:
