@@ -39,6 +39,10 @@ def cudnn_blockers(cfg: RunConfig, backend: str | None = None) -> list[str]:
     reasons = []
     if cfg.cell == "simple_rnn":
         return ["SimpleRNN has no cuDNN kernel on any backend: it always runs the generic loop"]
+    if cfg.cell not in ("lstm", "gru"):  # our own cells (rnnviz/cells.py) run in keras.layers.RNN's loop
+        return [f"cell={cfg.cell!r} is not Keras's LSTM or GRU: no cuDNN kernel on any backend"]
+    if cfg.cell in ("lstm_peephole", "lstm_cifg"):  # rnnviz.cells: keras.layers.RNN around our own cell
+        return [f"{cfg.cell} is our own Keras cell (rnnviz.cells): it always runs the generic loop, no cuDNN"]
     if backend == "jax" and cfg.cell == "gru":
         reasons.append("Keras's JAX backend has no cuDNN GRU (a GRU runs as a compiled scan; LSTM is fused)")
     if cfg.recurrent_dropout > 0:

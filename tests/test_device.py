@@ -21,6 +21,7 @@ def test_cudnn_blockers_common_to_all_backends(backend):
     assert "recurrent_dropout" in device.cudnn_blockers(RunConfig(recurrent_dropout=0.1), backend)[0]
     assert "activation" in device.cudnn_blockers(RunConfig(activation="relu"), backend)[0]
     assert "SimpleRNN" in device.cudnn_blockers(RunConfig(cell="simple_rnn"), backend)[0]
+    assert "no cuDNN kernel" in device.cudnn_blockers(RunConfig(cell="lstm_peephole"), backend)[0]
     assert device.cudnn_blockers(RunConfig(cell="lstm", data=NO_MASK), backend) == []
 
 
