@@ -13,6 +13,7 @@ One AppTest per page is reused from case to case: a new link is applied on the n
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 from pathlib import Path
@@ -25,8 +26,20 @@ from streamlit.testing.v1 import AppTest
 from rnnviz import config
 from rnnviz.config import DATA_KINDS, RunConfig
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE_KEYS = {"pages/train.py": (), "pages/compare.py": ("runs", "match"), "pages/sweep.py": ("vary",)}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def page_keys(page: str) -> tuple[str, ...]:
+    """The query keys a page keeps for itself: the `page_keys=` it passes to `ui.config_sidebar`."""
+    for node in ast.walk(ast.parse((ROOT / page).read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "config_sidebar":
+            keys = [k.value for k in node.keywords if k.arg == "page_keys"]
+            return tuple(ast.literal_eval(keys[0])) if keys else ()
+    raise AssertionError(f"{page} has no config sidebar")
+
+
+PAGE_KEYS = {page: page_keys(page) for page in ("pages/train.py", "pages/compare.py", "pages/sweep.py")}
+APP = str(ROOT / "app.py")
 FAST_PAGES = ("pages/train.py", "pages/compare.py")  # the Sweep page's sidebar is the same: slow cases only
 COMPANIONS = {"conv_filters": {"front_end": "conv"}}  # shown only with a conv front end (CIFAR-10 only)
 
