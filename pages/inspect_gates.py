@@ -25,6 +25,11 @@ NOTES = {
                                                                                  "reset_after", True) else
                                "resets **before** the matrix product (`reset_after=False`, the original GRU).")
            + " Here $z_t$ near 1 means *keep the old state*.",
+    "lstm_peephole": "A **peephole** LSTM (Gers and Schmidhuber, 2000; built in `rnnviz.cells`, not Keras): the "
+                     "input and forget gates also read the old cell $c_{t-1}$, the output gate the new cell $c_t$, "
+                     "each through one weight per unit ($p_i, p_f, p_o$).",
+    "lstm_cifg": "A **CIFG** LSTM (coupled input and forget gate; `rnnviz.cells`): it has no input-gate weights, "
+                 "$i_t = 1 - f_t$, so whatever the cell forgets is replaced by the candidate.",
     "simple_rnn": "A SimpleRNN has **no gates**: every step overwrites the state through one activation. "
                   "Where that activation is flat (tanh near ±1) its slope is near 0, so gradients shrink at "
                   "each step back: the plain RNN forgets.",
@@ -50,7 +55,7 @@ if cfg.cell == "simple_rnn":
     heat_keys, gate_keys = ["a", "h"], []
 else:
     gate_keys = list(vocab.GATES[cfg.cell])
-    state_keys = ["c_hat", "c"] if cfg.cell == "lstm" else ["h_hat", "h"]
+    state_keys = ["c_hat", "c"] if vocab.is_lstm(cfg.cell) else ["h_hat", "h"]
     curves = [("gates: 0 = closed, 1 = open", "mean over units (0 to 1)",
                {names[k]: v for k, v in inspection.unit_means(g, gate_keys).items()}, ranges[gate_keys[0]]),
               ("candidate and state", "mean over units (no unit)",
@@ -75,7 +80,7 @@ if rows:
         "A gate mostly below 0.1 or above 0.9 acts as a switch (closed / open); the share in between is where it "
         "still weighs things up. " if gate_keys else "Where h is near ±1, tanh is flat: the step passes almost no "
         "gradient back, and a long run of such steps is why a plain RNN forgets. ")
-        + ("A forget gate open (> 0.9) for many steps is long memory." if cfg.cell == "lstm" else
+        + ("A forget gate open (> 0.9) for many steps is long memory." if vocab.is_lstm(cfg.cell) else
            "An update gate z above 0.9 keeps the old state: long memory." if cfg.cell == "gru" else ""))
 else:
     st.info(f"The activation `{cfg.activation}` has no flat end, so there is no saturation to measure.")

@@ -24,7 +24,7 @@ st.session_state.setdefault(key, "This movie was a wonderful surprise: the actin
 text = top[0].text_area("Your review", key=key, height=140)
 
 from rnnviz import inspect_plots, inspection, readout, samples  # noqa: E402  (after the pickers: imports Keras)
-from rnnviz.vocab import NAMES  # noqa: E402  (`vocab` here is the IMDB vocabulary)
+from rnnviz.vocab import NAMES, is_lstm  # noqa: E402  (`vocab` here is the IMDB vocabulary)
 
 enc = samples.encode_review(vocab, text, cfg.data)
 marks = {"known": "{}", "rare (out of vocabulary)": ":orange-background[{} → `<oov>`]",
@@ -72,7 +72,7 @@ st.plotly_chart(inspect_plots.states_heatmap(g["h"], ticks, step_title,
                                              f"Hidden state h after each word ({where}): one row per unit",
                                              inspection.value_ranges(keras_layer)["h"]),
                 width="stretch", key="inspect_review_states")
-gate_keys = {"lstm": ["i", "f", "o", "c"], "gru": ["z", "r", "h_hat"], "simple_rnn": ["a"]}[cfg.cell]
+gate_keys = ["i", "f", "o", "c"] if is_lstm(cfg.cell) else {"gru": ["z", "r", "h_hat"], "simple_rnn": ["a"]}[cfg.cell]
 st.plotly_chart(inspect_plots.gates_heatmaps(g, gate_keys, NAMES, inspection.value_ranges(keras_layer),
                                              ticks, step_title, f"Gates after each word ({where})"
                                              if cfg.cell != "simple_rnn" else

@@ -9,7 +9,7 @@ st.caption("What every unit of a recurrent layer holds after each step of one sa
            "state takes while the network reads.")
 sel = ui.inspect_controls()
 
-from rnnviz import inspect_plots, inspection  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz import inspect_plots, inspection, vocab  # noqa: E402  (after the pickers: imports Keras)
 
 cfg = sel.run.config
 h = sel.gates()["h"]  # (steps, units)
@@ -21,7 +21,7 @@ st.plotly_chart(ui.memory.marked(inspect_plots.states_heatmap(
     inspection.value_ranges(sel.keras_layer())["h"]), sel), width="stretch", key="inspect_states_heatmap")
 st.caption("Each column is the state after reading that step. A unit that keeps its colour over many steps "
            "remembers something; one that flips with each step follows the input. "
-           + ("An LSTM's h is its output o ⊙ tanh(c); its memory c is on the Gates page." if cfg.cell == "lstm"
+           + ("An LSTM's h is its output o ⊙ tanh(c); its memory c is on the Gates page." if vocab.is_lstm(cfg.cell)
               else ""))
 
 st.subheader("The path of the whole state")

@@ -1,4 +1,5 @@
-"""Learn: LSTM and GRU cell by cell: Keras's equations, a diagram, and every gate of a real run, step by step."""
+"""Learn: LSTM (and its peephole and CIFG variants) and GRU cell by cell: the equations, a diagram, the weights
+each cell costs, and every gate of a real run, step by step."""
 
 from pathlib import Path
 
@@ -6,10 +7,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnviz import learn, learn_plots, ui, vocab  # noqa: F401  (ui: leaves the legacy pages/ mode)
+from rnnviz import cells, learn, learn_plots, ui, vocab  # noqa: F401  (ui: leaves the legacy pages/ mode)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-NAMES = {c: vocab.CELL_LABELS[c] for c in ("lstm", "gru")}
+NAMES = {c: vocab.CELL_LABELS[c] for c in vocab.LSTM_FAMILY}
 EQUATIONS = {
     "lstm": r"""\begin{aligned}
 i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i) && \text{input gate: how much of the candidate to write}\\
@@ -18,6 +19,22 @@ f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f) && \text{forget gate: how much of the
 o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o) && \text{output gate: how much of the cell to show}\\
 c_t &= f_t \odot c_{t-1} + i_t \odot \hat c_t && \text{cell state: the long-term memory}\\
 h_t &= o_t \odot \tanh(c_t) && \text{hidden state: the output}
+\end{aligned}""",
+    "lstm_peephole": r"""\begin{aligned}
+i_t &= \sigma(W_i x_t + U_i h_{t-1} + p_i \odot c_{t-1} + b_i) && \text{input gate, peeking at the old cell}\\
+f_t &= \sigma(W_f x_t + U_f h_{t-1} + p_f \odot c_{t-1} + b_f) && \text{forget gate, peeking at the old cell}\\
+\hat c_t &= \tanh(W_c x_t + U_c h_{t-1} + b_c) && \text{candidate}\\
+c_t &= f_t \odot c_{t-1} + i_t \odot \hat c_t && \text{cell state}\\
+o_t &= \sigma(W_o x_t + U_o h_{t-1} + p_o \odot c_t + b_o) && \text{output gate, peeking at the new cell}\\
+h_t &= o_t \odot \tanh(c_t) && \text{hidden state}
+\end{aligned}""",
+    "lstm_cifg": r"""\begin{aligned}
+f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f) && \text{forget gate}\\
+i_t &= 1 - f_t && \text{input gate, coupled: no weights of its own}\\
+\hat c_t &= \tanh(W_c x_t + U_c h_{t-1} + b_c) && \text{candidate}\\
+c_t &= f_t \odot c_{t-1} + (1 - f_t) \odot \hat c_t && \text{cell state: forget and replace in one}\\
+o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o) && \text{output gate}\\
+h_t &= o_t \odot \tanh(c_t) && \text{hidden state}
 \end{aligned}""",
     "gru": r"""\begin{aligned}
 z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z) && \text{update gate: how much of the old state to keep}\\
@@ -31,6 +48,14 @@ INTRO = {
             "(what it outputs). Three **gates**, each a sigmoid between 0 (closed) and 1 (open), decide what "
             "to forget, what to write and what to show. The cell is updated by *adding*, which lets "
             "information (and gradients) pass many steps unchanged.",
+    "lstm_peephole": "A **peephole** LSTM (Gers and Schmidhuber, 2000) lets the gates look at the cell itself: the "
+                     "input and forget gates read $c_{t-1}$, the output gate reads the new $c_t$, each through "
+                     "one weight per unit ($p$ is a vector, not a matrix). That helps with precise timing, e.g. "
+                     "counting steps. Keras has no such layer; this one is `rnnviz.cells.PeepholeLSTMCell`.",
+    "lstm_cifg": "A **CIFG** LSTM couples the input and forget gates: $i_t = 1 - f_t$, so the cell forgets "
+                 "exactly as much as it writes. One gate fewer (a quarter fewer weights), often as good "
+                 "(Greff et al., 2017, *LSTM: A Search Space Odyssey*). Keras has no such layer; this one is "
+                 "`rnnviz.cells.CIFGLSTMCell`.",
     "gru": "A GRU is a lighter LSTM: one state $h_t$ and two gates. The **update gate** $z_t$ mixes the old "
            "state with a new candidate (keep vs replace, in one number per unit); the **reset gate** $r_t$ "
            "decides how much of the old state the candidate may look at.",
@@ -57,12 +82,15 @@ def gates(cell: str, steps: int, input_size: int, units: int, seed: int) -> tupl
     return x, learn.cell_gates(cell, x, units, seed)
 
 
+VARIANTS["lstm_peephole"] = VARIANTS["lstm_cifg"] = VARIANTS["lstm"]
 st.title("LSTM and GRU, cell by cell")
 st.caption("The equations Keras computes, and every gate of a real Keras layer on a small input, one step at a time.")
 
 cell = st.radio("Cell", list(NAMES), format_func=NAMES.get, horizontal=True, key="learn_cells_cell")
 left, right = st.columns([3, 2])
-left.image(str(ASSETS / f"{cell}_cell.svg"), width="stretch")
+left.image(str(ASSETS / f"{'lstm' if vocab.is_lstm(cell) else cell}_cell.svg"), width="stretch",
+           caption="Keras's LSTM: the variant changes the gates as its equations below say" if cell in
+           vocab.LSTM_VARIANTS else None)
 right.markdown(INTRO[cell])
 right.caption("σ is the sigmoid, ⊙ multiplies element by element (unit by unit). Every W, U, b is a separate "
               "weight matrix or vector; Keras stores them side by side in one `kernel`, `recurrent_kernel` "
@@ -75,6 +103,8 @@ input_size = c2.slider("Input size", 1, 4, 1, key="learn_cells_input")
 units = c3.slider("Units", 1, 6, 3, key="learn_cells_units")
 seed = int(c4.number_input("Seed (weights and input)", 0, 9999, 0, key="learn_cells_seed"))
 x, g = gates(cell, steps, input_size, units, seed)
+st.markdown(f"**Weights of one layer** with n = {input_size} inputs and u = {units} units, beside Keras's LSTM:")
+st.dataframe(cells.param_rows(input_size, units), hide_index=True)
 with st.expander("The input x"):
     st.dataframe(pd.DataFrame(x, index=pd.RangeIndex(1, steps + 1, name="t"),
                               columns=[f"x[{j + 1}]" for j in range(input_size)]), width="stretch")
@@ -85,7 +115,7 @@ st.latex(learn.step_equations(cell, g, t, unit))
 st.plotly_chart(learn_plots.gate_step_figure(g, t, cell), width="stretch", key="learn_cells_step")
 st.plotly_chart(learn_plots.gate_time_figure(g, t, cell), width="stretch", key="learn_cells_time")
 st.caption("Weights: Keras's seeded initialisers (Glorot-uniform kernel, orthogonal recurrent kernel), biases "
-           "random in [−0.5, 0.5]" + (", forget-gate biases 1 as Keras's `unit_forget_bias`" if cell == "lstm"
+           "random in [−0.5, 0.5]" + (", forget-gate biases 1 as Keras's `unit_forget_bias`" if vocab.is_lstm(cell)
                                        else "") + ". The gate values come from `rnnviz.probe.gates`, the same code "
            "the Inspect pages use, which recomputes the layer from its weights.")
 st.info(VARIANTS[cell])

@@ -16,7 +16,8 @@ from rnnviz.data import marked_steps
 
 MARK_COLOR = "#d62728"
 SPAN_COLOR = "rgba(214, 39, 40, 0.07)"
-KEEP_GATES = {"lstm": ("f", vocab.NAMES["f"]), "gru": ("z", vocab.NAMES["z"])}  # near 1 = keep the state
+KEEP_GATES = {**{c: ("f", vocab.NAMES["f"]) for c in ("lstm", *vocab.LSTM_VARIANTS)},
+              "gru": ("z", vocab.NAMES["z"])}  # near 1 = keep the state
 
 
 def marks(x_one: np.ndarray) -> list[int]:
@@ -29,7 +30,7 @@ def keep_between(gates: dict[str, np.ndarray], cell: str, steps: list[int]) -> d
 
     Args:
         gates: key -> `(time, units)` arrays of one sample (e.g. `f` for an LSTM, `z` for a GRU).
-        cell: "lstm" or "gru" (None is returned for a SimpleRNN, which has no gate).
+        cell: "lstm" (or an LSTM variant) or "gru" (None is returned for a SimpleRNN, which has no gate).
         steps: the two marked steps, 0-based.
 
     Returns:

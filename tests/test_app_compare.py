@@ -7,6 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from rnnviz import budget
 from rnnviz.config import RunConfig
 from tests.conftest import set_sidebar
 
@@ -47,9 +48,26 @@ def test_trio_trains_and_compares(app):
     assert "reached the best validation RMSE" in " ".join(m.value for m in at.markdown)
     assert len(at.get("download_button")) == 4  # the table and one zip per run
     # the link carries the config and the runs: it reopens this comparison
-    cfg, notes = RunConfig.from_query(at.query_params, ignore=("runs", "match"))
+    cfg, notes = RunConfig.from_query(at.query_params, ignore=("runs", "match", "cells"))
     assert notes == [] and cfg.units == 4 and cfg.data.length == 200
     assert at.query_params["runs"] == ",".join(cfg.replace(cell=c).run_id for c in ("simple_rnn", "lstm", "gru"))
+
+
+def test_lstm_variants_in_one_click_and_in_the_link(app):
+    at = app.switch_page("pages/compare.py").run()
+    assert at.radio(key="w_keep_compare_cells").value == "trio"
+    at.radio(key="w_keep_compare_cells").set_value("lstm_variants").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["cell"]) == ["LSTM", "peephole LSTM", "CIFG LSTM", "GRU"]
+    assert at.query_params["cells"] == "lstm_variants"
+    cfg = RunConfig.from_query(at.query_params, ignore=("runs", "match", "cells"))[0]
+    counts = [budget.param_count(cfg.replace(cell=c)) for c in ("lstm", "lstm_peephole", "lstm_cifg", "gru")]
+    assert list(table["parameters"]) == counts and counts[1] - counts[0] == 3 * cfg.units  # the peepholes
+    linked = AppTest.from_file(APP, default_timeout=120)
+    linked.query_params.update({"cells": "lstm_variants"})
+    linked.switch_page("pages/compare.py").run()
+    assert linked.radio(key="w_keep_compare_cells").value == "lstm_variants" and not linked.exception
 
 
 def test_link_opens_its_settings_and_notes_what_it_ignored(rnnviz_home):

@@ -23,11 +23,15 @@ CONFIGS = {
                       batch_size=16),
     "cifar10": RunConfig(data=CifarData(), cell="lstm", units=4, epochs=2, batch_size=8),
     "simple": tiny(cell="simple_rnn", bidirectional=True),
+    "peephole": tiny(cell="lstm_peephole", bidirectional=True),  # the LSTM variants (rnnviz.cells)
+    "cifg": RunConfig(data=ImdbData(vocab_size=100, maxlen=16), cell="lstm_cifg", units=4, embedding_dim=4,
+                      epochs=2, batch_size=16),
 }
 CHARTS = {  # (data, page) -> number of charts
     ("cosine", "states"): 3, ("cosine", "gates"): 4, ("cosine", "predictions"): 2,
     ("imdb", "states"): 2, ("imdb", "gates"): 3, ("imdb", "review"): 3, ("imdb", "predictions"): 2,
     ("cifar10", "states"): 3, ("cifar10", "gates"): 4, ("cifar10", "predictions"): 4,
+    ("peephole", "states"): 3, ("peephole", "gates"): 4, ("cifg", "gates"): 3, ("cifg", "review"): 3,
 }
 
 
@@ -88,8 +92,16 @@ def test_page_renders_with_labelled_charts(at, run, page):
     titles = " | ".join(s["layout"]["title"]["text"] for s in out)
     expected = {"states": "Hidden state h", "gates": "Gates and states of every unit", "review": "after each word",
                 "predictions": {"cosine": "How the error grows", "imdb": "How sure the model is",
-                                "cifar10": "had the image ended"}[run]}[page]
+                                "cifar10": "had the image ended"}.get(run)}[page]
     assert expected in titles, titles
+
+
+@pytest.mark.parametrize("run, shows", [("peephole", r"p_o \odot c_{t}"), ("cifg", r"i_t &= 1 - f_t")])
+def test_variant_gates_page_shows_its_own_equations(at, run, shows):
+    at = open_page(at, "pages/inspect_gates.py", run)
+    assert not at.exception, at.exception
+    assert any(shows in e.value for e in at.latex), [e.value for e in at.latex]
+    assert "rnnviz.cells" in " ".join(m.value for m in at.markdown)
 
 
 def test_review_box_changes_the_prediction(at):

@@ -61,7 +61,7 @@ def test_page_renders_with_labelled_charts(app, page):
 @pytest.mark.parametrize("end", ["min", "max"])
 def test_controls_at_their_extremes(app, page, end):
     at = app.switch_page(page).run()
-    cells = ["lstm", "gru"] if page == "pages/learn_cells.py" else [None]
+    cells = ["lstm", "lstm_peephole", "lstm_cifg", "gru"] if page == "pages/learn_cells.py" else [None]
     for cell in cells:
         if cell:
             at.radio(key="learn_cells_cell").set_value(cell).run()

@@ -34,6 +34,19 @@ def test_train_json_then_cached(rnnviz_home):
     assert [r["run_id"] for r in listed] == [out["run_id"]]
 
 
+@pytest.mark.parametrize("cell", ["lstm_peephole", "lstm_cifg"])
+def test_train_an_lstm_variant_then_load_it_safely(cell, rnnviz_home):
+    from rnnviz import budget, probe
+
+    done = run_cli("train", *TINY, "--cell", cell, "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    run = RunStore().load(out["run_id"])
+    assert run.config.cell == cell and out["params"] == budget.param_count(run.config)
+    model = run.load_model()  # safe_mode=True: the cell classes are registered
+    assert [probe.cells.cell_kind(layer) for layer in probe.recurrent_layers(model)] == [cell]
+
+
 @pytest.mark.parametrize("flag,value,field", [
     ("--units", "0", "units"), ("--layers", "7", "layers"), ("--dropout", "1.5", "dropout"),
     ("--recurrent-dropout", "-0.2", "recurrent_dropout"), ("--epochs", "0", "epochs"),

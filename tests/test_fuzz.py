@@ -63,8 +63,9 @@ PAGES = app_pages()
 
 def seed_configs() -> list:
     """Tiny runs of every data set: a two-layer cosine trio (Compare draws everything; layer picker), a
-    bidirectional masked IMDB GRU (direction picker, padding), a CIFAR-10 SimpleRNN (image grid)
-    and an adding-problem LSTM (marked steps)."""
+    bidirectional masked IMDB GRU (direction picker, padding), a CIFAR-10 SimpleRNN (image grid),
+    an adding-problem LSTM (marked steps) and the LSTM variants (a bidirectional peephole LSTM on cosine, a
+    CIFG LSTM on the adding problem)."""
     from rnnviz.config import CifarData, ImdbData, MemoryData, RunConfig
 
     return [
@@ -73,6 +74,8 @@ def seed_configs() -> list:
                   embedding_dim=4, epochs=2, batch_size=16),
         RunConfig(data=CifarData(), cell="simple_rnn", units=4, epochs=2, batch_size=8),
         RunConfig(data=MemoryData(steps=8, samples=200), cell="lstm", units=3, epochs=2, batch_size=32),
+        tiny(cell="lstm_peephole", bidirectional=True),
+        RunConfig(data=MemoryData(steps=8, samples=200), cell="lstm_cifg", units=3, epochs=2, batch_size=32),
     ]
 
 
