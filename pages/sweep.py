@@ -18,7 +18,7 @@ if vary is None:
     st.stop()
 stored = sum(ui.trainer().store.has(c.run_id) for c in configs)
 st.markdown(f"**{' × '.join(str(len(v)) for v in vary.values())} = {len(configs)} runs**"
-            + (f" ({stored} already stored: they load at once)" if stored else ""))
+            + (f" ({stored} already stored: they load at once)" if stored else "") + f" · trained on {ui.where()}")
 if st.button("Run the sweep", type="primary", help="Trains the runs one after another on the server's trainer"):
     ui.sweep.start(configs)
 

@@ -10,7 +10,8 @@ from rnnviz.store import StoreError
 st.title("Train")
 st.caption("Pick data and a recurrent network in the sidebar, train it, and watch it learn.")
 cfg = ui.config_sidebar()
-st.caption(f"Trains on: **{ui.device_line()}** (set `KERAS_BACKEND` to change the backend; see Home)")
+st.caption(f"Trains on: **{ui.device_line()}** (set `KERAS_BACKEND` to change the backend; see Home), "
+           f"on {ui.where()}")
 if cfg is None:
     st.stop()
 trainer = ui.trainer()
@@ -82,6 +83,8 @@ if run is not None:
     c.metric("Training time", f"{run.info['train_seconds']:.1f} s",
              help=f"{run.info['params']:,} parameters, trained on "
                   f"{run.info.get('backend') or run.info['device']}")
+    if run.info.get("node"):
+        c.caption(f"Trained on {run.info['node']}")
 if cfg.data.name == "memory":  # the adding problem: MSE beside the constant answer's
     ui.memory.results(run, job.result.model if run is None else None, cfg)
 elif task == "regression":

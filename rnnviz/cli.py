@@ -153,20 +153,27 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 2
     store = RunStore()
     store.cleanup()
-    print(f"run {cfg.run_id}: {cfg.summary()}", file=sys.stderr, flush=True)
+    from rnnviz import executors
+
+    executor = executors.make()  # a Ray cluster when RNNVIZ_RAY_ADDRESS names one that answers, else here
+    if executor.note:
+        print(f"note: {executor.note}", file=sys.stderr)
+    print(f"run {cfg.run_id}: {cfg.summary()} on {executor.describe()}", file=sys.stderr, flush=True)
     from rnnviz.datasets import DataError, DataUnavailable
 
     try:
         with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
             run, result = train_and_store(cfg, store, retrain=args.retrain, on_event=_progress,
-                                          data_dir=args.data_dir)
+                                          data_dir=args.data_dir, train=executor.train)
     except (DataUnavailable, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    finally:
+        executor.shutdown()  # a Ray worker is ended now, not when this process exits
     out = {"run_id": run.run_id, "cached": result is None, "config": run.config.to_dict(),
            "history": run.history, "metrics": run.metrics, "params": run.info["params"],
            "train_seconds": run.info["train_seconds"], "device": run.info["device"],
-           "backend": run.info.get("backend"), "path": str(run.path)}
+           "backend": run.info.get("backend"), "node": run.info.get("node"), "path": str(run.path)}
     if args.json:
         print(json.dumps(out))
     else:
@@ -216,8 +223,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 _progress(event)
             seen[job.run_id] = len(events)
 
-    with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
-        jobs = sweep.wait(sweep.submit(trainer, configs, retrain=args.retrain), progress)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
+            jobs = sweep.wait(sweep.submit(trainer, configs, retrain=args.retrain), progress)
+    finally:
+        trainer.executor.shutdown()
     runs = [sweep.run_record(job) for job in jobs]
     if args.json:
         print(json.dumps({"vary": vary, "runs": runs}))

@@ -3,8 +3,9 @@
 - `LocalExecutor` (the default, nothing to start): trainings run in this process, on the Trainer's worker
   threads (`RNNVIZ_TRAIN_WORKERS` at once).
 - `RayExecutor`, when `RNNVIZ_RAY_ADDRESS` names a cluster (`auto` after `ray start --head` here, or
-  `ray://HOST:10001` for a head node that lab machines joined): each training runs in its own Ray actor
-  (`RunWorker`, one CPU) on whichever node has room. The Trainer's thread polls the actor for batch events
+  `ray://HOST:10001` for a head node that lab machines joined): each training runs in a Ray actor
+  (`RunWorker`, one CPU) on whichever node has room; each of the Trainer's threads keeps its actor for its
+  next runs, so Keras is imported once per slot, not once per run (a lost actor is replaced). The Trainer's thread polls the actor for batch events
   and forwards Stop to it, so live charts and Stop work across machines. The actor sends back everything
   the run store needs (the model as `.keras` bytes, history, metrics, snapshots, batch curve, its node's
   name); the server alone writes the store. Each data config (and seed) is loaded once on the server and
@@ -37,6 +38,7 @@ CONNECT_TIMEOUT_S = 15.0  # the longest a page (or the CLI) waits for a named cl
 PROBE_TIMEOUT_S = 3.0  # a TCP connect to the named host:port, before Ray is asked
 POLL_S = 0.25  # how often a Ray run's events are fetched
 DATA_KEPT = 4  # data configs kept in the object store (least recently used dropped)
+DESCRIBE_S = 30.0  # how often the pages' line about the cluster (nodes, CPUs) is refreshed
 
 
 class WorkerLost(RuntimeError):
@@ -44,12 +46,14 @@ class WorkerLost(RuntimeError):
 
 
 def node_name() -> str:
-    """This machine's name and address, e.g. 'lab-07 (10.0.0.17)'."""
+    """This machine's name and address on its network, e.g. 'lab-07 (10.0.0.17)' (as Ray names nodes)."""
     host = socket.gethostname()
     try:
-        ip = socket.gethostbyname(host)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # a UDP connect sends nothing
+            s.connect(("10.255.255.255", 1))
+            ip = s.getsockname()[0]
     except OSError:
-        ip = "?"
+        ip = "127.0.0.1"
     return f"{host} ({ip})"
 
 
@@ -85,32 +89,33 @@ class LocalExecutor:
 
 
 class RunWorker:
-    """One training on a Ray node (made a Ray actor by `RayExecutor`; plain Python here).
+    """Trainings on a Ray node, one at a time (made a Ray actor by `RayExecutor`; plain Python here).
 
-    Its methods run on two threads (`max_concurrency=2`): `train` on one, `poll` and `stop` on the other.
+    Its methods run on two threads (`max_concurrency=2`): `train` on one, `poll` and `stop` on the other,
+    which name the run they mean (a call about an earlier or later run sees no events and stops nothing).
     """
 
     def __init__(self):
-        self.events: list[dict[str, Any]] = []
-        import ray
+        self.run_id, self.events, self.stop_flag = None, [], threading.Event()
+        self.node = node_name()
 
-        self.stop_flag = threading.Event()
-        self.node = f"{socket.gethostname()} ({ray.util.get_node_ip_address()})"
+    def poll(self, run_id: str, since: int) -> tuple[str, int, list[dict[str, Any]]]:
+        """The node, the process id and the run's events after the first `since`."""
+        return self.node, os.getpid(), self.events[since:] if run_id == self.run_id else []
 
-    def poll(self, since: int) -> tuple[str, int, list[dict[str, Any]]]:
-        """The node, the process id and the events after the first `since`."""
-        return self.node, os.getpid(), self.events[since:]
-
-    def stop(self) -> None:
-        """Stops the training after its current batch."""
-        self.stop_flag.set()
+    def stop(self, run_id: str) -> None:
+        """Stops the run's training after its current batch."""
+        if run_id == self.run_id:
+            self.stop_flag.set()
 
     def train(self, cfg_dict: dict[str, Any], ds) -> dict[str, Any]:
         """Trains `cfg_dict`'s config on `ds`; returns the result's fields, the model as `.keras` bytes."""
         from rnnviz import train as training
 
-        result = training.train(RunConfig.from_dict(cfg_dict), ds=ds, on_event=self.events.append,
-                                stop=self.stop_flag)
+        cfg = RunConfig.from_dict(cfg_dict)
+        self.events, self.stop_flag = [], threading.Event()
+        self.run_id = cfg.run_id
+        result = training.train(cfg, ds=ds, on_event=self.events.append, stop=self.stop_flag)
         out = {k: v for k, v in vars(result).items() if k != "model"}
         with tempfile.TemporaryDirectory(prefix="rnnviz-ray-") as tmp:
             path = Path(tmp) / "model.keras"
@@ -149,16 +154,32 @@ class RayExecutor:
         self._actor = ray.remote(num_cpus=1, max_concurrency=2)(RunWorker)
         self._data: OrderedDict[str, Any] = OrderedDict()
         self._data_lock = threading.Lock()
+        self._slot = threading.local()  # each Trainer thread keeps its actor for its next runs
+        self._actors: list = []
         self.slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self._line, self._asked = "", 0.0
+        self._count()
 
     def describe(self) -> str:
-        """One line for pages, e.g. 'the Ray cluster at ray://head:10001: 5 nodes, 40 CPUs'."""
+        """One line for pages, e.g. 'the Ray cluster at ray://head:10001: 5 nodes, 40 CPUs'.
+
+        Never waits on the cluster: the line is refreshed in the background at most every `DESCRIBE_S` s.
+        """
+        if time.monotonic() - self._asked > DESCRIBE_S:
+            self._asked = time.monotonic()
+            threading.Thread(target=self._count, name="rnnviz-ray-describe", daemon=True).start()
+        return self._line
+
+    def _count(self) -> None:
+        """Counts the cluster's live nodes and CPUs into the `describe` line."""
+        self._asked = time.monotonic()
         try:
             nodes = sum(1 for n in self.ray.nodes() if n.get("Alive"))
             cpus = int(self.ray.cluster_resources().get("CPU", 0))
         except Exception as e:  # the cluster went away after start
-            return f"the Ray cluster at {self.address} (not answering: {type(e).__name__})"
-        return f"the Ray cluster at {self.address}: {nodes} node{'s' * (nodes != 1)}, {cpus} CPUs"
+            self._line = f"the Ray cluster at {self.address} (not answering: {type(e).__name__})"
+            return
+        self._line = f"the Ray cluster at {self.address}: {nodes} node{'s' * (nodes != 1)}, {cpus} CPUs"
 
     def _dataset(self, cfg: RunConfig, data_dir: str | None, on_event: Callable | None):
         """The object-store reference to `cfg`'s data (loaded here once per data config, seed and folder)."""
@@ -176,8 +197,10 @@ class RayExecutor:
 
     def train(self, cfg: RunConfig, on_event: Callable | None = None, stop: threading.Event | None = None,
               data_dir: str | None = None, log_dir: str | None = None):
-        """Trains `cfg` in a new actor, forwarding its events to `on_event` and `stop` to it.
+        """Trains `cfg` in this thread's actor (started on its first run), forwarding its events to `on_event`
+        and `stop` to it.
 
+        The actor (a process that has imported Keras) trains this thread's next runs too, unless it was lost.
         `log_dir` is ignored: TensorBoard logs are not written for runs trained on a cluster.
 
         Raises:
@@ -185,13 +208,17 @@ class RayExecutor:
         """
         ray = self.ray
         ds_ref = self._dataset(cfg, data_dir, on_event)
-        actor = self._actor.remote()
+        actor = getattr(self._slot, "actor", None)
+        if actor is None:
+            actor = self._slot.actor = self._actor.remote()
+            with self._data_lock:
+                self._actors.append(actor)
         done = actor.train.remote(cfg.to_dict(), ds_ref)
-        node, seen, stopping, announced = None, 0, False, False
+        node, seen, announced = None, 0, False
         try:
             while True:
                 ready, _ = ray.wait([done], timeout=POLL_S)
-                node, pid, events = ray.get(actor.poll.remote(seen))
+                node, pid, events = ray.get(actor.poll.remote(cfg.run_id, seen))
                 if not announced and on_event is not None:
                     on_event({"kind": "note", "text": f"Training on {node}", "node": node, "pid": pid})
                 announced = True
@@ -199,12 +226,13 @@ class RayExecutor:
                 for event in events:
                     if on_event is not None:
                         on_event(event)
-                if stop is not None and stop.is_set() and not stopping:
-                    actor.stop.remote()
-                    stopping = True
+                if stop is not None and stop.is_set():
+                    actor.stop.remote(cfg.run_id)  # again each poll: the run may not have begun yet
                 if ready:
                     return _unpack(ray.get(done))
         except ray.exceptions.RayActorError as e:
+            self._slot.actor = None  # the next run starts a new one
+            ray.kill(actor)
             where = f"on {node}" if node else "before it started"
             reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise WorkerLost(f"The Ray worker training run {cfg.run_id} was lost {where} ({reason[:200]}). "
@@ -212,13 +240,17 @@ class RayExecutor:
         except ray.exceptions.RayTaskError as e:
             cause = getattr(e, "cause", None)
             raise (cause if isinstance(cause, Exception) else RuntimeError(str(e).splitlines()[0])) from None
-        finally:
-            ray.kill(actor)
 
     def shutdown(self) -> None:
-        """Drops the data this executor put into the object store."""
+        """Ends this executor's actors and drops the data it put into the object store."""
         with self._data_lock:
+            actors, self._actors = self._actors, []
             self._data.clear()
+        for actor in actors:
+            try:
+                self.ray.kill(actor)
+            except Exception:  # already gone with its node: nothing to end
+                pass
 
 
 def _probe(address: str) -> str | None:

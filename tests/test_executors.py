@@ -76,6 +76,21 @@ def test_cli_sweep_with_unreachable_address_says_so_once_and_trains_here(monkeyp
     assert run["state"] == "done" and run["node"] == executors.node_name()
 
 
+def test_app_with_unreachable_address_shows_one_note_and_trains_here(monkeypatch, rnnviz_home):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv(executors.RAY_ADDRESS, f"127.0.0.1:{_closed_port()}")
+    st.cache_resource.clear()  # a fresh trainer, which picks its executor from the address
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    for page in (at, at.switch_page("pages/train.py").run()):
+        notes = [w.value for w in page.warning if "RNNVIZ_RAY_ADDRESS" in w.value]
+        assert len(notes) == 1 and "is not used" in notes[0] and "Trainings run on this server instead" in notes[0]
+    assert any(f"on this server, {executors.node_name()}" in c.value for c in at.caption)
+    st.cache_resource.clear()
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """A local Ray cluster with 2 CPUs for this module; yields its address (`HOST:PORT`)."""
@@ -100,7 +115,8 @@ def ray_trainer(cluster, monkeypatch, tmp_path):
     trainer = Trainer(RunStore(tmp_path / "ray_store"))
     assert trainer.executor.kind == "ray" and trainer.executor.slots == 2
     assert trainer.executor.describe() == f"the Ray cluster at {cluster}: 1 node, 2 CPUs"
-    return trainer
+    yield trainer
+    trainer.executor.shutdown()  # its actors hold the cluster's CPUs
 
 
 def _pid(job) -> int:
@@ -127,6 +143,7 @@ def test_six_run_sweep_through_ray_stores_the_same_runs_as_the_local_pool(ray_tr
     assert [e["loss"] for e in there[0].events if e["kind"] == "batch"] == pytest.approx(
         [e["loss"] for e in here[0].events if e["kind"] == "batch"], rel=1e-4)
     assert len(ray_trainer.executor._data) == 2  # one object-store copy per data config (steps 8 and 10)
+    assert len({_pid(j) for j in there}) == 2  # one worker process per slot, each training 3 runs
     # run again: every run is loaded from the store, nothing trains
     assert all(j.cached for j in sweep.submit(ray_trainer, configs))
 
@@ -172,3 +189,13 @@ def test_cli_sweep_json_on_the_cluster(cluster, rnnviz_home):
         assert {"run_id", "cached", "config", "metrics", "train_seconds", "device"} <= r.keys()
     stored, problems = RunStore(rnnviz_home).list()
     assert problems == [] and sorted(r.run_id for r in stored) == sorted(r["run_id"] for r in out["runs"])
+
+
+def test_cli_train_runs_on_the_cluster(cluster, monkeypatch, capsys, rnnviz_home):
+    monkeypatch.setenv(executors.RAY_ADDRESS, cluster)
+    assert cli.main(["train", *TINY, "--seed", "5", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert f"on the Ray cluster at {cluster}" in err and "is not used" not in err
+    run = json.loads(out)
+    assert run["cached"] is False and run["node"] == executors.node_name()
+    assert RunStore(rnnviz_home).load(run["run_id"], verify=True).info["node"] == run["node"]

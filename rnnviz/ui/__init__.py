@@ -8,7 +8,7 @@ cached models and data, errors), `sidebar` (the config widgets and the config in
 from rnnviz.ui.compare import (compare_picker, gradients, import_run, run_zip, saturations,  # noqa: F401
                                tensorboard_note, trio)
 from rnnviz.ui.core import (DATA_NAMES, classify, data_dir, data_problem, dataset, device_line,  # noqa: F401
-                            forecast, keep, load_model, session, show_error, trainer)
+                            forecast, keep, load_model, session, show_error, trainer, where)
 from rnnviz.ui.inspect import (Inspection, horizon_error, inspect_controls, inspect_dataset,  # noqa: F401
                                inspect_model, inspect_run, model_at, pick_epoch, pick_layer, pick_sample,
                                probe_ids, probe_inputs, show_sample, state_paths, state_pca, vocabulary)

@@ -48,6 +48,17 @@ def _trainer(root, workers: int, data_dir: str | None):
     return Trainer(store, workers=workers, data_dir=data_dir)
 
 
+def where() -> str:
+    """Where trainings run, one line (this server, or the Ray cluster named by `RNNVIZ_RAY_ADDRESS`).
+
+    A named cluster that could not be used is shown as a warning with the reason; trainings then run here.
+    """
+    executor = trainer().executor
+    if executor.note:
+        st.warning(executor.note, icon=":material/cloud_off:")
+    return executor.describe()
+
+
 @st.cache_resource
 def device_line() -> str:
     """Keras, its backend and the device that trains, e.g. 'Keras 3.15 · TensorFlow 2.21 · CPU (2 threads)'."""
