@@ -56,7 +56,8 @@ def main() -> None:
         end = rss_mb()
         print(f"end ({args.runs} runs, {time.perf_counter() - t0:.0f} s): RSS {end:.0f} MB, "
               f"{trainer.held()} jobs held, {len(os.listdir(Path(home) / 'runs'))} runs stored")
-        print(f"end / after warm-up: {end / warm:.3f} (goal <= 1.15)")
+        print(f"end / after warm-up: {end / warm:.3f} (goal <= 1.15); "
+              f"{(end - warm) / (args.runs - args.warmup):.1f} MB per run after the warm-up")
 
 
 if __name__ == "__main__":
