@@ -66,6 +66,21 @@ def test_unreachable_or_malformed_address_falls_back_with_one_note(monkeypatch, 
     assert "Trainings run on this server instead" in ex.note and len(ex.note.splitlines()) == 1
 
 
+def test_a_port_that_is_not_ray_falls_back_within_the_timeout():
+    """Something listens but never answers as Ray: the connect is abandoned after `timeout` (in a subprocess,
+    which must also exit although the abandoned attempt goes on in its thread)."""
+    pytest.importorskip("ray")
+    code = ("import socket\n"
+            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(5)\n"
+            "from rnnviz import executors\n"
+            "ex = executors.make(1, f'127.0.0.1:{s.getsockname()[1]}', timeout=2)\n"
+            "print(ex.kind, ex.note)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    kind, note = proc.stdout.split(" ", 1)  # the note names the abandoned wait, not a connection error
+    assert kind == "local" and "is not used: no answer within 2 s. Trainings run on this server instead" in note
+
+
 def test_cli_sweep_with_unreachable_address_says_so_once_and_trains_here(monkeypatch, capsys):
     pytest.importorskip("ray")
     monkeypatch.setenv(executors.RAY_ADDRESS, f"127.0.0.1:{_closed_port()}")
