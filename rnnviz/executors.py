@@ -5,12 +5,13 @@
 - `RayExecutor`, when `RNNVIZ_RAY_ADDRESS` names a cluster (`auto` after `ray start --head` here, or
   `ray://HOST:10001` for a head node that lab machines joined): each training runs in a Ray actor
   (`RunWorker`, one CPU) on whichever node has room; each of the Trainer's threads keeps its actor for its
-  next runs, so Keras is imported once per slot, not once per run (a lost actor is replaced). The Trainer's thread polls the actor for batch events
-  and forwards Stop to it, so live charts and Stop work across machines. The actor sends back everything
-  the run store needs (the model as `.keras` bytes, history, metrics, snapshots, batch curve, its node's
-  name); the server alone writes the store. Each data config (and seed) is loaded once on the server and
-  put into Ray's object store, from which every node fetches it once. A worker lost mid-run (its process
-  killed, its machine gone) fails that run with `WorkerLost`; the other runs go on.
+  next runs, so Keras is imported once per slot, not once per run (a lost actor is replaced). The thread
+  polls its actor for batch events and forwards Stop to it, so live charts and Stop work across machines.
+  The actor sends back everything the run store needs (the model as `.keras` bytes, history, metrics,
+  snapshots, batch curve, TensorBoard logs, its node's name); the server alone writes the store. Each data
+  config (and seed) is loaded once on the server and put into Ray's object store, from which every node
+  fetches it once. A worker lost mid-run (its process killed, its machine gone) fails that run with
+  `WorkerLost`; the other runs go on.
 
 Both have `train(cfg, on_event, stop, data_dir, log_dir) -> TrainResult` (as `rnnviz.train.train`),
 `slots` (trainings at once), `describe()` and `note` (why a named cluster is not used, or None).
@@ -108,28 +109,37 @@ class RunWorker:
         if run_id == self.run_id:
             self.stop_flag.set()
 
-    def train(self, cfg_dict: dict[str, Any], ds) -> dict[str, Any]:
-        """Trains `cfg_dict`'s config on `ds`; returns the result's fields, the model as `.keras` bytes."""
+    def train(self, cfg_dict: dict[str, Any], ds, tensorboard: bool = False) -> dict[str, Any]:
+        """Trains `cfg_dict`'s config on `ds`; returns the result's fields, the model as `.keras` bytes and,
+        with `tensorboard`, the TensorBoard log files (relative path -> bytes) under `logs`."""
         from rnnviz import train as training
 
         cfg = RunConfig.from_dict(cfg_dict)
         self.events, self.stop_flag = [], threading.Event()
         self.run_id = cfg.run_id
-        result = training.train(cfg, ds=ds, on_event=self.events.append, stop=self.stop_flag)
-        out = {k: v for k, v in vars(result).items() if k != "model"}
         with tempfile.TemporaryDirectory(prefix="rnnviz-ray-") as tmp:
-            path = Path(tmp) / "model.keras"
-            result.model.save(path)
-            out["model_bytes"] = path.read_bytes()
+            logs = Path(tmp) / "logs"
+            result = training.train(cfg, ds=ds, on_event=self.events.append, stop=self.stop_flag,
+                                    log_dir=str(logs) if tensorboard else None)
+            out = {k: v for k, v in vars(result).items() if k != "model"}
+            result.model.save(Path(tmp) / "model.keras")
+            out["model_bytes"] = (Path(tmp) / "model.keras").read_bytes()
+            out["logs"] = {p.relative_to(logs).as_posix(): p.read_bytes() for p in logs.rglob("*") if p.is_file()}
         out["details"] = {**result.details, "node": self.node}
         return out
 
 
-def _unpack(out: dict[str, Any]):
-    """A `TrainResult` from `RunWorker.train`'s dict (the model loaded from its bytes)."""
+def _unpack(out: dict[str, Any], log_dir: str | None):
+    """A `TrainResult` from `RunWorker.train`'s dict (the model loaded from its bytes); its TensorBoard log
+    files are written under `log_dir`."""
     import keras
 
     from rnnviz.train import TrainResult
+
+    for rel, blob in out.pop("logs").items():
+        if log_dir is not None and not Path(rel).is_absolute() and ".." not in Path(rel).parts:
+            (Path(log_dir) / rel).parent.mkdir(parents=True, exist_ok=True)
+            (Path(log_dir) / rel).write_bytes(blob)
 
     with tempfile.TemporaryDirectory(prefix="rnnviz-ray-") as tmp:
         path = Path(tmp) / "model.keras"
@@ -201,7 +211,7 @@ class RayExecutor:
         and `stop` to it.
 
         The actor (a process that has imported Keras) trains this thread's next runs too, unless it was lost.
-        `log_dir` is ignored: TensorBoard logs are not written for runs trained on a cluster.
+        With `log_dir` (and `tensorboard` installed here), the worker's TensorBoard logs are written there.
 
         Raises:
             WorkerLost: the actor's process or node died before the run ended.
@@ -213,7 +223,9 @@ class RayExecutor:
             actor = self._slot.actor = self._actor.remote()
             with self._data_lock:
                 self._actors.append(actor)
-        done = actor.train.remote(cfg.to_dict(), ds_ref)
+        from rnnviz.train import tensorboard_available
+
+        done = actor.train.remote(cfg.to_dict(), ds_ref, log_dir is not None and tensorboard_available())
         node, seen, announced = None, 0, False
         try:
             while True:
@@ -229,7 +241,7 @@ class RayExecutor:
                 if stop is not None and stop.is_set():
                     actor.stop.remote(cfg.run_id)  # again each poll: the run may not have begun yet
                 if ready:
-                    return _unpack(ray.get(done))
+                    return _unpack(ray.get(done), log_dir)
         except ray.exceptions.RayActorError as e:
             self._slot.actor = None  # the next run starts a new one
             ray.kill(actor)

@@ -19,6 +19,7 @@ from rnnviz import cli, executors, sweep
 from rnnviz.config import MemoryData, RunConfig
 from rnnviz.jobs import ACTIVE, Trainer
 from rnnviz.store import RunStore
+from rnnviz.train import tensorboard_available
 
 BASE = RunConfig(data=MemoryData(steps=8, samples=200), units=2, epochs=1, batch_size=32)
 LONG = BASE.replace(epochs=1000)  # stopped or killed long before its end
@@ -159,6 +160,12 @@ def test_six_run_sweep_through_ray_stores_the_same_runs_as_the_local_pool(ray_tr
         [e["loss"] for e in here[0].events if e["kind"] == "batch"], rel=1e-4)
     assert len(ray_trainer.executor._data) == 2  # one object-store copy per data config (steps 8 and 10)
     assert len({_pid(j) for j in there}) == 2  # one worker process per slot, each training 3 runs
+    # the worker's TensorBoard logs were sent back and written here, in the local pool's layout
+    layout = lambda store, run_id: sorted(p.parent.relative_to(store.tensorboard_dir(run_id)).as_posix()  # noqa: E731
+                                          for p in store.tensorboard_dir(run_id).rglob("events.out.tfevents.*"))
+    for a, b in zip(here, there):
+        assert layout(ray_trainer.store, b.run_id) == layout(local.store, a.run_id)
+        assert (layout(local.store, a.run_id) != []) == tensorboard_available()
     # run again: every run is loaded from the store, nothing trains
     assert all(j.cached for j in sweep.submit(ray_trainer, configs))
 
