@@ -216,6 +216,8 @@ class RayExecutor:
         Raises:
             WorkerLost: the actor's process or node died before the run ended.
         """
+        from rnnviz.train import tensorboard_available
+
         ray = self.ray
         ds_ref = self._dataset(cfg, data_dir, on_event)
         actor = getattr(self._slot, "actor", None)
@@ -223,8 +225,6 @@ class RayExecutor:
             actor = self._slot.actor = self._actor.remote()
             with self._data_lock:
                 self._actors.append(actor)
-        from rnnviz.train import tensorboard_available
-
         done = actor.train.remote(cfg.to_dict(), ds_ref, log_dir is not None and tensorboard_available())
         node, seen, announced = None, 0, False
         try:
