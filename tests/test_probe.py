@@ -244,7 +244,8 @@ def test_input_gradients_of_float_input_model():
     model = build_model(cfg, ds)
     x, y = ds.x_val[:3], ds.y_val[:3]
     # rnn_1 reads the model input directly here; per-sample mse, horizon 1
-    expected = np.linalg.norm(gradient(lambda xt: keras.ops.square(model(xt, training=False) - y), x), axis=-1)
+    yt = keras.ops.convert_to_tensor(y)  # a tensor: numpy on the left of a torch tensor fails under PyTorch
+    expected = np.linalg.norm(gradient(lambda xt: keras.ops.square(model(xt, training=False) - yt), x), axis=-1)
     grads = probe.input_gradients(model, x, y)
     assert grads.shape == (3, cfg.data.window)
     np.testing.assert_allclose(grads, expected, rtol=1e-4, atol=1e-7)
@@ -261,7 +262,8 @@ def test_input_gradients_of_embedding_model():
         h = model.get_layer("rnn_1")(emb, mask=mask)
         h = model.get_layer("rnn_2")(model.get_layer("between")(h, training=False), mask=mask)
         p = model.get_layer("head")(model.get_layer("rnn_3")(h, mask=mask))[:, 0]
-        return -(y * keras.ops.log(p) + (1 - y) * keras.ops.log(1 - p))
+        yt = keras.ops.convert_to_tensor(y, "float32")
+        return -(yt * keras.ops.log(p) + (1 - yt) * keras.ops.log(1 - p))
 
     expected = np.linalg.norm(gradient(loss, emb), axis=-1)
     grads = probe.input_gradients(model, ids, y)
