@@ -93,7 +93,8 @@ def test_gradient_over_time_against_a_direct_gradient_tape(tmp_path):
     x, y = compare.probe_batch(data.load(run.config.data), n=8)
     df = compare.gradient_over_time(model, x, y)
     # independent: d(sum of per-sample MSE)/d input, for the cosine model, by the backend's autodiff
-    grad = gradient(lambda xt: keras.ops.mean((model(xt) - y) ** 2, axis=-1), x)
+    yt = keras.ops.convert_to_tensor(y)
+    grad = gradient(lambda xt: keras.ops.mean((model(xt) - yt) ** 2, axis=-1), x)
     expected = np.abs(grad[..., 0]).mean(axis=0)  # one feature: norm = |.|
     np.testing.assert_allclose(df["norm"], expected, rtol=1e-4, atol=1e-8)
     assert list(df["step"]) == list(range(1, x.shape[1] + 1))
