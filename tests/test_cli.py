@@ -11,7 +11,7 @@ from rnnviz import cli
 from rnnviz.store import RunStore
 
 TINY = ["--epochs", "1", "--units", "4", "--batch-size", "64"]
-KEYS = {"run_id", "cached", "config", "history", "metrics", "params", "train_seconds", "device"}
+KEYS = {"run_id", "cached", "config", "history", "metrics", "params", "train_seconds", "device", "backend"}
 
 
 def run_cli(*args):
@@ -30,6 +30,9 @@ def test_train_json_then_cached(rnnviz_home):
     assert "epoch 1:" in first.stderr  # progress goes to stderr
     second = json.loads(run_cli("train", *TINY, "--cell", "gru", "--json").stdout)
     assert second["cached"] is True and second["run_id"] == out["run_id"] and second["history"] == out["history"]
+    from rnnviz import backend
+
+    assert out["backend"] == second["backend"] == backend.describe()  # e.g. "Keras 3.15 · JAX 0.10 · CPU (2 threads)"
     listed = json.loads(run_cli("runs", "--json").stdout)
     assert [r["run_id"] for r in listed] == [out["run_id"]]
 
