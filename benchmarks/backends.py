@@ -194,8 +194,8 @@ def main() -> None:
         rows += got
         if args.json:  # after each backend, so a later failure keeps what was measured
             Path(args.json).write_text(json.dumps(rows, indent=1))
-        print(f"{b}: {len(got)} presets in {time.perf_counter() - t0:.0f} s{' (' + err.strip().splitlines()[-1] + ')' if err.strip() else ''}",
-              file=sys.stderr, flush=True)
+        why = f" ({err.strip().splitlines()[-1]})" if err.strip() else ""
+        print(f"{b}: {len(got)} presets in {time.perf_counter() - t0:.0f} s{why}", file=sys.stderr, flush=True)
     report(rows, args)
 
 

@@ -84,8 +84,9 @@ def problem(import_keras: bool = True) -> str | None:
                 f"(from the environment or ~/.keras/keras.json). Set e.g. KERAS_BACKEND=tensorflow "
                 f"and install it: {BACKENDS[DEFAULT].install}")
     if importlib.util.find_spec(known.module) is None:
+        others = ", ".join(installed()) or "none"
         return (f"KERAS_BACKEND={chosen!r} but {known.label} is not installed. Install it with "
-                f"`{known.install}`, or set `KERAS_BACKEND` to an installed one ({', '.join(installed()) or 'none'}).")
+                f"`{known.install}`, or set `KERAS_BACKEND` to an installed one ({others}).")
     if not import_keras:
         return None
     try:
@@ -171,8 +172,6 @@ def describe_device() -> str:
 @cache
 def describe() -> str:
     """Keras, the backend and the device in one line, e.g. "Keras 3.15 · JAX 0.10 · CPU (2 threads)"."""
-    import keras
-
     backend = BACKENDS.get(name())
     framework = f"{backend.label} {_version(backend.module)}" if backend else name()
     device = describe_device().replace(", no GPU found", "")
