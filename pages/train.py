@@ -87,6 +87,16 @@ if run is not None:
         c.caption(f"Trained on {run.info['node']}")
 if cfg.data.name == "memory":  # the adding problem: MSE beside the constant answer's
     ui.memory.results(run, job.result.model if run is None else None, cfg)
+elif task == "lm":  # a language model: perplexity (and bits per character) beside the n-gram's
+    m = (run.metrics if run is not None else job.result.metrics) or {}
+    if "val_perplexity" in m:
+        a.metric("Validation perplexity", f"{m['val_perplexity']:.2f}", delta_color="inverse",
+                 delta=f"{m['val_perplexity'] / m['baseline_perplexity'] - 1:+.1%} vs the n-gram's "
+                       f"{m['baseline_perplexity']:.2f}", help="e^loss: as unsure as a uniform choice among this "
+                       "many tokens. The baseline is a count-based n-gram on the same split.")
+        if "val_bpc" in m:
+            b.metric("Bits per character", f"{m['val_bpc']:.3f}", delta=f"n-gram {m['baseline_bpc']:.3f}",
+                     delta_color="off", help="loss / ln 2")
 elif task == "regression":
     steps_max = cfg.data.length - data.val_start(cfg.data)
     steps = st.slider("Free-running steps (how far the model runs on its own predictions)", 1, steps_max,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from rnnviz import env
 from rnnviz.config import RunConfig
+from rnnviz.lm import CHAR_VOCAB
 
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3, "lstm_peephole": 4, "lstm_cifg": 3}  # weight blocks per cell
 PEEPHOLES = {"lstm_peephole": 3}  # diagonal peephole vectors (units,) per cell
@@ -65,6 +66,10 @@ def param_count(cfg: RunConfig) -> int:
     elif cfg.data.name == "imdb":
         total += cfg.data.vocab_size * cfg.embedding_dim
         n_in, out = cfg.embedding_dim, 1
+    elif cfg.data.name == "imdb_lm":  # embedding and softmax over the word or character vocabulary
+        out = cfg.data.vocab_size if cfg.data.level == "word" else CHAR_VOCAB
+        total += out * cfg.embedding_dim
+        n_in = cfg.embedding_dim
     else:
         n_in, out = 96, 10  # a row: 32 pixels x 3 colours
         if cfg.front_end != "none":
@@ -97,6 +102,10 @@ def estimate(cfg: RunConfig) -> Estimate:
     elif cfg.data.name == "imdb":
         steps, n_samples, sample = cfg.data.maxlen, 50_000, cfg.data.maxlen
         extra = b * steps * cfg.embedding_dim
+    elif cfg.data.name == "imdb_lm":  # plus the softmax over the vocabulary at every step
+        steps, n_samples, sample = cfg.data.seq_len, cfg.data.train_size + cfg.data.val_size, 2 * cfg.data.seq_len
+        width = cfg.data.vocab_size if cfg.data.level == "word" else CHAR_VOCAB
+        extra = b * steps * (cfg.embedding_dim + 2 * width)
     else:
         steps, n_samples, sample = (16 if cfg.front_end == "conv" else 32), 60_000, 3072
         extra = b * 32 * 32 * cfg.conv_filters * 3 if cfg.front_end != "none" else 0

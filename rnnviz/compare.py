@@ -69,6 +69,8 @@ def _task_metric(run) -> tuple[str, str, bool]:
         return "val_loss", "validation MSE", False
     if run.config.data.task == "regression":
         return "val_loss", "validation RMSE", False
+    if run.config.data.task == "lm":  # a language model: cross-entropy per token (perplexity = e^loss)
+        return "val_loss", "validation loss (nats per token)", False
     return "val_accuracy", "validation accuracy", True
 
 

@@ -167,7 +167,37 @@ class MemoryData:
         _floats_as_float(self)
 
 
-DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData, MemoryData)}
+@dataclass(frozen=True)
+class TextData:
+    """A language model on the IMDB reviews: predict the next word or character (see `rnnviz.lm`).
+
+    Attributes:
+        level: "word" (next word) or "char" (next character).
+        vocab_size: word level: the most frequent words kept (rarer ones become "<unk>"); the character
+            level has a fixed alphabet and ignores it.
+        seq_len: tokens per training window (the model predicts each window's next tokens).
+        train_size: training windows, read from the training reviews in order.
+        val_size: validation windows, read from the test reviews.
+    """
+
+    name: ClassVar[str] = "imdb_lm"
+    task: ClassVar[str] = "lm"
+    level: str = "word"
+    vocab_size: int = 5000
+    seq_len: int = 32
+    train_size: int = 2000
+    val_size: int = 200
+
+    def __post_init__(self) -> None:
+        _choice("level", self.level, ("word", "char"))
+        _int("vocab_size", self.vocab_size, 100, 88_000)
+        _int("seq_len", self.seq_len, 4, 1000)
+        _int("train_size", self.train_size, 100, 100_000)
+        _int("val_size", self.val_size, 10, 10_000)
+        _floats_as_float(self)
+
+
+DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData, MemoryData, TextData)}
 FRONT_ENDS = ("none", "conv", "conv+rnn")
 POOLINGS = ("last", "mean")
 
@@ -187,7 +217,7 @@ class RunConfig:
         recurrent_dropout: dropout on the recurrent state (leaves the cuDNN fast path on a GPU).
         epochs, batch_size, learning_rate, optimizer: training settings.
         seed: seeds weights, dropout and data order (`keras.utils.set_random_seed`).
-        embedding_dim: width of the word embedding (IMDB only).
+        embedding_dim: width of the word (or character) embedding (IMDB and the IMDB language model).
         head_units: a Dense(relu) layer of this width before the output (0: none).
         pooling: "last" reads the last layer's final state; "mean" applies the head to every step and
             averages over (unmasked) time.
@@ -237,6 +267,11 @@ class RunConfig:
         _int("conv_filters", self.conv_filters, 1, 512)
         if self.front_end != "none" and self.data.name != "cifar10":
             _fail("front_end", self.front_end, "'none' unless data is cifar10")
+        if self.data.name == "imdb_lm" and (self.pooling != "last" or self.bidirectional):
+            bad = ("pooling", self.pooling, "'last' for the language model (it predicts at every step)") if (
+                self.pooling != "last") else ("bidirectional", True, "False for the language model (a backward "
+                                                                   "layer would read the token to predict)")
+            _fail(*bad)
         _floats_as_float(self)
 
     def to_dict(self) -> dict[str, Any]:

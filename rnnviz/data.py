@@ -9,8 +9,8 @@ from typing import Any, Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from rnnviz import datasets
-from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData
+from rnnviz import datasets, lm
+from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData, TextData
 
 
 @dataclass
@@ -156,6 +156,35 @@ def load_cifar(opts: CifarData, seed: int = 0, data_dir: str | None = None,
                    x_test=x_test * scale, y_test=np.asarray(y_test, "int32"), extra={"classes": list(names)})
 
 
+def load_text(opts: TextData, seed: int = 0, data_dir: str | None = None,
+              progress: Callable[[str], None] | None = None) -> Dataset:
+    """The IMDB language model's windows (`rnnviz.lm`): int32 `(n, seq_len)` inputs and next-token targets.
+
+    `extra` holds `tokens` (the `lm.Tokens` vocabulary), `level`, `baseline_nll` (nats per token of the
+    count-based n-gram on the same validation targets, fitted on the training stream) and `baseline`
+    (its name, e.g. "bigram").
+
+    Raises:
+        rnnviz.datasets.DataUnavailable: no files and no download; DataError: malformed files; ValueError:
+        the reviews hold too little text for `train_size` / `val_size`.
+    """
+    n_train, n_val, L = opts.train_size, opts.val_size, opts.seq_len
+    train, val, tokens = lm.streams(opts.level, opts.vocab_size, (n_train * L + 1, n_val * L + 1), data_dir,
+                                    progress)
+    x_tr, y_tr = lm.windows(train, L, n_train)
+    x_val, y_val = lm.windows(val, L, n_val)
+    order = lm.WORD_ORDER if opts.level == "word" else lm.CHAR_ORDER
+    nll = lm.ngram_nll(train[:n_train * L + 1], val[:n_val * L + 1], order, tokens.size)
+    name = "bigram" if order == 2 else f"{order}-gram"
+    return Dataset(x_tr, y_tr, x_val, y_val, task="lm", n_outputs=tokens.size,
+                   extra={"tokens": tokens, "level": opts.level, "baseline_nll": nll, "baseline": name})
+
+
+def n_tokens(opts: Any) -> int:
+    """The vocabulary size of a language-model data set (its output width), known without loading it."""
+    return opts.vocab_size if opts.level == "word" else lm.CHAR_VOCAB
+
+
 def empty(opts: Any) -> Dataset:
     """A `Dataset` with no samples but the right shapes, task and width: enough to build a model."""
     if opts.name == "cosine":
@@ -164,6 +193,8 @@ def empty(opts: Any) -> Dataset:
         x, y, task, width = np.zeros((0, opts.maxlen), "int32"), np.zeros(0), "binary", 1
     elif opts.name == "memory":
         x, y, task, width = np.zeros((0, opts.steps, 2), "float32"), np.zeros((0, 1)), "regression", 1
+    elif opts.name == "imdb_lm":
+        x, y, task, width = np.zeros((0, opts.seq_len), "int32"), np.zeros((0, opts.seq_len)), "lm", n_tokens(opts)
     else:
         x, y, task, width = np.zeros((0, 32, 32, 3), "float32"), np.zeros(0), "multiclass", 10
     return Dataset(x, y, x, y, task=task, n_outputs=width)
@@ -184,6 +215,7 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "imdb": load_imdb,
     "cifar10": load_cifar,
     "memory": lambda opts, seed, data_dir=None, progress=None: load_memory(opts, seed),
+    "imdb_lm": load_text,
 }
 GENERATED = ("cosine", "memory")  # data sets made from the seed: always available, no files
 
@@ -191,7 +223,7 @@ GENERATED = ("cosine", "memory")  # data sets made from the seed: always availab
 def availability(data_dir: str | None = None) -> list[dict[str, str]]:
     """One row per data set: its name and whether its files are here (and where), without loading it."""
     rows = [{"data set": name, "status": "available (generated)"} for name in GENERATED]
-    for name in ("imdb", "cifar10"):
+    for name in ("imdb", "cifar10"):  # (the IMDB language model reads the IMDB files)
         where = datasets.locate(name, data_dir)
         rows.append({"data set": name, "status": f"available ({where})" if where else
                      f"not found: run `python -m rnnviz prefetch {name}` or set a data folder"})

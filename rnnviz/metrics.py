@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+
 import numpy as np
 
+from rnnviz import lm
 from rnnviz.data import Dataset
 
 
@@ -44,13 +47,16 @@ def free_run(model, ds: Dataset, steps: int) -> np.ndarray:
 
 def evaluate(model, ds: Dataset, details: dict[str, Any] | None = None) -> dict[str, float]:
     """Scores on the validation (and test, if any) data: `val_rmse` for regression (and, for the adding
-    problem, `val_mse` beside `baseline_mse`, the constant-answer MSE); otherwise `val_loss`,
+    problem, `val_mse` beside `baseline_mse`, the constant-answer MSE); a language model's `lm_scores`
+    (perplexity, bits per character, the n-gram baseline's); otherwise `val_loss`,
     `val_accuracy`, `test_loss`, `test_accuracy`.
 
     Args:
         details: when given, a classifier's test confusion matrix (`confusion`, a list of lists) and
             class names (`classes`) are put there, so they are stored with the run.
     """
+    if ds.task == "lm":
+        return lm_scores(float(model.evaluate(ds.x_val, ds.y_val, verbose=0, batch_size=256)), ds)
     if ds.task == "regression":
         error = rmse(one_step(model, ds), ds.y_val)
         if "baseline_mse" in ds.extra:
@@ -65,6 +71,22 @@ def evaluate(model, ds: Dataset, details: dict[str, Any] | None = None) -> dict[
         out[f"{split}_loss"], out[f"{split}_accuracy"] = cl["loss"], cl["accuracy"]
         if details is not None and split == "test":
             details.update(confusion=cl["confusion"].tolist(), classes=list(ds.extra["classes"]))
+    return out
+
+
+def lm_scores(val_loss: float, ds: Dataset) -> dict[str, float]:
+    """A language model's scores beside its count-based baseline on the same validation targets.
+
+    Returns:
+        `val_loss` (nats per token), `val_perplexity` = exp(loss), `baseline_perplexity`, `baseline_nll`,
+        `perplexity_ratio` (the model's perplexity over the baseline's: below 1 beats it, 0.75 is 25% below)
+        and, at character level, `val_bpc` = loss / ln 2 and `baseline_bpc`.
+    """
+    base = float(ds.extra["baseline_nll"])
+    out = {"val_loss": val_loss, "val_perplexity": lm.perplexity(val_loss), "baseline_nll": base,
+           "baseline_perplexity": lm.perplexity(base), "perplexity_ratio": math.exp(val_loss - base)}
+    if ds.extra.get("level") == "char":
+        out.update(val_bpc=lm.bits(val_loss), baseline_bpc=lm.bits(base))
     return out
 
 

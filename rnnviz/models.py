@@ -2,6 +2,8 @@
 
 - cosine: `(window, 1)` values -> RNNs -> Dense(horizon).
 - memory (the adding problem): `(steps, 2)` (value, marker) pairs -> RNNs -> Dense(1), MSE.
+- imdb_lm (language model): `(seq_len,)` word or character ids -> Embedding -> RNNs (every step) ->
+  Dense(vocabulary, softmax) at every step: the next token's probabilities.
 - imdb: `(maxlen,)` word ids -> Embedding (masking the padding id 0 when asked) -> RNNs -> Dense(1, sigmoid).
 - cifar10: `(32, 32, 3)` images -> read as 32 rows (or columns) of 96 values -> RNNs -> Dense(10, softmax);
   front_end "conv" puts Conv2D -> BatchNorm -> MaxPool before the RNN (16 steps of 16 x filters values);
@@ -33,6 +35,7 @@ HEADS = {
     "regression": (None, "mse", []),
     "binary": ("sigmoid", "binary_crossentropy", ["accuracy"]),
     "multiclass": ("softmax", "sparse_categorical_crossentropy", ["accuracy"]),
+    "lm": ("softmax", "sparse_categorical_crossentropy", []),  # per step; loss in nats per token
 }
 
 
@@ -44,11 +47,13 @@ def recurrent_layer(cfg: RunConfig, return_sequences: bool, name: str) -> layers
     return layers.Bidirectional(layer, name=name) if cfg.bidirectional else layer
 
 
-def _sequence(cfg: RunConfig, x):
+def _sequence(cfg: RunConfig, x, ds_width: int = 0):
     """Turns the model input into the sequence the first RNN reads."""
     if cfg.data.name == "imdb":
         return layers.Embedding(cfg.data.vocab_size, cfg.embedding_dim, mask_zero=cfg.data.mask,
                                 name="embedding")(x)
+    if cfg.data.name == "imdb_lm":
+        return layers.Embedding(ds_width, cfg.embedding_dim, name="embedding")(x)
     if cfg.data.name == "cifar10":
         if cfg.front_end == "conv":
             x = layers.Conv2D(cfg.conv_filters, 3, padding="same", activation="relu", name="conv")(x)
@@ -85,10 +90,10 @@ def build_model(cfg: RunConfig, ds: Dataset) -> keras.Model:
         A compiled `keras.Model` whose recurrent layers are named `rnn_1`, `rnn_2`, ... and whose output
         layer is `head` (linear for regression, sigmoid for binary, softmax for multiclass).
     """
-    inputs = keras.Input(shape=ds.x_train.shape[1:], name="inputs", dtype="int32" if cfg.data.name == "imdb"
-                         else "float32")
+    ids = cfg.data.name in ("imdb", "imdb_lm")
+    inputs = keras.Input(shape=ds.x_train.shape[1:], name="inputs", dtype="int32" if ids else "float32")
     mean = cfg.pooling == "mean"
-    x = _rnn_stack(cfg, _sequence(cfg, inputs), keep_sequences=mean)
+    x = _rnn_stack(cfg, _sequence(cfg, inputs, ds.n_outputs), keep_sequences=mean or ds.task == "lm")
     if cfg.head_units:
         x = layers.Dense(cfg.head_units, activation="relu", name="hidden")(x)  # per step when pooling "mean"
     if mean:

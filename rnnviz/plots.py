@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from rnnviz import style
 
 LOSS_NAMES = {"regression": "mean squared error", "binary": "binary cross-entropy",
-              "multiclass": "cross-entropy"}
+              "multiclass": "cross-entropy", "lm": "cross-entropy, nats per token"}
 MAX_BATCH_POINTS = 600
 
 
@@ -52,7 +52,8 @@ def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.Data
         history: per-epoch `loss`, `val_loss` (and `accuracy`, `val_accuracy`): a dict of lists, or a frame
             with those columns and `epoch`.
         batches: optional frame with `x` (fractional epoch) and the metric: running means within each epoch.
-        task: "regression" (MSE, log-scale axis), "binary" or "multiclass" (cross-entropy).
+        task: "regression" (MSE, log-scale axis), "binary" or "multiclass" (cross-entropy), or "lm" (a
+            language model: the right axis and the hover read the loss as perplexity e^loss and as bits, loss / ln 2).
         metric: "loss" or "accuracy".
         cell: the run's cell (its colour, `style.cell_color`).
     """
@@ -76,11 +77,31 @@ def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.Data
     fig.update_yaxes(type="log" if log_y else "linear", exponentformat="power")
     if metric == "accuracy":
         fig.update_yaxes(tickformat=".0%")
+    if task == "lm" and metric == "loss":
+        _perplexity_axis(fig)
     if batches is not None and len(batches) and metric in batches:
         fig.update_xaxes(rangemode="tozero")  # fractional epochs: the batch curve starts at 0
     else:
         fig.update_xaxes(tick0=1, dtick=1 if len(df) <= 20 else None)  # whole epochs only
     return fig
+
+
+def _perplexity_axis(fig: go.Figure) -> None:
+    """A language model's loss read as perplexity (right axis, e^loss) and bits (hover, loss / ln 2)."""
+    values = [v for trace in fig.data for v in trace.y if v is not None and np.isfinite(v)]
+    if not values:
+        return
+    lo, hi = min(values), max(values)
+    ticks = np.linspace(lo, hi, 5) if hi > lo else np.array([lo])
+    for trace in fig.data:
+        trace.customdata = np.stack([np.exp(trace.y), np.asarray(trace.y) / np.log(2)], axis=-1)
+        trace.hovertemplate = ("epoch %{x:.2f}<br>loss %{y:.3f} nats<br>perplexity %{customdata[0]:.2f}"
+                               "<br>%{customdata[1]:.3f} bits per token<extra>%{fullData.name}</extra>")
+    fig.add_scatter(x=[fig.data[0].x[0]], y=[lo], yaxis="y2", showlegend=False, hoverinfo="skip",
+                    mode="markers", marker={"opacity": 0})  # gives the right axis something to hold
+    fig.update_layout(yaxis2={"title": {"text": "perplexity e^loss"}, "overlaying": "y", "side": "right",
+                              "tickvals": ticks,
+                              "ticktext": [f"{np.exp(t):.3g}" for t in ticks], "matches": "y"})
 
 
 def confusion_figure(confusion: np.ndarray, classes: list[str], title: str) -> go.Figure:

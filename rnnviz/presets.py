@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData, RunConfig
+from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData, RunConfig, TextData
 
 
 MEMORY_EPOCHS = 9
@@ -28,7 +28,9 @@ class Preset:
         value = metrics.get(self.metric)
         if value is None:
             return False
-        ok = value <= self.goal if self.metric.endswith("mse") else value >= self.goal  # errors: lower is better
+        lower = self.metric.endswith(("mse", "bpc", "perplexity", "_ratio"))  # errors: lower is better
+        ok = value <= self.goal if lower else value >= self.goal
+        ok = ok and metrics.get("perplexity_ratio", 0.0) < 1.0  # a language model also beats its n-gram
         return ok and (self.max_seconds is None or train_seconds <= self.max_seconds)
 
 
@@ -36,6 +38,8 @@ _ADDING = "the adding problem of Hochreiter & Schmidhuber (1997), T = 50"
 # one trio: only the cell differs, so the Compare page's "Train the trio" on memory-lstm trains exactly these
 _MEMORY = RunConfig(data=MemoryData(steps=50), units=64, epochs=MEMORY_EPOCHS, batch_size=64,
                     learning_rate=0.003)
+_CHAR_RNN = "char-rnn (Karpathy, 2015) on the IMDB reviews' text"
+_WORD_LM = "the word-level LSTM language model of TensorFlow's PTB tutorial (Zaremba et al., 2014), on IMDB text"
 _IMDB_TUTORIAL = "TensorFlow's 'Text classification with an RNN' tutorial"
 _CIFAR_TUTORIAL = "the Keras CNN + BiLSTM CIFAR-10 notebook"
 
@@ -94,6 +98,18 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "32 image rows of 96 values -> BiLSTM(128) -> Dense(10, softmax)",
            "the row-by-row reading of the Keras MNIST RNN tutorial (no figure given)", "test accuracy >= 50%",
            "test_accuracy", 0.50),
+    Preset("imdb-char-lm",
+           RunConfig(data=TextData(level="char", seq_len=100, train_size=5000, val_size=500), cell="lstm",
+                     units=256, embedding_dim=32, epochs=10, batch_size=64, learning_rate=0.005),
+           "LSTM(256) predicting the next character of IMDB reviews (500,000 characters of training text)",
+           _CHAR_RNN, "val bits per character <= 2.3 and below the same run's 5-gram, in <= 5 min on a 2-core CPU",
+           "val_bpc", 2.3, 300.0),
+    Preset("imdb-word-lm",
+           RunConfig(data=TextData(level="word", vocab_size=2000, seq_len=32, train_size=12000, val_size=500),
+                     cell="lstm", units=192, embedding_dim=64, epochs=10, batch_size=64, learning_rate=0.005),
+           "LSTM(192) predicting the next word of IMDB reviews (2,000-word vocabulary, 384,000 training words)",
+           _WORD_LM, "val perplexity below the same run's bigram (goal: 25% below) in <= 5 min on a 2-core CPU",
+           "perplexity_ratio", 0.75, 300.0),
     Preset("imdb-quick",
            RunConfig(data=ImdbData(vocab_size=10000, maxlen=200), cell="gru", units=32, embedding_dim=32,
                      epochs=2, batch_size=64, learning_rate=0.003),

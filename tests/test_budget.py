@@ -3,7 +3,7 @@
 import pytest
 
 from rnnviz import budget, data
-from rnnviz.config import CifarData, CosineData, ImdbData, RunConfig
+from rnnviz.config import CifarData, CosineData, ImdbData, RunConfig, TextData
 from rnnviz.models import build_model
 
 CONFIGS = [
@@ -11,6 +11,8 @@ CONFIGS = [
     for c in ("simple_rnn", "lstm", "gru", "lstm_peephole", "lstm_cifg") for b in (False, True) for n in (1, 2)
 ] + [
     RunConfig(data=ImdbData(vocab_size=300, maxlen=20), cell="lstm_peephole", units=4, embedding_dim=6),
+    RunConfig(data=TextData(vocab_size=300, seq_len=9), cell="gru", units=4, embedding_dim=6, head_units=5),
+    RunConfig(data=TextData(level="char", seq_len=9), cell="lstm", units=4, embedding_dim=3, layers=2),
     RunConfig(data=CifarData(), cell="lstm_cifg", bidirectional=True, units=4, head_units=3),
     RunConfig(data=ImdbData(vocab_size=300, maxlen=20), cell="lstm", bidirectional=True, units=4, embedding_dim=6,
               head_units=7, pooling="mean", layers=2),

@@ -65,8 +65,8 @@ def seed_configs() -> list:
     """Tiny runs of every data set: a two-layer cosine trio (Compare draws everything; layer picker), a
     bidirectional masked IMDB GRU (direction picker, padding), a CIFAR-10 SimpleRNN (image grid),
     an adding-problem LSTM (marked steps) and the LSTM variants (a bidirectional peephole LSTM on cosine, a
-    CIFG LSTM on the adding problem)."""
-    from rnnviz.config import CifarData, ImdbData, MemoryData, RunConfig
+    CIFG LSTM on the adding problem) and a character-level IMDB language model."""
+    from rnnviz.config import CifarData, ImdbData, MemoryData, RunConfig, TextData
 
     return [
         *(tiny(cell=cell, layers=2) for cell in ("simple_rnn", "lstm", "gru")),  # a stored trio, two layers
@@ -76,6 +76,8 @@ def seed_configs() -> list:
         RunConfig(data=MemoryData(steps=8, samples=200), cell="lstm", units=3, epochs=2, batch_size=32),
         tiny(cell="lstm_peephole", bidirectional=True),
         RunConfig(data=MemoryData(steps=8, samples=200), cell="lstm_cifg", units=3, epochs=2, batch_size=32),
+        RunConfig(data=TextData(level="char", seq_len=8, train_size=100, val_size=10), units=4, embedding_dim=4,
+                  epochs=2, batch_size=32),
     ]
 
 
@@ -365,6 +367,23 @@ def test_data_folder_starting_with_tilde(fuzz_env):
     _checked(_labelled(at.text_input, "Data folder (optional)").set_value("~data").run(), "Home, data folder ~data")
     at.switch_page("pages/train.py").run()
     _checked(_labelled(at.sidebar.radio, "Data set").set_value("imdb").run(), "Train, IMDB, data folder ~data")
+
+
+@pytest.mark.parametrize("page", ["pages/train.py", "pages/compare.py", "pages/sweep.py"])
+def test_fuzz_language_model_controls(page, fuzz_env):
+    """The IMDB language model's sidebar controls (and the model's) at random valid values, on every page
+    with the sidebar: never a traceback."""
+    rng = random.Random(f"lm:{page}:{SEED}")
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    at.switch_page(page).run()
+    _checked(_labelled(at.sidebar.radio, "Data set").set_value("imdb_lm").run(), f"{page}: IMDB language model")
+    for step in range(2 * QUICK_STEPS):
+        widgets = [w for w in [*at.sidebar.slider, *at.sidebar.select_slider, *at.sidebar.radio,
+                               *at.sidebar.number_input, *at.sidebar.toggle] if (w.key or "").startswith(
+                   ("w_imdb_lm_", "w_cell", "w_units", "w_layers", "w_embedding_dim", "w_bidirectional"))]
+        chosen = {w.key: _set_random(w, rng) for w in rng.sample(widgets, rng.randint(1, len(widgets)))}
+        _checked(at.run(), f"{page}, step {step}: {chosen}")
 
 
 def test_pages_are_read_from_app():

@@ -14,7 +14,8 @@ from rnnviz.ui import st_internals
 st_internals.keep_keras_state()  # see rnnviz/ui/st_internals.py: the only place that patches Streamlit
 st_internals.leave_legacy_pages()
 
-DATA_NAMES = {"cosine": "Cosine", "imdb": "IMDB reviews", "cifar10": "CIFAR-10", "memory": "Adding problem"}
+DATA_NAMES = {"cosine": "Cosine", "imdb": "IMDB reviews", "cifar10": "CIFAR-10", "memory": "Adding problem",
+              "imdb_lm": "IMDB language model"}
 
 
 def trainer():
@@ -126,11 +127,12 @@ def data_problem(cfg: RunConfig) -> str | None:
     folder = st.session_state.get("data_dir")
     if folder and (problem := datasets.folder_problem(folder)):
         return f"{problem} (set on the Home page)"
-    if cfg.data.name in ("cosine", "memory") or datasets.locate(cfg.data.name, data_dir()) is not None:
+    files = "imdb" if cfg.data.name == "imdb_lm" else cfg.data.name  # the language model reads the IMDB files
+    if cfg.data.name in ("cosine", "memory") or datasets.locate(files, data_dir()) is not None:
         return None
     return (f"The {DATA_NAMES[cfg.data.name]} files were not found in the data folder or in "
             f"{datasets.keras_cache_dir()}. **Train** will try to download them (needs internet). Offline? "
-            f"Run `python -m rnnviz prefetch {cfg.data.name}` on a machine with internet, or name a folder "
+            f"Run `python -m rnnviz prefetch {files}` on a machine with internet, or name a folder "
             f"holding the standard files on the Home page.")
 
 

@@ -28,7 +28,8 @@ def _apply_preset() -> None:
         set_widgets(presets.get(name).config)
 
 
-QUICK = {"cosine": "cosine-lstm", "imdb": "imdb-quick", "cifar10": "cifar-quick", "memory": "memory-lstm"}
+QUICK = {"cosine": "cosine-lstm", "imdb": "imdb-quick", "cifar10": "cifar-quick", "memory": "memory-lstm",
+         "imdb_lm": "imdb-char-lm"}
 
 
 def _switch_data() -> None:
@@ -127,6 +128,18 @@ def _data_widgets(sb, name: str) -> dict[str, Any]:
             recall=sb.toggle("Recall: answer the first marked value (not the sum)", key=k + "recall",
                              help="An easier variant: one value to remember instead of two to add. Its "
                                   "constant-answer baseline is 1/12 instead of 1/6."))
+    if name == "imdb_lm":
+        return dict(
+            level=sb.radio("Predict the next", _options(kind, "level"), horizontal=True, key=k + "level",
+                           format_func={"word": "word", "char": "character"}.get),
+            vocab_size=sb.select_slider("Vocabulary cap (most frequent words; word level)",
+                                        _with(k + "vocab_size", VOCABS), key=k + "vocab_size",
+                                        help="Rarer words become <unk>. The character level has a fixed alphabet."),
+            seq_len=_number(sb, kind, "seq_len", "Tokens per training window", 4, key=k + "seq_len"),
+            train_size=_number(sb, kind, "train_size", "Training samples (windows)", 100, key=k + "train_size",
+                               help="Windows of text read from the training reviews: fewer train faster."),
+            val_size=_number(sb, kind, "val_size", "Validation windows (from the test reviews)", 10,
+                             key=k + "val_size"))
     if name not in ("imdb", "cifar10"):
         return _plain_widgets(sb, kind, k)
     split = dict(
@@ -252,9 +265,9 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
         recurrent_dropout=_number(sb, RunConfig, "recurrent_dropout", "Recurrent dropout (state)", 0.05),
     )
     cudnn_note = sb.empty()
-    if name == "imdb":
+    if name in ("imdb", "imdb_lm"):
         model["embedding_dim"] = _number(sb, RunConfig, "embedding_dim", "Word embedding size")
-    if name not in ("cosine", "memory"):
+    if name not in ("cosine", "memory", "imdb_lm"):
         model["head_units"] = _number(sb, RunConfig, "head_units", "Dense layer before the output (0 = none)")
         model["pooling"] = sb.radio("Read out", _options(RunConfig, "pooling"), horizontal=True, key="w_pooling",
                                     format_func={"last": "last step", "mean": "mean over steps"}.get)
