@@ -233,7 +233,8 @@ def test_hidden_states_of_a_stored_run():
     ds = load(cfg.data, cfg.seed)
     model = build_model(cfg, ds)
     model.fit(ds.x_train, ds.y_train, epochs=1, verbose=0)
-    run = RunStore().save(cfg, model, history={}, metrics={}, info={})
+    info = {"params": model.count_params(), "train_seconds": 0.0, "device": "CPU"}  # what the store requires
+    run = RunStore().save(cfg, model, history={}, metrics={}, info=info)
     _check_hidden_states(run.load_model(), ds.x_val[:2])
 
 
