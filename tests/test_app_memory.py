@@ -98,6 +98,7 @@ def test_inspect_pages_mark_the_two_steps(at, cell):
             else "no gate to hold the first value") in info
 
 
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_sweep_page_trains_shows_and_reloads(at):
     at.switch_page("pages/sweep.py").run()
     assert not at.exception

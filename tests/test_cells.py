@@ -147,6 +147,7 @@ def test_bidirectional_masked_and_config_round_trip(cell, x, mask):
 
 
 @pytest.mark.parametrize("cell", VARIANTS)
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_stacked_masked_model_saves_and_loads_safely(cell, tmp_path):
     cfg = RunConfig(data=ImdbData(vocab_size=100, maxlen=9), cell=cell, layers=2, bidirectional=True, units=3,
                     embedding_dim=4, dropout=0.2, recurrent_dropout=0.2, epochs=1)

@@ -38,6 +38,7 @@ def test_train_json_then_cached(rnnviz_home):
 
 
 @pytest.mark.parametrize("cell", ["lstm_peephole", "lstm_cifg"])
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_train_an_lstm_variant_then_load_it_safely(cell, rnnviz_home):
     from rnnviz import budget, probe
 

@@ -140,6 +140,7 @@ def _pid(job) -> int:
     return next(e["pid"] for e in job.events if e["kind"] == "note" and "pid" in e)
 
 
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_six_run_sweep_through_ray_stores_the_same_runs_as_the_local_pool(ray_trainer, tmp_path):
     vary, configs = sweep.from_items(BASE, ["cell=simple_rnn,lstm,gru", "steps=8,10"])
     assert len(configs) == 6
@@ -170,6 +171,7 @@ def test_six_run_sweep_through_ray_stores_the_same_runs_as_the_local_pool(ray_tr
     assert all(j.cached for j in sweep.submit(ray_trainer, configs))
 
 
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_stop_reaches_the_ray_worker(ray_trainer):
     job = ray_trainer.submit(LONG)
     _until(lambda: any(e["kind"] == "batch" for e in job.events), "the first batch event")
@@ -180,6 +182,7 @@ def test_stop_reaches_the_ray_worker(ray_trainer):
     assert not ray_trainer.store.has(LONG.run_id)
 
 
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_killed_worker_fails_its_run_the_others_finish_and_the_store_is_intact(ray_trainer):
     doomed = ray_trainer.submit(LONG.replace(seed=7))
     _until(lambda: any(e["kind"] == "batch" for e in doomed.events), "the doomed run's first batch")
@@ -196,6 +199,7 @@ def test_killed_worker_fails_its_run_the_others_finish_and_the_store_is_intact(r
         ray_trainer.store.load(job.run_id, verify=True)
 
 
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_cli_sweep_json_on_the_cluster(cluster, rnnviz_home):
     env = {**os.environ, executors.RAY_ADDRESS: cluster, "RNNVIZ_HOME": str(rnnviz_home)}
     proc = subprocess.run([sys.executable, "-m", "rnnviz", "sweep", *TINY, "--vary", "cell=lstm,gru", "--json"],
@@ -213,6 +217,7 @@ def test_cli_sweep_json_on_the_cluster(cluster, rnnviz_home):
     assert problems == [] and sorted(r.run_id for r in stored) == sorted(r["run_id"] for r in out["runs"])
 
 
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_cli_train_runs_on_the_cluster(cluster, monkeypatch, capsys, rnnviz_home):
     monkeypatch.setenv(executors.RAY_ADDRESS, cluster)
     assert cli.main(["train", *TINY, "--seed", "5", "--json"]) == 0

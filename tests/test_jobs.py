@@ -3,6 +3,7 @@
 import time
 
 import numpy as np
+import pytest
 
 from rnnviz import data
 from rnnviz.jobs import Trainer
@@ -58,6 +59,7 @@ def test_failure_is_a_state_with_a_reason(tmp_path, monkeypatch):
     assert not trainer.store.has(job.run_id)
 
 
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_finished_jobs_are_forgotten_beyond_the_most_recently_used(tmp_path):
     """Issue 11 item 6: before, the trainer kept every job (model, snapshots, events) for the server's life."""
     trainer = Trainer(RunStore(tmp_path), keep=2)

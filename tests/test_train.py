@@ -40,6 +40,7 @@ def test_stop_flag_stops_within_one_batch(tiny_cfg):
     assert len(result.history.get("loss", [])) <= 1
 
 
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_same_config_same_curve():
     cfg = tiny(dropout=0.1, data_noise=0.05, cell="gru")
     a, b = train(cfg).history, train(cfg).history
