@@ -129,6 +129,7 @@ for cell in ("lstm", "gru"):
 
 
 @pytest.mark.parametrize("other", ["tensorflow", "jax", "torch"])
+@pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_a_run_stored_under_another_backend_opens_probes_and_compares(other):
     """Train and store under another installed backend (a subprocess), then use the runs here."""
     from rnnviz import compare, probe
