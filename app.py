@@ -14,6 +14,7 @@ st.navigation({
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_view:"),
+        st.Page("pages/write.py", title="Write", icon=":material/edit:"),
     ],
     "Learn": [
         st.Page("pages/learn_rnn.py", title="An RNN is a for-loop", icon=":material/repeat:"),

@@ -222,3 +222,11 @@ def perplexity(nll: float) -> float:
 def bits(nll: float) -> float:
     """`nll / ln 2`: a mean loss in nats as bits (per character at character level)."""
     return float(nll / LN2)
+
+
+def tokens_for(opts, data_dir: str | None = None) -> Tokens:
+    """The vocabulary of a language model's data options (`TextData`): the fixed alphabet, or the word index's
+    `vocab_size` most frequent words (read from the data folder, as for training)."""
+    if opts.level == "char":
+        return char_tokens()
+    return word_tokens(datasets.word_index(data_dir), opts.vocab_size)

@@ -244,3 +244,36 @@ def saturation_figure(df: pd.DataFrame) -> go.Figure:
                       height=400, margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.3})
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     return fig
+
+
+def writing_figure(symbols: list[str], activation: np.ndarray, hover: list[str], title: str,
+                   per_line: int = 60) -> go.Figure:
+    """Generated text, each token on a square coloured by one unit's activation (blue −, red +), the hover
+    listing the most likely next tokens.
+
+    Args:
+        symbols: the generated tokens' text (a character, or a word).
+        activation: `(len(symbols),)` the unit's value after each token.
+        hover: one text per token (e.g. its top 5 next tokens with probabilities).
+        title: the figure's title.
+        per_line: characters per line before wrapping.
+    """
+    xs, ys, x, y = [], [], 0, 0
+    for s in symbols:
+        width = max(1, len(s))
+        if x and x + width > per_line:
+            x, y = 0, y + 1
+        xs.append(x + width / 2)
+        ys.append(y)
+        x += width + (1 if len(s) > 1 else 0)
+    limit = float(np.nanmax(np.abs(activation))) if len(activation) else 1.0
+    fig = go.Figure(go.Scatter(
+        x=xs, y=ys, mode="markers+text", text=[s if s != " " else "·" for s in symbols], hovertext=hover,
+        hoverinfo="text", textfont={"family": "monospace", "size": 14},
+        marker={"symbol": "square", "size": 18, "color": activation, "colorscale": style.DIVERGING,
+                "cmin": -(limit or 1.0), "cmax": limit or 1.0, "colorbar": {"title": "activation"}}))
+    fig.update_layout(title=title, xaxis_title="position in the line", yaxis_title="line", height=120 + 26 * (y + 1),
+                      margin={"t": 50, "b": 10})
+    fig.update_yaxes(autorange="reversed", showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
+    return fig

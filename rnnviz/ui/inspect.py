@@ -126,6 +126,8 @@ def _inspect_score(run) -> str:
         return f"test accuracy {m['test_accuracy']:.1%}"
     if "baseline_mse" in m:
         return f"val MSE {m['val_mse']:.4f} (baseline {m['baseline_mse']:.3f})"
+    if "val_perplexity" in m:  # a language model
+        return f"val perplexity {m['val_perplexity']:.2f} (n-gram {m['baseline_perplexity']:.2f})"
     return f"val RMSE {m['val_rmse']:.4f}" if "val_rmse" in m else "no score"
 
 
