@@ -123,7 +123,7 @@ def classify(model, x: np.ndarray, y: np.ndarray, n_classes: int) -> dict[str, A
 
     out = np.asarray(model.predict(x, verbose=0, batch_size=256))
     y_true = np.asarray(y, "float32").reshape(len(y), -1) if out.shape[1] == 1 else np.asarray(y)
-    loss = float(np.mean(keras.losses.get(model.loss)(y_true, out)))
+    loss = float(np.mean(keras.ops.convert_to_numpy(keras.losses.get(model.loss)(y_true, out))))  # a tensor on torch
     out = out.astype("float64")
     probs = np.concatenate([1 - out, out], axis=1) if out.shape[1] == 1 else out
     pred = probs.argmax(axis=1)

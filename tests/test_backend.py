@@ -156,3 +156,20 @@ def test_a_run_stored_under_another_backend_opens_probes_and_compares(other):
         grads = compare.gradient_over_time(model, x, y, run.snapshots(), [0, 2])
         assert set(grads["epoch"]) == {0, 2} and np.isfinite(grads["norm"]).all()
     assert len(compare.table(runs)) == 2
+
+
+def test_a_classifier_trains_and_is_scored_on_the_running_backend():
+    """The app's training path end to end for a classifier (under PyTorch its scores once failed on a tensor)."""
+    from rnnviz import train
+    from rnnviz.config import ImdbData, RunConfig
+
+    rng = np.random.default_rng(0)
+    ids = lambda n: rng.integers(1, 100, (n, 8)).astype("int32")  # noqa: E731
+    ds = data.Dataset(ids(24), rng.integers(0, 2, 24).astype("float32"), ids(8), rng.integers(0, 2, 8).astype("float32"),
+                      "binary", 1, extra={"classes": ["negative", "positive"]})
+    cfg = RunConfig(data=ImdbData(vocab_size=100, maxlen=8), cell="gru", units=2, embedding_dim=2, epochs=1, batch_size=8)
+    result = train.train(cfg, ds=ds)
+    loss, accuracy = result.model.evaluate(ds.x_val, ds.y_val, verbose=0)
+    assert result.metrics["val_loss"] == pytest.approx(loss, rel=1e-5)
+    assert result.metrics["val_accuracy"] == pytest.approx(accuracy)
+    assert result.backend == backend.describe()
