@@ -112,7 +112,8 @@ def features(tokens: lm.Tokens, ids: list[int]) -> dict[str, np.ndarray]:
         pos_word.append(w)
         pos_review.append(r)
         word_end.append(float(tokens.level == "word" or s == " "))
-    return {"position in the word": np.asarray(pos_word, float), "position in the review": np.asarray(pos_review, float),
+    return {"position in the word": np.asarray(pos_word, float),
+            "position in the review": np.asarray(pos_review, float),
             "a space (word boundary)": np.asarray(word_end)}
 
 
