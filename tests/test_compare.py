@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from rnnviz import compare, data, train
+from rnnviz import backend, compare, data, train
 from rnnviz.config import ImdbData
 from rnnviz.jobs import train_and_store
 from rnnviz.models import build_model
@@ -24,13 +24,13 @@ def test_trio_differs_only_in_the_cell():
 
 def test_trio_reads_the_same_split_and_order_with_the_same_seed(monkeypatch):
     seen = []
-    real = train._batches
+    real = backend.batches
 
     def spy(x, y, orders, batch_size):
         seen.append((x.copy(), y.copy(), orders.copy(), batch_size))
         return real(x, y, orders, batch_size)
 
-    monkeypatch.setattr(train, "_batches", spy)
+    monkeypatch.setattr(backend, "batches", spy)  # the feeder train() reads through
     for cfg in compare.trio(tiny(epochs=2)):
         train.train(cfg)
     (x0, y0, o0, b0), *rest = seen
