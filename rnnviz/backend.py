@@ -46,7 +46,7 @@ BACKENDS = {
 }
 DEFAULT = "tensorflow"  # Keras's own default
 SPEED_NOTE = ("Which is fastest depends on the cell (benchmarks/backends.py, seconds per epoch as ratios to "
-              "TensorFlow). On a 2-core CPU: JAX about 2x faster than TensorFlow for SimpleRNN and 1.4x for "
+              "TensorFlow; rerun it on your machine). Measured on a quiet 2-core CPU: JAX about 2x faster than TensorFlow for SimpleRNN and 1.4x for "
               "GRU, 1.5x slower for bidirectional LSTM; Keras's PyTorch backend steps through time in "
               "Python there (several times slower). On a GPU, Keras's PyTorch backend uses cuDNN for LSTM "
               "and GRU and JAX only for LSTM, and neither for masked (padded) IMDB reviews.")
