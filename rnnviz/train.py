@@ -18,6 +18,11 @@ from rnnviz.models import build_model
 Event = dict[str, Any]
 
 
+# `keras.utils.set_random_seed` is process-wide: two trainings building their models at once (the local
+# pool with 2 workers) would interleave their draws and neither would get its seed's weights.
+_SEEDING = threading.Lock()
+
+
 class Diverged(RuntimeError):
     """The loss became NaN or infinite; training stopped."""
 
@@ -160,11 +165,12 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
     Raises:
         Diverged: the loss became NaN or infinite.
     """
-    keras.utils.set_random_seed(cfg.seed)
-    if ds is None:
+    if ds is None:  # the loaders draw from generators seeded by `cfg.seed`, not from the global seed
         note = (lambda text: on_event({"kind": "note", "text": text})) if on_event else None
         ds = data.load(cfg.data, cfg.seed, data_dir=data_dir, progress=note)
-    model = build_model(cfg, ds)
+    with _SEEDING:
+        keras.utils.set_random_seed(cfg.seed)
+        model = build_model(cfg, ds)  # weights and each layer's dropout seed generator drawn here
     steps = math.ceil(len(ds.x_train) / cfg.batch_size)
     forward, snapshots = Forward(on_event, stop, steps), Snapshots(cfg.epochs)
     t0 = time.perf_counter()
@@ -187,3 +193,4 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
                        backend=backend.describe(), stopped=len(history.get("loss", [])) < cfg.epochs,
                        epoch_seconds=forward.epoch_seconds, snapshots=snapshots.weights,
                        batches=forward.batches)
+

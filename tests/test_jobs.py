@@ -99,3 +99,15 @@ def test_stored_batch_curve_is_what_the_live_events_carried(tmp_path):
     np.testing.assert_allclose([e["loss"] for e in live if e["step"] == steps], job.run.history["loss"], rtol=1e-6)
     cached = trainer.submit(tiny(epochs=3))
     assert cached.cached and cached.run.batches() == stored
+
+
+def test_two_workers_train_what_one_worker_trains(tmp_path):
+    """Concurrent trainings in one process each get their own seed's weights and dropout masks."""
+    configs = [tiny(cell="simple_rnn", dropout=0.2, units=8, epochs=3, seed=s) for s in (1, 2)]
+    alone = Trainer(RunStore(tmp_path / "one"), workers=1)
+    expected = [wait(alone.submit(c)).run.history["val_loss"] for c in configs]
+    together = Trainer(RunStore(tmp_path / "two"), workers=2)
+    jobs = [together.submit(c) for c in configs]  # both start at once
+    for job, want in zip(jobs, expected):
+        assert wait(job).state == "done"
+        assert job.run.history["val_loss"] == pytest.approx(want, rel=1e-5)
