@@ -131,6 +131,25 @@ def _native_logs_muted():
             os.close(saved)
 
 
+def _open_store():
+    """Starts Keras (a broken framework install: one line, None) and opens the run store, cleaned up."""
+    from rnnviz import backend
+
+    try:
+        with _native_logs_muted():
+            backend.check()  # Keras itself starts (and a broken framework install fails) here
+            import rnnviz.jobs  # noqa: F401  (its Keras imports print their native logs here, muted)
+            from rnnviz.store import RunStore
+
+            backend.describe()
+    except backend.BackendError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+    store = RunStore()
+    store.cleanup()
+    return store
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from rnnviz import backend, budget
 
@@ -141,19 +160,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    try:
-        with _native_logs_muted():
-            backend.check()  # Keras itself starts (and a broken framework install fails) here
-            from rnnviz.jobs import train_and_store
-            from rnnviz.store import RunStore
-
-            backend.describe()
-    except backend.BackendError as e:
-        print(f"error: {e}", file=sys.stderr)
+    store = _open_store()
+    if store is None:
         return 2
-    store = RunStore()
-    store.cleanup()
     from rnnviz import executors
+    from rnnviz.jobs import train_and_store
 
     executor = executors.make()  # a Ray cluster when RNNVIZ_RAY_ADDRESS names one that answers, else here
     if executor.note:
@@ -196,18 +207,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    try:
-        with _native_logs_muted():
-            backend.check()
-            from rnnviz.jobs import Trainer
-            from rnnviz.store import RunStore
-
-            backend.describe()
-    except backend.BackendError as e:
-        print(f"error: {e}", file=sys.stderr)
+    store = _open_store()
+    if store is None:
         return 2
-    store = RunStore()
-    store.cleanup()
+    from rnnviz.jobs import Trainer
+
     trainer = Trainer(store, workers=env.train_workers(), data_dir=args.data_dir)
     if trainer.executor.note:  # an unreachable RNNVIZ_RAY_ADDRESS: said once, then the local pool trains
         print(f"note: {trainer.executor.note}", file=sys.stderr)
