@@ -17,18 +17,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-CUT = 200
-"""About how many characters of a received value an error message repeats (see `shorten`)."""
+from rnnviz.env import CUT, cut
 
 
 def shorten(value: Any, limit: int = CUT) -> str:
-    """`repr(value)` for an error message, cut to about `limit` characters.
+    """`repr(value)` for an error message, cut by `rnnviz.env.cut` to about `limit` characters.
 
     A 100,000-character input is not echoed in full: the rest is replaced by a count, e.g.
     `'aaaa…' (99,802 more characters)`. Short values come back as `repr` gives them.
     """
-    text = repr(value)
-    return text if len(text) <= limit + 30 else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+    return cut(repr(value), limit)
 
 
 def cut_name(text: Any) -> str:

@@ -19,6 +19,7 @@ import math
 import os
 
 CUT = 200
+"""About how many characters of a received value a message repeats (see `cut`)."""
 MAX_PATH_CHARS = 4096  # Linux's PATH_MAX: a longer path cannot be opened anyway
 TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
