@@ -95,3 +95,37 @@ def run_label(cfg: Any, epochs: bool = True) -> str:
     units = f"{layers}×{cfg.units}u" if layers > 1 else f"{cfg.units}u"
     text = f"{cell_label(cfg.cell, getattr(cfg, 'bidirectional', False))} {units}"
     return f"{text} · {cfg.epochs} ep" if epochs else text
+
+
+def run_labels(cfgs: list[Any]) -> list[str]:
+    """Labels for runs listed or drawn together, each one different: `run_label`, and for runs whose labels
+    collide, the settings that set them apart, e.g. "LSTM 32u · 20 ep · learning_rate 0.01".
+
+    Args:
+        cfgs: `RunConfig`s (for the settings that differ, anything with `to_dict()`).
+
+    Returns:
+        One label per config, in order; configs that differ in nothing shown are numbered (" #2").
+    """
+    labels = [run_label(c) for c in cfgs]
+    flats = [_flat(c) for c in cfgs]
+    out = []
+    for k, label in enumerate(labels):
+        group = [j for j, other in enumerate(labels) if other == label]
+        if len(group) > 1:
+            differ = [f for f in flats[k] if len({repr(flats[j].get(f)) for j in group}) > 1]
+            differ = ["data"] if "data" in differ else differ[:2]  # another data set: its options differ too
+            label += "".join(f" · {f} {flats[k][f]}" for f in differ)
+        out.append(label)
+    seen: dict[str, int] = {}
+    for k, label in enumerate(out):  # still equal: number them in order
+        seen[label] = seen.get(label, 0) + 1
+        out[k] = label if seen[label] == 1 else f"{label} #{seen[label]}"
+    return out
+
+
+def _flat(cfg: Any) -> dict[str, Any]:
+    """A config's settings in one level (`data` is the data set's name), or {} for an object without `to_dict`."""
+    d = dict(cfg.to_dict()) if hasattr(cfg, "to_dict") else {}
+    data = dict(d.pop("data", {}))
+    return {"data": data.pop("name", None), **data, **d} if data else d

@@ -76,3 +76,16 @@ def test_run_labels():
     assert vocab.run_label(tiny(cell="simple_rnn", units=8), epochs=False) == "SimpleRNN 8u"
     assert vocab.cell_label("lstm", bidirectional=True) == "BiLSTM"
     assert "BiLSTM 1x4" in tiny(cell="lstm", bidirectional=True).summary()
+
+
+def test_run_labels_set_apart_runs_with_the_same_label():
+    from rnnviz.config import MemoryData
+
+    a, b, c = tiny(cell="lstm"), tiny(cell="lstm", learning_rate=0.01), tiny(cell="gru")
+    assert vocab.run_labels([a, c]) == [vocab.run_label(a), vocab.run_label(c)]  # no collision: plain labels
+    la, lb, lc = vocab.run_labels([a, b, c])
+    assert lc == "GRU 4u · 2 ep"
+    assert la == f"LSTM 4u · 2 ep · learning_rate {a.learning_rate}" and lb == "LSTM 4u · 2 ep · learning_rate 0.01"
+    memory = a.replace(data=MemoryData())
+    assert vocab.run_labels([a, memory]) == ["LSTM 4u · 2 ep · data cosine", "LSTM 4u · 2 ep · data memory"]
+    assert vocab.run_labels([a, a]) == ["LSTM 4u · 2 ep", "LSTM 4u · 2 ep #2"]

@@ -245,21 +245,24 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
     default_name = default_preset
     _init(presets.get(default_name).config)
     link = _apply_query(page_keys)
-    sb = _Fitting(st.sidebar)
+    top = sb = _Fitting(st.sidebar)
+    cell = sb.radio("Cell", CELLS, format_func=CELL_NAMES.get, horizontal=True, key="w_cell")
+    units = _number(sb, RunConfig, "units", "Units per layer")
+    preset_note = sb.empty()
+    sb = _Fitting(st.sidebar.expander("Advanced", icon=":material/tune:"))  # everything but Cell and Units
     st.session_state.setdefault("preset", default_name)
     sb.selectbox("Preset", [CUSTOM, *presets.PRESETS], key="preset", on_change=_apply_preset,
                  help="Start from a named configuration; every control below stays editable.")
-    preset_note = sb.empty()
     sb.subheader("Data")
     name = sb.radio("Data set", list(DATA_KINDS), horizontal=True, key="w_data", format_func=DATA_NAMES.get,
                     on_change=_switch_data, help="Switching data set starts from its quick preset.")
     data = _data_widgets(sb, name)
     sb.subheader("Model")
     model = dict(
-        cell=sb.radio("Cell", CELLS, format_func=CELL_NAMES.get, horizontal=True, key="w_cell"),
+        cell=cell,
         bidirectional=sb.toggle("Bidirectional", key="w_bidirectional"),
         layers=_number(sb, RunConfig, "layers", "Stacked layers"),
-        units=_number(sb, RunConfig, "units", "Units per layer"),
+        units=units,
         activation=sb.selectbox("Activation", ACTIVATIONS, key="w_activation"),
         dropout=_number(sb, RunConfig, "dropout", "Dropout (inputs)", 0.05),
         recurrent_dropout=_number(sb, RunConfig, "recurrent_dropout", "Recurrent dropout (state)", 0.05),
@@ -292,7 +295,7 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
     try:
         cfg = RunConfig(data=DATA_KINDS[name](**data), **model, **fit)
     except ValueError as e:
-        sb.error(f"{e}. Change that control to train.")
+        top.error(f"{e}. Change that control to train.")
         return None
     st.session_state["last_config"] = cfg
     _write_query(cfg, page_keys)
@@ -302,7 +305,8 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
         source = f" Source: {p.source}." if p.source != "-" else ""
         preset_note.caption(f"Preset **{p.name}**: {p.description}.{source} Target: {p.target}.")
     else:
-        preset_note.caption("Custom settings (no preset has exactly these).")
+        preset_note.caption(f"Custom settings: {DATA_NAMES.get(name, name)} data, {cfg.epochs} epochs (no preset "
+                            "has exactly these; the rest is under Advanced).")
     from rnnviz.device import cudnn_blockers
 
     blockers = cudnn_blockers(cfg)
