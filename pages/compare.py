@@ -86,10 +86,9 @@ for metric in metrics:
                          width="stretch")
 
 st.subheader("Gradient flow over time")
-st.caption("How much the loss moves when the input at each step changes, averaged over the same validation "
-           "samples for every run (log scale). A curve that falls towards the early steps is the vanishing "
-           "gradient: those steps barely teach the network.")
-across = st.toggle("Across epochs (from the runs' snapshots)", key="grad_epochs")
+st.caption(compare.gradient_caption(runs[0].config.data))
+across = st.toggle("Across epochs (from the runs' snapshots)", key="grad_epochs",
+                   help="Off: the untrained weights (epoch 0) beside the trained ones. On: up to five epochs.")
 try:
     st.plotly_chart(plots.gradient_figure(ui.gradients(runs, across), "Gradient of the loss with respect to "
                                           "each input step"), width="stretch")

@@ -146,18 +146,56 @@ def probe_batch(ds, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
     return ds.x_val[:n], ds.y_val[:n]
 
 
+def gradient_epochs(snapshot_epochs: list[int], across: bool = False) -> list[int | None]:
+    """Which weights Compare's gradient chart is drawn for (None: the run's trained model).
+
+    Args:
+        snapshot_epochs: the epochs of the run's weight snapshots (`StoredRun.snapshots()`; 0 = before training).
+        across: several epochs (up to five, spread over the snapshots, the first and last included) instead of
+            the untrained weights beside the trained ones.
+
+    Returns:
+        `[0, None]` (untrained beside trained) by default, `[None]` for a run without an epoch-0 snapshot, or the
+        spread of snapshot epochs when `across`.
+    """
+    epochs = sorted(snapshot_epochs)
+    if across and len(epochs) > 1:
+        step = max(1, len(epochs) // 4)
+        return sorted(set(epochs[::step]) | {epochs[-1]})
+    return [0, None] if 0 in epochs else [None]
+
+
+def gradient_caption(data_opts) -> str:
+    """What Compare's gradient-over-time chart shows and what it cannot tell by itself, for the runs' data."""
+    text = ("How much the loss moves when the input at each step changes, averaged over the same validation "
+            "samples for every run (log scale). A curve that falls toward the early steps says those inputs "
+            "barely move the loss: either the gradient vanishes on its way back through the steps, or the model "
+            "learned that it does not need them. The untrained weights (epoch 0) tell the two apart: a fall that "
+            "is there before training comes from the cell itself (it could not learn from those steps); one that "
+            "appears only after training was learned (it chose to ignore them). Each curve's height also scales "
+            "with that run's error, so a better run draws a lower curve: compare shapes, not heights.")
+    if getattr(data_opts, "name", "") == "cosine" and data_opts.noise == 0:
+        text += (f" On this noise-free cosine the next value is exactly 2·cos(2π/{data_opts.period:g})·x_t − "
+                 "x_(t−1): a perfect model needs only the last two steps and may rightly ignore the rest.")
+    return text
+
+
 def gradient_over_time(model, x: np.ndarray, y: np.ndarray, snapshots: dict[int, list] | None = None,
-                       epochs: list[int] | None = None) -> pd.DataFrame:
-    """The vanishing-gradient picture: mean over samples of |d loss / d input at step t|, for each step.
+                       epochs: list[int | None] | None = None) -> pd.DataFrame:
+    """How much the loss moves with the input at each step: mean over samples of |d loss / d input at step t|.
+
+    A fall toward the early steps means those inputs barely move the loss: the gradient vanished on the way
+    back, or the model learned not to need them. Comparing with the untrained weights (epoch 0) tells which.
 
     Args:
         model: a run's model (its weights are restored afterwards when snapshots are used).
         x, y: the probe batch (`probe_batch`), the same for every run compared.
         snapshots: epoch -> weights (`StoredRun.snapshots()`); with `epochs`, one curve per epoch.
-        epochs: which snapshot epochs to compute (None: only the model's own, final weights).
+        epochs: which weights to compute: snapshot epochs, and None for the model's own (trained) weights
+            (None or empty: only the model's own weights).
 
     Returns:
-        Columns `epoch` (None for the final weights), `step` (1 = first input step) and `norm`: the mean
+        Columns `epoch` (None for the model's own weights), `step` (1 = first input step) and `norm`: the mean
         over samples of `probe.input_gradients`; masked (padding) steps are left out of the mean.
     """
     from rnnviz import probe
@@ -166,9 +204,8 @@ def gradient_over_time(model, x: np.ndarray, y: np.ndarray, snapshots: dict[int,
     final = model.get_weights()
     frames = []
     try:
-        for epoch in (epochs if epochs and snapshots else [None]):
-            if epoch is not None:
-                model.set_weights(snapshots[epoch])
+        for epoch in (epochs if epochs and (snapshots or epochs == [None]) else [None]):
+            model.set_weights(final if epoch is None else snapshots[epoch])
             norms = fn(x, y).astype(float)  # (batch, time)
             if norms.shape[1] == x.shape[1] and np.issubdtype(x.dtype, np.integer):
                 norms[x == 0] = np.nan  # padding ids: the masked steps

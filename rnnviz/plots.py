@@ -198,26 +198,44 @@ def compare_figure(curves: pd.DataFrame, x: str = "epoch", metric: str = "loss",
 def gradient_figure(df: pd.DataFrame, title: str) -> go.Figure:
     """Gradient norm against time step (log scale); one line per run (`label`, coloured by `cell`) and epoch.
 
+    With exactly the untrained weights (epoch 0) and the trained ones, they are drawn side by side in two
+    panels sharing the log axis ("before training" | "trained"), so a fall that the cell causes and one the
+    model learned can be told apart. Any other set of epochs is drawn in one panel, epochs told apart by dash
+    (the latest solid).
+
     Args:
         df: `compare.gradient_over_time` frames with `label` (and `cell`) added: epoch (None: the final
-            weights), step, norm. Epochs are told apart by dash, the latest solid.
+            weights), step, norm.
         title: the figure title.
     """
     df = df.assign(when=[("trained" if pd.isna(e) else f"epoch {int(e)}") for e in df["epoch"]])
     order = sorted(df["when"].unique(), key=lambda w: (w == "trained", int(w.split()[-1]) if w != "trained" else 0))
+    beside = order == ["epoch 0", "trained"]
     dashes = ["dot", "dashdot", "dash", "longdash", "solid"]
     symbols = _symbols(df)
     shared = len(set(symbols.values())) > 1  # two runs of one cell: one colour, told apart by marker
-    fig = px.line(df, x="step", y="norm", color="label", line_dash="when", color_discrete_map=_cell_colors(df),
-                  line_dash_map={w: dashes[max(0, len(dashes) - len(order) + k)] for k, w in enumerate(order)},
+    styling = {"line_dash": "when", "line_dash_map": {w: dashes[max(0, len(dashes) - len(order) + k)]
+                                                      for k, w in enumerate(order)}}
+    if beside:
+        styling = {"facet_col": "when", "facet_col_spacing": 0.06}
+    fig = px.line(df, x="step", y="norm", color="label", color_discrete_map=_cell_colors(df),
                   category_orders={"when": order}, symbol="label" if shared else None,
-                  symbol_map=symbols if shared else {}, markers=shared)
-    for trace in fig.data:  # px names traces "label, when" (and ", label" again with markers)
-        label, when = trace.name.split(", ")[:2]
-        trace.update(name=label if len(order) == 1 and when == "trained" else f"{label}, {when}", legendgroup=label)
-    fig.update_layout(title=title, xaxis_title="input time step (1 = first read)",
-                      yaxis_title="|d loss / d input| (mean over samples, log scale)", height=400,
-                      margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.25, "title": None})
+                  symbol_map=symbols if shared else {}, markers=shared, **styling)
+    for trace in fig.data:  # px names traces "label, when" (and ", label" again with markers), or "label" in panels
+        label, when = (trace.name.split(", ") + ["trained"])[:2]
+        trace.update(name=label if beside or (len(order) == 1 and when == "trained") else f"{label}, {when}",
+                     legendgroup=label, showlegend=not beside or trace.xaxis in ("x", None))
+    if beside:
+        names = {"when=epoch 0": "before training (epoch 0)", "when=trained": "trained"}
+        fig.for_each_annotation(lambda a: a.update(text=names.get(a.text, a.text), font={"size": 14}))
+        fig.update_xaxes(title="input time step (1 = first read)")
+        fig.update_yaxes(title=None)
+        fig.update_yaxes(title="|d loss / d input| (mean over samples, log scale)", col=1)
+    else:
+        fig.update_layout(xaxis_title="input time step (1 = first read)",
+                          yaxis_title="|d loss / d input| (mean over samples, log scale)")
+    fig.update_layout(title=title, height=420 if beside else 400, margin={"t": 70 if beside else 50, "b": 10},
+                      legend={"orientation": "h", "y": -0.25, "title": None})
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 

@@ -44,6 +44,8 @@ def test_trio_trains_and_compares(app):
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Loss by epoch" in s for s in specs) and any("Loss by training time" in s for s in specs)
     assert any("input step" in s and '"log"' in s for s in specs)  # gradient flow on a log axis
+    assert any("before training (epoch 0)" in s for s in specs)  # the untrained curve beside the trained one
+    assert any("compare shapes, not heights" in c.value for c in at.caption)
     assert any("Gate saturation" in s for s in specs)
     assert "reached the best validation RMSE" in " ".join(m.value for m in at.markdown)
     assert len(at.get("download_button")) == 4  # the table and one zip per run

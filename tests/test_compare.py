@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rnnviz import backend, compare, data, train
-from rnnviz.config import ImdbData
+from rnnviz.config import CosineData, ImdbData
 from rnnviz.jobs import train_and_store
 from rnnviz.models import build_model
 from rnnviz.store import RunStore
@@ -103,3 +103,44 @@ def test_gradient_over_time_against_a_direct_gradient_tape(tmp_path):
     assert set(by_epoch["epoch"]) == {0, 2}
     np.testing.assert_allclose(by_epoch[by_epoch["epoch"] == 2]["norm"], expected, rtol=1e-4, atol=1e-8)
     assert np.array_equal(model.get_weights()[0], snaps[2][0])  # the final weights are back in place
+
+
+def test_untrained_curve_comes_from_the_epoch_0_weights(tmp_path):
+    """Compare's default gradient chart: epoch 0 (untrained) beside the trained weights, each checked against
+    an independent gradient of a fresh model holding those weights."""
+    run, _ = train_and_store(tiny(epochs=2), RunStore(tmp_path))
+    snaps = run.snapshots()
+    assert compare.gradient_epochs(list(snaps)) == [0, None]
+    assert compare.gradient_epochs([]) == [None]  # a run stored before snapshots: only its trained curve
+    assert compare.gradient_epochs(list(range(11)), across=True) == [0, 2, 4, 6, 8, 10]
+    model = run.load_model()
+    x, y = compare.probe_batch(data.load(run.config.data), n=8)
+    df = compare.gradient_over_time(model, x, y, snaps, compare.gradient_epochs(list(snaps)))
+    assert list(df["epoch"].drop_duplicates()) == [0, None]
+    yt = keras.ops.convert_to_tensor(y)
+    for epoch, weights in ((0, snaps[0]), (None, model.get_weights())):
+        fresh = run.load_model()
+        fresh.set_weights(weights)
+        grad = gradient(lambda xt: keras.ops.mean((fresh(xt) - yt) ** 2, axis=-1), x)
+        got = df[df["epoch"].isna()] if epoch is None else df[df["epoch"] == 0]
+        np.testing.assert_allclose(got["norm"], np.abs(grad[..., 0]).mean(axis=0), rtol=1e-4, atol=1e-8)
+    assert not np.allclose(df[df["epoch"] == 0]["norm"], df[df["epoch"].isna()]["norm"], rtol=1e-3)
+    assert np.array_equal(model.get_weights()[0], snaps[2][0])  # the trained weights are back in place
+
+
+def test_gradient_figure_puts_the_untrained_panel_beside_the_trained_one():
+    import pandas as pd
+
+    from rnnviz import plots
+
+    df = pd.DataFrame({"epoch": [0, 0, None, None], "step": [1, 2, 1, 2], "norm": [1e-3, 1e-2, 1e-4, 1e-1],
+                       "label": "GRU 4u · 2 ep", "cell": "gru"})
+    fig = plots.gradient_figure(df, "t")
+    assert [a.text for a in fig.layout.annotations] == ["before training (epoch 0)", "trained"]
+    assert [list(t.y) for t in fig.data] == [[1e-3, 1e-2], [1e-4, 1e-1]]
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    assert sum(bool(t.showlegend) for t in fig.data) == 1
+    text = compare.gradient_caption(tiny().data)
+    assert "vanishing gradient:" not in text and "compare shapes, not heights" in text
+    assert "2·cos(2π/50)·x_t − x_(t−1)" in text
+    assert "2·cos" not in compare.gradient_caption(CosineData(length=200, window=10, noise=0.1))

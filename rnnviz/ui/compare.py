@@ -62,15 +62,17 @@ def _gradients(keys: tuple, across: bool):
     for run_id, created in keys:
         run = store.load(run_id)
         x, y = compare.probe_batch(dataset(run.config))
-        snaps = run.snapshots() if across else None
-        epochs = sorted(snaps)[:: max(1, len(snaps) // 4)] if snaps else None
+        snaps = run.snapshots()  # {} for a run stored before snapshots existed: only its trained curve
+        epochs = compare.gradient_epochs(list(snaps), across)
         df = compare.gradient_over_time(_fresh_model(run_id, created), x, y, snaps, epochs)
         frames.append(df.assign(label=_label(run), cell=run.config.cell))
     return pd.concat(frames, ignore_index=True)
 
 
 def gradients(runs: list, across: bool):
-    """Gradient norm per input step for each run, on the same probe samples (see `compare.gradient_over_time`).
+    """Gradient norm per input step for each run, on the same probe samples (see `compare.gradient_over_time`):
+    the untrained weights (epoch 0) beside the trained ones, or several epochs when `across`
+    (`compare.gradient_epochs`).
 
     Raises:
         ValueError: the runs read different data, so there are no common samples.
