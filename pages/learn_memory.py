@@ -28,9 +28,11 @@ st.markdown(
     "Training asks: *how would the loss change if the state $n$ steps ago had been a little different?* "
     "The answer (the gradient) is passed back one step at a time, and every step back multiplies it by the "
     "recurrent matrix $U$ (transposed) and by tanh's slope. Multiply by the same matrix $n$ times and its "
-    "**eigenvalues** λ decide what happens: the biggest |λ|, the **spectral radius**, is raised to the "
-    "power $n$. Below 1 the gradient **vanishes** (0.9¹⁰⁰ ≈ 0.00003), above 1 it **explodes** "
-    "(1.1¹⁰⁰ ≈ 14 000). Either way the network cannot learn long-range links.")
+    "**eigenvalues** λ decide what happens: the biggest |λ|, the **spectral radius** ρ, is raised to the "
+    "power $n$. For the matrix alone, below 1 the gradient **vanishes** (0.9¹⁰⁰ ≈ 0.00003) and above 1 it "
+    "**explodes** (1.1¹⁰⁰ ≈ 14 000). With tanh in the loop, every step also multiplies by tanh's slope "
+    "(at most 1, near 0 where the state saturates), so ρ > 1 only makes exploding *possible*: the gradient "
+    "may still fade. Vanishing or exploding, long-range links are hard to learn.")
 
 c1, c2, c3, c4, c5 = st.columns(5)
 radius = c1.slider("Spectral radius of U", 0.5, 3.0, 0.9, 0.05, key="learn_mem_radius")
@@ -54,18 +56,20 @@ m2.metric(f"‖Uⁿ‖ at n = {steps}", f"{r['power'][-1]:.2e}")
 m3.metric(f"Gradient gain at n = {steps}", f"{r['gradient'][-1]:.2e}")
 st.caption(
     "What is computed. Left: the eigenvalues of a random matrix U (Gaussian entries, scaled so that its largest "
-    "|λ| is the slider's value); dashed: the unit circle. Right, dashed: the spectral norm ‖Uⁿ‖₂ (largest "
-    "singular value of U to the power n) for n = 1, 2, …. Solid: a tanh RNN "
+    "|λ| is the slider's value); dashed: the unit circle. Right, dashed: the spectral norm ‖Uⁿ‖₂, the largest "
+    "singular value of the matrix Uⁿ (not ‖U‖ⁿ, the n-th power of U's largest singular value, which is far "
+    "larger) for n = 1, 2, …. Solid: a tanh RNN "
     "h_t = tanh(W x_t + U h_(t−1)) is run forward on one random input per step; each step back multiplies by "
     "its Jacobian ∂h_t/∂h_(t−1) = diag(1 − h_t²) U, and the curve is the spectral norm of the product of the "
     "last n Jacobians, ‖∂h_T / ∂h_(T−n)‖₂: the most that any gradient at the last step T can be scaled by on its "
     "way back to step T − n.")
 st.markdown(
     "**Try it.** Slide the radius across 1 and watch the dashed line tip from falling to rising. The solid "
-    "line falls faster: tanh's slope 1 − h² is below 1 wherever the state is not 0, so every step back "
-    "shrinks the gradient a little more. Turn the input strength up and the states saturate (h near ±1, slope "
-    "near 0): just above radius 1 the gradient still fades or stays level; push the radius toward 3 and it "
-    "explodes too. Set the input strength to 0 and the two lines coincide (the state stays at 0, slope 1).")
+    "line usually lies below it: each step back also multiplies by tanh's slope 1 − h², which is below 1 "
+    "wherever the state is not 0. Turn the input strength up and the states saturate (h near ±1, slope "
+    "near 0): just above radius 1 the gradient still fades, although the matrix alone explodes. Push the "
+    "radius toward 3 and the solid line rises too: tanh's slope damps the gradient, but a large enough U "
+    "outgrows it. Set the input strength to 0 and the two lines coincide (the state stays at 0, slope 1).")
 
 st.header("The LSTM's way out: the cell path")
 st.markdown(

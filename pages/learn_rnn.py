@@ -95,9 +95,9 @@ st.markdown(
     "- **Sigmoid** σ(x) = 1 / (1 + e⁻ˣ) is a smoothed step, from 0 to 1, with a slope everywhere (at most "
     "0.25). LSTM and GRU gates use it: a gate is a soft switch between 'block' (0) and 'let through' (1).\n"
     "- **tanh** goes from −1 to 1, with slope at most 1 (at x = 0). SimpleRNN, LSTM and GRU squash their "
-    "states with it. Because its slope is below 1 almost everywhere, a gradient sent back through many "
-    "steps shrinks: see *Why plain RNNs forget*.\n"
+    "states with it. A gradient sent back one step is multiplied by tanh's slope *and* by the recurrent "
+    "matrix: the slope alone would shrink it, but a matrix that grows vectors enough can outweigh that and "
+    "make it explode. See *Why plain RNNs forget*.\n"
     "- **ReLU** max(x, 0) has slope 1 for x > 0 (gradients pass unchanged) but 0 for x < 0: a unit whose "
     "input stays negative stops learning (a 'dead' unit).\n"
-    "- **Leaky ReLU** keeps a small slope for x < 0 (the slider), so no unit is ever completely dead. "
-    "With slope 1 it is a straight line: no bend at all, and stacked layers collapse into one.")
+    "- " + learn.leaky_relu_note(slope))

@@ -263,6 +263,20 @@ def activation_curves(names: list[str], x_max: float = 5.0, slope: float = 0.01,
 # --- Why plain RNNs forget -------------------------------------------------------------------------------
 
 
+def leaky_relu_note(slope: float) -> str:
+    """What leaky ReLU with this negative-side slope does for learning, in one sentence or two (the Learn page's
+    bullet): no dead units only for a slope above 0, no bend at all at slope 1."""
+    if slope <= 0:
+        return ("**Leaky ReLU** keeps a slope for x < 0 (the slider), but at slope 0 it *is* ReLU: a unit whose "
+                "input stays negative gets no gradient and can die. Any slope above 0 keeps every unit learning.")
+    if slope >= 1:
+        return ("**Leaky ReLU** keeps a slope for x < 0 (the slider). With slope 1 it is a straight line: no unit "
+                "dies, but there is no bend at all, and stacked layers collapse into one.")
+    return (f"**Leaky ReLU** keeps a small slope for x < 0 (the slider, {slope:g}), so no unit is ever completely "
+            "dead: every input still passes some gradient. At slope 0 it would be ReLU again; at slope 1 a "
+            "straight line, with no bend at all.")
+
+
 def recurrent_matrix(units: int, radius: float, seed: int = 0) -> np.ndarray:
     """A seeded random recurrent matrix scaled to a given spectral radius.
 

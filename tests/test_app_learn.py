@@ -99,3 +99,30 @@ def test_cells_page_step_equations_follow_the_slider(app):
     at.radio(key="learn_cells_cell").set_value("gru").run()
     assert any("h_{4}" in e.value and r"\hat h" in e.value for e in at.latex)
     assert not at.exception
+
+
+def test_memory_page_shows_the_norm_of_the_matrix_power_as_numpy_computes_it(app):
+    import numpy as np
+
+    from rnnviz import learn
+
+    at = app.switch_page("pages/learn_memory.py").run()
+    at.slider(key="learn_mem_radius").set_value(0.9).run()
+    shown = float({m.label: m.value for m in at.metric}["‖Uⁿ‖ at n = 100"])
+    _, _, U, _ = learn.memory_rnn(16, 0.9, 100, 0.5, 0)  # the page's defaults: 16 units, input 0.5, seed 0
+    expected = np.linalg.svd(np.linalg.matrix_power(U, 100), compute_uv=False)[0]  # largest singular value of Uⁿ
+    assert shown == pytest.approx(expected, rel=5e-3)  # shown with 3 significant digits
+    assert np.linalg.norm(U, 2) ** 100 > 1e6 * shown  # ‖U‖ⁿ, the misreading, is far larger
+    text = " ".join(c.value for c in [*at.caption, *at.markdown])
+    assert "the largest singular value of the matrix Uⁿ" in text and "of U to the power n" not in text
+    assert "ρ > 1 only makes exploding *possible*" in text
+
+
+def test_rnn_page_tanh_and_leaky_relu_sentences(app):
+    at = app.switch_page("pages/learn_rnn.py").run()
+    text = lambda: " ".join(m.value for m in at.markdown)  # noqa: E731
+    assert "Because its slope is below 1 almost everywhere" not in text()
+    assert "no unit is ever completely dead" in text()
+    at.slider(key="learn_rnn_slope").set_value(0.0).run()
+    assert "no unit is ever completely dead" not in text() and "can die" in text()
+    assert not at.exception

@@ -242,3 +242,11 @@ def test_step_equations_arithmetic_holds(cell):
     a, b, c, d, result = nums[:5]  # c_4 = f c_3 + i c_hat (LSTM) or h_4 = z h_3 + (1 - z) h_hat (GRU)
     assert abs(a * b + c * d - result) < 2e-3
     assert abs(result - gates["c" if cell == "lstm" else "h"][3, 1]) < 1e-3
+
+
+@pytest.mark.parametrize("slope,says,never", [(0.0, "can die", "no unit is ever"), (0.1, "no unit is ever completely "
+                                              "dead", "can die"), (1.0, "straight line", "can die")])
+def test_leaky_relu_note_promises_no_dead_units_only_for_a_positive_slope(slope, says, never):
+    note = learn.leaky_relu_note(slope)
+    assert says in note and never not in note
+    assert (learn.derivative("leaky_relu", np.array([-1.0]), slope)[0] > 0) == (slope > 0)  # the fact behind it
