@@ -80,16 +80,10 @@ if problem := readout.readout_problem(model):
 index = ui.pick_sample(run, ds)
 probes = ui.probe_inputs(run.run_id, created, None, (index,))
 curve = readout.readout_over_time(model, probes)[0]  # (time, classes)
-ticks = samples.step_labels(cfg, x[index])
+ticks = samples.step_labels(cfg, x[index], so_far=True)  # the rows read up to each step
 pic, chart = st.columns([1, 3])
 ui.show_sample(run, ds, index, pic)
 chart.plotly_chart(inspect_plots.readout_figure(curve, ticks, classes, int(y[index]), samples.step_axis_title(cfg),
                                                 "Class probabilities had the image ended after each step"),
                    width="stretch", key="inspect_pred_readout")
-bidirectional = cfg.bidirectional
-st.caption("Each point is what the model would output had it read only the steps up to there: "
-           + ("the head applied to the recurrent state after that step (later rows cannot change it). "
-              if not bidirectional else "the whole network re-run on those rows only, because the backward "
-              "half of a bidirectional layer reads from the bottom: its state at row t has already seen the "
-              "rows below, so reading it off there would be cheating. ")
-           + "The last point is the model's own prediction.")
+st.caption(samples.readout_caption(cfg))

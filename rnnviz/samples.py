@@ -43,19 +43,41 @@ def fit_indices(y: np.ndarray, n_classes: int, n: int = 80, seed: int = 0) -> np
     return np.sort(np.concatenate(picks)) if picks else np.zeros(0, int)
 
 
-def step_labels(cfg: RunConfig, x_one: np.ndarray, vocab: datasets.Vocabulary | None = None) -> list[str]:
+CONV_ROWS = 32
+"""Image rows of a CIFAR input (the conv front end's 3×3 'same' convolution and 2×2 max pool make 16 steps)."""
+
+
+def conv_step_rows(t: int, so_far: bool = False) -> tuple[int, int]:
+    """The image rows (1-based, inclusive) behind step `t` (0-based) of the conv front end.
+
+    The 3×3 convolution ('same' padding) gives conv row r the image rows r − 1 to r + 1, and the 2×2 max pool
+    gives feature row t the conv rows 2t and 2t + 1: so step t sees image rows 2t to 2t + 3 (1-based; 1 to 3
+    for the first step, 30 to 32 for the last). Neighbouring steps overlap by two rows.
+
+    Args:
+        t: the step, 0-based.
+        so_far: the rows read up to and including step t (from row 1), as a forward RNN has seen them.
+    """
+    first, last = max(1, 2 * t), min(CONV_ROWS, 2 * t + 3)
+    return (1 if so_far else first), last
+
+
+def step_labels(cfg: RunConfig, x_one: np.ndarray, vocab: datasets.Vocabulary | None = None,
+                so_far: bool = False) -> list[str]:
     """What the RNN reads at each step of one sample: words, image rows or columns, or step numbers.
 
     Args:
         cfg: the run's config.
         x_one: one model input: `(maxlen,)` word ids, an image `(32, 32, 3)`, or a window `(window, 1)`.
         vocab: the IMDB vocabulary (ids are shown as numbers without it).
+        so_far: for the conv front end, label each step by all the image rows read up to it ("rows 1–5"), as
+            "had the image ended here" needs; otherwise by the rows that step itself sees ("rows 2–5").
     """
     if cfg.data.name == "imdb":
         return vocab.decode(x_one) if vocab is not None else [str(int(i)) for i in x_one]
     if cfg.data.name == "cifar10":
-        if cfg.front_end == "conv":  # 16 steps: each MaxPool row covers two image rows
-            return [f"rows {2 * t + 1}–{2 * t + 2}" for t in range(len(x_one) // 2)]
+        if cfg.front_end == "conv":  # 16 steps, each seeing 4 image rows (`conv_step_rows`)
+            return ["rows {}–{}".format(*conv_step_rows(t, so_far)) for t in range(len(x_one) // 2)]
         return [f"{'row' if cfg.data.by == 'rows' else 'column'} {t + 1}" for t in range(len(x_one))]
     return [str(t + 1) for t in range(len(x_one))]
 
@@ -66,9 +88,66 @@ def step_axis_title(cfg: RunConfig) -> str:
         return "word read (time step)"
     if cfg.data.name == "cifar10":
         if cfg.front_end == "conv":
-            return "conv feature row read (time step; covers two image rows)"
+            return "conv feature row read (time step; each sees 4 image rows through the 3×3 conv and 2×2 pool)"
         return f"image {'row' if cfg.data.by == 'rows' else 'column'} read (time step)"
     return "input step (1 = oldest value of the window)"
+
+
+def reading(cfg: RunConfig) -> dict[str, str]:
+    """Words for captions about the order a run reads its input in, so no caption assumes rows or padding.
+
+    Returns:
+        `step` ("word", "row", "column", "step"), `steps` (plural), `later` (e.g. "later rows"), `rest` (what a
+        bidirectional layer's backward half reads first, e.g. "reads from the bottom row up"), and `padding`
+        (for IMDB: where the padding sits and what the RNN reads last, else "").
+    """
+    data = cfg.data
+    if data.name == "imdb":
+        step = "word"
+        rest = "reads from the review's last token back"
+        where = "front" if data.padding == "pre" else "end"
+        padding = (f"Short reviews are padded at the {where}"
+                   + (", so the RNN reads the padding first and ends on real words." if data.padding == "pre" else
+                      ", so the RNN reads the real words first and the padding last"
+                      + (" (masked: the padding changes nothing)." if data.mask else
+                         " (not masked: the padding steps still change the state).")))
+    elif data.name == "cifar10" and cfg.front_end != "conv" and data.by == "columns":
+        step, rest, padding = "column", "reads from the right-most column leftwards", ""
+    elif data.name == "cifar10":
+        step, rest, padding = "row", "reads from the bottom row up", ""
+    else:
+        step, rest, padding = "step", "reads from the last step back", ""
+    return {"step": step, "steps": step + "s", "later": f"later {step}s", "rest": rest, "padding": padding}
+
+
+def readout_caption(cfg: RunConfig) -> str:
+    """The caption under "had the input ended after each step": how each point is computed, in the run's own
+    reading order (rows or columns; the conv front end's overlapping rows) and padding (front or end, masked
+    or not)."""
+    r = reading(cfg)
+    if cfg.data.name == "imdb":
+        text = "The model's own output for the text cut after each word" + (
+            " (the network re-run on the words so far: a bidirectional layer's backward half would otherwise "
+            "have read the rest)." if cfg.bidirectional else ": the head applied to the state after that word.")
+        if cfg.data.mask:
+            return text
+        if cfg.data.padding == "pre":
+            return text + (" This run pads at the front without a mask, so a shorter review would read more "
+                           "padding first: each point is close to, not exactly, that review's output.")
+        return text + (" This run pads at the end without a mask, so the cut review would be followed by padding "
+                       "steps that still change the state: each point is the output right after that word, not "
+                       "the model's output on the cut (padded) review.")
+    one, many = r["step"], r["steps"]
+    text = "Each point is what the model would output had it read only the steps up to there: " + (
+        f"the head applied to the recurrent state after that step ({r['later']} cannot change it). "
+        if not cfg.bidirectional else
+        f"the whole network re-run on those {many} only, because the backward half of a bidirectional layer "
+        f"{r['rest']}: its state at {one} t has already seen the {many} after t, so reading it off there would "
+        "be cheating. ")
+    if cfg.data.name == "cifar10" and cfg.front_end == "conv":
+        text += ("With the conv front end each step already sees 4 image rows (step t, from 1, sees rows 2t − 2 "
+                 "to 2t + 1): the labels name every row read so far. ")
+    return text + "The last point is the model's own prediction."
 
 
 def visible_steps(mask: np.ndarray | None, time: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 picks, typed reviews against the dataset's rules, and CIFAR inputs as pixels."""
 
 import numpy as np
+import pytest
 
 from rnnviz import datasets, samples
 from rnnviz.config import CifarData, ImdbData, RunConfig
@@ -28,7 +29,9 @@ def test_step_labels_and_visible_steps():
     assert samples.step_labels(RunConfig(data=CifarData()), image)[:2] == ["row 1", "row 2"]
     assert samples.step_labels(RunConfig(data=CifarData(by="columns")), image)[-1] == "column 32"
     conv = samples.step_labels(RunConfig(data=CifarData(), front_end="conv"), image)
-    assert len(conv) == 16 and conv[0] == "rows 1–2"
+    assert len(conv) == 16 and conv[:2] == ["rows 1–3", "rows 2–5"] and conv[-1] == "rows 30–32"
+    so_far = samples.step_labels(RunConfig(data=CifarData(), front_end="conv"), image, so_far=True)
+    assert so_far[:2] == ["rows 1–3", "rows 1–5"] and so_far[-1] == "rows 1–32"
     assert samples.step_labels(tiny(), np.zeros((10, 1)))[-1] == "10"
     assert "word" in samples.step_axis_title(imdb)
     np.testing.assert_array_equal(samples.visible_steps(np.array([False, True, True]), 3), [1, 2])
@@ -64,3 +67,71 @@ def test_to_image_scales_to_pixels():
     img = samples.to_image(x)
     assert img.dtype == np.uint8 and img[0, 0].tolist() == [255, 128, 0]
     assert samples.to_image(x * 255)[0, 0].tolist() == [255, 128, 0]
+
+
+def _conv_model(seed: int = 0):
+    """An untrained CIFAR GRU behind the conv front end (the receptive field does not depend on training)."""
+    import keras
+
+    from rnnviz.data import Dataset
+    from rnnviz.models import build_model
+
+    cfg = RunConfig(data=CifarData(), front_end="conv", conv_filters=4, cell="gru", units=3)
+    rng = np.random.default_rng(seed)
+    images, labels = rng.random((2, 32, 32, 3)).astype("float32"), np.array([1, 4])
+    keras.utils.set_random_seed(seed)
+    return cfg, build_model(cfg, Dataset(images, labels, images, labels, "multiclass", 10)), images[0]
+
+
+def _rows(label: str) -> tuple[int, int]:
+    first, last = label.removeprefix("rows ").split("–")
+    return int(first), int(last)
+
+
+def test_conv_step_labels_name_the_rows_each_step_has_seen_by_perturbing_them():
+    """Perturb one image row at a time: the steps of the sequence the RNN reads (the model's own `rows` layer)
+    that change are exactly those whose label names that row; the model's own output "had the image ended after
+    step t" changes exactly for the rows the so-far label names."""
+    import keras
+
+    from rnnviz import probe, readout
+
+    cfg, model, image = _conv_model()
+    batch = np.repeat(image[None], 33, axis=0)  # (33, 32, 32, 3): the image, then row r + 10 for r = 0..31
+    for r in range(32):
+        batch[r + 1, r] += 10.0
+    seq = keras.ops.convert_to_numpy(keras.Model(model.input, model.get_layer("rows").output)(batch))
+    moved = np.abs(seq[1:] - seq[:1]).max(axis=-1) > 1e-6  # (rows perturbed, steps): which steps changed
+    for t, label in enumerate(samples.step_labels(cfg, image)):
+        rows = np.flatnonzero(moved[:, t]) + 1  # 1-based image rows whose change reaches step t
+        assert (rows.min(), rows.max()) == _rows(label) and len(rows) == rows.max() - rows.min() + 1, (t, label)
+    out = readout.readout_over_time(model, probe.probe_model(model, batch))  # (33, 16, 10)
+    change = np.abs(out[1:] - out[:1]).max(axis=-1)  # (rows perturbed, steps)
+    for t, label in enumerate(samples.step_labels(cfg, image, so_far=True)):
+        first, last = _rows(label)
+        assert first == 1 and change[last - 1, t] > 1e-6, (t, label)  # the last row named reaches this point
+        assert (change[last:, t] == 0).all(), (t, label)  # rows after it cannot (old memories may fade, though)
+
+
+@pytest.mark.parametrize("by, later, backward", [("rows", "later rows", "bottom row up"),
+                                                  ("columns", "later columns", "right-most column")])
+def test_readout_caption_follows_the_reading_direction(by, later, backward):
+    other = "columns" if by == "rows" else "rows"
+    one = samples.readout_caption(RunConfig(data=CifarData(by=by)))
+    assert later in one and f"later {other}" not in one
+    both = samples.readout_caption(RunConfig(data=CifarData(by=by), bidirectional=True))
+    assert backward in both and f"{by} only" in both and other not in both
+    conv = samples.readout_caption(RunConfig(data=CifarData(by=by), front_end="conv"))
+    assert "later rows" in conv and "4 image rows" in conv  # the conv front end always reads rows
+
+
+@pytest.mark.parametrize("padding, mask, says", [
+    ("pre", False, "pads at the front"), ("post", False, "pads at the end"), ("pre", True, None),
+    ("post", True, None)])
+def test_readout_caption_follows_the_padding(padding, mask, says):
+    text = samples.readout_caption(RunConfig(data=ImdbData(vocab_size=100, maxlen=5, padding=padding, mask=mask)))
+    assert ("padding first" in text) == (says == "pads at the front")
+    assert ("followed by padding" in text) == (says == "pads at the end")
+    assert says is None or says in text
+    note = samples.reading(RunConfig(data=ImdbData(vocab_size=100, maxlen=5, padding=padding, mask=mask)))["padding"]
+    assert ("front" if padding == "pre" else "end") in note
