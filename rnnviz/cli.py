@@ -1,4 +1,5 @@
-"""Command line: `python -m rnnviz train|sweep|runs|presets|prefetch` for teachers who pre-train, and for checks.
+"""Command line: `python -m rnnviz train|sweep|prepare-lesson|runs|presets|prefetch` for teachers who pre-train
+(`prepare-lesson` trains every run a lesson needs before class), and for checks.
 
 Exit codes: 0 success, 2 invalid input (the message names the field; nothing is stored), 1 any other
 failure (a one-line reason on stderr). Progress goes to stderr; `--json` prints one object on stdout.
@@ -63,6 +64,12 @@ def parser() -> argparse.ArgumentParser:
                         "--vary steps=10,25,50 (one or two fields; at most 60 runs)")
     for name, help_ in (("runs", "list stored runs"), ("presets", "list presets")):
         sub.add_parser(name, help=help_).add_argument("--json", action="store_true")
+    le = sub.add_parser("prepare-lesson", help="train (or find stored) every run a lesson needs, before class")
+    le.add_argument("lesson", metavar="NAME", help="a lesson (assets/lessons/NAME.toml or $RNNVIZ_HOME/lessons/"
+                    "NAME.toml), or a lesson file's path")
+    le.add_argument("--data-dir", help="folder holding the data sets' standard files (as for `train`)")
+    le.add_argument("--retrain", action="store_true", help="train even if a run is stored")
+    le.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     f = sub.add_parser("prefetch", help="download data sets into the Keras cache, for offline classrooms")
     # no `choices` here: with nargs="*" and a list default, Python 3.11's argparse checks the default list
     # itself against the choices and exits 2 (`prefetch` alone failed); cmd_prefetch checks the names
@@ -246,6 +253,64 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_prepare_lesson(args: argparse.Namespace) -> int:
+    """Trains (or loads) every run of a lesson through the Trainer, one after another; students then only load."""
+    from rnnviz import backend, budget, lesson, sweep
+
+    try:
+        lsn = lesson.find(args.lesson)
+        configs = lsn.configs()
+        for cfg in configs:
+            budget.check(cfg)  # refuses (exit 2) before anything runs
+        backend.check(import_keras=False)
+    except ValueError as e:  # an unknown lesson, an invalid lesson file (file, line, fix), a run too big
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    store = _open_store()
+    if store is None:
+        return 2
+    from rnnviz.jobs import Trainer
+
+    trainer = Trainer(store, workers=env.train_workers(), data_dir=args.data_dir)
+    if trainer.executor.note:
+        print(f"note: {trainer.executor.note}", file=sys.stderr)
+    print(f"lesson {lsn.name} ({lsn.path}): {len(configs)} runs on {trainer.executor.describe()}", file=sys.stderr,
+          flush=True)
+    seen: dict[str, int] = {}
+    told: set[str] = set()
+
+    def progress(jobs: list) -> None:
+        for k, job in enumerate(jobs, start=1):
+            tag = f"[{k}/{len(jobs)} {job.run_id}]"
+            events = [e for e in job.events if e["kind"] == "epoch"]
+            for event in events[seen.get(job.run_id, 0):]:
+                print(f"{tag} ", end="", file=sys.stderr)
+                _progress(event)
+            seen[job.run_id] = len(events)
+            if job.state not in ("queued", "running") and job.run_id not in told:
+                told.add(job.run_id)
+                print(f"{tag} {job.cfg.summary()}: {'stored already' if job.cached else job.state}",
+                      file=sys.stderr, flush=True)
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
+            jobs = sweep.wait(sweep.submit(trainer, configs, retrain=args.retrain), progress)
+    finally:
+        trainer.executor.shutdown()
+    runs = [sweep.run_record(job) for job in jobs]
+    if args.json:
+        print(json.dumps({"lesson": lsn.name, "runs": runs}))
+    else:
+        for run in runs:
+            scores = ", ".join(f"{k} {v:.4g}" for k, v in run["metrics"].items()) or run.get("error", run["state"])
+            print(f"{run['run_id']} {'stored' if run['cached'] else run['state']}: "
+                  f"{RunConfig.from_dict(run['config']).summary()}: {scores}")
+    failed = [r for r in runs if r["state"] != "done"]
+    for r in failed:
+        print(f"error: run {r['run_id']} {r['state']}: {r.get('error', '')}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from rnnviz.store import RunStore  # reads JSON only: no TensorFlow start-up
 
@@ -301,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env.check()
         return {"train": cmd_train, "sweep": cmd_sweep, "runs": cmd_runs, "presets": cmd_presets,
-                "prefetch": cmd_prefetch}[args.command](args)
+                "prefetch": cmd_prefetch, "prepare-lesson": cmd_prepare_lesson}[args.command](args)
     except env.EnvError as e:  # e.g. RNNVIZ_MEMORY_LIMIT_MB=abc: invalid input, named in the message
         print(f"error: {e}", file=sys.stderr)
         return 2

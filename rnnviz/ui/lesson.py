@@ -1,0 +1,230 @@
+"""Streamlit helpers of the Lesson page: the lesson and step from the URL, the locked settings, the "predict before
+you see" question, the class's answers (counted for every session of the server), and each view's chart."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from rnnviz import lesson
+from rnnviz.jobs import ACTIVE
+from rnnviz.ui.core import DATA_NAMES, data_dir, show_error, trainer
+
+REFRESH_SECONDS = 3.0
+"""How often an answered step redraws the class's answers while students keep answering."""
+
+
+@st.cache_data(max_entries=16)
+def _read(path: str, mtime: float) -> lesson.Lesson:
+    return lesson.read(path)  # `mtime`: a teacher's edit is read again at once
+
+
+def load(name: str) -> lesson.Lesson:
+    """The lesson named `name` (cached until its file changes).
+
+    Raises:
+        lesson.LessonError: an unknown name or an invalid file (the message names the file, line and fix).
+    """
+    path = lesson.available().get(name)
+    if path is None:
+        return lesson.find(name)  # raises, naming the known lessons
+    return _read(str(path), path.stat().st_mtime)
+
+
+@st.cache_resource
+def _tally(path: str) -> lesson.Tally:
+    return lesson.Tally(path)
+
+
+def tally() -> lesson.Tally:
+    """The server's answer counter (one per run store, shared by every session)."""
+    return _tally(str(lesson.Tally().path))
+
+
+def step_number(n_steps: int) -> int:
+    """The 1-based step from the URL's `step` (1 when missing; a bad value is named and replaced)."""
+    text = st.query_params.get("step", "1")
+    try:
+        k = int(text)
+    except ValueError:
+        k = 0
+    if not 1 <= k <= n_steps:
+        st.warning(f"`step` must be a whole number from 1 to {n_steps}. Received: step={text[:40]!r}; "
+                   "showing step 1.")
+        k = 1
+    st.query_params["step"] = str(k)
+    return k
+
+
+def go_to(name: str, k: int) -> None:
+    """Opens step `k` of lesson `name` (a button's callback): the URL changes, so it is a link to that step."""
+    st.query_params.from_dict({"lesson": name, "step": str(k)})
+
+
+def locked(step: lesson.Step, key: str) -> None:
+    """The step's settings as disabled controls: students see the values the lesson fixed, and cannot move them."""
+    spec = lesson.VIEWS[step.view].settings
+    shown = [n for n, rule in spec.items() if not isinstance(rule, str)]
+    if shown:
+        cols = st.columns(len(shown))
+        for col, name in zip(cols, shown):
+            rule, value = spec[name], step.settings[name]
+            if isinstance(rule[0], str):
+                col.radio(name, list(rule), index=list(rule).index(value), disabled=True, key=f"{key}_{name}")
+            else:
+                col.slider(name, rule[0], rule[1], value, disabled=True, key=f"{key}_{name}")
+    for cfg in step.runs:
+        st.caption(f":material/lock: **{cfg.summary()}** ({DATA_NAMES[cfg.data.name]}, run {cfg.run_id})")
+    st.caption(":material/lock: Settings locked by the lesson.")
+
+
+def _session_id() -> str:
+    return st.session_state.setdefault("lesson_session", uuid.uuid4().hex)
+
+
+def _lock_in(lsn: lesson.Lesson, k: int) -> None:
+    """The Lock-in button's callback: counts this session's pick (before the page redraws, so it shows locked)."""
+    pick = st.session_state.get(f"lesson_pick_{lsn.name}_{k}")
+    if pick is not None and f"lesson_answer/{lsn.name}/{k}" not in st.session_state:
+        tally().vote(lsn.name, k - 1, _session_id(), int(pick))
+        st.session_state[f"lesson_answer/{lsn.name}/{k}"] = int(pick)
+
+
+def question(lsn: lesson.Lesson, k: int, step: lesson.Step) -> int | None:
+    """The step's question; once answered (and counted) the answer is fixed. Returns it (0-based) or None."""
+    mine = st.session_state.get(f"lesson_answer/{lsn.name}/{k}")
+    st.subheader(f":material/help: Predict before you see: {step.question}")
+    pick = st.radio("Your answer", range(len(step.choices)), format_func=lambda i: step.choices[i],
+                    index=mine, disabled=mine is not None, key=f"lesson_pick_{lsn.name}_{k}")
+    if mine is None:
+        st.button("Lock in my answer", type="primary", disabled=pick is None, key=f"lesson_lock_{lsn.name}_{k}",
+                  on_click=_lock_in, args=(lsn, k))
+    return mine
+
+
+def verdict(step: lesson.Step, mine: int) -> None:
+    """Right or not, and the explanation."""
+    right = step.choices[step.answer]
+    if mine == step.answer:
+        st.success(f"Right: **{right}**. {step.explanation}")
+    else:
+        st.info(f"The answer is **{right}**. {step.explanation}")
+
+
+def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> None:
+    """The class's answers as a bar chart (right one marked), redrawn every few seconds as answers come in."""
+    from rnnviz import lesson_views
+
+    @st.fragment(run_every=REFRESH_SECONDS)
+    def chart() -> None:
+        counts = tally().counts(lsn.name, k - 1, len(step.choices))
+        st.plotly_chart(lesson_views.answers_figure(list(step.choices), counts, step.answer, mine),
+                        width="stretch", key=f"lesson_answers_{k}")
+
+    chart()
+    with st.expander("For the teacher"):
+        st.caption("Answers are counted on the server, one per browser session, for everyone on this lesson.")
+        if st.button("Clear this step's answers (a new class)", key=f"lesson_clear_{k}"):
+            tally().clear(lsn.name, k - 1)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing…")
+def _figure(view: str, items: tuple):
+    from rnnviz import lesson_views
+
+    return lesson_views.FIGURES[view](dict(items))
+
+
+FIGURE_NOTES = {"for_loop": "Largest difference, numpy loop vs Keras: **{:.1e}**",
+                "forgetting": "Gradient gain left at the last step back: **{:.2e}**",
+                "cell_path": "Largest gain left along the LSTM's cell path at the last step back: **{:.2e}**",
+                "gates": "Mean of the keep gate (LSTM f, GRU z): **{:.2f}**"}
+
+
+def show(lsn: lesson.Lesson, step: lesson.Step, k: int) -> None:
+    """The step's chart: drawn from its locked settings, or from its stored runs (never trained here unasked)."""
+    if step.view in FIGURE_NOTES:
+        fig, value = _figure(step.view, tuple(sorted(step.settings.items())))
+        st.plotly_chart(fig, width="stretch", key=f"lesson_view_{k}")
+        st.markdown(FIGURE_NOTES[step.view].format(value))
+        return
+    store = trainer().store
+    missing = [c for c in step.runs if not store.has(c.run_id)]
+    if missing:
+        _not_prepared(lsn, missing)
+        return
+    runs = [store.load(c.run_id) for c in step.runs]
+    (_race if step.view == "race" else _review)(runs, step, k)
+
+
+def _not_prepared(lsn: lesson.Lesson, missing: list) -> None:
+    """Names the runs that are not stored yet, with the command that prepares them, and an offer to train here."""
+    st.warning("This step's runs are not stored yet: " + ", ".join(f"**{c.summary()}**" for c in missing)
+               + f". Before class, run `python -m rnnviz prepare-lesson {lsn.name}`; then every student loads "
+               "them at once.")
+    if st.button("Train them on this server now (everyone waits in one queue)", key="lesson_train_missing"):
+        try:
+            for cfg in missing:
+                trainer().submit(cfg, data_dir=data_dir())
+        except ValueError as e:
+            show_error(e, "Starting the training")
+
+    @st.fragment(run_every=1.0)
+    def progress() -> None:
+        jobs = [j for j in (trainer().get(c.run_id) for c in missing) if j is not None]
+        for job in jobs:
+            fraction, text = job.progress()
+            st.progress(fraction, text=f"{job.cfg.summary()}: {text}" + (f" ({job.error})" if job.error else ""))
+        if jobs and all(j.state == "done" for j in jobs):
+            st.rerun(scope="app")
+        if not any(j.state in ACTIVE for j in jobs):
+            st.caption("Nothing is training for this step.")
+
+    progress()
+
+
+def _race(runs: list, step: lesson.Step, k: int) -> None:
+    """The runs' loss curves by epoch side by side (with the adding problem's baseline), and the table."""
+    from rnnviz import compare, plots
+    from rnnviz.ui import memory
+
+    task = runs[0].config.data.task
+    st.markdown(compare.summary(runs))
+    fig = plots.compare_figure(compare.curves(runs, "loss"), "epoch", "loss", task)
+    st.plotly_chart(memory.baseline_line(fig, runs, "loss"), width="stretch", key=f"lesson_race_{k}")
+    memory.baseline_caption(runs)
+    st.dataframe(compare.table(runs), hide_index=True)
+
+
+def _review(runs: list, step: lesson.Step, k: int) -> None:
+    """The run reads the student's review: P(positive) after each word, and the verdict."""
+    from rnnviz import inspect_plots, readout, samples
+    from rnnviz.ui import inspect
+
+    run = runs[0]
+    cfg = run.config
+    vocab = inspect.vocabulary(cfg)
+    if vocab is None:
+        st.error("The IMDB word index (`imdb_word_index.json`) is needed to encode text. Put it in the data "
+                 "folder (Home page) or run `python -m rnnviz prefetch imdb` on a machine with internet.")
+        return
+    text = st.text_area("Your review (edit it, then Ctrl+Enter)", step.settings["text"], key=f"lesson_review_{k}")
+    enc = samples.encode_review(vocab, text, cfg.data)
+    probes, out = inspect.probe_ids(run.run_id, run.info["created"], None, tuple(int(i) for i in enc.ids))
+    st.metric("Verdict", "positive" if out >= 0.5 else "negative", f"P(positive) = {out:.3f}", delta_color="off",
+              delta_arrow="off")
+    model = inspect.model_at(run.run_id, run.info["created"], None)
+    if (problem := readout.readout_problem(model)) is not None:
+        st.caption(f"No word-by-word verdict for this model: {problem}")
+        return
+    p = probes[-1]
+    steps = samples.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
+    words = vocab.decode(enc.ids)
+    ticks = inspect_plots.step_ticks(steps - steps[0] if len(steps) < p.inputs.shape[1] else steps,
+                                     [words[s] for s in steps])
+    curve = readout.class_probabilities(readout.readout_over_time(model, probes))[0, steps]
+    st.plotly_chart(inspect_plots.readout_figure(curve, ticks, ["negative", "positive"], None,
+                                                 samples.step_axis_title(cfg),
+                                                 "P(positive) had the review ended after each word"),
+                    width="stretch", key=f"lesson_review_chart_{k}")

@@ -1,0 +1,109 @@
+"""The Lesson page under Streamlit's AppTest: a locked step, an answer that reveals the chart and is counted for the
+class, the step buttons in the URL, a bad lesson file named on the page, and prepare-lesson then a stored load."""
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rnnviz import cli, lesson
+from test_lesson import TINY, TINY_RUN, write
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def home(rnnviz_home):
+    write(rnnviz_home / "lessons", TINY)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    return rnnviz_home
+
+
+def open_step(step: int, lesson_name: str = "tiny", **extra) -> AppTest:
+    """A new session (a student's browser) on the Lesson page at `?lesson=...&step=...`."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/lesson.py")
+    at.query_params.update({"lesson": lesson_name, "step": str(step), **extra})
+    return at.run()
+
+
+def answer(at: AppTest, choice: int) -> AppTest:
+    at.radio(key=f"lesson_pick_tiny_{at.query_params['step']}").set_value(choice).run()
+    return at.button(key=f"lesson_lock_tiny_{at.query_params['step']}").click().run()
+
+
+def answers_bar(at: AppTest) -> list[int]:
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "class's answers" in c.proto.spec)
+    return spec["data"][0]["x"]
+
+
+def test_a_locked_step_shows_the_lessons_values_and_no_chart_before_the_answer(home):
+    at = open_step(1, units="64")  # a value typed into the URL does not unlock anything
+    assert not at.exception, at.exception
+    sliders = {s.label: s for s in at.slider}
+    assert {k: s.value for k, s in sliders.items()} == {"units": 4, "radius": 0.9, "steps": 20, "input_scale": 0.5,
+                                                        "seed": 0}
+    assert all(s.disabled for s in sliders.values())
+    assert not at.sidebar.slider and not at.sidebar.radio  # no config sidebar to change them with
+    assert not at.get("plotly_chart")  # predict before you see
+    assert "Lock in your answer" in at.info[0].value
+    assert at.button(key="lesson_lock_tiny_1").disabled  # nothing picked yet
+
+
+def test_an_answer_reveals_the_chart_and_is_counted_for_the_class(home):
+    alice = answer(open_step(1), 0)  # the wrong one
+    assert not alice.exception, alice.exception
+    names = [t.get("name") for c in alice.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]
+    assert "matrix alone: ‖Uⁿ‖" in names  # the step's chart, now shown
+    assert answers_bar(alice) == [1, 0]
+    assert "The answer is **little**" in alice.info[0].value
+    assert alice.radio(key="lesson_pick_tiny_1").disabled  # the answer is locked in
+    bob = answer(open_step(1), 1)  # another session: the right one
+    assert "Right: **little**" in bob.success[0].value
+    assert answers_bar(bob) == [1, 1]
+    assert answers_bar(alice.run()) == [1, 1]  # alice sees bob's answer too: counted on the server
+    assert lesson.Tally(home / "lesson_answers.json").counts("tiny", 0, 2) == [1, 1]
+
+
+def test_the_step_buttons_move_through_the_url_and_a_bad_step_is_named(home):
+    at = open_step(99)
+    assert "`step` must be a whole number from 1 to 2. Received: step='99'" in at.warning[0].value
+    assert at.button(key="lesson_prev").disabled and at.query_params["step"] == "1"
+    at.button(key="lesson_next").click().run()
+    assert at.query_params["step"] == "2" and at.header[0].value == "Race"
+    assert at.button(key="lesson_next").disabled
+    at.button(key="lesson_prev").click().run()
+    assert at.query_params["step"] == "1" and at.header[0].value == "Forgetting"
+
+
+def test_a_bad_lesson_file_is_named_on_the_page(home):
+    write(home / "lessons", TINY.replace("answer = 2", "answer = 7"), name="broken")
+    at = open_step(1, "broken")
+    assert not at.exception
+    assert "broken.toml, line 10: step 1 (Forgetting), `answer`" in at.error[0].value
+    picker = open_step(1, "")  # no lesson named: the list, with the broken one's message beside the good ones
+    assert any(b.key == "lesson_open_tiny" for b in picker.button) and "broken.toml" in picker.error[0].value
+
+
+@pytest.mark.slow  # trains two tiny runs: about 10-25 s with the Keras import
+def test_prepare_lesson_then_the_page_loads_the_stored_runs(home, capsys):
+    before = answer(open_step(2), 1)
+    assert "prepare-lesson tiny" in before.warning[0].value  # not prepared: the page says how, trains nothing
+    assert cli.main(["prepare-lesson", "tiny"]) == 0
+    capsys.readouterr()
+    st.cache_resource.clear()
+    at = answer(open_step(2), 1)
+    assert not at.exception, at.exception
+    assert not at.warning  # loaded from the store
+    table = at.dataframe[0].value
+    assert len(table) == 2 and {"best validation MSE", "baseline MSE"} <= set(table.columns)
+    assert "baseline MSE" in " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    from rnnviz.ui.core import trainer
+
+    for cfg in (TINY_RUN.replace(cell="simple_rnn"), TINY_RUN.replace(cell="gru")):  # nothing queued or trained
+        job = trainer().get(cfg.run_id)
+        assert job is None or job.cached

@@ -1,0 +1,193 @@
+"""Lessons as data: the built-in lesson, lesson files that fail with the file, line, step, key and fix named, the
+class's answer counter, and the `prepare-lesson` CLI contract."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnviz import cli, lesson, lesson_views, presets
+from rnnviz.config import MemoryData, RunConfig
+
+STEP = """
+[[steps]]
+title = "Forgetting"
+text = "Some text."
+view = "forgetting"
+question = "How much is left?"
+choices = ["most", "little"]
+answer = 2
+explanation = "Little."
+[steps.settings]
+units = 4
+steps = 20
+"""
+RACE = """
+[[steps]]
+title = "Race"
+text = "Two tiny runs."
+view = "race"
+runs = [{data = "memory", steps = 8, samples = 200, units = 3, epochs = 1, batch_size = 32, cell = "simple_rnn"},
+        {data = "memory", steps = 8, samples = 200, units = 3, epochs = 1, batch_size = 32, cell = "gru"}]
+question = "Who wins?"
+choices = ["SimpleRNN", "GRU"]
+answer = "GRU"
+explanation = "The GRU."
+"""
+TINY = f'title = "Tiny"\nsummary = "A test lesson."\n{STEP}{RACE}'
+TINY_RUN = RunConfig(data=MemoryData(steps=8, samples=200), units=3, epochs=1, batch_size=32)
+
+
+def write(folder: Path, text: str, name: str = "tiny") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_built_in_lesson_has_five_steps_through_the_memory_race():
+    lsn = lesson.find("memory")
+    assert [s.view for s in lsn.steps] == ["for_loop", "forgetting", "cell_path", "race", "review"]
+    race = lsn.steps[3]
+    assert race.runs == tuple(presets.get(f"memory-{c}").config for c in ("simple-rnn", "lstm", "gru"))
+    assert race.choices[race.answer] == "LSTM and GRU, not the SimpleRNN"
+    assert lsn.steps[4].runs == (presets.get("imdb-quick").config,)
+    assert [c.run_id for c in lsn.configs()] == [c.run_id for c in (*race.runs, *lsn.steps[4].runs)]
+    for step in lsn.steps:  # every step has its question, a right answer among its choices, and settings in range
+        assert step.question and len(step.choices) >= 2 and 0 <= step.answer < len(step.choices)
+        assert set(step.settings) == set(lesson.VIEWS[step.view].settings)
+
+
+def test_the_built_in_forgetting_answer_holds(rnnviz_home):
+    """Step 2's right answer holds for its chart: checked against numpy's matrix power, not the view's code."""
+    from rnnviz import learn
+
+    s = lesson.find("memory").steps[1].settings
+    _, W, U, b = learn.memory_rnn(s["units"], s["radius"], s["steps"], s["input_scale"], s["seed"])
+    assert np.linalg.norm(np.linalg.matrix_power(U, 100), 2) == pytest.approx(3.4e-5, rel=0.05)  # the issue's figure
+    _, gain = lesson_views.forgetting(s)
+    assert gain < 1e-4  # "less than 0.01%"
+
+
+@pytest.mark.slow  # imports Keras and runs two seeded layers: about 10-25 s on a busy 2-core machine
+def test_the_built_in_cell_and_loop_answers_hold():
+    lsn = lesson.find("memory")
+    _, gain = lesson_views.forgetting(lsn.steps[1].settings)
+    _, path = lesson_views.cell_path(lsn.steps[2].settings)
+    s = lsn.steps[2].settings
+    f = __import__("rnnviz.learn", fromlist=["x"]).cell_gates(
+        "lstm", np.random.default_rng(s["seed"] + 1).standard_normal((s["steps"], 1)), s["units"], s["seed"],
+        s["forget_bias"])["f"]
+    assert path == pytest.approx(np.prod(f, axis=0).max())  # the product of 100 forget gates
+    assert 0.01 < path <= 1 and path > 1e6 * gain  # "far more: over 1% survives"
+    _, diff = lesson_views.for_loop(lsn.steps[0].settings)
+    assert diff < 1e-5  # "equal up to float32 rounding"
+
+
+def test_a_teachers_lesson_shadows_a_built_in_one_and_runs_are_configs(rnnviz_home):
+    write(rnnviz_home / "lessons", TINY.replace('title = "Tiny"', 'title = "Mine"'), name="memory")
+    assert lesson.find("memory").title == "Mine"
+    lsn = lesson.find("memory")
+    assert lsn.configs() == [TINY_RUN.replace(cell="simple_rnn"), TINY_RUN.replace(cell="gru")]
+    assert lsn.steps[1].answer == 1  # answer given as the choice's text
+    assert lsn.steps[0].settings == {"units": 4, "radius": 0.9, "steps": 20, "input_scale": 0.5, "seed": 0}
+    assert lesson.run_config({"preset": "memory-lstm", "epochs": 3, "steps": 20}) == \
+        presets.get("memory-lstm").config.replace(epochs=3, data_steps=20)
+
+
+@pytest.mark.parametrize("text, where", [
+    ('title = "x"\n[[steps]]\ntitle = "unclosed\n', "line 3"),  # TOML syntax: tomllib's line
+    (TINY.replace("answer = 2", "answer = 3"), "line 10: step 1 (Forgetting), `answer`: must be the right choice's "
+                                               "position, 1 to 2"),
+    (TINY.replace("units = 4", "unitz = 4"), "line 13: step 1 (Forgetting), `settings.unitz`: is not a setting of"),
+    (TINY.replace("steps = 20", "steps = 2000"), "line 14: step 1 (Forgetting), `settings.steps`: must be a whole "
+                                                 "number from 10 to 200. Received: 2000"),
+    (TINY.replace('view = "race"', 'view = "racing"'), "line 19: step 2 (Race), `view`: must be one of"),
+    (TINY.replace("units = 3, epochs", "units = 0, epochs"), "step 2 (Race), `runs`: run 1: `units` must be"),
+    (TINY.replace("cell = \"gru\"", "cel = \"gru\""), "run 2: `cel` is no config field or memory option"),
+    (TINY.replace('question = "Who wins?"\n', ""), "step 2 (Race), `question`: must be a non-empty text"),
+])
+def test_an_invalid_lesson_names_the_file_the_line_and_the_fix(rnnviz_home, text, where):
+    path = write(rnnviz_home / "lessons", text)
+    with pytest.raises(lesson.LessonError) as e:
+        lesson.find("tiny")
+    assert str(e.value).startswith(str(path)) and where in str(e.value)
+    lines = text.splitlines()
+    if "line " in where and "TOML" not in str(e.value):  # the named line really holds the key
+        number = int(where.split("line ")[1].split(":")[0])
+        key = where.split("`")[1].split(".")[-1]
+        assert lines[number - 1].lstrip().startswith(key)
+
+
+def test_an_unknown_lesson_names_the_known_ones():
+    with pytest.raises(lesson.LessonError, match=r"Received: lesson='nope'. Known lessons: .*memory"):
+        lesson.find("nope")
+
+
+def test_the_tally_counts_one_answer_per_session_across_threads_and_instances(tmp_path):
+    tally = lesson.Tally(tmp_path / "answers.json")
+    tally.vote("tiny", 0, "alice", 1)
+    tally.vote("tiny", 0, "alice", 0)  # alice changed her mind: still one vote
+    tally.vote("tiny", 0, "bob", 1)
+    assert tally.counts("tiny", 0, 3) == [1, 1, 0]
+
+    def many(t: int) -> None:
+        for n in range(20):
+            tally.vote("tiny", 1, f"s{t}_{n}", n % 2)
+
+    threads = [threading.Thread(target=many, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    again = lesson.Tally(tmp_path / "answers.json")  # a fresh server reads the same file
+    assert again.counts("tiny", 1, 2) == [60, 60] and again.counts("tiny", 0, 3) == [1, 1, 0]
+    again.clear("tiny", 1)
+    assert again.counts("tiny", 1, 2) == [0, 0] and tally.counts("tiny", 0, 3) == [1, 1, 0]
+
+
+def test_the_answers_figure_marks_the_right_answer():
+    fig = lesson_views.answers_figure(["a", "b", "c"], [3, 1, 0], answer=1, mine=0)
+    bar = fig.data[0]
+    assert list(bar.x) == [3, 1, 0]
+    assert "right answer" in bar.text[1] and "right answer" not in bar.text[0] and "you" in bar.text[0]
+    assert bar.marker.color[1] != bar.marker.color[0] == bar.marker.color[2]
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "rnnviz", *args], capture_output=True, text=True,
+                          env=os.environ, timeout=300)
+
+
+def test_prepare_lesson_refuses_a_bad_lesson_with_exit_2(rnnviz_home):
+    path = write(rnnviz_home / "lessons", TINY.replace("answer = 2", "answer = 5"))
+    bad = run_cli("prepare-lesson", "tiny", "--json")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert f"error: {path}, line 10: step 1 (Forgetting), `answer`" in bad.stderr
+    unknown = run_cli("prepare-lesson", "nope")
+    assert unknown.returncode == 2 and "Known lessons:" in unknown.stderr
+    assert not (rnnviz_home / "runs").exists() or not any((rnnviz_home / "runs").iterdir())  # nothing stored
+
+
+@pytest.mark.slow  # trains two tiny runs in-process: about 10-25 s with the Keras import
+def test_prepare_lesson_trains_then_finds_stored(rnnviz_home, capsys):
+    write(rnnviz_home / "lessons", TINY)
+    assert cli.main(["prepare-lesson", "tiny", "--json"]) == 0
+    out, err = capsys.readouterr()
+    first = json.loads(out)  # exactly one JSON object on stdout
+    want = [TINY_RUN.replace(cell=c) for c in ("simple_rnn", "gru")]
+    assert first["lesson"] == "tiny" and [r["run_id"] for r in first["runs"]] == [c.run_id for c in want]
+    for run, cfg in zip(first["runs"], want):
+        assert {"run_id", "cached", "config", "metrics", "train_seconds"} <= run.keys()
+        assert run["cached"] is False and run["config"] == cfg.to_dict() and run["train_seconds"] > 0
+        assert run["metrics"]["baseline_mse"] > 0 and "val_mse" in run["metrics"]
+    assert "[1/2 " in err and "epoch 1:" in err  # progress lines on stderr
+    assert cli.main(["prepare-lesson", str(rnnviz_home / "lessons" / "tiny.toml"), "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert [r["cached"] for r in second["runs"]] == [True, True]
+    assert [r["metrics"] for r in second["runs"]] == [r["metrics"] for r in first["runs"]]
