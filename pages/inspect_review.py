@@ -57,11 +57,7 @@ if (problem := readout.readout_problem(model)) is None:
     b.plotly_chart(inspect_plots.readout_figure(curve, ticks, ["negative", "positive"], None, step_title,
                                                 "The prediction had the review ended after each word"),
                    width="stretch", key="inspect_review_readout")
-    b.caption("The model's own output for the text cut after each word" + (
-        " (the network re-run on the words so far: a bidirectional layer's backward half would otherwise have "
-        "read the rest)." if cfg.bidirectional else ": the head applied to the state after that word.")
-        + ("" if cfg.data.mask else " This run does not mask the padding, so a shorter review would read more "
-           "padding first: each point is close to, not exactly, that review's output."))
+    b.caption(samples.readout_caption(cfg))
 else:
     b.caption(f"No word-by-word prediction for this model: {problem}")
 
@@ -74,7 +70,8 @@ st.plotly_chart(inspect_plots.states_heatmap(g["h"], ticks, step_title,
                 width="stretch", key="inspect_review_states")
 gate_keys = ["i", "f", "o", "c"] if is_lstm(cfg.cell) else {"gru": ["z", "r", "h_hat"], "simple_rnn": ["a"]}[cfg.cell]
 st.plotly_chart(inspect_plots.gates_heatmaps(g, gate_keys, NAMES, inspection.value_ranges(keras_layer),
-                                             ticks, step_title, f"Gates after each word ({where})"
+                                             ticks, step_title, f"After each word ({where}): "
+                                             + ", ".join(NAMES[k] for k in gate_keys)  # gates, and c or ĥ
                                              if cfg.cell != "simple_rnn" else
                                              f"Pre-activation after each word ({where}; a SimpleRNN has no gates)"),
                 width="stretch", key="inspect_review_gates")

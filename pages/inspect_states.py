@@ -48,9 +48,13 @@ full_h = inspection.layer_gates(sel.probe, sel.direction)["h"]  # (1, time, unit
 main = inspection.project_paths(fit, full_h, mask)[0]
 true = f"{classes[int(sel.y[sel.index])]}, " if classes else ""
 right.plotly_chart(ui.memory.marked_path(inspect_plots.trajectory_figure(
-    main, sel.ticks, others, fit.explained_variance_ratio, dims, f"this sample ({true}coloured by step)"),
+shown = ui.shown_shares(sel, fit)  # None for the trained model, whose states the PCA was fitted on
+    main, sel.ticks, others, fit.explained_variance_ratio, dims, f"this sample ({true}coloured by step)", shown),
     sel, main[1], dims), width="stretch", key="inspect_states_path")
 left.caption(f"The axes are the {len(fit.explained_variance_ratio)} directions in which the trained model's "
              f"states vary most (PCA over {n_fit} {'test' if classes else 'validation'} "
              "samples), fitted once: every sample and every epoch is drawn on the same axes. "
-             f"Together they hold {fit.explained_variance_ratio.sum():.0%} of the variance.")
+             f"Together they hold {inspect_plots.share_text(fit.explained_variance_ratio.sum())} of the trained "
+             "states' variance" + ("." if shown is None else
+                                   f"; the states drawn here ({when}) are another cloud: these axes hold "
+                                   f"{inspect_plots.share_text(shown.sum())} of their variance."))

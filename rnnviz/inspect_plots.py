@@ -168,19 +168,21 @@ def saturation_figure(rows: list[dict]) -> go.Figure:
 
 def trajectory_figure(main: tuple[np.ndarray, np.ndarray], main_ticks: list[str],
                       others: list[tuple[np.ndarray, str]], explained: np.ndarray, dims: int = 2,
-                      main_name: str = "this sample") -> go.Figure:
+                      main_name: str = "this sample", shown: np.ndarray | None = None) -> go.Figure:
     """The path a sample's hidden state takes, on fixed PCA axes, with other samples' paths behind it.
 
     Args:
         main: `(steps (n,), coordinates (n, k))` of the chosen sample.
         main_ticks: one label per point of `main` (what was read there).
         others: `(coordinates (m, k), group name)` per overlaid sample, drawn thin, one colour per group.
-        explained: share of variance of each PCA axis `(k,)`.
+        explained: share of variance of each PCA axis `(k,)` (of the states the PCA was fitted on).
         dims: 2 or 3.
         main_name: legend name of the chosen sample.
     """
     dims = min(dims, main[1].shape[1])
-    axes = [f"PC{j + 1} ({100 * explained[j]:.0f}% of the variance)" for j in range(dims)]
+    axes = [f"PC{j + 1} ({share_text(explained[j])} of the variance)" if shown is None else
+            f"PC{j + 1} ({share_text(shown[j])} of these states' variance; {share_text(explained[j])} of the trained)"
+            for j in range(dims)]
     scatter = go.Scatter3d if dims == 3 else go.Scatter
     xyz = ("x", "y", "z")[:dims]
     groups = list(dict.fromkeys(name for _, name in others))
@@ -234,11 +236,13 @@ def image_figure(image: np.ndarray, reading: str, title: str, tick_every: int = 
 
     Args:
         image: uint8 `(32, 32, 3)`.
-        reading: "rows", "columns" or "conv" (16 steps of two rows each).
+        reading: "rows", "columns" or "conv" (16 steps, each seeing 4 overlapping rows: `samples.conv_step_rows`).
         title: the figure title.
         tick_every: number every this many rows (or columns).
     """
     fig = go.Figure(go.Image(z=image, hovertemplate="row %{y}, column %{x}<br>RGB %{z}<extra></extra>",
+        shown: when the states drawn are not the fitted ones (an earlier epoch on the trained axes), the share of
+            *their* variance along each axis `(k,)` (`inspection.variance_shares`); both are then named.
                              x0=1, y0=1))
     ticks = list(range(1, 33, max(tick_every, 2 if reading == "conv" else 1)))
     fig.update_yaxes(title="image row (read top to bottom)" if reading != "columns" else "image row",
@@ -327,3 +331,14 @@ def image_grid_figure(images: list[np.ndarray], true: list[str], pred: list[str]
     fig.update_xaxes(title="predicted class (probability) · true class", row=rows, col=1)
     fig.update_yaxes(title="test image", col=1)
     return _layout(fig, "Test images with the model's prediction (green: right, red: wrong)", 90 + 190 * rows)
+
+
+def share_text(share: float) -> str:
+    """A share as a percentage that never rounds to 100% (or 0%) unless it is that (to 1e-9): 0.9958 -> "99.6%"."""
+    if abs(share - 1) < 1e-9 or abs(share) < 1e-9:
+        return f"{100 * round(share):.0f}%"
+    for digits in range(0, 5):
+        text = f"{100 * share:.{digits}f}"
+        if (float(text) < 100 or share >= 1) and (float(text) > 0 or share <= 0):
+            return text + "%"
+    return f"{100 * share:.4f}%"

@@ -54,6 +54,28 @@ def project_paths(fit: probe.PCA, h: np.ndarray, mask: np.ndarray | None = None
             for steps in [samples.visible_steps(None if mask is None else mask[b], h.shape[1])]]
 
 
+def variance_shares(fit: probe.PCA, h: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """The share of these states' own variance that lies along each of a PCA's (fixed) axes.
+
+    For the states the PCA was fitted on this is its `explained_variance_ratio`; for other states (e.g. the
+    same samples at an earlier epoch, drawn on the trained model's axes) it says how much of *them* the axes
+    show, which may be far less.
+
+    Args:
+        fit: a PCA (`fit_state_pca`).
+        h: hidden states `(batch, time, units)`.
+        mask: bool `(batch, time)`: only these steps count.
+
+    Returns:
+        `(k,)` shares in [0, 1] (their sum is at most 1); zeros for states that do not vary.
+    """
+    flat = np.asarray(h[np.asarray(mask, bool)] if mask is not None else h.reshape(-1, h.shape[-1]), np.float64)
+    centred = flat - flat.mean(axis=0)  # (steps, units), about these states' own mean
+    total = (centred ** 2).sum()
+    along = ((centred @ fit.components.T) ** 2).sum(axis=0)  # (k,)
+    return along / total if total > 0 else np.zeros(len(fit.components))
+
+
 def activation_name(fn) -> str:
     """A Keras activation's name, e.g. "tanh"."""
     return getattr(fn, "__name__", str(fn))

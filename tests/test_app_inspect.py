@@ -118,7 +118,9 @@ def test_review_box_changes_the_prediction(at):
     assert len(set(probs.values())) == 2, probs
     box.set_value("great zorglub").run()
     assert any("~~zorglub~~" in m.value for m in at.markdown)  # unknown words shown as dropped
-    assert_readable(at, 3)
+    titles = [s["layout"]["title"]["text"] for s in assert_readable(at, 3)]
+    assert not any("Gates after each word" in t for t in titles)  # the GRU's chart also shows ĥ, not a gate
+    assert any("update gate z, reset gate r, candidate ĥ" in t for t in titles), titles
 
 
 def test_epoch_slider_swaps_the_weights(at):
@@ -126,9 +128,12 @@ def test_epoch_slider_swaps_the_weights(at):
     slider = at.select_slider(key="w_inspect_epoch_" + CONFIGS["cosine"].run_id)
     assert slider.options == ["0", "1", "2"] and slider.value == 2
     trained = specs(at)[1]["data"][0]["z"]
+    assert "of these states' variance" not in specs(at)[2]["layout"]["xaxis"]["title"]["text"]
     slider.set_value(0).run()
     assert_readable(at, 3)
     assert "(untrained)" in specs(at)[1]["layout"]["title"]["text"]
+    assert "of these states' variance; " in specs(at)[2]["layout"]["xaxis"]["title"]["text"]  # the PCs' shares
+    assert any("(untrained) are another cloud" in c.value for c in at.caption)  # of the states on screen
     assert specs(at)[1]["data"][0]["z"] != trained
     at.switch_page("pages/inspect_gates.py").run()  # the chosen epoch outlives the page switch
     assert "untrained" in specs(at)[-2]["layout"]["title"]["text"]

@@ -32,6 +32,30 @@ def test_pca_leaves_masked_steps_out_and_paths_keep_real_steps():
     np.testing.assert_allclose(paths[0][1], fit.transform(h[0, 2:]))
 
 
+def test_variance_shares_of_other_states_on_fixed_axes():
+    rng = np.random.default_rng(1)
+    trained = rng.normal(size=(5, 8, 4)) * np.array([3.0, 1.0, 0.5, 0.1])  # (batch, time, units)
+    mask = np.ones((5, 8), bool)
+    mask[0, :3] = False
+    trained[0, :3] = 50.0  # padding: left out
+    fit = inspection.fit_state_pca(trained, mask, k=2)
+    np.testing.assert_allclose(inspection.variance_shares(fit, trained, mask), fit.explained_variance_ratio)
+    early = rng.normal(size=(5, 8, 4)) * np.array([0.1, 0.5, 1.0, 3.0]) + 7.0  # another cloud, another centre
+    shares = inspection.variance_shares(fit, early, mask)
+    flat = early[mask]
+    coords = (flat - flat.mean(axis=0)) @ fit.components.T  # numpy: variance along each axis / total variance
+    np.testing.assert_allclose(shares, coords.var(axis=0) / flat.var(axis=0).sum())
+    assert shares.sum() < 0.2 < fit.explained_variance_ratio.sum()  # the trained axes show little of it
+    np.testing.assert_array_equal(inspection.variance_shares(fit, np.ones((2, 3, 4))), [0.0, 0.0])
+
+
+def test_share_text_never_rounds_to_a_whole_percent_it_is_not():
+    from rnnviz.inspect_plots import share_text
+
+    assert share_text(0.9958) == "99.6%" and share_text(0.62) == "62%" and share_text(0.004) == "0.4%"
+    assert share_text(0.99999) == "99.999%" and share_text(1 - 1e-12) == "100%" and share_text(0.0) == "0%"
+
+
 def test_layer_gates_split_directions():
     p = probe.LayerProbe("rnn_1", np.zeros((1, 2, 1)), None, {"forward/h": np.ones((1, 2, 3)),
                                                                 "backward/h": np.zeros((1, 2, 3))}, None, None)

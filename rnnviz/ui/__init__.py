@@ -11,6 +11,7 @@ from rnnviz.ui.core import (DATA_NAMES, classify, data_dir, data_problem, datase
                             forecast, keep, load_model, session, show_error, trainer, where)
 from rnnviz.ui.inspect import (Inspection, horizon_error, inspect_controls, inspect_dataset,  # noqa: F401
                                inspect_model, inspect_run, model_at, pick_epoch, pick_layer, pick_sample,
-                               probe_ids, probe_inputs, show_sample, state_paths, state_pca, vocabulary)
-from rnnviz.ui import memory, sweep  # noqa: F401  (the adding problem's results and marks; the Sweep page)
+                               probe_ids, probe_inputs, show_sample, shown_shares, state_paths, state_pca,
+                               vocabulary)
+from rnnviz.ui import links, memory, sweep  # noqa: F401  (shareable links; the adding problem; the Sweep page)
 from rnnviz.ui.sidebar import CELL_NAMES, config_sidebar, set_widgets  # noqa: F401

@@ -387,3 +387,14 @@ def horizon_error(run_id: str, created: str, steps: int) -> tuple:
     pred, true, starts = metrics.free_runs(load_model(run_id, created), dataset(trainer().store.load(run_id).config),
                                               steps)
     return metrics.rmse_by_horizon(pred, true), len(starts)
+def shown_shares(sel: Inspection, fit):
+    """At an earlier epoch, the share of the fit set's variance *then* along each of the trained PCA's axes
+    (`inspection.variance_shares`); None for the trained model, where the PCA's own shares describe the states."""
+    from rnnviz import inspection
+
+    if sel.epoch is None:
+        return None
+    h, mask, _ = _fit_set(sel.run.run_id, sel.run.info["created"], sel.epoch, sel.layer, sel.direction)
+    return inspection.variance_shares(fit, h, mask)
+
+
