@@ -47,8 +47,8 @@ mask = None if sel.probe.mask is None else sel.probe.mask
 full_h = inspection.layer_gates(sel.probe, sel.direction)["h"]  # (1, time, units)
 main = inspection.project_paths(fit, full_h, mask)[0]
 true = f"{classes[int(sel.y[sel.index])]}, " if classes else ""
-right.plotly_chart(ui.memory.marked_path(inspect_plots.trajectory_figure(
 shown = ui.shown_shares(sel, fit)  # None for the trained model, whose states the PCA was fitted on
+right.plotly_chart(ui.memory.marked_path(inspect_plots.trajectory_figure(
     main, sel.ticks, others, fit.explained_variance_ratio, dims, f"this sample ({true}coloured by step)", shown),
     sel, main[1], dims), width="stretch", key="inspect_states_path")
 left.caption(f"The axes are the {len(fit.explained_variance_ratio)} directions in which the trained model's "

@@ -178,6 +178,8 @@ def trajectory_figure(main: tuple[np.ndarray, np.ndarray], main_ticks: list[str]
         explained: share of variance of each PCA axis `(k,)` (of the states the PCA was fitted on).
         dims: 2 or 3.
         main_name: legend name of the chosen sample.
+        shown: when the states drawn are not the fitted ones (an earlier epoch on the trained axes), the share of
+            *their* variance along each axis `(k,)` (`inspection.variance_shares`); both are then named.
     """
     dims = min(dims, main[1].shape[1])
     axes = [f"PC{j + 1} ({share_text(explained[j])} of the variance)" if shown is None else
@@ -241,8 +243,6 @@ def image_figure(image: np.ndarray, reading: str, title: str, tick_every: int = 
         tick_every: number every this many rows (or columns).
     """
     fig = go.Figure(go.Image(z=image, hovertemplate="row %{y}, column %{x}<br>RGB %{z}<extra></extra>",
-        shown: when the states drawn are not the fitted ones (an earlier epoch on the trained axes), the share of
-            *their* variance along each axis `(k,)` (`inspection.variance_shares`); both are then named.
                              x0=1, y0=1))
     ticks = list(range(1, 33, max(tick_every, 2 if reading == "conv" else 1)))
     fig.update_yaxes(title="image row (read top to bottom)" if reading != "columns" else "image row",
