@@ -379,14 +379,6 @@ def state_paths(sel: Inspection, classes: list | None, per_class: int) -> tuple:
     return fit, paths, len(y)
 
 
-@st.cache_data(max_entries=16, show_spinner="Running the model from several start windows…")
-def horizon_error(run_id: str, created: str, steps: int) -> tuple:
-    """Free-running RMSE for each number of steps ahead (`metrics.free_runs`), and the number of starts."""
-    from rnnviz import metrics
-
-    pred, true, starts = metrics.free_runs(load_model(run_id, created), dataset(trainer().store.load(run_id).config),
-                                              steps)
-    return metrics.rmse_by_horizon(pred, true), len(starts)
 def shown_shares(sel: Inspection, fit):
     """At an earlier epoch, the share of the fit set's variance *then* along each of the trained PCA's axes
     (`inspection.variance_shares`); None for the trained model, where the PCA's own shares describe the states."""
@@ -398,3 +390,11 @@ def shown_shares(sel: Inspection, fit):
     return inspection.variance_shares(fit, h, mask)
 
 
+@st.cache_data(max_entries=16, show_spinner="Running the model from several start windows…")
+def horizon_error(run_id: str, created: str, steps: int) -> tuple:
+    """Free-running RMSE for each number of steps ahead (`metrics.free_runs`), and the number of starts."""
+    from rnnviz import metrics
+
+    pred, true, starts = metrics.free_runs(load_model(run_id, created), dataset(trainer().store.load(run_id).config),
+                                              steps)
+    return metrics.rmse_by_horizon(pred, true), len(starts)
