@@ -3,9 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from rnnviz import data, metrics, plots, ui
+from rnnviz import data, metrics, plots, ui, vocab
 from rnnviz.jobs import ACTIVE
 from rnnviz.store import StoreError
+from rnnviz.ui import train as train_ui
 
 st.title("Train")
 st.caption("Pick data and a recurrent network in the sidebar, train it, and watch it learn.")
@@ -29,22 +30,27 @@ if left.button("Train", type="primary", help="Train this configuration (or load 
 
 mine = ui.session("job")  # the job this page shows: held here, a stopped run's result outlives the trainer's LRU
 job = (trainer.get(mine.run_id) or mine) if mine is not None else None
+kept = None  # the settings changed: the last result stays, marked as the old settings'
 if job is not None and job.run_id != cfg.run_id and job.state in ACTIVE:
-    st.info(f"Training **{job.cfg.summary()}** (run {job.run_id}). Control changes apply to the next run.")
+    st.info(f"Training **{vocab.run_label(job.cfg)}**. Control changes apply to the next run.",
+            icon=":material/model_training:")
     cfg, task = job.cfg, job.cfg.data.task
 elif job is None or job.run_id != cfg.run_id:
-    job = trainer.get(cfg.run_id)
+    last, job = job, trainer.get(cfg.run_id)
     if (job is None or job.state == "done") and trainer.store.has(cfg.run_id):
         job = trainer.submit(cfg)  # stored: loads instantly
     elif job is None:
         if damage := trainer.store.problem(cfg.run_id):
             st.warning(f"The stored run is damaged ({damage}); **Train** trains it again.")
-        st.info(f"Run {cfg.run_id} ({cfg.summary()}) has not been trained yet. Press **Train**.")
-        st.stop()
+        st.info(f"**{vocab.run_label(cfg)}** has not been trained yet. Press **Train**.")
+        if last is None or last.result is None and last.run is None:
+            st.stop()
+        kept, job, cfg, task = cfg, last, last.cfg, last.cfg.data.task
 st.session_state["job"] = job
+train_ui.remember(job)
 
 
-def live(run_id: str, was_active: bool, had_events: bool) -> None:
+def live(run_id: str, was_active: bool, had_events: bool, ghosts: list) -> None:
     """Progress, Stop and the loss chart; polls the job while it trains (fast until the first point)."""
     job = trainer.get(run_id) or ui.session("job")
     fraction, text = job.progress()
@@ -61,14 +67,20 @@ def live(run_id: str, was_active: bool, had_events: bool) -> None:
         except StoreError as e:
             st.caption(f"The per-batch curve is not shown: {e}")
     if len(history) or len(batches):
-        st.plotly_chart(plots.loss_figure(history, batches, task, cell=job.cfg.cell), key="loss_chart", width="stretch")
+        st.plotly_chart(plots.loss_figure(history, batches, task, cell=job.cfg.cell, ghosts=ghosts,
+                                          label=vocab.run_label(job.cfg) if ghosts else None),
+                        key="loss_chart", width="stretch")
     if was_active and (job.state not in ACTIVE or (job.events and not had_events)):
         st.rerun(scope="app")  # show the results below, or poll at the slower pace
 
 
 active, started = job.state in ACTIVE, bool(job.events)
-with st.container():  # a fixed slot: the fragment's reruns never collide with the results below
-    st.fragment(live, run_every=(0.5 if started else 0.15) if active else None)(job.run_id, active, started)
+if kept is not None:
+    st.caption(train_ui.kept_result_note(cfg, kept))
+chart = st.container()  # a fixed slot: the fragment's reruns never collide with the results below
+ghosts = train_ui.ghosts(cfg)  # the pin control, under the chart
+with chart:
+    st.fragment(live, run_every=(0.5 if started else 0.15) if active else None)(job.run_id, active, started, ghosts)
 
 if job.state == "failed":
     st.error(f"Training failed: {job.error}")
