@@ -250,3 +250,17 @@ def test_leaky_relu_note_promises_no_dead_units_only_for_a_positive_slope(slope,
     note = learn.leaky_relu_note(slope)
     assert says in note and never not in note
     assert (learn.derivative("leaky_relu", np.array([-1.0]), slope)[0] > 0) == (slope > 0)  # the fact behind it
+
+
+def test_gru_diagram_legend_keeps_both_biases():
+    """Keras's GRU (reset_after=True) adds an input-side bias outside the reset gate and a recurrent one inside:
+    ĥ = tanh(W x + b + r ⊙ (U h + b′)); the diagram's legend must not drop the first."""
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    svg = Path(__file__).resolve().parent.parent / "assets" / "gru_cell.svg"
+    texts = ["".join(t.itertext()) for t in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text")]
+    candidate = next(t for t in texts if t.startswith("tanh("))
+    assert "W x + b + r × (U h + b′)" in candidate, candidate
+    gate = next(t for t in texts if t.startswith("gate: σ("))
+    assert "W x + b + U h + b′" in gate, gate
