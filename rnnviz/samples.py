@@ -94,30 +94,22 @@ def step_axis_title(cfg: RunConfig) -> str:
 
 
 def reading(cfg: RunConfig) -> dict[str, str]:
-    """Words for captions about the order a run reads its input in, so no caption assumes rows or padding.
+    """Words for captions about the order a run reads its input in, so no caption assumes rows.
 
     Returns:
-        `step` ("word", "row", "column", "step"), `steps` (plural), `later` (e.g. "later rows"), `rest` (what a
-        bidirectional layer's backward half reads first, e.g. "reads from the bottom row up"), and `padding`
-        (for IMDB: where the padding sits and what the RNN reads last, else "").
+        `step` ("word", "row", "column", "step"), `steps` (plural), `later` (e.g. "later columns") and `rest`
+        (what a bidirectional layer's backward half reads first, e.g. "reads from the bottom row up").
     """
     data = cfg.data
     if data.name == "imdb":
-        step = "word"
-        rest = "reads from the review's last token back"
-        where = "front" if data.padding == "pre" else "end"
-        padding = (f"Short reviews are padded at the {where}"
-                   + (", so the RNN reads the padding first and ends on real words." if data.padding == "pre" else
-                      ", so the RNN reads the real words first and the padding last"
-                      + (" (masked: the padding changes nothing)." if data.mask else
-                         " (not masked: the padding steps still change the state).")))
+        step, rest = "word", "reads from the review's last token back"
     elif data.name == "cifar10" and cfg.front_end != "conv" and data.by == "columns":
-        step, rest, padding = "column", "reads from the right-most column leftwards", ""
-    elif data.name == "cifar10":
-        step, rest, padding = "row", "reads from the bottom row up", ""
+        step, rest = "column", "reads from the right-most column leftwards"
+    elif data.name == "cifar10":  # rows, also behind the conv front end (which always reads rows)
+        step, rest = "row", "reads from the bottom row up"
     else:
-        step, rest, padding = "step", "reads from the last step back", ""
-    return {"step": step, "steps": step + "s", "later": f"later {step}s", "rest": rest, "padding": padding}
+        step, rest = "step", "reads from the last step back"
+    return {"step": step, "steps": step + "s", "later": f"later {step}s", "rest": rest}
 
 
 def readout_caption(cfg: RunConfig) -> str:
