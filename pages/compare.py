@@ -101,6 +101,6 @@ except Exception as e:  # data missing, an old run: say so, keep the page
 st.subheader("Export")
 cols = st.columns(len(runs))
 for col, run in zip(cols, runs):
-    col.download_button(f"{run.config.summary()} (zip)", ui.run_zip(run.run_id, run.info["created"]),
+    col.download_button(f"{vocab.run_label(run.config)} (zip)", ui.run_zip(run.run_id, run.info["created"]),
                         f"run-{run.run_id}.zip", "application/zip", key=f"zip_{run.run_id}")
 st.caption(ui.tensorboard_note())

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnnviz import sweep, ui
+from rnnviz import sweep, ui, vocab
 from rnnviz.jobs import ACTIVE
 
 st.title("Sweep")
@@ -46,8 +46,9 @@ if len(vary) == 2 and all(sweep_plots.is_numeric(df, f) for f in vary):
     st.plotly_chart(sweep_plots.heatmap_figure(df, list(vary), metric), width="stretch", key="sweep_heatmap")
 if metric in df and df[metric].notna().any():
     top = sweep.best(df, metric)
-    st.caption(f"Best {metric}: **{top[metric]:.4g}** (run {top['run_id']}: "
-               + ", ".join(f"{k} = {top[k]}" for k in vary) + ").")
+    best = next(j.cfg for j in done if j.run_id == top["run_id"])
+    st.caption(f"Best {metric}: **{top[metric]:.4g}** ({vocab.run_label(best)}: "
+               + ", ".join(f"{k} = {top[k]}" for k in vary) + ").", help=f"run id {top['run_id']}")
 ui.memory.baseline_caption([j.run for j in done])
 st.dataframe(df, hide_index=True)
 left, right = st.columns(2)

@@ -75,11 +75,11 @@ def _task_metric(run) -> tuple[str, str, bool]:
 
 
 def table(runs: list) -> pd.DataFrame:
-    """One row per stored run: cell, parameters, seconds per epoch, best validation metric and its epoch,
-    the test (or final validation) metric.
+    """One row per stored run: its label (`vocab.run_labels`, e.g. "LSTM 32u · 20 ep"), cell, parameters, seconds
+    per epoch, best validation metric and its epoch, the test (or final validation) metric, and the run id last.
     """
     rows = []
-    for run in runs:
+    for run, run_label in zip(runs, vocab.run_labels([r.config for r in runs])):
         key, label, higher = _task_metric(run)
         values = np.asarray(run.history.get(key, []), float)
         if label.endswith("RMSE"):
@@ -89,7 +89,7 @@ def table(runs: list) -> pd.DataFrame:
         test_key = next(k for k in ("test_accuracy", "val_mse", "val_rmse", "") if k in run.metrics or not k)
         baseline = {"baseline MSE": run.metrics["baseline_mse"]} if "baseline_mse" in run.metrics else {}
         rows.append({
-            "run": run.run_id,
+            "run": run_label,
             "cell": vocab.cell_label(run.config.cell, run.config.bidirectional),
             "units": run.config.units,
             "parameters": int(run.info.get("params", 0)),
@@ -99,6 +99,7 @@ def table(runs: list) -> pd.DataFrame:
             {"test_accuracy": "test accuracy", "val_mse": "final validation MSE"}.get(
                 test_key, "final validation RMSE"): float(run.metrics.get(test_key, float("nan"))),
             **baseline,
+            "run id": run.run_id,
         })
     return pd.DataFrame(rows)
 
@@ -112,7 +113,7 @@ def summary(runs: list) -> str:
     col = f"best {label}"
     df = df.sort_values(col, ascending=not higher)
     fmt = (lambda v: f"{v:.1%}") if higher else (lambda v: f"{v:.4f}")
-    parts = [f"{r.cell} ({r.parameters:,} parameters) reached {fmt(r[col])} in {r['best at epoch']} "
+    parts = [f"{r.run} ({r.parameters:,} parameters) reached {fmt(r[col])} in {r['best at epoch']} "
              f"epoch{'s' if r['best at epoch'] != 1 else ''} ({r['seconds per epoch'] * r['best at epoch']:.0f} s)"
              for _, r in df.iterrows()]
     first = parts[0].replace(" reached ", f" reached the best {label}, ", 1)

@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import budget
+from rnnviz import budget, vocab
 from rnnviz.config import RunConfig
 from tests.conftest import set_sidebar
 
@@ -41,6 +41,8 @@ def test_trio_trains_and_compares(app):
     assert not at.exception, at.exception
     table = at.dataframe[1].value
     assert list(table["cell"]) == ["SimpleRNN", "LSTM", "GRU"] and (table["parameters"] > 0).all()
+    assert list(table["run"]) == ["SimpleRNN 4u · 2 ep", "LSTM 4u · 2 ep", "GRU 4u · 2 ep"]  # labels; ids last
+    assert ",".join(table["run id"]) == at.query_params["runs"]
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Loss by epoch" in s for s in specs) and any("Loss by training time" in s for s in specs)
     assert any("input step" in s and '"log"' in s for s in specs)  # gradient flow on a log axis
@@ -100,7 +102,8 @@ def test_import_refuses_a_bad_zip_and_accepts_a_good_one(app, rnnviz_home):
     # AppTest cannot upload files; the page calls export.import_zip, whose checks are tested in test_export
     imported = export.import_zip(export.run_zip(run), RunStore())
     at.run()
-    assert any(imported.run_id in o for o in at.multiselect(key="compare_runs").options)
+    options = at.multiselect(key="compare_runs").options
+    assert options == [vocab.run_label(imported.config)] and imported.run_id not in options[0]  # a label, not the id
 
 
 def test_run_import_refuses_in_one_line_and_replaces_only_when_asked(app):
@@ -121,7 +124,7 @@ def test_run_import_refuses_in_one_line_and_replaces_only_when_asked(app):
     assert any(w.value.startswith("Import refused: ") and "stored here already" in w.value for w in at.warning)
     at.button(key="import_replace").click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == [f"Imported run {run.run_id}: {run.config.summary()}. Pick it below."]
+    assert [s.value for s in at.success] == [f"Imported LSTM 4u · 2 ep ({run.config.summary()}). Pick it below."]
 
 
 def _with(blob: bytes, name: str, data: bytes) -> bytes:

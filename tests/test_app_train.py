@@ -152,3 +152,14 @@ def ghost_names(at) -> list[str]:
     """The labels of the ghost curves on the loss chart, in drawing order."""
     return [t["name"].removesuffix(" (validation, earlier)") for t in loss_traces(at)
             if t.get("legendgroup") == "earlier" and t["mode"] == "lines"]
+
+
+@pytest.mark.parametrize("page, key", [("pages/inspect_states.py", None), ("pages/compare.py", "compare_runs")])
+def test_runs_are_named_by_labels_not_ids_where_people_pick_them(train, page, key):
+    at = train.switch_page(page).run()
+    assert not at.exception
+    picker = at.multiselect(key=key) if key else next(s for s in at.selectbox if s.label == "Stored run")
+    ids = [tiny(units=u).run_id for u in STORED]
+    for units in STORED:
+        assert any(o.startswith(f"LSTM {units}u · 2 ep") for o in picker.options), picker.options
+    assert not any(i in o for o in picker.options for i in ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnnviz import vocab
 from rnnviz.config import RunConfig
 from rnnviz.ui.core import dataset, load_model, trainer
 
@@ -40,15 +41,14 @@ def compare_picker(trio_configs: list[RunConfig]) -> list:
         st.session_state["compare_runs"] = [r for r in wanted if r in by_id] or [
             c.run_id for c in trio_configs if c.run_id in by_id]
     st.session_state["compare_runs"] = [r for r in st.session_state["compare_runs"] if r in by_id]
-    chosen = st.multiselect("Stored runs to compare", list(by_id), key="compare_runs",
-                            format_func=lambda r: f"{by_id[r].config.summary()} ({r})")
+    labels = dict(zip(by_id, vocab.run_labels([r.config for r in runs])))
+    chosen = st.multiselect("Stored runs to compare", list(by_id), key="compare_runs", format_func=labels.get,
+                            help="Each run's id is in the table's last column (and the address bar).")
     st.query_params["runs"] = ",".join(chosen)
     return [by_id[r] for r in chosen]
 
 
 def _label(run) -> str:
-    from rnnviz import vocab
-
     return vocab.run_label(run.config)
 
 
@@ -164,4 +164,4 @@ def _import(blob: bytes, replace: bool) -> tuple[str, str]:
         return "refused", f"Import refused: {e}"
     except Exception as e:  # noqa: BLE001 - whatever else goes wrong is still one line, not a traceback
         return "refused", f"Import refused: {type(e).__name__}: {env.cut(str(e).splitlines()[0] if str(e) else '')}"
-    return "done", f"Imported run {run.run_id}: {run.config.summary()}. Pick it below."
+    return "done", f"Imported {vocab.run_label(run.config)} ({run.config.summary()}). Pick it below."
