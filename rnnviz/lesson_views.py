@@ -75,7 +75,8 @@ def answers_figure(choices: list[str], counts: list[int], answer: int, mine: int
                            textposition="outside", cliponaxis=False,
                            marker_line={"color": [style.OKABE_ITO["black"] if k == answer else "rgba(0,0,0,0)"
                                                   for k in range(len(choices))], "width": 2}))
-    fig.update_xaxes(title="answers (sessions)", rangemode="tozero", range=[0, max(counts + [1]) * 1.5])
+    top = max(counts + [1])
+    fig.update_xaxes(title="answers (sessions)", range=[0, top * 1.5], dtick=max(1, -(-top // 5)))  # whole numbers
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(title=f"The class's answers ({sum(counts)} so far); the right one in green",
                       height=120 + 60 * len(choices), margin={"l": 10, "r": 10, "t": 50, "b": 40},

@@ -11,6 +11,9 @@ from rnnviz import lesson
 from rnnviz.jobs import ACTIVE
 from rnnviz.ui.core import DATA_NAMES, data_dir, show_error, trainer
 
+LABELS = {"units": "Units", "radius": "Spectral radius of U", "steps": "Steps", "input_scale": "Input strength",
+          "seed": "Seed", "forget_bias": "Forget-gate bias", "input_size": "Input size", "cell": "Cell"}
+"""A setting's name as people read it, on its locked control."""
 REFRESH_SECONDS = 3.0
 """How often an answered step redraws the class's answers while students keep answering."""
 
@@ -71,9 +74,10 @@ def locked(step: lesson.Step, key: str) -> None:
         for col, name in zip(cols, shown):
             rule, value = spec[name], step.settings[name]
             if isinstance(rule[0], str):
-                col.radio(name, list(rule), index=list(rule).index(value), disabled=True, key=f"{key}_{name}")
+                col.radio(LABELS.get(name, name), list(rule), index=list(rule).index(value), disabled=True,
+                          key=f"{key}_{name}")
             else:
-                col.slider(name, rule[0], rule[1], value, disabled=True, key=f"{key}_{name}")
+                col.slider(LABELS.get(name, name), rule[0], rule[1], value, disabled=True, key=f"{key}_{name}")
     for cfg in step.runs:
         st.caption(f":material/lock: **{cfg.summary()}** ({DATA_NAMES[cfg.data.name]}, run {cfg.run_id})")
     st.caption(":material/lock: Settings locked by the lesson.")
