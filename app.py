@@ -15,6 +15,7 @@ st.navigation({
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_view:"),
         st.Page("pages/write.py", title="Write", icon=":material/edit:"),
+        st.Page("pages/lesson.py", title="Lesson", icon=":material/school:"),
     ],
     "Learn": [
         st.Page("pages/learn_rnn.py", title="An RNN is a for-loop", icon=":material/repeat:"),
