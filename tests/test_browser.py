@@ -98,13 +98,16 @@ def test_pages_train_and_stop(rnnviz_home, tmp_path):
         page.screenshot(path=str(tmp_path / "trained.png"))
 
         # a long run (the most epochs the slider offers): Stop ends it and says it was not stored
+        page.get_by_text("Advanced", exact=True).click()  # the sidebar shows Cell and Units; Epochs is under it
         epochs = page.get_by_role("slider", name="Epochs")
         top = epochs.get_attribute("max")  # a native <input type="range">
         epochs.focus()
         epochs.press("End")
         expect(epochs).to_have_value(top, timeout=WAIT)
         expect(page.get_by_text("has not been trained yet")).to_be_visible(timeout=WAIT)
-        settled(page)
+        settled(page)  # the last result stays, marked as the old settings'
+        expect(page.get_by_text("the settings have changed")).to_be_visible()
+        expect(page.locator(CHARTS)).to_have_count(2)
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_role("button", name="Stop").click(timeout=WAIT)
         expect(page.get_by_text("Stopped before the last epoch")).to_be_visible(timeout=WAIT)
