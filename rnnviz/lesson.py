@@ -240,6 +240,9 @@ def _step(s: dict[str, Any], k: int, fail) -> Step:
     if not lo <= len(configs) <= hi:
         raise bad("runs", f"the {view} view needs {lo if lo == hi else f'{lo} to {hi}'} runs. "
                   f"Received: {len(configs)}.")
+    if len({c.data.task for c in configs}) > 1:
+        raise bad("runs", "the runs of one step must solve one task, to be drawn on one chart. Received: "
+                  f"{', '.join(f'{c.data.name} ({c.data.task})' for c in configs)}.")
     if spec.data and any(c.data.name != spec.data for c in configs):
         raise bad("runs", f"the {view} view needs {spec.data} runs. Received: "
                   f"{', '.join(c.data.name for c in configs)}.")

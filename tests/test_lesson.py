@@ -111,6 +111,8 @@ def test_a_teachers_lesson_shadows_a_built_in_one_and_runs_are_configs(rnnviz_ho
     (TINY.replace("units = 3, epochs", "units = 0, epochs"), "step 2 (Race), `runs`: run 1: `units` must be"),
     (TINY.replace("cell = \"gru\"", "cel = \"gru\""), "run 2: `cel` is no config field or memory option"),
     (TINY.replace('question = "Who wins?"\n', ""), "step 2 (Race), `question`: must be a non-empty text"),
+    (TINY.replace('cell = "gru"}]', 'cell = "gru"}, "imdb-quick"]'), "step 2 (Race), `runs`: the runs of one step must "
+                                                                      "solve one task"),
 ])
 def test_an_invalid_lesson_names_the_file_the_line_and_the_fix(rnnviz_home, text, where):
     path = write(rnnviz_home / "lessons", text)
