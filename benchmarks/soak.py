@@ -6,7 +6,9 @@ within about +15% however many runs go through it. Each run is a different tiny 
 seed, so its own run id), trained, stored in a temporary run store and then left alone, as a class would.
 Prints the RSS after the warm-up and at the end, and their ratio (goal: <= 1.15).
 
-Usage: python benchmarks/soak.py [--runs 300] [--warmup 30] [--keep 16]
+Usage: python benchmarks/soak.py [--runs 300] [--warmup 30] [--keep 16] [--executor thread|process]
+                                 [--worker-runs 25]
+With the process executor it also prints the training process's RSS, and server + child.
 
 Measured 2026-11-26 on the 2-core CPU machine (busy), keep 16 (the trainer held 16 jobs throughout):
 TensorFlow backend: 1,299 MB after 30 runs, 4,505 MB after 300 (x3.47, +11.9 MB per run): not met. The
@@ -38,15 +40,34 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status (Linux only)")
 
 
+def child_rss_mb(trainer) -> float:
+    """The RSS of the executor's idle training processes in MB (0 for the thread executor)."""
+    total = 0.0
+    for pid in getattr(trainer.executor, "pids", lambda: [])():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:  # replaced a moment ago
+            continue
+        total += next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=300)
     p.add_argument("--warmup", type=int, default=30)
     p.add_argument("--keep", type=int, default=KEEP_FINISHED, help="finished jobs the trainer keeps")
+    p.add_argument("--executor", choices=["thread", "process"], help="RNNVIZ_EXECUTOR (default: the app's)")
+    p.add_argument("--worker-runs", type=int, help="RNNVIZ_WORKER_RUNS (default: the app's)")
     args = p.parse_args()
+    if args.executor:
+        os.environ["RNNVIZ_EXECUTOR"] = args.executor
+    if args.worker_runs:
+        os.environ["RNNVIZ_WORKER_RUNS"] = str(args.worker_runs)
     base = RunConfig(data=CosineData(length=200, window=10), units=4, epochs=1, batch_size=16)
     with tempfile.TemporaryDirectory() as home:
         trainer = Trainer(RunStore(home), keep=args.keep)
+        print(f"executor: {trainer.executor.kind}, {trainer.executor.describe()}", flush=True)
         t0, warm = time.perf_counter(), None
         for k in range(args.runs):
             job = trainer.submit(base.replace(seed=k))
@@ -55,16 +76,21 @@ def main() -> None:
             assert job.state == "done", job.error
             trainer.get(job.run_id)  # a page looks at it once
             if k + 1 == args.warmup:
-                warm = rss_mb()
-                print(f"after warm-up ({k + 1} runs): RSS {warm:.0f} MB, {trainer.held()} jobs held", flush=True)
-            elif (k + 1) % 50 == 0:
-                print(f"{k + 1} runs: RSS {rss_mb():.0f} MB, {trainer.held()} jobs held, "
-                      f"{time.perf_counter() - t0:.0f} s", flush=True)
-        end = rss_mb()
-        print(f"end ({args.runs} runs, {time.perf_counter() - t0:.0f} s): RSS {end:.0f} MB, "
-              f"{trainer.held()} jobs held, {len(os.listdir(Path(home) / 'runs'))} runs stored")
+                warm, warm_child = rss_mb(), child_rss_mb(trainer)
+                print(f"after warm-up ({k + 1} runs): RSS {warm:.0f} MB (training process {warm_child:.0f} MB), "
+                      f"{trainer.held()} jobs held", flush=True)
+            elif (k + 1) % 25 == 0:
+                print(f"{k + 1} runs: RSS {rss_mb():.0f} MB (training process {child_rss_mb(trainer):.0f} MB), "
+                      f"{trainer.held()} jobs held, {time.perf_counter() - t0:.0f} s", flush=True)
+        end, end_child = rss_mb(), child_rss_mb(trainer)
+        print(f"end ({args.runs} runs, {time.perf_counter() - t0:.0f} s): RSS {end:.0f} MB (training process "
+              f"{end_child:.0f} MB), {trainer.held()} jobs held, {len(os.listdir(Path(home) / 'runs'))} runs stored")
         print(f"end / after warm-up: {end / warm:.3f} (goal <= 1.15); "
               f"{(end - warm) / (args.runs - args.warmup):.1f} MB per run after the warm-up")
+        if warm_child:
+            print(f"server + training process: {warm + warm_child:.0f} MB after warm-up, {end + end_child:.0f} MB "
+                  f"at the end ({(end + end_child) / (warm + warm_child):.3f})")
+        trainer.executor.shutdown()
 
 
 if __name__ == "__main__":

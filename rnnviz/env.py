@@ -10,6 +10,8 @@ characters) and the fix, so the CLI exits 2 with one line and a page shows it in
 | `RNNVIZ_OFFLINE`         | 1/true/yes/on: never download                      | off                  |
 | `RNNVIZ_MEMORY_LIMIT_MB` | memory one training may use, in MB                 | half the RAM/workers |
 | `RNNVIZ_TRAIN_WORKERS`   | trainings the app runs at once                     | 1                    |
+| `RNNVIZ_EXECUTOR`        | where trainings run: `process` or `thread`         | process on TF        |
+| `RNNVIZ_WORKER_RUNS`     | runs a training process does before it is replaced | 25                   |
 | `KERAS_HOME`             | Keras's folder (its `datasets/` cache)             | `~/.keras`           |
 """
 
@@ -108,6 +110,22 @@ def train_workers() -> int:
     return integer("RNNVIZ_TRAIN_WORKERS", 1, 1, 64)
 
 
+def executor() -> str | None:
+    """`$RNNVIZ_EXECUTOR`: `process` or `thread` (None when unset: `rnnviz.executors.here` decides)."""
+    raw = os.environ.get("RNNVIZ_EXECUTOR", "")
+    if not raw.strip():
+        return None
+    if raw.strip().lower() not in ("process", "thread"):
+        raise _fail("RNNVIZ_EXECUTOR", raw, "`process` or `thread`", "set RNNVIZ_EXECUTOR=process (trainings in "
+                    "child processes, the default on TensorFlow) or thread, or unset it.")
+    return raw.strip().lower()
+
+
+def worker_runs() -> int:
+    """`$RNNVIZ_WORKER_RUNS`: runs one training process does before it is replaced (1 to 100,000, default 25)."""
+    return integer("RNNVIZ_WORKER_RUNS", 25, 1, 100_000)
+
+
 def check() -> None:
     """Parses every variable in the table above, so a bad one is reported at start-up, not when first used.
 
@@ -119,3 +137,5 @@ def check() -> None:
     flag("RNNVIZ_OFFLINE")
     memory_limit_mb()
     train_workers()
+    executor()
+    worker_runs()

@@ -1,7 +1,10 @@
-"""Where trainings run: one interface, two executors, picked once when the `rnnviz.jobs.Trainer` starts.
+"""Where trainings run: one interface, three executors, picked once when the `rnnviz.jobs.Trainer` starts.
 
-- `LocalExecutor` (the default, nothing to start): trainings run in this process, on the Trainer's worker
-  threads (`RNNVIZ_TRAIN_WORKERS` at once).
+- `rnnviz.procexec.ProcessExecutor` (the default on TensorFlow): trainings run in child processes on this
+  machine, one per slot, each replaced after `RNNVIZ_WORKER_RUNS` runs, so Keras-on-TensorFlow's per-fit
+  leak leaves with them; the server's memory stays flat however many runs a term brings.
+- `LocalExecutor` (the default on JAX and PyTorch, or `RNNVIZ_EXECUTOR=thread`): trainings run in this
+  process, on the Trainer's worker threads (`RNNVIZ_TRAIN_WORKERS` at once).
 - `RayExecutor`, when `RNNVIZ_RAY_ADDRESS` names a cluster (`auto` after `ray start --head` here, or
   `ray://HOST:10001` for a head node that lab machines joined): each training runs in a Ray actor
   (`RunWorker`, one CPU) on whichever node has room; each of the Trainer's threads keeps its actor for its
@@ -13,11 +16,11 @@
   fetches it once. A worker lost mid-run (its process killed, its machine gone) fails that run with
   `WorkerLost`; the other runs go on.
 
-Both have `train(cfg, on_event, stop, data_dir, log_dir) -> TrainResult` (as `rnnviz.train.train`),
-`slots` (trainings at once), `describe()` and `note` (why a named cluster is not used, or None).
-`make()` picks one; an unreachable or malformed address, or Ray not installed, gives the local pool with a
-one-line `note` instead, after at most `CONNECT_TIMEOUT_S` seconds. Ray is imported only in this module,
-and only when an address is set.
+All have `train(cfg, on_event, stop, data_dir, log_dir) -> TrainResult` (as `rnnviz.train.train`),
+`slots` (trainings at once), `describe()`, `note` (why a named cluster is not used, or None) and
+`shutdown()`. `make()` picks one; an unreachable or malformed address, or Ray not installed, gives this
+machine's executor (`here`) with a one-line `note` instead, after at most `CONNECT_TIMEOUT_S` seconds.
+Ray is imported only in this module, and only when an address is set.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ DESCRIBE_S = 30.0  # how often the pages' line about the cluster (nodes, CPUs) i
 
 
 class WorkerLost(RuntimeError):
-    """The Ray worker training a run died (its process was killed or its node left the cluster)."""
+    """The worker training a run died: a Ray actor (its process killed, its node gone) or a training process
+    of `rnnviz.procexec` (killed, out of memory, crashed)."""
 
 
 def node_name() -> str:
@@ -110,27 +114,46 @@ class RunWorker:
             self.stop_flag.set()
 
     def train(self, cfg_dict: dict[str, Any], ds, tensorboard: bool = False) -> dict[str, Any]:
-        """Trains `cfg_dict`'s config on `ds`; returns the result's fields, the model as `.keras` bytes and,
-        with `tensorboard`, the TensorBoard log files (relative path -> bytes) under `logs`."""
-        from rnnviz import train as training
-
+        """Trains `cfg_dict`'s config on `ds`; returns `train_packed`'s dict (this node's name in `details`)."""
         cfg = RunConfig.from_dict(cfg_dict)
         self.events, self.stop_flag = [], threading.Event()
         self.run_id = cfg.run_id
-        with tempfile.TemporaryDirectory(prefix="rnnviz-ray-") as tmp:
-            logs = Path(tmp) / "logs"
-            result = training.train(cfg, ds=ds, on_event=self.events.append, stop=self.stop_flag,
-                                    log_dir=str(logs) if tensorboard else None)
-            out = {k: v for k, v in vars(result).items() if k != "model"}
-            result.model.save(Path(tmp) / "model.keras")
-            out["model_bytes"] = (Path(tmp) / "model.keras").read_bytes()
-            out["logs"] = {p.relative_to(logs).as_posix(): p.read_bytes() for p in logs.rglob("*") if p.is_file()}
-        out["details"] = {**result.details, "node": self.node}
-        return out
+        return train_packed(cfg, self.events.append, self.stop_flag, tensorboard, ds=ds, node=self.node)
+
+
+def train_packed(cfg: RunConfig, on_event: Callable | None, stop: threading.Event | None, tensorboard: bool,
+                 ds=None, data_dir: str | None = None, node: str = "") -> dict[str, Any]:
+    """Trains `cfg` in this process and packs the result for another process (a Ray actor's or a child's).
+
+    Args:
+        cfg: the run's config.
+        on_event: called with each event (see `rnnviz.train.Forward`).
+        stop: ends training after the current batch when set.
+        tensorboard: also write TensorBoard logs (into a temporary folder, sent back as bytes).
+        ds: the run's data (loaded from `cfg.data` and `data_dir` when None).
+        data_dir: folder with the data set's files.
+        node: this machine's name, put into `details["node"]`.
+
+    Returns:
+        The `TrainResult`'s fields except the model, plus the model as `.keras` bytes (`model_bytes`) and
+        the TensorBoard log files (relative path -> bytes) under `logs`: what `_unpack` reads.
+    """
+    from rnnviz import train as training
+
+    with tempfile.TemporaryDirectory(prefix="rnnviz-worker-") as tmp:
+        logs = Path(tmp) / "logs"
+        result = training.train(cfg, ds=ds, on_event=on_event, stop=stop, data_dir=data_dir,
+                                log_dir=str(logs) if tensorboard else None)
+        out = {k: v for k, v in vars(result).items() if k != "model"}
+        result.model.save(Path(tmp) / "model.keras")
+        out["model_bytes"] = (Path(tmp) / "model.keras").read_bytes()
+        out["logs"] = {p.relative_to(logs).as_posix(): p.read_bytes() for p in logs.rglob("*") if p.is_file()}
+    out["details"] = {**result.details, "node": node}
+    return out
 
 
 def _unpack(out: dict[str, Any], log_dir: str | None):
-    """A `TrainResult` from `RunWorker.train`'s dict (the model loaded from its bytes); its TensorBoard log
+    """A `TrainResult` from `train_packed`'s dict (the model loaded from its bytes); its TensorBoard log
     files are written under `log_dir`."""
     import keras
 
@@ -307,6 +330,26 @@ def _connect(ray, address: str, timeout: float) -> str | None:
     return None if e is None else f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
 
 
+def here(workers: int = 1, note: str | None = None):
+    """The executor on this machine, as `RNNVIZ_EXECUTOR` says: `process` (`rnnviz.procexec.ProcessExecutor`,
+    trainings in child processes replaced every `RNNVIZ_WORKER_RUNS` runs) or `thread` (`LocalExecutor`).
+
+    Unset, it is `process` on TensorFlow, whose Keras keeps about 12 MB per training for the life of the
+    process (benchmarks/soak.py), and `thread` on the other backends.
+
+    Raises:
+        rnnviz.env.EnvError: `RNNVIZ_EXECUTOR` or `RNNVIZ_WORKER_RUNS` holds a bad value.
+    """
+    from rnnviz import backend, env
+
+    kind = env.executor() or ("process" if backend.configured() == "tensorflow" else "thread")
+    if kind == "process":
+        from rnnviz.procexec import ProcessExecutor
+
+        return ProcessExecutor(workers, runs=env.worker_runs(), note=note)
+    return LocalExecutor(workers, note=note)
+
+
 def make(workers: int = 1, address: str | None = None, timeout: float = CONNECT_TIMEOUT_S):
     """The executor for this server: Ray when `address` (default `$RNNVIZ_RAY_ADDRESS`) is set and answers.
 
@@ -316,19 +359,19 @@ def make(workers: int = 1, address: str | None = None, timeout: float = CONNECT_
         timeout: seconds to wait for the cluster.
 
     Returns:
-        A `RayExecutor`, or a `LocalExecutor` (whose `note` says, in one line, why the named cluster is not
-        used) when no address is set, Ray is not installed, or the cluster cannot be reached.
+        A `RayExecutor`, or the executor on this machine (`here`; its `note` says, in one line, why the named
+        cluster is not used) when no address is set, Ray is not installed, or the cluster cannot be reached.
     """
     from rnnviz import env
 
     address = (address or os.environ.get(RAY_ADDRESS, "")).strip()
     if not address:
-        return LocalExecutor(workers)
+        return here(workers)
 
-    def fallback(why: str) -> LocalExecutor:
-        return LocalExecutor(workers, note=f"{RAY_ADDRESS}={env.cut(address)!r} is not used: {why}. Trainings run "
-                                          f"on this server instead ({workers} at once). Fix: start the cluster "
-                                          f"(`ray start --head`) and check the address, or unset {RAY_ADDRESS}.")
+    def fallback(why: str):
+        return here(workers, note=f"{RAY_ADDRESS}={env.cut(address)!r} is not used: {why}. Trainings run on "
+                                  f"this server instead ({workers} at once). Fix: start the cluster "
+                                  f"(`ray start --head`) and check the address, or unset {RAY_ADDRESS}.")
 
     try:
         import ray

@@ -7,13 +7,17 @@ from rnnviz.config import CosineData, RunConfig
 
 @pytest.fixture(autouse=True)
 def rnnviz_home(tmp_path, monkeypatch):
-    """Every test gets its own empty `$RNNVIZ_HOME` and Keras cache, no data folder, and no downloads."""
+    """Every test gets its own empty `$RNNVIZ_HOME` and Keras cache, no data folder, no downloads, and
+    trainings on the Trainer's own threads."""
     home = tmp_path / "rnnviz_home"
     monkeypatch.setenv("RNNVIZ_HOME", str(home))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.delenv("RNNVIZ_DATA_DIR", raising=False)
     monkeypatch.delenv("RNNVIZ_RAY_ADDRESS", raising=False)  # tests that want a Ray cluster name their own
     monkeypatch.setenv("RNNVIZ_OFFLINE", "1")
+    # trainings in this process (tests monkeypatch loaders and spy on the trainer); tests of the training
+    # processes (tests/test_executors.py) make a `ProcessExecutor` themselves
+    monkeypatch.setenv("RNNVIZ_EXECUTOR", "thread")
     return home
 
 

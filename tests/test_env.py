@@ -30,7 +30,8 @@ def test_memory_limit_good_values(monkeypatch):
 
 @pytest.mark.parametrize("name, value", [
     ("RNNVIZ_MEMORY_LIMIT_MB", "abc"), ("RNNVIZ_HOME", "h" * 100_000), ("RNNVIZ_OFFLINE", "perhaps"),
-    ("RNNVIZ_DATA_DIR", "d" * 100_000), ("KERAS_HOME", "k" * 100_000),
+    ("RNNVIZ_DATA_DIR", "d" * 100_000), ("KERAS_HOME", "k" * 100_000), ("RNNVIZ_EXECUTOR", "fork"),
+    ("RNNVIZ_WORKER_RUNS", "0"), ("RNNVIZ_WORKER_RUNS", "many"),
 ])
 def test_cli_train_with_a_bad_variable_exits_2_with_one_short_line(monkeypatch, capsys, name, value):
     monkeypatch.setenv(name, value)

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rnnviz import cli, executors, sweep
@@ -226,3 +227,120 @@ def test_cli_train_runs_on_the_cluster(cluster, monkeypatch, capsys, rnnviz_home
     run = json.loads(out)
     assert run["cached"] is False and run["node"] == executors.node_name()
     assert RunStore(rnnviz_home).load(run["run_id"], verify=True).info["node"] == run["node"]
+
+
+# --- training processes (rnnviz.procexec): issue 11 item 6, the server's memory stays flat on TensorFlow ---
+
+def _proc_pids(job) -> list[int]:
+    """The training processes' ids named by `job`'s notes."""
+    return [e["pid"] for e in job.events if e["kind"] == "note" and "pid" in e]
+
+
+@pytest.fixture
+def proc_trainer(tmp_path):
+    """A one-slot Trainer whose runs go to a `ProcessExecutor` (ended after the test)."""
+    from rnnviz.procexec import ProcessExecutor
+
+    trainer = Trainer(RunStore(tmp_path / "proc_store"), workers=1, executor=ProcessExecutor(1, runs=25))
+    yield trainer
+    trainer.executor.shutdown()
+
+
+def test_on_tensorflow_the_default_is_the_process_executor(monkeypatch):
+    from rnnviz import backend
+
+    monkeypatch.delenv("RNNVIZ_EXECUTOR")
+    monkeypatch.setattr(backend, "configured", lambda: "tensorflow")  # whichever backend this pass imported
+    ex = executors.make(workers=1)
+    try:
+        assert ex.kind == "process" and ex.slots == 1 and ex.note is None and len(ex.pids()) == 1
+        assert ex.describe().endswith("1 training at a time, in a training process renewed every 25 runs")
+    finally:
+        ex.shutdown()
+    monkeypatch.setenv("RNNVIZ_WORKER_RUNS", "3")
+    ex = executors.make(workers=2)
+    try:
+        assert ex.kind == "process" and (ex.slots, ex.runs) == (2, 3) and len(ex.pids()) == 2
+    finally:
+        ex.shutdown()
+    monkeypatch.setenv("RNNVIZ_EXECUTOR", "thread")
+    assert executors.make(workers=1).kind == "local"
+    monkeypatch.delenv("RNNVIZ_EXECUTOR")
+    monkeypatch.setattr(backend, "configured", lambda: "jax")  # no per-fit leak to escape: threads
+    assert executors.make(workers=1).kind == "local"
+
+
+def test_a_process_run_equals_a_thread_run(proc_trainer, tmp_path):
+    """Same seed, same run: the history, metrics, weights, snapshots and the live batch events match the thread
+    executor's; the server stored what the child sent."""
+    cfg = BASE.replace(seed=3, epochs=2)
+    local = Trainer(RunStore(tmp_path / "local_store"), workers=1, executor=executors.LocalExecutor(1))
+    here = sweep.wait(sweep.submit(local, [cfg]))[0]
+    there = sweep.wait(sweep.submit(proc_trainer, [cfg]))[0]
+    assert (here.state, there.state) == ("done", "done"), (here.error, there.error)
+    assert there.run.history.keys() == here.run.history.keys() == {"loss", "val_loss"}
+    for key, curve in here.run.history.items():
+        assert there.run.history[key] == pytest.approx(curve, rel=1e-5)
+    assert there.run.metrics == pytest.approx(here.run.metrics, rel=1e-5)
+    for a, b in zip(here.run.load_model().get_weights(), there.run.load_model().get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
+    assert there.run.snapshots().keys() == here.run.snapshots().keys() == {0, 1, 2}
+    live = lambda job: [e["loss"] for e in job.events if e["kind"] == "batch"]  # noqa: E731
+    assert len(live(there)) == len(live(here)) > 2 and live(there) == pytest.approx(live(here), rel=1e-5)
+    assert there.run.batches()["loss"] == live(there)  # the stored curve is what streamed live
+    (pid,) = set(_proc_pids(there))
+    assert pid != os.getpid() and there.run.info["node"] == executors.node_name()
+    assert proc_trainer.executor.pids() == [pid]  # kept for the next run
+    # an error in the child is raised here with its own type and text
+    from rnnviz.config import ImdbData
+    from rnnviz.datasets import DataUnavailable
+
+    with pytest.raises(DataUnavailable, match="RNNVIZ_OFFLINE"):
+        proc_trainer.executor.train(BASE.replace(data=ImdbData()))
+    assert proc_trainer.executor.pids() == [pid]  # a failed run does not cost the process
+
+
+@pytest.mark.slow  # a training process starts (its Keras import): 5-20 s on a busy 2-core machine
+def test_stop_reaches_the_training_process(proc_trainer):
+    job = proc_trainer.submit(LONG)
+    _until(lambda: any(e["kind"] == "batch" for e in job.events), "the first batch event")
+    job.stop()
+    _until(lambda: job.state not in ACTIVE, "the stopped run to end")
+    assert job.state == "stopped" and job.run is None and job.error is None
+    assert 1 <= len(job.result.history.get("loss", [])) < LONG.epochs
+    assert not proc_trainer.store.has(LONG.run_id)
+
+
+@pytest.mark.slow  # a training process is killed and replaced: 10-40 s on a busy 2-core machine
+def test_killed_training_process_fails_its_run_the_others_finish(proc_trainer):
+    doomed = proc_trainer.submit(LONG.replace(seed=7))
+    _until(lambda: any(e["kind"] == "batch" for e in doomed.events), "the doomed run's first batch")
+    others = sweep.submit(proc_trainer, [BASE.replace(seed=s) for s in (1, 2)])
+    (pid,) = set(_proc_pids(doomed))
+    os.kill(pid, signal.SIGKILL)
+    sweep.wait([doomed, *others])
+    assert doomed.state == "failed"
+    assert doomed.error == (f"WorkerLost: The training process (pid {pid}) ended during run {doomed.run_id}: "
+                            "killed by SIGKILL, perhaps for lack of memory. The other runs go on; submit this "
+                            "one again to retrain it.")
+    assert [j.state for j in others] == ["done", "done"]
+    assert pid not in {p for j in others for p in _proc_pids(j)}
+    stored, problems = proc_trainer.store.list()
+    assert problems == [] and sorted(r.run_id for r in stored) == sorted(j.run_id for j in others)
+
+
+@pytest.mark.slow  # three training processes start: 15-60 s on a busy 2-core machine
+def test_training_process_is_replaced_after_its_runs(tmp_path):
+    from rnnviz.procexec import ProcessExecutor
+
+    trainer = Trainer(RunStore(tmp_path), workers=1, executor=ProcessExecutor(1, runs=2))
+    try:
+        jobs = [sweep.wait(sweep.submit(trainer, [BASE.replace(seed=s)]))[0] for s in range(3)]
+        assert [j.state for j in jobs] == ["done"] * 3, [j.error for j in jobs]
+        first, second, third = (set(_proc_pids(j)) for j in jobs)
+        assert first == second and len(first | third) == 2  # two runs in one process, the third in a new one
+        (retired,) = first
+        _until(lambda: not Path(f"/proc/{retired}").exists(), "the retired process to be gone")
+        assert trainer.executor.started == 2 and trainer.executor.pids() == list(third)  # kept: 1 run of 2
+    finally:
+        trainer.executor.shutdown()
