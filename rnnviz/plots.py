@@ -45,7 +45,8 @@ def batch_frame(batches: dict[str, list[float]] | pd.DataFrame) -> pd.DataFrame:
 
 
 def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.DataFrame | None = None,
-                task: str = "regression", metric: str = "loss", cell: str | None = None) -> go.Figure:
+                task: str = "regression", metric: str = "loss", cell: str | None = None,
+                ghosts: list[dict[str, Any]] | None = None, label: str | None = None) -> go.Figure:
     """Training (dashed) and validation (solid) loss (or accuracy) against epochs, in the cell's colour.
 
     Args:
@@ -56,19 +57,26 @@ def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.Data
             language model: the right axis and the hover read the loss as perplexity e^loss and as bits, loss / ln 2).
         metric: "loss" or "accuracy".
         cell: the run's cell (its colour, `style.cell_color`).
+        ghosts: earlier runs drawn faint behind this one, each a dict with `label` (e.g. "GRU 32u · 20 ep",
+            shown in the legend and at the curve's end), `cell` and `history` (as `history`): their validation
+            curve (the training curve when there is none), in their cell's colour.
+        label: this run's label, put before its curves' names (useful beside ghosts).
     """
     color = style.cell_color(cell)
     df = pd.DataFrame(history)
     if "epoch" not in df:
         df["epoch"] = np.arange(1, len(df) + 1)
     fig = go.Figure()
+    for ghost in ghosts or ():
+        _ghost(fig, ghost, metric)
+    prefix = f"{label}: " if label else ""
     if batches is not None and len(batches) and metric in batches:
-        fig.add_scatter(x=batches["x"], y=batches[metric], mode="lines", name="training (per batch)",
+        fig.add_scatter(x=batches["x"], y=batches[metric], mode="lines", name=f"{prefix}training (per batch)",
                         line={"width": 1, "color": style.rgba(color, 0.4)})
-    for col, label in ((metric, "training"), (f"val_{metric}", "validation")):
+    for col, split in ((metric, "training"), (f"val_{metric}", "validation")):
         if col in df:
-            fig.add_scatter(x=df["epoch"], y=df[col], mode="lines+markers", name=f"{label} (epoch end)",
-                            line={"color": color, "dash": style.SPLIT_DASH[label]})
+            fig.add_scatter(x=df["epoch"], y=df[col], mode="lines+markers", name=f"{prefix}{split} (epoch end)",
+                            line={"color": color, "dash": style.SPLIT_DASH[split]})
     log_y = metric == "loss" and task == "regression"
     y_title = (f"loss ({LOSS_NAMES[task]}{', log scale' if log_y else ''})" if metric == "loss"
                else "accuracy (share correct)")
@@ -84,6 +92,26 @@ def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.Data
     else:
         fig.update_xaxes(tick0=1, dtick=1 if len(df) <= 20 else None)  # whole epochs only
     return fig
+
+
+GHOST_ALPHA = 0.35
+"""How faint an earlier run's curve is drawn (its cell's colour at this opacity)."""
+
+
+def _ghost(fig: go.Figure, ghost: dict[str, Any], metric: str) -> None:
+    """One earlier run's curve, faint, named by its label in the legend and at its last point."""
+    history = pd.DataFrame(ghost["history"])
+    col, split = (f"val_{metric}", "validation") if f"val_{metric}" in history else (metric, "training")
+    if col not in history or not len(history):
+        return
+    epoch = history["epoch"] if "epoch" in history else np.arange(1, len(history) + 1)
+    cell_color = style.cell_color(ghost.get("cell"))
+    fig.add_scatter(x=epoch, y=history[col], mode="lines", name=f"{ghost['label']} ({split}, earlier)",
+                    legendgroup="earlier", line={"color": style.rgba(cell_color, GHOST_ALPHA), "width": 2,
+                                                 "dash": style.SPLIT_DASH[split]})
+    fig.add_scatter(x=[np.asarray(epoch)[-1]], y=[history[col].iloc[-1]], mode="text", text=[ghost["label"]],
+                    textposition="top left", textfont={"color": style.rgba(cell_color, 0.75)}, showlegend=False,
+                    hoverinfo="skip", legendgroup="earlier")
 
 
 def _perplexity_axis(fig: go.Figure) -> None:
