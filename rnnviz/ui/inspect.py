@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from rnnviz import vocab
 from rnnviz.config import RunConfig
 from rnnviz.ui.core import DATA_NAMES, data_dir, dataset, load_model, show_error, trainer
 
@@ -117,8 +118,10 @@ def inspect_run(kinds: tuple[str, ...] = ("cosine", "imdb", "cifar10", "memory")
     by_id = {r.run_id: r for r in runs}
     key = _shared("run")
     _reset_if_invalid(key, list(by_id))
+    labels = dict(zip(by_id, vocab.run_labels([r.config for r in by_id.values()])))
     run_id = st.selectbox("Stored run", list(by_id), key=key, help="Every run trained here (newest first).",
-                          format_func=lambda r: f"{by_id[r].config.summary()} · {_inspect_score(by_id[r])} · "
+                          format_func=lambda r: f"{labels[r]} · {DATA_NAMES[by_id[r].config.data.name]} · "
+                                                f"{_inspect_score(by_id[r])} · "
                                                 f"{by_id[r].info.get('created', '')[:16].replace('T', ' ')}")
     return by_id[run_id]
 
