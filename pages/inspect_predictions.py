@@ -21,6 +21,7 @@ if cfg.data.task == "regression":
     steps_max = cfg.data.length - data.val_start(cfg.data)
     key = ui.keep("inspect_free_steps")
     st.session_state[key] = min(st.session_state.get(key) or 200, steps_max)  # this run may be shorter
+    ui.links.follow("steps", key, ui.links.integer(1, steps_max), min(200, steps_max), mirror="inspect_free_steps")
     steps = st.slider("Free-running steps (how far the model runs on its own predictions)", 1, steps_max, key=key)
     fc = ui.forecast(run.run_id, created, steps)
     a, b = st.columns(2)

@@ -21,7 +21,8 @@ if vocab is None:
 key = ui.keep("inspect_review_text")
 st.session_state.setdefault(key, "This movie was a wonderful surprise: the acting is great and the story "
                                  "kept me hooked until the end.")
-text = top[0].text_area("Your review", key=key, height=140)
+ui.links.follow("text", key, ui.links.text(3000), st.session_state[key], mirror="inspect_review_text")
+text = top[0].text_area("Your review", key=key, height=140, max_chars=3000)
 
 from rnnviz import inspect_plots, inspection, readout, samples  # noqa: E402  (after the pickers: imports Keras)
 from rnnviz.vocab import NAMES, is_lstm  # noqa: E402  (`vocab` here is the IMDB vocabulary)

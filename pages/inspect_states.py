@@ -26,7 +26,8 @@ st.caption("Each column is the state after reading that step. A unit that keeps 
 
 st.subheader("The path of the whole state")
 left, right = st.columns([1, 3])
-dims = left.radio("Axes", [2, 3], horizontal=True, key=ui.keep("inspect_dims"),
+dims = left.radio("Axes", [2, 3], horizontal=True, key=ui.links.follow("dims", ui.keep("inspect_dims"),
+                                                                      ui.links.choice([2, 3]), 2, mirror="inspect_dims"),
                   format_func=lambda d: f"{d}-D")
 classes = sel.ds.extra.get("classes")
 chosen = None

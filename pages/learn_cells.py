@@ -86,7 +86,8 @@ VARIANTS["lstm_peephole"] = VARIANTS["lstm_cifg"] = VARIANTS["lstm"]
 st.title("LSTM and GRU, cell by cell")
 st.caption("The equations Keras computes, and every gate of a real Keras layer on a small input, one step at a time.")
 
-cell = st.radio("Cell", list(NAMES), format_func=NAMES.get, horizontal=True, key="learn_cells_cell")
+cell = st.radio("Cell", list(NAMES), format_func=NAMES.get, horizontal=True,
+                key=ui.links.follow("cell", "learn_cells_cell", ui.links.choice(list(NAMES)), "lstm"))
 left, right = st.columns([3, 2])
 left.image(str(ASSETS / f"{'lstm' if vocab.is_lstm(cell) else cell}_cell.svg"), width="stretch",
            caption="Keras's LSTM: the variant changes the gates as its equations below say" if cell in
@@ -98,10 +99,10 @@ right.caption("σ is the sigmoid, ⊙ multiplies element by element (unit by uni
 st.latex(EQUATIONS[cell])
 
 c1, c2, c3, c4 = st.columns(4)
-steps = c1.slider("Time steps", 2, 12, 6, key="learn_cells_steps")
-input_size = c2.slider("Input size", 1, 4, 1, key="learn_cells_input")
-units = c3.slider("Units", 1, 6, 3, key="learn_cells_units")
-seed = int(c4.number_input("Seed (weights and input)", 0, 9999, 0, key="learn_cells_seed"))
+steps = c1.slider("Time steps", **ui.links.ranged("steps", "learn_cells_steps", 2, 12, 6))
+input_size = c2.slider("Input size", **ui.links.ranged("input", "learn_cells_input", 1, 4, 1))
+units = c3.slider("Units", **ui.links.ranged("units", "learn_cells_units", 1, 6, 3))
+seed = int(c4.number_input("Seed (weights and input)", **ui.links.ranged("seed", "learn_cells_seed", 0, 9999, 0)))
 x, g = gates(cell, steps, input_size, units, seed)
 st.markdown(f"**Weights of one layer** with n = {input_size} inputs and u = {units} units, beside Keras's LSTM:")
 st.dataframe(cells.param_rows(input_size, units), hide_index=True)
@@ -109,8 +110,9 @@ with st.expander("The input x"):
     st.dataframe(pd.DataFrame(x, index=pd.RangeIndex(1, steps + 1, name="t"),
                               columns=[f"x[{j + 1}]" for j in range(input_size)]), width="stretch")
 
-t = st.slider("Time step t (drag to step through the sequence)", 1, steps, 1, key="learn_cells_t")
-unit = st.slider("Unit whose numbers to show", 1, units, 1, key="learn_cells_unit") if units > 1 else 1
+t = st.slider("Time step t (drag to step through the sequence)", **ui.links.ranged("t", "learn_cells_t", 1, steps, 1))
+unit = (st.slider("Unit whose numbers to show", **ui.links.ranged("unit", "learn_cells_unit", 1, units, 1))
+        if units > 1 else 1)
 st.latex(learn.step_equations(cell, g, t, unit))
 st.plotly_chart(learn_plots.gate_step_figure(g, t, cell), width="stretch", key="learn_cells_step")
 st.plotly_chart(learn_plots.gate_time_figure(g, t, cell), width="stretch", key="learn_cells_time")

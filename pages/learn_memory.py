@@ -35,12 +35,12 @@ st.markdown(
     "may still fade. Vanishing or exploding, long-range links are hard to learn.")
 
 c1, c2, c3, c4, c5 = st.columns(5)
-radius = c1.slider("Spectral radius of U", 0.5, 3.0, 0.9, 0.05, key="learn_mem_radius")
-units = c2.slider("Units (U is units × units)", 2, 64, 16, key="learn_mem_units")
-steps = c3.slider("Steps back n (up to)", 10, 200, 100, 10, key="learn_mem_steps")
-input_scale = c4.slider("Input strength", 0.0, 2.0, 0.5, 0.1, key="learn_mem_input",
+radius = c1.slider("Spectral radius of U", **ui.links.ranged("radius", "learn_mem_radius", 0.5, 3.0, 0.9, 0.05))
+units = c2.slider("Units (U is units × units)", **ui.links.ranged("units", "learn_mem_units", 2, 64, 16))
+steps = c3.slider("Steps back n (up to)", **ui.links.ranged("steps", "learn_mem_steps", 10, 200, 100, 10))
+input_scale = c4.slider("Input strength", **ui.links.ranged("input", "learn_mem_input", 0.0, 2.0, 0.5, 0.1),
                         help="Std of the input weights. 0: the state stays at 0, where tanh's slope is 1.")
-seed = int(c5.number_input("Seed", 0, 9999, 0, key="learn_mem_seed"))
+seed = int(c5.number_input("Seed", **ui.links.ranged("seed", "learn_mem_seed", 0, 9999, 0)))
 
 r = plain_rnn(units, radius, steps, input_scale, seed)
 left, right = st.columns([2, 3])
@@ -79,7 +79,7 @@ st.markdown(
     "the product of $n$ forget gates. When the gates stay near 1 the gradient survives hundreds of steps; "
     "the network *learns* when to let it fade (f near 0: forget).")
 b1, b2 = st.columns([1, 3])
-forget_bias = b1.slider("Forget-gate bias", -2.0, 8.0, 1.0, 0.5, key="learn_mem_fbias",
+forget_bias = b1.slider("Forget-gate bias", **ui.links.ranged("forget_bias", "learn_mem_fbias", -2.0, 8.0, 1.0, 0.5),
                         help="Keras starts it at 1 (unit_forget_bias=True). Larger: f closer to 1.")
 b1.markdown("With Keras's starting bias 1, f ≈ σ(1) ≈ 0.73 and the path fades like 0.73ⁿ: no better than "
             "the plain RNN. Training can push f toward 1: try a bias of 4 (f ≈ 0.98) or 6.")

@@ -33,10 +33,10 @@ right.markdown(
     "the loop and Keras always agree.")
 
 c1, c2, c3, c4 = st.columns(4)
-steps = c1.slider("Time steps", 2, 10, 5, key="learn_rnn_steps")
-input_size = c2.slider("Input size (numbers per step)", 1, 4, 2, key="learn_rnn_input")
-units = c3.slider("Units (size of h)", 1, 6, 3, key="learn_rnn_units")
-seed = int(c4.number_input("Seed (weights and input)", 0, 9999, 0, key="learn_rnn_seed"))
+steps = c1.slider("Time steps", **ui.links.ranged("steps", "learn_rnn_steps", 2, 10, 5))
+input_size = c2.slider("Input size (numbers per step)", **ui.links.ranged("input", "learn_rnn_input", 1, 4, 2))
+units = c3.slider("Units (size of h)", **ui.links.ranged("units", "learn_rnn_units", 1, 6, 3))
+seed = int(c4.number_input("Seed (weights and input)", **ui.links.ranged("seed", "learn_rnn_seed", 0, 9999, 0)))
 
 st.subheader("The input x (edit me)")
 x0 = pd.DataFrame(learn.example_input(steps, input_size, seed), index=pd.RangeIndex(1, steps + 1, name="t"),
@@ -65,7 +65,7 @@ with numbers:
         st.dataframe(pd.DataFrame([b]).round(3), hide_index=True, width="stretch")
 
 st.subheader("Step by step")
-t = st.slider("Time step t", 1, steps, 1, key="learn_rnn_t")
+t = st.slider("Time step t", **ui.links.ranged("t", "learn_rnn_t", 1, steps, 1))
 st.markdown(f"Step {t}: each row is one unit. Add the three middle columns to get the pre-activation "
             f"$a_{{{t}}}$, then tanh squashes it into $h_{{{t}}}$, which the next step reads as $h_{{t-1}}$.")
 st.dataframe(learn.step_table(trace, t, h_keras).round(4), hide_index=True, width="stretch")
@@ -78,10 +78,11 @@ st.markdown(
     "descent nudges every weight in the direction that lowers the error, and by the chain rule that "
     "direction is multiplied by f′(x) at every unit it passes.")
 a1, a2, a3 = st.columns([2, 1, 1])
-names = a1.multiselect("Functions", list(learn.ACTIVATION_NAMES), default=list(learn.ACTIVATION_NAMES),
-                       format_func=learn.ACTIVATION_NAMES.get, key="learn_rnn_acts")
-slope = a2.slider("Leaky ReLU slope for x < 0", 0.0, 1.0, 0.1, 0.01, key="learn_rnn_slope")
-x_max = a3.slider("Show x from −… to …", 1.0, 10.0, 5.0, 0.5, key="learn_rnn_xmax")
+functions = list(learn.ACTIVATION_NAMES)
+names = a1.multiselect("Functions", functions, format_func=learn.ACTIVATION_NAMES.get,
+                       key=ui.links.follow("functions", "learn_rnn_acts", ui.links.choices(functions), functions))
+slope = a2.slider("Leaky ReLU slope for x < 0", **ui.links.ranged("slope", "learn_rnn_slope", 0.0, 1.0, 0.1, 0.01))
+x_max = a3.slider("Show x from −… to …", **ui.links.ranged("xmax", "learn_rnn_xmax", 1.0, 10.0, 5.0, 0.5))
 if names:
     st.plotly_chart(learn_plots.activation_figure(*learn.activation_curves(names, x_max, slope)),
                     width="stretch", key="learn_rnn_activations")

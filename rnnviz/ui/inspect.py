@@ -9,11 +9,17 @@ import streamlit as st
 
 from rnnviz import vocab
 from rnnviz.config import RunConfig
+from rnnviz.ui import links
 from rnnviz.ui.core import DATA_NAMES, data_dir, dataset, load_model, show_error, trainer
 
 
 # Run, epoch, layer and sample pickers shared by the Inspect pages, and their cached models and probes. Widget
 # values outlive page switches (`keep`), so a teacher moving from Hidden states to Gates keeps the same picture.
+# Each picker also follows the page's URL (`links.follow`: ?run=...&epoch=...&sample=...&class=...&layer=...),
+# so the address bar is a link to the same view.
+
+PLAY_SECONDS = 1.5
+"""The epoch player's pace: one snapshot on every this many seconds (or as soon as the page has redrawn)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +124,9 @@ def inspect_run(kinds: tuple[str, ...] = ("cosine", "imdb", "cifar10", "memory")
     by_id = {r.run_id: r for r in runs}
     key = _shared("run")
     _reset_if_invalid(key, list(by_id))
+    links.follow("run", key, links.choice(list(by_id), what=f"the id of a stored run ({len(by_id)} here)"),
+                 next(iter(by_id)), mirror="inspect_run",
+                 display=lambda r: f"the run {vocab.run_label(by_id[r].config)}")
     labels = dict(zip(by_id, vocab.run_labels([r.config for r in by_id.values()])))
     run_id = st.selectbox("Stored run", list(by_id), key=key, help="Every run trained here (newest first).",
                           format_func=lambda r: f"{labels[r]} · {DATA_NAMES[by_id[r].config.data.name]} · "
@@ -174,10 +183,51 @@ def pick_epoch(run, where=st) -> int | None:
         return None
     key = _shared(f"epoch_{run.run_id}")
     _reset_if_invalid(key, epochs)
-    st.session_state.setdefault(key, epochs[-1])
+    mirror = f"inspect_epoch_{run.run_id}"
+    _play_step(key, epochs, mirror)
+    links.follow("epoch", key, links.choice(epochs), epochs[-1], mirror=mirror)
     epoch = where.select_slider("Epoch (weights after this many epochs; 0 = untrained)", epochs, key=key,
                                 help="Stored snapshots of the weights; nothing is retrained.")
+    _play_button(key, epochs, mirror, where)
     return None if epoch == epochs[-1] else int(epoch)
+
+
+def _play_step(key: str, epochs: list, mirror: str) -> None:
+    """Before the epoch slider: a tick of the player moves it one snapshot on; at the last one it stops."""
+    playing = st.session_state.get(f"{key}_playing", False)
+    if st.session_state.pop(f"{key}_tick", False) and playing and st.session_state.get(key) in epochs:
+        nxt = epochs[min(epochs.index(st.session_state[key]) + 1, len(epochs) - 1)]
+        st.session_state[key] = st.session_state[mirror] = nxt
+        st.session_state[f"{key}_playing"] = nxt != epochs[-1]
+
+
+def _toggle_play(key: str, epochs: list, mirror: str) -> None:
+    """Play / Pause clicked: playing from the last snapshot starts again at the first."""
+    playing = not st.session_state.get(f"{key}_playing", False)
+    st.session_state[f"{key}_playing"] = playing
+    if playing and st.session_state.get(key) == epochs[-1]:
+        st.session_state[key] = st.session_state[mirror] = epochs[0]
+
+
+def _play_button(key: str, epochs: list, mirror: str, where) -> None:
+    """Play / Pause under the epoch slider; while playing, a timed fragment asks for the next snapshot."""
+    playing = st.session_state.get(f"{key}_playing", False)
+    where.button("Pause" if playing else "Play", key=f"{key}_play", on_click=_toggle_play,
+                 args=(key, epochs, mirror),
+                 icon=":material/pause:" if playing else ":material/play_arrow:",
+                 help=f"Step through the snapshots, one every {PLAY_SECONDS:g} s, up to the trained model.")
+    if playing:
+        st.session_state[f"{key}_armed"] = False  # this page run draws the fragment: no tick yet
+        _ticker(key)
+
+
+@st.fragment(run_every=PLAY_SECONDS)
+def _ticker(key: str) -> None:
+    """Draws nothing; on each timed rerun (not the page's own run) asks the page for the next snapshot."""
+    if st.session_state.get(f"{key}_armed"):
+        st.session_state[f"{key}_tick"] = True
+        st.rerun()
+    st.session_state[f"{key}_armed"] = True
 
 
 def pick_layer(cfg: RunConfig, where=st) -> tuple[str, str]:
@@ -185,12 +235,17 @@ def pick_layer(cfg: RunConfig, where=st) -> tuple[str, str]:
     names = [f"rnn_{k}" for k in range(1, cfg.layers + 1)]
     key = _shared("layer")
     _reset_if_invalid(key, names)
+    links.follow("layer", key, links.choice(names), names[0], mirror="inspect_layer")
     layer = where.selectbox("Layer", names, key=key, disabled=len(names) == 1,
                             format_func=lambda n: f"layer {n[4:]}" + (" (reads the input)" if n == "rnn_1" else ""))
     direction = ""
+    if not cfg.bidirectional:
+        st.query_params.pop("direction", None)  # left by a bidirectional run picked before
     if cfg.bidirectional:
         key = _shared("direction")
         _reset_if_invalid(key, ["forward", "backward"])
+        links.follow("direction", key, links.choice(["forward", "backward"]), "forward",
+                     mirror="inspect_direction")
         direction = where.radio("Direction", ["forward", "backward"], key=key, horizontal=True,
                                 help="A bidirectional layer has two RNNs: forward reads step 1 first, backward "
                                      "reads the last step first. Both are drawn in input order.")
@@ -223,9 +278,13 @@ def pick_sample(run, ds, where=st) -> int:
     classes = ds.extra.get("classes")
     c1, c2 = where.columns(2)
     cls = None
+    if not classes:
+        st.query_params.pop("class", None)  # left by a run with classes picked before
     if classes:
         key = _shared(f"class_{run.config.data.name}")
         _reset_if_invalid(key, ["any", *classes])
+        links.follow("class", key, links.choice(["any", *classes]), "any",
+                     mirror=f"inspect_class_{run.config.data.name}")
         choice = c1.selectbox("Class", ["any", *classes], key=key,
                               help=f"Only {split} samples of this (true) class")
         cls = None if choice == "any" else classes.index(choice)
@@ -236,6 +295,8 @@ def pick_sample(run, ds, where=st) -> int:
     key = _shared(f"sample_{run.config.data.name}")
     if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < len(pool):
         st.session_state[key] = 0
+    links.follow("sample", key, links.integer(0, len(pool) - 1), 0,
+                 mirror=f"inspect_sample_{run.config.data.name}")
     k = (c2 if classes else c1).number_input(f"Sample (0 to {len(pool) - 1:,}, {split} set)", 0, len(pool) - 1,
                                              key=key, step=1)
     return int(pool[k])
