@@ -74,7 +74,9 @@ st.plotly_chart(ui.memory.marked(inspect_plots.gates_heatmaps(
 
 st.subheader("Saturation summary")
 rows = inspection.saturation_rows(g, layer)
-if rows:
+if none := inspect_plots.no_saturation_text(rows):  # an all-zero chart says less than one line
+    st.markdown(none)
+elif rows:
     st.plotly_chart(inspect_plots.saturation_figure(rows), width="stretch", key="inspect_gates_saturation")
     st.caption("Over this sample's steps and all units. " + (
         "A gate mostly below 0.1 or above 0.9 acts as a switch (closed / open); the share in between is where it "

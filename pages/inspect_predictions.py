@@ -30,11 +30,14 @@ if cfg.data.task == "regression":
     st.plotly_chart(plots.prediction_figure(fc["series"], fc["start"], fc["one_step"], fc["free_run"],
                                             fc["rmse_one"], fc["rmse_free"], cell=cfg.cell), width="stretch",
                     key="inspect_pred_forecast")
-    rmse, n_starts = ui.horizon_error(run.run_id, created, steps)
-    st.plotly_chart(inspect_plots.horizon_error_figure(rmse, n_starts, cfg.cell), width="stretch", key="inspect_pred_horizon")
+    rmse, base, n_starts = ui.horizon_error(run.run_id, created, steps)
+    st.plotly_chart(inspect_plots.horizon_error_figure(rmse, n_starts, cfg.cell, base), width="stretch",
+                    key="inspect_pred_horizon")
     st.caption("One step ahead the model reads the true past; running free, each prediction becomes the next "
                "input, so small errors feed on themselves. Each point is the RMSE over free runs started from "
-               f"{n_starts} windows spread over the validation span, that many steps after their start.")
+               f"{n_starts} windows spread over the validation span, that many steps after their start. Dotted: "
+               "the same windows forecast by repeating each one's last value; a model below it has learned "
+               "where the series goes next.")
     st.stop()
 
 cl = ui.classify(run.run_id, created)

@@ -59,6 +59,17 @@ if (problem := readout.readout_problem(model)) is None:
                                                 "The prediction had the review ended after each word"),
                    width="stretch", key="inspect_review_readout")
     b.caption(samples.readout_caption(cfg))
+    real = [i for i, s in enumerate(steps) if words[s] != "<pad>"]  # `<start>` first, then the words read
+    if len(real) > 1:
+        effects = inspect_plots.word_effects(curve[real, 1])
+        st.markdown("**Each word, coloured by how much it moved P(positive)**")
+        st.markdown(inspect_plots.word_effect_html([words[steps[i]] for i in real[1:]], effects),
+                    unsafe_allow_html=True)
+        st.caption("A word's colour is the change in P(positive) on reading it: the model's output for the text "
+                   "cut after the word minus its output cut just before it (the curve above, step by step; no "
+                   "word is deleted). **Red: the word raised P(positive); blue: it lowered it**; white: no "
+                   f"change. The deepest colours are the largest change, {abs(effects).max():.3f}; hover a word "
+                   "for its number.")
 else:
     b.caption(f"No word-by-word prediction for this model: {problem}")
 

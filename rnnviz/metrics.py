@@ -1,5 +1,5 @@
-"""Predictions and scores of a trained model: one-step and free-running forecasts, RMSE (also by horizon),
-accuracy."""
+"""Predictions and scores of a trained model: one-step and free-running forecasts, RMSE (also by horizon, beside
+the "repeat the last value" baseline), accuracy."""
 
 from __future__ import annotations
 
@@ -161,6 +161,23 @@ def free_runs(model, ds: Dataset, steps: int, n_starts: int = 20
     pred = np.concatenate(out, axis=1)[:, :steps]
     true = series[start + starts[:, None] + np.arange(steps)]
     return pred.astype(np.float64), true.astype(np.float64), starts
+
+
+def persistence(ds: Dataset, starts: np.ndarray, steps: int) -> np.ndarray:
+    """The "repeat the last value" forecast (persistence) from the start windows of `free_runs`: each
+    window's last input value, held for `steps` steps. A model that cannot beat it has learned nothing about
+    where the series goes next.
+
+    Args:
+        ds: a cosine `Dataset`.
+        starts: offsets of the start windows from the first validation target `(n,)` (`free_runs`).
+        steps: values to predict from each start.
+
+    Returns:
+        `(n, steps)` predictions, aligned with `free_runs`' `true`.
+    """
+    last = np.asarray(ds.x_val[np.asarray(starts, int), -1, 0], np.float64)  # the value just before each start
+    return np.repeat(last[:, None], int(steps), axis=1)
 
 
 def rmse_by_horizon(pred: np.ndarray, true: np.ndarray) -> np.ndarray:

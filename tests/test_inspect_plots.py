@@ -137,3 +137,62 @@ def test_prediction_figures():
     axes = assert_readable(hist)
     assert [t.name for t in hist.data] == ["truly negative", "truly positive"]
     assert axes["xaxis"] == "predicted probability of positive"
+
+
+def test_horizon_error_figure_draws_the_repeat_the_last_value_baseline():
+    fig = ip.horizon_error_figure(np.linspace(0, 1, 20), 12, "gru", baseline=np.linspace(0, 2, 20))
+    assert_readable(fig)
+    model, base = fig.data
+    assert base.name == "repeat the last value (baseline)" and base.line.dash == "dot"
+    assert model.line.color == style.cell_color("gru") and list(base.y) == list(np.linspace(0, 2, 20))
+    assert "against repeating the last value" in fig.layout.title.text
+
+
+def test_an_all_zero_saturation_chart_is_one_line_with_the_one_definition():
+    from rnnviz import vocab
+
+    rows = [{"key": k, "name": vocab.NAMES[k], "activation": act, "low": 0.0, "high": 0.0}
+            for k, act in (("i", "sigmoid"), ("f", "sigmoid"), ("c_hat", "tanh"))]
+    text = ip.no_saturation_text(rows)
+    lo, hi = vocab.SATURATION["sigmoid"][:2]
+    assert text.count("\n") == 0 and f"input gate i and forget gate f (sigmoid) stay between {lo:g} and {hi:g}" in text
+    assert "candidate ĉ (tanh) stays between −0.9 and 0.9" in text
+    assert ip.no_saturation_text([{**rows[0], "high": 0.001}, *rows[1:]]) is None  # one value at a flat end: a chart
+    assert ip.no_saturation_text([]) is None
+
+
+def test_word_effects_against_keras_on_the_review_cut_after_each_word():
+    """Issue 16: each word coloured by how much it moved P(positive). The numbers (from the readout of the probe's
+    recompute) must equal Keras's own outputs on the review cut after the word minus cut before it."""
+    import keras
+
+    from rnnviz import datasets, probe, readout
+    from rnnviz.config import ImdbData, RunConfig
+    from rnnviz.data import Dataset
+    from rnnviz.models import build_model
+
+    cfg = RunConfig(data=ImdbData(vocab_size=100, maxlen=12), cell="lstm", units=3, embedding_dim=4)
+    review = [1, 5, 9, 33, 2, 40, 7]  # <start> and six words
+    ids = datasets.pad([review], 12)
+    keras.utils.set_random_seed(3)
+    model = build_model(cfg, Dataset(ids, np.array([1.0]), ids, np.array([1.0]), "binary", 1))
+    p_after = readout.readout_over_time(model, probe.probe_model(model, ids))[0, 12 - len(review):, 0]
+    effects = ip.word_effects(p_after)
+    cut = datasets.pad([review[:n] for n in range(1, len(review) + 1)], 12)  # after <start>, after word 1, ...
+    keras_p = keras.ops.convert_to_numpy(model(cut, training=False))[:, 0].astype(np.float64)
+    np.testing.assert_allclose(effects, np.diff(keras_p), atol=1e-5, rtol=0)
+    assert effects.shape == (6,) and np.abs(effects).max() > 1e-4  # not all zero: the test can tell them apart
+
+
+def test_word_effect_html_colours_by_sign_on_the_diverging_scale():
+    from plotly.colors import get_colorscale, sample_colorscale
+
+    html = ip.word_effect_html(["great", "<b>bad</b>", "the"], np.array([0.2, -0.1, 0.0]))
+    spans = html.split("</span>")[:-1]
+    assert len(spans) == 3 and "&lt;b&gt;bad&lt;/b&gt;" in spans[1]  # words are escaped
+    red, blue, white = (sample_colorscale(get_colorscale(style.DIVERGING), [v], colortype="rgb")[0]
+                        for v in (1.0, 0.25, 0.5))  # the largest change takes the deepest colour
+    assert red in spans[0] and blue in spans[1] and white in spans[2]
+    assert 'title="+0.200"' in spans[0] and 'title="-0.100"' in spans[1]
+    r, g, b = (int(v) for v in red[4:-1].split(","))
+    assert r > b  # positive is red, as on every chart (style.DIVERGING)

@@ -70,3 +70,19 @@ def test_free_runs_start_like_metrics_free_run_and_error_by_horizon():
     rmse = metrics.rmse_by_horizon(pred, true)
     np.testing.assert_allclose(rmse[3], np.sqrt(np.mean((pred[:, 3] - true[:, 3]) ** 2)))
     assert metrics.free_runs(model, ds, 10_000)[0].shape[1] == len(series) - start  # capped
+
+
+def test_persistence_baseline_against_numpy_and_a_last_value_model():
+    """The "repeat the last value" baseline of the error-by-horizon chart (issue 16): each start window's last
+    value held; checked against the series itself, a Keras model that does the same, and a numpy RMSE."""
+    ds = data.load_cosine(CosineData(length=200, window=10, horizon=1))
+    pred, true, starts = metrics.free_runs(last_value_model(10, 1), ds, 9, n_starts=6)
+    base = metrics.persistence(ds, starts, 9)
+    series, start = ds.extra["series"], ds.extra["val_start"]
+    assert base.shape == true.shape == (len(starts), 9)
+    np.testing.assert_array_equal(base, np.repeat(series[start + starts - 1][:, None], 9, axis=1))
+    np.testing.assert_allclose(base, pred, atol=1e-6)  # what a model that repeats its last input predicts
+    by_hand = [np.sqrt(np.mean([(base[i, k] - series[start + s + k]) ** 2 for i, s in enumerate(starts)]))
+               for k in range(9)]
+    np.testing.assert_allclose(metrics.rmse_by_horizon(base, true), by_hand, rtol=1e-12)
+    assert by_hand[0] < by_hand[-1]  # on a cosine the last value drifts further off, step by step

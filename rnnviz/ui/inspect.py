@@ -456,9 +456,11 @@ def shown_shares(sel: Inspection, fit):
 
 @st.cache_data(max_entries=16, show_spinner="Running the model from several start windows…")
 def horizon_error(run_id: str, created: str, steps: int) -> tuple:
-    """Free-running RMSE for each number of steps ahead (`metrics.free_runs`), and the number of starts."""
+    """Free-running RMSE for each number of steps ahead (`metrics.free_runs`), the same for repeating the last
+    value (`metrics.persistence`, from the same starts), and the number of starts."""
     from rnnviz import metrics
 
-    pred, true, starts = metrics.free_runs(load_model(run_id, created), dataset(trainer().store.load(run_id).config),
-                                              steps)
-    return metrics.rmse_by_horizon(pred, true), len(starts)
+    ds = dataset(trainer().store.load(run_id).config)
+    pred, true, starts = metrics.free_runs(load_model(run_id, created), ds, steps)
+    base = metrics.persistence(ds, starts, true.shape[1])
+    return metrics.rmse_by_horizon(pred, true), metrics.rmse_by_horizon(base, true), len(starts)
