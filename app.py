@@ -3,11 +3,15 @@
 import streamlit as st
 
 from rnnviz import backend
+from rnnviz.ui import projector
 
-st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide")
+st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide",
+                   initial_sidebar_state=projector.sidebar_state(),
+                   menu_items={"About": "RNN Explorer: see what a recurrent network does while it learns."})
 if (problem := backend.problem()) is not None:  # unknown or uninstalled KERAS_BACKEND: one line, no traceback
     st.error(problem)
     st.stop()
+projector.setup()  # the Projector mode toggle; every chart styled for this session's mode and theme
 st.navigation({
     "": [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

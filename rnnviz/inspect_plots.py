@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz import style, vocab
+from rnnviz import style
 
 COLORS = style.CATEGORY_COLORS
 GATE_SCALE = style.SEQUENTIAL  # 0 (closed) dark ... 1 (open) bright
@@ -166,67 +166,6 @@ def saturation_figure(rows: list[dict]) -> go.Figure:
                    legend={**TOP_LEGEND, "traceorder": "normal"}, margin={"t": 100, "b": 10, "l": 10, "r": 10})
 
 
-def no_saturation_text(rows: list[dict]) -> str | None:
-    """One line instead of a saturation chart whose bars would all be 0, else None.
-
-    Args:
-        rows: `inspection.saturation_rows` output; the thresholds are `vocab.SATURATION`'s (the one definition).
-
-    Returns:
-        E.g. "No value is saturated: input gate i, forget gate f and output gate o (sigmoid) stay between 0.1
-        and 0.9; ...", or None when some value sits at a flat end (or there are no rows).
-    """
-    if not rows or any(r["low"] > 0 or r["high"] > 0 for r in rows):
-        return None
-    parts = []
-    for act in dict.fromkeys(r["activation"] for r in rows):
-        names = [r["name"] for r in rows if r["activation"] == act]
-        lo, hi = vocab.SATURATION[act][:2]
-        where = f"above {max(lo, 0):g}" if hi == float("inf") else f"between {lo:g} and {hi:g}".replace("-", "−")
-        listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
-        parts.append(f"{listed} ({act}) stay{'s' if len(names) == 1 else ''} {where}")
-    return "No value is saturated: " + "; ".join(parts) + ", on every unit and step of this sample."
-
-
-def word_effects(p_after: np.ndarray) -> np.ndarray:
-    """How much each word moved P(positive): the model's output after the word minus its output before it.
-
-    Args:
-        p_after: P(positive) had the text ended after each step `(steps,)` (`readout.readout_over_time`), the
-            first step being `<start>`.
-
-    Returns:
-        `(steps - 1,)` changes, one per word after `<start>` (positive: the word pushed toward "positive").
-    """
-    return np.diff(np.asarray(p_after, np.float64))
-
-
-def word_effect_html(words: list[str], effects: np.ndarray) -> str:
-    """The review's words on the diverging scale (`style.DIVERGING`): red raised P(positive), blue lowered it,
-    white left it; the strongest change in either direction gets the deepest colour. Hover a word for its number.
-
-    Args:
-        words: the words read, one per effect.
-        effects: `word_effects` `(len(words),)`.
-
-    Returns:
-        HTML: one `<span>` per word (escaped), for a Markdown element that allows HTML.
-    """
-    from html import escape
-
-    from plotly.colors import get_colorscale, sample_colorscale
-
-    effects = np.asarray(effects, np.float64)
-    top = float(np.nanmax(np.abs(effects))) if effects.size else 0.0
-    where = 0.5 + 0.5 * np.nan_to_num(effects) / (top or 1.0)  # 0 (most negative) .. 0.5 (none) .. 1
-    colors = sample_colorscale(get_colorscale(style.DIVERGING), list(np.clip(where, 0, 1)), colortype="rgb")
-    ink = ["#FFFFFF" if abs(w - 0.5) > 0.35 else "#000000" for w in where]  # light text on the deep ends
-    spans = [f'<span title="{e:+.3f}" style="background-color:{c};color:{k};padding:0.1em 0.25em;'
-             f'border-radius:0.25em;line-height:2">{escape(word)}</span>'
-             for word, e, k, c in zip(words, effects, ink, colors)]
-    return " ".join(spans)
-
-
 def trajectory_figure(main: tuple[np.ndarray, np.ndarray], main_ticks: list[str],
                       others: list[tuple[np.ndarray, str]], explained: np.ndarray, dims: int = 2,
                       main_name: str = "this sample", shown: np.ndarray | None = None) -> go.Figure:
@@ -259,13 +198,13 @@ def trajectory_figure(main: tuple[np.ndarray, np.ndarray], main_ticks: list[str]
         end = scatter(**{a: coords[-1:, j] for j, a in enumerate(xyz)}, mode="markers", legendgroup=group,
                       showlegend=False, hoverinfo="skip",
                       marker={"color": color, "size": 5 if dims == 3 else 11, "symbol": "diamond" if dims == 3 else "x",
-                              "line": {"width": 0 if dims == 3 else 1, "color": "white"}})
+                              "line": {"width": 0 if dims == 3 else 1, "color": style.OUTLINE}})
         fig.add_trace(end)
     _, coords = main
-    marker = {"color": np.arange(1, len(coords) + 1), "colorscale": "Plasma", "size": 4 if dims == 3 else 8,
+    marker = {"color": np.arange(1, len(coords) + 1), "colorscale": style.SEQUENTIAL, "size": 4 if dims == 3 else 8,
               "colorbar": {"title": {"text": "step shown<br>(1 = first)"}}, "showscale": True}
     fig.add_trace(scatter(**{a: coords[:, j] for j, a in enumerate(xyz)}, mode="lines+markers", name=main_name,
-                          text=main_ticks, marker=marker, line={"color": "rgba(40,40,40,0.6)", "width": 3},
+                          text=main_ticks, marker=marker, line={"color": style.INK_SOFT, "width": 3},
                           hovertemplate="step %{text}<extra>" + main_name + "</extra>"))
     title = ("The hidden state's path, step by step, on fixed PCA axes "
              f"({'◆' if dims == 3 else '×'} marks where each path ends)")
@@ -336,7 +275,7 @@ def readout_figure(probs: np.ndarray, ticks: list[str], classes: list[str], true
                         line={"color": COLORS[c % len(COLORS)], "width": 4 if bold else 1.5},
                         marker={"size": 5}, hovertemplate="step %{x}<br>%{y:.3f}<extra>" + classes[c] + "</extra>")
     if len(classes) == 2:
-        fig.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="undecided (0.5)")
+        fig.add_hline(y=0.5, line_dash="dot", line_color=style.REFERENCE, annotation_text="undecided (0.5)")
     fig.update_xaxes(title=step_title, type="category", tickangle=-60)
     fig.update_yaxes(title=f"probability of {classes[1]}" if len(classes) == 2 else "probability of each class",
                      range=[-0.02, 1.02])
@@ -361,7 +300,7 @@ def probability_histogram(p_positive: np.ndarray, y: np.ndarray, classes: list[s
     for c, name in enumerate(classes):
         fig.add_histogram(x=p_positive[y == c], name=f"truly {name}", opacity=0.65,
                           xbins={"start": 0, "end": 1.0001, "size": 0.05}, marker_color=COLORS[c])
-    fig.add_vline(x=0.5, line_dash="dot", line_color="gray", annotation_text="decision threshold 0.5")
+    fig.add_vline(x=0.5, line_dash="dot", line_color=style.REFERENCE, annotation_text="decision threshold 0.5")
     fig.update_xaxes(title=f"predicted probability of {classes[1]}", range=[0, 1])
     fig.update_yaxes(title="reviews (count)")
     return _layout(fig, "How sure the model is on the test reviews", 380, barmode="overlay")

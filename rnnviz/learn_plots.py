@@ -42,7 +42,7 @@ def rnn_states_figure(h_numpy: np.ndarray, h_keras: np.ndarray, t: int | None = 
                         marker={"color": color, "size": 11, "symbol": "circle-open", "line": {"width": 2}},
                         legendgroup=str(k))
     if t is not None:
-        fig.add_vline(x=t, line_dash="dot", line_color="gray", annotation_text=f"step {t}",
+        fig.add_vline(x=t, line_dash="dot", line_color=style.REFERENCE, annotation_text=f"step {t}",
                       annotation_position="top")
     fig.update_xaxes(title="time step t", dtick=1, range=[0.5, len(steps) + 0.5])
     fig.update_yaxes(title="hidden state h_t (no unit, between −1 and 1)", range=[-1.05, 1.05])
@@ -91,13 +91,13 @@ def eigen_figure(eigs: np.ndarray, radius: float) -> go.Figure:
     fig = go.Figure()
     cx, cy = _circle(1.0)
     fig.add_scatter(x=cx, y=cy, mode="lines", name="unit circle |λ| = 1",
-                    line={"color": "black", "dash": "dash", "width": 1.5}, hoverinfo="skip")
+                    line={"color": style.INK, "dash": "dash", "width": 1.5}, hoverinfo="skip")
     rx, ry = _circle(radius)
     fig.add_scatter(x=rx, y=ry, mode="lines", name=f"spectral radius {radius:.2f}",
                     line={"color": style.POSITIVE if radius > 1 else style.NEGATIVE, "width": 1.5},
                     hoverinfo="skip")
     fig.add_scatter(x=eigs.real, y=eigs.imag, mode="markers", name="eigenvalues λ",
-                    marker={"color": style.OKABE_ITO["orange"], "size": 8, "line": {"color": "black", "width": 0.5}},
+                    marker={"color": style.OKABE_ITO["orange"], "size": 8, "line": {"color": style.INK, "width": 0.5}},
                     customdata=np.abs(eigs), hovertemplate="λ = %{x:.3f} %{y:+.3f}i<br>|λ| = %{customdata:.3f}"
                     "<extra></extra>")
     lim = 1.1 * max(1.0, radius)
@@ -129,7 +129,7 @@ def norm_figure(curves: dict[str, np.ndarray], title: str, y_title: str,
         fig.add_scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines", name=label,
                         line={"color": color, "width": 2.5,
                               "dash": (dashes or {}).get(label, "solid")})
-    fig.add_hline(y=1, line_color="gray", line_dash="dot", annotation_text="norm 1: kept as is",
+    fig.add_hline(y=1, line_color=style.REFERENCE, line_dash="dot", annotation_text="norm 1: kept as is",
                   annotation_position="bottom right")
     fig.update_xaxes(title="steps back in time n", rangemode="tozero")
     fig.update_yaxes(title=f"{y_title} (log scale)", type="log", exponentformat="power")
@@ -155,7 +155,7 @@ def forget_path_figure(path: np.ndarray, rnn_gradient: np.ndarray | None = None)
         fig.add_scatter(x=np.arange(1, len(rnn_gradient) + 1), y=np.where(rnn_gradient > 0, rnn_gradient, np.nan),
                         mode="lines", name="plain tanh RNN ||d h_T / d h_(T−n)||",
                         line={"color": style.cell_color("simple_rnn"), "width": 2.5, "dash": "dash"})
-    fig.add_hline(y=1, line_color="gray", line_dash="dot")
+    fig.add_hline(y=1, line_color=style.REFERENCE, line_dash="dot")
     fig.update_xaxes(title="steps back in time n", rangemode="tozero")
     fig.update_yaxes(title="gradient gain (no unit, log scale)", type="log", exponentformat="power")
     return _layout(fig, "How much of a gradient survives n steps back: LSTM cell path vs plain RNN", 420)
@@ -185,6 +185,9 @@ def gate_step_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figu
 def gate_time_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figure:
     """Heatmaps of every gate and state over time (one row of panels per quantity), step `t` marked.
 
+    Gates (0 to 1) take the sequential scale (`style.SEQUENTIAL`, as on the Inspect pages); candidates and
+    states (−1 to 1) the diverging one (`style.DIVERGING`: positive red).
+
     Args:
         gates: name -> `(time, units)`.
         t: the time step to mark, 1-based.
@@ -196,13 +199,16 @@ def gate_time_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figu
     fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.04,
                         subplot_titles=[vocab.NAMES[k] for k in names])
     for row, name in enumerate(names, start=1):
-        fig.add_heatmap(x=steps, y=units, z=gates[name].T, coloraxis="coloraxis",
+        scale = "coloraxis2" if name in vocab.GATES.get(cell, ()) else "coloraxis"  # gates: sequential
+        fig.add_heatmap(x=steps, y=units, z=gates[name].T, coloraxis=scale,
                         hovertemplate=f"{vocab.NAMES[name]}<br>step %{{x}}, unit %{{y}}<br>value %{{z:.3f}}"
                         "<extra></extra>", row=row, col=1)
         fig.update_yaxes(title="unit", dtick=1, autorange="reversed", row=row, col=1)
-        fig.add_vline(x=t, line_color="black", line_width=2, row=row, col=1)
+        fig.add_vline(x=t, line_color=style.INK, line_width=2, row=row, col=1)
     fig.update_xaxes(title="time step t", dtick=1, row=len(names), col=1)
     fig.update_layout(coloraxis={"colorscale": style.DIVERGING, "cmin": -1, "cmax": 1,
-                                 "colorbar": {"title": "value<br>(no unit)"}})
-    return _layout(fig, "All steps at once (red +, blue −; black line: the step shown above; colours stop at ±1)",
-                   130 + 120 * len(names))
+                                 "colorbar": {"title": "others<br>(−1 to 1)", "y": 0.25, "len": 0.48}},
+                      coloraxis2={"colorscale": style.SEQUENTIAL, "cmin": 0, "cmax": 1,
+                                  "colorbar": {"title": "gates<br>(0 to 1)", "y": 0.75, "len": 0.48}})
+    return _layout(fig, "All steps at once (gates: dark 0 closed, yellow 1 open; others: red +, blue −; "
+                   "the vertical line: the step shown above)", 130 + 120 * len(names))

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz import vocab
+from rnnviz import style, vocab
 from rnnviz.data import marked_steps
 
-MARK_COLOR = "#d62728"
-SPAN_COLOR = "rgba(214, 39, 40, 0.07)"
+MARK_COLOR = style.INK  # dashed black marks: they show on the diverging heatmaps' red and blue alike
+SPAN_COLOR = style.MARK_SPAN
 KEEP_GATES = {**{c: ("f", vocab.NAMES["f"]) for c in ("lstm", *vocab.LSTM_VARIANTS)},
               "gru": ("z", vocab.NAMES["z"])}  # near 1 = keep the state
 
@@ -81,7 +81,7 @@ def mark_path(fig: go.Figure, coords: np.ndarray, steps: list[int], dims: int = 
 
 
 def sequence_figure(x_one: np.ndarray, target: float, title: str, prediction: float | None = None) -> go.Figure:
-    """One adding-problem sequence: the value at every step, the two marked ones in red, and the target.
+    """One adding-problem sequence: the value at every step (grey), the two marked ones in black, and the target.
 
     Args:
         x_one: `(steps, 2)` (value, marker).
@@ -92,7 +92,7 @@ def sequence_figure(x_one: np.ndarray, target: float, title: str, prediction: fl
     values = np.asarray(x_one[:, 0], np.float32)
     steps = marks(x_one)
     t = np.arange(1, len(values) + 1)
-    colors = np.where(np.asarray(x_one[:, 1]) > 0.5, MARK_COLOR, "#9ecae1")
+    colors = np.where(np.asarray(x_one[:, 1]) > 0.5, MARK_COLOR, style.SEQUENTIAL_MID)
     fig = go.Figure(go.Bar(x=t, y=values, marker_color=colors, name="value at each step",
                            hovertemplate="step %{x}<br>value %{y:.3f}<extra></extra>"))
     for k, s in enumerate(steps, start=1):
@@ -106,17 +106,19 @@ def sequence_figure(x_one: np.ndarray, target: float, title: str, prediction: fl
     return fig
 
 
-def prediction_figure(pred: np.ndarray, true: np.ndarray, baseline: float, title: str) -> go.Figure:
-    """Predicted against true targets on the validation sequences, with the perfect line and the constant
-    answer (the training mean) that scores the baseline MSE."""
+def prediction_figure(pred: np.ndarray, true: np.ndarray, baseline: float, title: str,
+                      cell: str | None = None) -> go.Figure:
+    """Predicted against true targets on the validation sequences (in the run's `cell` colour), with the perfect
+    line and the constant answer (the training mean) that scores the baseline MSE."""
     pred, true = np.asarray(pred, np.float32).ravel(), np.asarray(true, np.float32).ravel()
     mse = float(np.mean((pred.astype(np.float64) - true) ** 2))
     lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
     fig = go.Figure()
     fig.add_scatter(x=true, y=pred, mode="markers", name=f"validation sequences (MSE {mse:.4f})",
-                    marker={"size": 4, "opacity": 0.5, "color": "#1f77b4"},
+                    marker={"size": 4, "opacity": 0.5, "color": style.cell_color(cell)},
                     hovertemplate="target %{x:.3f}<br>answer %{y:.3f}<extra></extra>")
-    fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect answer", line={"color": "gray", "dash": "dot"})
+    fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect answer",
+                    line={"color": style.REFERENCE, "dash": "dot"})
     mean = float(np.mean(true))
     fig.add_scatter(x=[lo, hi], y=[mean, mean], mode="lines", line={"color": MARK_COLOR, "dash": "dash"},
                     name=f"constant answer (baseline MSE {baseline:.4f})")

@@ -168,7 +168,7 @@ def prediction_figure(series: np.ndarray, start: int, one_step: np.ndarray, free
     fig.add_scatter(x=t[start:start + len(free_run)], y=free_run, mode="lines",
                     name=f"free-running (reads its own output) · RMSE {rmse_free:.4f}",
                     line={"color": color, "dash": "dot", "width": 3})
-    fig.add_vline(x=start, line_dash="dash", line_color="gray",
+    fig.add_vline(x=start, line_dash="dash", line_color=style.REFERENCE,
                   annotation_text="validation starts", annotation_position="top left")
     fig.update_layout(title="Prediction vs actual on the validation span", xaxis_title="time step",
                       yaxis_title="value", legend={"orientation": "h", "y": -0.25}, height=420,
@@ -279,7 +279,7 @@ def saturation_figure(df: pd.DataFrame) -> go.Figure:
     for end, color in (("low", style.SEQUENTIAL_LOW), ("high", style.SEQUENTIAL_HIGH)):
         ends = ", ".join(dict.fromkeys(f"{lab} ({act})" for lab, act in zip(df[f"{end}_label"], df["activation"])))
         fig.add_bar(x=[df["label"], df["gate"]], y=df[end], name=f"{end} end: {ends}", marker_color=color,
-                    marker_line={"color": "#444444", "width": 0.5}, text=df[end], texttemplate="%{text:.0%}",
+                    marker_line={"color": style.INK_SOFT, "width": 0.5}, text=df[end], texttemplate="%{text:.0%}",
                     textposition="outside")
     if len(df) and not (df[["low", "high"]].to_numpy() > 0).any():
         fig.add_annotation(text="No gate value is at either end of its range: every gate works in its middle "

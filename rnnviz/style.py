@@ -47,6 +47,47 @@ matching the dark and bright ends of `SEQUENTIAL`."""
 
 NEUTRAL = "rgba(0,0,0,0.25)"
 """Context drawn behind the data (the true series, reference lines)."""
+INK, INK_SOFT = "#000000", "rgba(0,0,0,0.6)"
+"""Marks drawn over the data: the step shown, the adding problem's marked steps, a baseline; a state's path."""
+REFERENCE = "#808080"
+"""Thin reference lines with a label (a threshold, norm 1, where the forecast starts)."""
+MARK_SPAN = "rgba(0,0,0,0.06)"
+"""The shaded span between the adding problem's two marked steps."""
+OUTLINE = "#FFFFFF"
+"""Thin outlines around markers and bars, so touching marks stay apart."""
+
+DARK_INK = {INK: "#FFFFFF", INK_SOFT: "rgba(255,255,255,0.7)", NEUTRAL: "rgba(255,255,255,0.35)",
+            MARK_SPAN: "rgba(255,255,255,0.08)", OUTLINE: "#0E1117", "black": "#FFFFFF"}
+"""On the dark theme, each ink colour above -> its light counterpart (black on a dark page would vanish)."""
+
+THEMES = {"light": {"backgroundColor": "#FFFFFF", "secondaryBackgroundColor": "#F0F2F6", "textColor": "#31333F"},
+          "dark": {"backgroundColor": "#0E1117", "secondaryBackgroundColor": "#262730", "textColor": "#FAFAFA"}}
+"""The app's two themes, as `.streamlit/config.toml` sets them (`[theme.light]`, `[theme.dark]`). Chart text
+(ticks, axis titles, legends) is drawn in `textColor`, not Streamlit's paler grey."""
+
+PROJECTOR = {"font": 18, "title": 22, "line": 3, "heatmap_row": 12}
+"""Projector mode: chart text at least 18 px (titles 22 px), data lines 3 px wide, heatmap rows at least
+12 px tall."""
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2.x relative luminance of a `#RRGGBB` colour: 0 (black) to 1 (white).
+
+    Each sRGB channel c in [0, 1] is linearised (c / 12.92 if c <= 0.04045, else ((c + 0.055) / 1.055) ** 2.4),
+    then L = 0.2126 R + 0.7152 G + 0.0722 B.
+    """
+    if not (isinstance(color, str) and len(color) == 7 and color.startswith("#")):
+        raise ValueError(f"`color` must be a '#RRGGBB' string. Received: color={color!r}")
+    linear = [(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+              for c in (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG contrast ratio (L1 + 0.05) / (L2 + 0.05) of two `#RRGGBB` colours, L1 the lighter: 1 to 21.
+    Text needs 4.5 or more (level AA)."""
+    light, dark = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def cell_color(cell: str | None) -> str:

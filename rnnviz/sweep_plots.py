@@ -53,7 +53,7 @@ def metric_figure(df: pd.DataFrame, vary: list[str], metric: str) -> go.Figure:
                   color_discrete_sequence=style.CATEGORY_COLORS)
     if metric == "val_mse" and "baseline_mse" in done and done["baseline_mse"].notna().any():
         base = float(done["baseline_mse"].max())
-        fig.add_hline(y=base, line_dash="dash", line_color=style.OKABE_ITO["black"],
+        fig.add_hline(y=base, line_dash="dash", line_color=style.INK,
                       annotation_text=f"baseline MSE {base:.3f} (answering the mean)", annotation_position="top left")
     if not len(done) or not is_numeric(done, x):
         fig.update_xaxes(type="category")

@@ -40,8 +40,8 @@ def _figures_with_cells() -> list[tuple[str, object, dict[str, str]]]:
         labels = dict(zip(curves["label"], curves["cell"]))
         out.append((f"compare_figure {x}", fig, {t.name: labels[t.name.rsplit(" (", 1)[0]] for t in fig.data}))
     fig = plots.gradient_figure(grads, "g")
-    out.append(("gradient_figure", fig, {t.name: next(c for c in vocab.CELLS if t.name.startswith(
-        vocab.CELL_LABELS[c] + ",")) for t in fig.data}))
+    out.append(("gradient_figure", fig, {t.name: next(c for c in vocab.CELLS if t.name.split(",")[0] ==
+                                                      vocab.CELL_LABELS[c]) for t in fig.data}))
     history = {"loss": [0.5, 0.3], "val_loss": [0.6, 0.4]}
     batches = pd.DataFrame({"x": [0.5, 1.0, 1.5, 2.0], "loss": [0.7, 0.5, 0.4, 0.3]})
     series = np.cos(np.arange(40) / 3)

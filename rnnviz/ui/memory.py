@@ -100,6 +100,7 @@ def results(run, model=None, cfg=None) -> None:
     a.metric("Validation MSE", f"{mse:.4f}", help="mean squared error on the validation sequences")
     b.metric("Baseline MSE (constant answer)", f"{baseline:.4f}",
              help="the MSE of answering the training targets' mean every time: about 1/6 for the sum")
+    cell = (run.config if run is not None else cfg).cell
     st.plotly_chart(memory.prediction_figure(pred, true, baseline, f"Answers on {len(true):,} validation "
-                                             f"sequences: {mse / baseline:.1%} of the baseline error"),
+                                             f"sequences: {mse / baseline:.1%} of the baseline error", cell),
                     width="stretch", key="memory_predictions")

@@ -12,11 +12,14 @@ import json
 from rnnviz import config, presets, vocab
 from rnnviz.config import ACTIVATIONS, CELLS, DATA_KINDS, OPTIMIZERS, RunConfig
 from rnnviz.ui.core import DATA_NAMES
+from rnnviz.ui.projector import QUERY_KEY as PROJECTOR_KEY
 
 CELL_NAMES = vocab.CELL_LABELS  # kept for importers of rnnviz.ui.CELL_NAMES
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
 BATCH_SIZES = [8, 16, 32, 64, 128, 256, 512]
 CUSTOM = "(custom)"
+APP_QUERY_KEYS = (PROJECTOR_KEY,)
+"""Query keys of the whole app, not of a config (`projector=1`): every page's link keeps them as they are."""
 VOCABS = [1000, 2000, 5000, 10000, 20000, 40000, 88000]
 FRONT_END_NAMES = {"none": "none: the RNN reads pixels", "conv": "Conv2D -> BatchNorm -> MaxPool -> RNN",
                    "conv+rnn": "conv branch beside the row RNN"}
@@ -243,6 +246,7 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
         The config, or None (after showing an error that names the field) when the values are invalid.
     """
     default_name = default_preset
+    page_keys = (*page_keys, *APP_QUERY_KEYS)
     _init(presets.get(default_name).config)
     link = _apply_query(page_keys)
     top = sb = _Fitting(st.sidebar)

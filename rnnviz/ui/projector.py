@@ -1,0 +1,117 @@
+"""Projector mode and the look of every chart: a sidebar toggle, the query key `projector=1`, and the styling
+that `rnnviz.figure_style.styled` gives each figure as it is drawn.
+
+- **The query key `projector=1` is a contract**: a link with it opens in projector mode, and the toggle keeps
+  the address bar in step (on: `projector=1` is in it; off: it is not), on every page.
+- In projector mode chart text is 18 px or more, data lines 3 px, heatmap rows 12 px or taller, captions at
+  body size and in the body's colour, and the sidebar starts collapsed.
+- **Dark theme**: `.streamlit/config.toml` defines a light and a dark theme (`[theme.light]`, `[theme.dark]`).
+  The viewer picks one in the app menu (⋮ → Settings), or follows the system's; Streamlit's documented embed
+  option `embed_options=dark_theme` in a link opens the app dark. The server cannot switch a viewer's theme;
+  charts follow the one the browser reports (`st.context.theme.type`).
+
+`install` wraps `st.plotly_chart` (and the same method on containers, e.g. columns) once per process, so every
+chart on every page is styled for the session that draws it; pages call `st.plotly_chart` as usual.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from rnnviz import figure_style
+
+QUERY_KEY = "projector"
+"""The query key (`?projector=1`) and the toggle's session-state key."""
+
+DARK_LINK = "?projector=1&embed_options=dark_theme"
+"""A link (relative to the page) that opens projector mode on the dark theme."""
+
+_CSS = """<style>
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
+  font-size: 1rem !important; color: inherit !important; }
+[data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p { font-size: 1rem !important; }
+</style>"""
+"""Projector mode's page styles: captions (and widget and metric labels) at body size, in the body's colour."""
+
+
+def is_on() -> bool:
+    """Whether this session is in projector mode (the toggle, first set from the query key)."""
+    if QUERY_KEY not in st.session_state:
+        st.session_state[QUERY_KEY] = st.query_params.get(QUERY_KEY) == "1"
+    return bool(st.session_state[QUERY_KEY])
+
+
+def sidebar_state() -> str:
+    """`initial_sidebar_state` for `st.set_page_config`: "collapsed" in projector mode, else "auto"."""
+    return "collapsed" if is_on() else "auto"
+
+
+def _sync_query() -> None:
+    """Puts `projector=1` in the address bar when the mode is on, and takes it out when it is off."""
+    if is_on():
+        if st.query_params.get(QUERY_KEY) != "1":
+            st.query_params[QUERY_KEY] = "1"
+    elif QUERY_KEY in st.query_params:
+        del st.query_params[QUERY_KEY]
+
+
+def sidebar_toggle() -> bool:
+    """The "Projector mode" toggle in the sidebar, with a link to the dark theme; returns whether it is on."""
+    is_on()
+    on = st.sidebar.toggle("Projector mode", key=QUERY_KEY, on_change=_sync_query,
+                           help="Large chart text, thick lines, tall heatmap rows, captions at body size. "
+                                "A link with ?projector=1 opens in it.")
+    if on:
+        st.sidebar.caption(f"Dark theme: the ⋮ menu → Settings, or [open this page dark]({DARK_LINK}).")
+    return on
+
+
+def _styled_figure(figure):
+    """The figure as this session shows it (anything that is not a Plotly figure passes as it is)."""
+    if not hasattr(figure, "to_plotly_json"):
+        return figure
+    return figure_style.styled(figure, projector=bool(st.session_state.get(QUERY_KEY, False)),
+                               dark=st.context.theme.type == "dark")
+
+
+def _wrap(plotly_chart):
+    """`plotly_chart` (a function or a bound method) with the figure styled first."""
+    if getattr(plotly_chart, "_rnnviz_styled", False):
+        return plotly_chart
+
+    @functools.wraps(plotly_chart)
+    def styled_chart(*args, **kwargs):
+        if isinstance(args[0] if args else None, DeltaGenerator):  # the method: (self, figure, ...)
+            args = (args[0], _styled_figure(args[1]), *args[2:]) if len(args) > 1 else args
+        elif args:
+            args = (_styled_figure(args[0]), *args[1:])
+        if "figure_or_data" in kwargs:
+            kwargs["figure_or_data"] = _styled_figure(kwargs["figure_or_data"])
+        return plotly_chart(*args, **kwargs)
+
+    styled_chart._rnnviz_styled = True
+    return styled_chart
+
+
+def install() -> None:
+    """Makes `st.plotly_chart` and `<container>.plotly_chart` style every figure (once per process)."""
+    DeltaGenerator.plotly_chart = _wrap(DeltaGenerator.plotly_chart)
+    st.plotly_chart = _wrap(st.plotly_chart)
+
+
+def setup() -> bool:
+    """Everything projector mode needs on a page run: chart styling installed, the toggle in the sidebar, the
+    address bar in step, and the page styles. Call it from `app.py` after `st.set_page_config`.
+
+    Returns:
+        Whether projector mode is on.
+    """
+    install()
+    on = sidebar_toggle()
+    _sync_query()
+    if on:
+        st.html(_CSS)
+    return on

@@ -1,0 +1,131 @@
+"""One small example of every figure the figure modules build, for tests that check all of them at once
+(`tests/test_figure_style.py`): name ("module.function") -> a function that draws it from tiny arrays."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnviz import inspect_plots, learn_plots, memory, plots, sweep_plots, vocab
+
+T, U = 6, 3
+TICKS = [str(t + 1) for t in range(T)]
+RNG = np.random.default_rng(0)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _curves() -> pd.DataFrame:
+    return pd.DataFrame([{"run": f"r{k}", "label": f"{vocab.CELL_LABELS[c]} 4u", "cell": c, "epoch": e,
+                          "seconds": e / 2, "split": s, "value": 1 / (e + k + 1)}
+                         for k, c in enumerate(vocab.CELLS) for s in ("training", "validation") for e in (1, 2)])
+
+
+def _saturation_rows() -> list[dict]:
+    return [{"name": "forget gate f", "activation": "sigmoid", "low": 0.1, "high": 0.6, "low_label": "< 0.1",
+             "high_label": "> 0.9"}, {"name": "candidate ĉ", "activation": "tanh", "low": 0.2, "high": 0.1,
+                                      "low_label": "< −0.9", "high_label": "> 0.9"}]
+
+
+def _sequence() -> np.ndarray:
+    x = np.zeros((T, 2), np.float32)
+    x[:, 0] = np.linspace(0.1, 0.9, T)
+    x[[1, 4], 1] = 1
+    return x
+
+
+def _gates(cell: str) -> dict[str, np.ndarray]:
+    return {k: RNG.uniform(-1, 1, (T, U)) if k not in vocab.GATES[cell] else RNG.uniform(0, 1, (T, U))
+            for k in vocab.KEYS[cell]}
+
+
+def _sweep(two_numbers: bool) -> pd.DataFrame:
+    n = len(vocab.CELLS)
+    df = pd.DataFrame({"cell": [c for c in vocab.CELLS for _ in (10, 50)], "steps": [10, 50] * n,
+                       "val_mse": np.linspace(0.01, 0.1, 2 * n), "baseline_mse": [0.16] * 2 * n,
+                       "run_id": [f"r{k}" for k in range(2 * n)]})
+    return df.assign(units=[2, 4] * n) if two_numbers else df
+
+
+def _heatmap():
+    return inspect_plots.gates_heatmaps(_gates("lstm"), ["f", "c_hat"], vocab.NAMES,
+                                        {"f": (0.0, 1.0), "c_hat": (-1.0, 1.0)}, TICKS, "step", "t")
+
+
+FIGURES = {
+    "plots.loss_figure": lambda: plots.loss_figure(
+        {"loss": [0.5, 0.3], "val_loss": [0.6, 0.4]}, pd.DataFrame({"x": [0.5, 1, 1.5, 2], "loss": [.7, .5, .4, .3]}),
+        "regression", cell="gru", ghosts=[{"history": {"loss": [0.6, 0.5], "val_loss": [0.7, 0.6]}, "cell": "lstm",
+                                           "label": "LSTM 4u · 2 ep"}]),
+    "plots.prediction_figure": lambda: plots.prediction_figure(np.cos(np.arange(40) / 3), 30, np.zeros(10),
+                                                               np.zeros(10), 0.1, 0.2, cell="lstm"),
+    "plots.confusion_figure": lambda: plots.confusion_figure(np.array([[5, 1], [2, 7]]), ["neg", "pos"], "c"),
+    "plots.compare_figure": lambda: plots.compare_figure(_curves(), "epoch", "loss", "regression"),
+    "plots.gradient_figure": lambda: plots.gradient_figure(pd.DataFrame(
+        [{"label": vocab.CELL_LABELS[c], "cell": c, "epoch": e, "step": s, "norm": 10.0 ** -s}
+         for c in vocab.TRIO for e in (0, None) for s in range(1, T)]), "g"),
+    "plots.saturation_figure": lambda: plots.saturation_figure(pd.DataFrame(
+        [{**r, "label": "LSTM 4u", "gate": r["name"]} for r in _saturation_rows()])),
+    "plots.writing_figure": lambda: plots.writing_figure(list("hello world"), np.linspace(-1, 1, 11),
+                                                         list("hello world"), "w"),
+    "inspect_plots.states_heatmap": lambda: inspect_plots.states_heatmap(RNG.uniform(-1, 1, (T, U)), TICKS, "step"),
+    "inspect_plots.gates_heatmaps": _heatmap,
+    "inspect_plots.mean_curves": lambda: inspect_plots.mean_curves(
+        [("gates", "mean (0 to 1)", {"i": np.full(T, 0.5), "f": np.full(T, 0.9)}, (0, 1)),
+         ("state", "mean", {"c": np.zeros(T)})], TICKS, "step", "Means"),
+    "inspect_plots.saturation_figure": lambda: inspect_plots.saturation_figure(_saturation_rows()),
+    "inspect_plots.trajectory_figure": lambda: inspect_plots.trajectory_figure(
+        (np.arange(2, 2 + T), RNG.normal(size=(T, 3))), TICKS,
+        [(RNG.normal(size=(4, 3)), "negative"), (RNG.normal(size=(5, 3)), "positive")], np.array([.5, .3, .1])),
+    "inspect_plots.window_figure": lambda: inspect_plots.window_figure(np.linspace(-1, 1, 10), np.array([1.0]), "w"),
+    "inspect_plots.image_figure": lambda: inspect_plots.image_figure(
+        RNG.integers(0, 256, (8, 8, 3), dtype=np.uint8), "rows", "i"),
+    "inspect_plots.image_grid_figure": lambda: inspect_plots.image_grid_figure(
+        [RNG.integers(0, 256, (8, 8, 3), dtype=np.uint8)] * 3, ["cat"] * 3, ["cat", "dog", "cat"], [.5] * 3, cols=3),
+    "inspect_plots.readout_figure": lambda: inspect_plots.readout_figure(
+        RNG.dirichlet(np.ones(3), T), TICKS, ["a", "b", "c"], 1, "row read", "When"),
+    "inspect_plots.horizon_error_figure": lambda: inspect_plots.horizon_error_figure(
+        np.linspace(0.1, 1, 5), 3, "lstm"),
+    "inspect_plots.probability_histogram": lambda: inspect_plots.probability_histogram(
+        RNG.uniform(size=20), RNG.integers(0, 2, 20), ["negative", "positive"]),
+    "learn_plots.rnn_states_figure": lambda: learn_plots.rnn_states_figure(np.zeros((T, 2)), np.zeros((T, 2)), 2),
+    "learn_plots.activation_figure": lambda: learn_plots.activation_figure(
+        np.linspace(-3, 3, 7), {"tanh": np.tanh(np.linspace(-3, 3, 7))}, {"tanh": np.ones(7)}),
+    "learn_plots.eigen_figure": lambda: learn_plots.eigen_figure(np.array([0.5 + 0.5j, 0.5 - 0.5j, -0.9]), 0.9),
+    "learn_plots.norm_figure": lambda: learn_plots.norm_figure({"a": np.ones(T), "rnn": np.ones(T)}, "t", "y",
+                                                               cells={"rnn": "simple_rnn"}),
+    "learn_plots.forget_path_figure": lambda: learn_plots.forget_path_figure(np.full((T, 2), 0.9), np.ones(T)),
+    "learn_plots.gate_step_figure": lambda: learn_plots.gate_step_figure(_gates("lstm"), 2, "lstm"),
+    "learn_plots.gate_time_figure": lambda: learn_plots.gate_time_figure(_gates("gru"), 2, "gru"),
+    "sweep_plots.metric_figure": lambda: sweep_plots.metric_figure(_sweep(False), ["cell", "steps"], "val_mse"),
+    "sweep_plots.heatmap_figure": lambda: sweep_plots.heatmap_figure(
+        _sweep(True).query("cell == 'gru'"), ["steps", "units"], "val_mse"),
+    "memory.sequence_figure": lambda: memory.sequence_figure(_sequence(), 0.5, "s", 0.4),
+    "memory.prediction_figure": lambda: memory.prediction_figure(RNG.uniform(size=9), RNG.uniform(size=9), 0.16, "p",
+                                                                 "gru"),
+    "memory.mark_steps": lambda: memory.mark_steps(_heatmap(), [1, 4], TICKS),
+    "memory.mark_path": lambda: memory.mark_path(memory.sequence_figure(_sequence(), 0.5, "s"),
+                                                 RNG.normal(size=(T, 2)), [1, 4]),
+    "memory.with_baseline": lambda: memory.with_baseline(plots.loss_figure({"loss": [0.5, 0.3]}, cell="lstm"), 0.16),
+    "lesson_views.answers_figure": lambda: importlib.import_module("rnnviz.lesson_views").answers_figure(
+        ["a", "b", "c"], [3, 5, 1], 1, 0),
+}
+"""Every figure builder: "module.function" -> a function drawing a small example of it."""
+
+
+def builders() -> set[str]:
+    """"module.function" for every public function of an `rnnviz` module (not `rnnviz.ui`) that imports Plotly
+    and returns a `go.Figure`, found by reading the package (a new figure module or builder is found too)."""
+    found = set()
+    for path in sorted((ROOT / "rnnviz").glob("*.py")):
+        if "plotly" not in path.read_text() or path.stem == "figure_style":
+            continue
+        module = importlib.import_module(f"rnnviz.{path.stem}")
+        for name, f in inspect.getmembers(module, inspect.isfunction):
+            if f.__module__ == module.__name__ and not name.startswith("_") and \
+                    str(inspect.signature(f).return_annotation) in ("go.Figure", "Figure"):
+                found.add(f"{path.stem}.{name}")
+    return found

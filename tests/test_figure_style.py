@@ -1,0 +1,195 @@
+"""Tests for the colour language on every figure and for `rnnviz.figure_style` (projector mode, dark theme):
+every builder's every colour comes from `rnnviz.style`; projector mode's text, lines and heatmap rows are as
+large as promised; the themes' text contrast passes WCAG AA, computed from `.streamlit/config.toml`."""
+
+import json
+import re
+import tomllib
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from rnnviz import figure_style, inspect_plots, learn_plots, plots, style, vocab
+from tests.figures import FIGURES, ROOT, builders
+
+
+def _rgba(color: str) -> tuple[int, int, int, float] | None:
+    """(r, g, b, alpha) of "#RGB", "#RRGGBB", "rgb(...)" or "rgba(...)"; None for anything else (a name)."""
+    color = color.strip().lower()
+    if re.fullmatch(r"#[0-9a-f]{6}", color):
+        return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16), 1.0
+    if re.fullmatch(r"#[0-9a-f]{3}", color):
+        return int(color[1] * 2, 16), int(color[2] * 2, 16), int(color[3] * 2, 16), 1.0
+    m = re.fullmatch(r"rgba?\(([^)]*)\)", color)
+    if m:
+        parts = [float(v) for v in m.group(1).split(",")]
+        return int(parts[0]), int(parts[1]), int(parts[2]), parts[3] if len(parts) > 3 else 1.0
+    return None
+
+
+STYLE_COLORS = [*style.OKABE_ITO.values(), *style.CELL_COLORS.values(), style.UNKNOWN_CELL, style.POSITIVE,
+                style.NEGATIVE, style.SEQUENTIAL_LOW, style.SEQUENTIAL_MID, style.SEQUENTIAL_HIGH, style.NEUTRAL,
+                style.INK, style.INK_SOFT, style.REFERENCE, style.MARK_SPAN, style.OUTLINE]
+ALLOWED_RGB = {_rgba(c)[:3] for c in STYLE_COLORS}
+
+
+def _scale(name: str) -> tuple:
+    return tuple((float(p), _rgba(c)[:3]) for p, c in go.Heatmap(colorscale=name).colorscale)
+
+
+ALLOWED_SCALES = {_scale(s) for s in (style.DIVERGING, style.SEQUENTIAL, style.SEQUENTIAL + "_r")}
+
+
+def strays(fig: go.Figure) -> list[str]:
+    """Every colour or colour scale in the figure (its template aside) that `rnnviz.style` does not define, and
+    every line, marker or bar trace that sets no colour (it would take the chart theme's)."""
+    out = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "template":
+                    continue
+                if key == "colorscale" and value is not None:
+                    scale = tuple((float(p), (_rgba(c) or (c,))[:3]) for p, c in value)
+                    if scale not in ALLOWED_SCALES:
+                        out.append(f"{where}.colorscale")
+                elif key.endswith("color") and value is not None:
+                    for c in (value if isinstance(value, (list, tuple)) else [value]):
+                        if isinstance(c, str):
+                            rgba = _rgba(c)
+                            if rgba is None or (rgba[3] > 0 and rgba[:3] not in ALLOWED_RGB):
+                                out.append(f"{where}.{key}={c}")
+                else:
+                    walk(value, f"{where}.{key}")
+        elif isinstance(node, (list, tuple)):
+            for k, value in enumerate(node):
+                walk(value, f"{where}[{k}]")
+
+    spec = fig.to_plotly_json()
+    walk(spec["layout"], "layout")
+    for k, trace in enumerate(spec["data"]):
+        walk(trace, f"data[{k}] ({trace.get('name')})")
+        mode = trace.get("mode", "lines") if trace["type"] in ("scatter", "scatter3d") else "markers"
+        if trace["type"] in ("scatter", "scatter3d", "bar", "histogram") and mode != "text":
+            own = (trace.get("line") or {}).get("color") or (trace.get("marker") or {}).get("color")
+            if own is None:
+                out.append(f"data[{k}] ({trace.get('name')}) sets no colour")
+    return out
+
+
+def test_every_figure_builder_has_an_example():
+    assert builders() == set(FIGURES), "add an example for each new figure builder to tests/figures.py"
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_every_colour_on_every_figure_comes_from_style(name):
+    assert strays(FIGURES[name]()) == []
+
+
+def test_a_stray_colour_is_caught():
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[1, 2], line={"color": "#d62728"}))
+    fig.add_scatter(x=[1, 2], y=[2, 1])
+    fig.add_vline(x=1, line_color="gray")
+    fig.add_heatmap(z=[[1, 2]], colorscale="Plasma")
+    found = strays(fig)
+    assert len(found) == 4 and "layout.shapes[0].line.color=gray" in found and "data[1] (None) sets no colour" in found
+    assert strays(go.Figure(go.Scatter(x=[1], y=[1], line={"color": style.rgba(style.CELL_COLORS["gru"], 0.3)}))) == []
+
+
+def test_learn_gates_take_the_sequential_scale_as_on_inspect():
+    learn = learn_plots.gate_time_figure({k: np.zeros((4, 2)) for k in vocab.KEYS["lstm"]}, 1, "lstm")
+    inspect = inspect_plots.gates_heatmaps({"f": np.zeros((4, 2)), "c": np.zeros((4, 2))}, ["f", "c"], vocab.NAMES,
+                                           {"f": (0.0, 1.0), "c": (-1.0, 1.0)}, list("abcd"), "s", "t")
+    axes = {t.name or vocab.KEYS["lstm"][k]: t.coloraxis for k, t in enumerate(learn.data)}
+    scale = {"coloraxis": learn.layout.coloraxis.colorscale, "coloraxis2": learn.layout.coloraxis2.colorscale}
+    for k, key in enumerate(vocab.KEYS["lstm"]):
+        want = inspect.data[0].colorscale if key in vocab.GATES["lstm"] else inspect.data[1].colorscale
+        assert scale[learn.data[k].coloraxis] == want, (key, axes)
+
+
+# --- figure_style: projector mode and the dark theme ---
+
+def _texts(fig: go.Figure) -> list[tuple[str, float | None]]:
+    """(where, font size) of every text a figure shows: title, axis ticks and titles, legend, colour bars,
+    annotations."""
+    lay = fig.layout
+    out = [("title", lay.title.font.size), ("legend", lay.legend.font.size)]
+    out += [(f"{n} ticks", lay[n].tickfont.size) for n in lay if n.startswith(("xaxis", "yaxis"))]
+    out += [(f"{n} title", lay[n].title.font.size) for n in lay if n.startswith(("xaxis", "yaxis")) and lay[n].title.text]
+    out += [(f"annotation {a.text[:20]}", a.font.size) for a in lay.annotations]
+    out += [(f"colorbar {t.name}", t.colorbar.tickfont.size) for t in fig.data if t.type == "heatmap" and t.showscale is not False and not t.coloraxis]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_projector_mode_text_18px_lines_3px_heatmap_rows_12px(name):
+    fig = FIGURES[name]()
+    before = json.loads(fig.to_json())
+    big = figure_style.styled(fig, projector=True)
+    assert json.loads(fig.to_json()) == before  # the figure itself is left as it was (figures are cached)
+    small = [(where, size) for where, size in _texts(big) if size is None or size < style.PROJECTOR["font"]]
+    assert small == []
+    assert big.layout.title.font.size >= 22 or not big.layout.title.text
+    for trace in big.data:
+        if trace.type == "scatter" and "lines" in (trace.mode or "lines"):
+            assert trace.line.width >= 3, trace.name
+        if trace.type == "heatmap":
+            domain = big.layout["yaxis" + (trace.yaxis or "y")[1:]].domain or (0, 1)
+            margin = big.layout.margin
+            plot = big.layout.height - (margin.t if margin.t is not None else 100) - (margin.b if margin.b is not None else 80)
+            assert plot * (domain[1] - domain[0]) / figure_style._rows(trace.z) >= 12 - 1e-9, (trace.name, big.layout.height)
+
+
+def test_projector_heatmap_of_many_rows_grows_tall_enough():
+    fig = inspect_plots.states_heatmap(np.zeros((10, 64)), [str(t) for t in range(10)], "step")
+    big = figure_style.styled(fig, projector=True)
+    margin = big.layout.margin
+    assert (big.layout.height - margin.t - margin.b) / 64 >= 12 and big.layout.height > (fig.layout.height or 450)
+
+
+def test_normal_mode_ticks_in_the_theme_text_colour_and_dark_theme_turns_ink_light():
+    fig = learn_plots.gate_time_figure({k: np.zeros((4, 2)) for k in vocab.KEYS["gru"]}, 1, "gru")
+    light = figure_style.styled(fig)
+    assert light.layout.xaxis.tickfont.color == style.THEMES["light"]["textColor"] and light.layout.xaxis.tickfont.size is None
+    assert light.layout.shapes[0].line.color == style.INK
+    dark = figure_style.styled(fig, dark=True)
+    assert dark.layout.yaxis.tickfont.color == style.THEMES["dark"]["textColor"]
+    assert dark.layout.shapes[0].line.color == "#FFFFFF"  # the black step line turns white
+    pred = figure_style.styled(plots.prediction_figure(np.cos(np.arange(40.0)), 30, np.zeros(10), np.zeros(10), .1, .2,
+                                                       cell="lstm"), dark=True)
+    assert pred.data[0].line.color == style.DARK_INK[style.NEUTRAL]  # the true series behind the forecast
+    assert pred.data[1].line.color == style.CELL_COLORS["lstm"]  # data colours stay
+
+
+def _config_themes() -> dict[str, dict[str, str]]:
+    theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+    return {name: theme[name] for name in ("light", "dark")}
+
+
+@pytest.mark.parametrize("fg, bg, ratio", [("#FFFFFF", "#000000", 21.0), ("#808495", "#FFFFFF", 3.72),
+                                           ("#777777", "#FFFFFF", 4.48), ("#31333F", "#31333F", 1.0)])
+def test_contrast_ratio_matches_known_wcag_values(fg, bg, ratio):
+    assert style.contrast_ratio(fg, bg) == pytest.approx(ratio, abs=0.01)
+    assert style.contrast_ratio(bg, fg) == pytest.approx(ratio, abs=0.01)
+
+
+def test_relative_luminance_rejects_a_colour_name():
+    with pytest.raises(ValueError, match="color='gray'"):
+        style.relative_luminance("gray")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_theme_text_contrast_passes_wcag_aa(theme):
+    config = _config_themes()[theme]
+    for key in ("backgroundColor", "secondaryBackgroundColor", "textColor"):
+        assert config[key] == style.THEMES[theme][key]  # one source for the charts and the app
+    text = config["textColor"]
+    for background in (config["backgroundColor"], config["secondaryBackgroundColor"]):  # page, sidebar
+        assert style.contrast_ratio(text, background) >= 4.5
+    chart = figure_style.styled(FIGURES["plots.loss_figure"](), projector=True, dark=theme == "dark")
+    for font in (chart.layout.xaxis.tickfont, chart.layout.yaxis.title.font, chart.layout.legend.font):
+        assert style.contrast_ratio(font.color, config["backgroundColor"]) >= 4.5
+    assert style.contrast_ratio(config["primaryColor"], config["backgroundColor"]) >= 4.5  # links, buttons
+    assert style.contrast_ratio("#808495", style.THEMES["light"]["backgroundColor"]) < 4.5  # Streamlit's tick grey
