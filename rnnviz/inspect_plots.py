@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz import style
+from rnnviz import style, vocab
 
 COLORS = style.CATEGORY_COLORS
 GATE_SCALE = style.SEQUENTIAL  # 0 (closed) dark ... 1 (open) bright
@@ -166,6 +166,67 @@ def saturation_figure(rows: list[dict]) -> go.Figure:
                    legend={**TOP_LEGEND, "traceorder": "normal"}, margin={"t": 100, "b": 10, "l": 10, "r": 10})
 
 
+def no_saturation_text(rows: list[dict]) -> str | None:
+    """One line instead of a saturation chart whose bars would all be 0, else None.
+
+    Args:
+        rows: `inspection.saturation_rows` output; the thresholds are `vocab.SATURATION`'s (the one definition).
+
+    Returns:
+        E.g. "No value is saturated: input gate i, forget gate f and output gate o (sigmoid) stay between 0.1
+        and 0.9; ...", or None when some value sits at a flat end (or there are no rows).
+    """
+    if not rows or any(r["low"] > 0 or r["high"] > 0 for r in rows):
+        return None
+    parts = []
+    for act in dict.fromkeys(r["activation"] for r in rows):
+        names = [r["name"] for r in rows if r["activation"] == act]
+        lo, hi = vocab.SATURATION[act][:2]
+        where = f"above {max(lo, 0):g}" if hi == float("inf") else f"between {lo:g} and {hi:g}".replace("-", "−")
+        listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        parts.append(f"{listed} ({act}) stay{'s' if len(names) == 1 else ''} {where}")
+    return "No value is saturated: " + "; ".join(parts) + ", on every unit and step of this sample."
+
+
+def word_effects(p_after: np.ndarray) -> np.ndarray:
+    """How much each word moved P(positive): the model's output after the word minus its output before it.
+
+    Args:
+        p_after: P(positive) had the text ended after each step `(steps,)` (`readout.readout_over_time`), the
+            first step being `<start>`.
+
+    Returns:
+        `(steps - 1,)` changes, one per word after `<start>` (positive: the word pushed toward "positive").
+    """
+    return np.diff(np.asarray(p_after, np.float64))
+
+
+def word_effect_html(words: list[str], effects: np.ndarray) -> str:
+    """The review's words on the diverging scale (`style.DIVERGING`): red raised P(positive), blue lowered it,
+    white left it; the strongest change in either direction gets the deepest colour. Hover a word for its number.
+
+    Args:
+        words: the words read, one per effect.
+        effects: `word_effects` `(len(words),)`.
+
+    Returns:
+        HTML: one `<span>` per word (escaped), for a Markdown element that allows HTML.
+    """
+    from html import escape
+
+    from plotly.colors import get_colorscale, sample_colorscale
+
+    effects = np.asarray(effects, np.float64)
+    top = float(np.nanmax(np.abs(effects))) if effects.size else 0.0
+    where = 0.5 + 0.5 * np.nan_to_num(effects) / (top or 1.0)  # 0 (most negative) .. 0.5 (none) .. 1
+    colors = sample_colorscale(get_colorscale(style.DIVERGING), list(np.clip(where, 0, 1)), colortype="rgb")
+    ink = ["#FFFFFF" if abs(w - 0.5) > 0.35 else "#000000" for w in where]  # light text on the deep ends
+    spans = [f'<span title="{e:+.3f}" style="background-color:{c};color:{k};padding:0.1em 0.25em;'
+             f'border-radius:0.25em;line-height:2">{escape(word)}</span>'
+             for word, e, k, c in zip(words, effects, ink, colors)]
+    return " ".join(spans)
+
+
 def trajectory_figure(main: tuple[np.ndarray, np.ndarray], main_ticks: list[str],
                       others: list[tuple[np.ndarray, str]], explained: np.ndarray, dims: int = 2,
                       main_name: str = "this sample", shown: np.ndarray | None = None) -> go.Figure:
@@ -282,15 +343,23 @@ def readout_figure(probs: np.ndarray, ticks: list[str], classes: list[str], true
     return _layout(fig, title, 420)
 
 
-def horizon_error_figure(rmse: np.ndarray, n_starts: int, cell: str | None = None) -> go.Figure:
-    """Free-running RMSE against the number of steps ahead (over several start windows), in the cell's colour."""
+def horizon_error_figure(rmse: np.ndarray, n_starts: int, cell: str | None = None,
+                         baseline: np.ndarray | None = None) -> go.Figure:
+    """Free-running RMSE against the number of steps ahead (over several start windows), in the cell's colour,
+    beside the RMSE of repeating the last value (`metrics.persistence`, dotted, when given)."""
     steps = np.arange(1, len(rmse) + 1)
     fig = go.Figure(go.Scatter(x=steps, y=rmse, mode="lines", line={"color": style.cell_color(cell), "width": 2.5},
-                               name="free-running RMSE",
-                               hovertemplate="%{x} steps ahead<br>RMSE %{y:.4f}<extra></extra>"))
+                               name="the model, running free",
+                               hovertemplate="%{x} steps ahead<br>RMSE %{y:.4f}<extra>the model</extra>"))
+    if baseline is not None:
+        fig.add_scatter(x=steps, y=baseline, mode="lines", name="repeat the last value (baseline)",
+                        line={"color": style.NEUTRAL, "width": 3, "dash": "dot"},
+                        hovertemplate="%{x} steps ahead<br>RMSE %{y:.4f}<extra>repeat the last value</extra>")
     fig.update_xaxes(title="steps ahead (how long the model has run on its own predictions)")
     fig.update_yaxes(title="RMSE (same unit as the series)", rangemode="tozero")
-    return _layout(fig, f"How the error grows with the horizon (RMSE over {n_starts} start windows)", 360)
+    against = ", against repeating the last value" if baseline is not None else ""
+    return _layout(fig, f"How the error grows with the horizon{against} (RMSE over {n_starts} start windows)", 360,
+                   legend=TOP_LEGEND)
 
 
 def probability_histogram(p_positive: np.ndarray, y: np.ndarray, classes: list[str]) -> go.Figure:
