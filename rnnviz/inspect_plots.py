@@ -353,7 +353,7 @@ def horizon_error_figure(rmse: np.ndarray, n_starts: int, cell: str | None = Non
                                hovertemplate="%{x} steps ahead<br>RMSE %{y:.4f}<extra>the model</extra>"))
     if baseline is not None:
         fig.add_scatter(x=steps, y=baseline, mode="lines", name="repeat the last value (baseline)",
-                        line={"color": style.NEUTRAL, "width": 3, "dash": "dot"},
+                        line={"color": style.INK_SOFT, "width": 3, "dash": "dot"},
                         hovertemplate="%{x} steps ahead<br>RMSE %{y:.4f}<extra>repeat the last value</extra>")
     fig.update_xaxes(title="steps ahead (how long the model has run on its own predictions)")
     fig.update_yaxes(title="RMSE (same unit as the series)", rangemode="tozero")
