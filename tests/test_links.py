@@ -160,3 +160,61 @@ def test_clamped_link_value_is_named_with_the_value_used(apps):
     warned = " ".join(w.value for w in apps["pages/train.py"].warning)
     assert "dropout=0.999" in warned
 
+
+
+# ---------------------------------------------------------------- the Learn pages (issue 16, item 5)
+
+LEARN_LINKS = {  # page -> a link giving every key of the page a value other than its default
+    "pages/learn_rnn.py": {"steps": "7", "input": "3", "units": "4", "seed": "12", "t": "6",
+                           "functions": "tanh,relu", "slope": "0.37", "xmax": "2.5"},
+    "pages/learn_cells.py": {"cell": "gru", "steps": "9", "input": "2", "units": "4", "seed": "5", "t": "8",
+                             "unit": "3"},
+    "pages/learn_memory.py": {"radius": "1.55", "units": "8", "steps": "60", "input": "1.2", "seed": "3",
+                              "forget_bias": "4"},
+}
+LEARN_WIDGETS = {  # a few keys -> (widget kind, key), to check what the page shows, not only what it writes
+    "pages/learn_rnn.py": {"steps": ("slider", "learn_rnn_steps"), "slope": ("slider", "learn_rnn_slope"),
+                           "functions": ("multiselect", "learn_rnn_acts")},
+    "pages/learn_cells.py": {"cell": ("radio", "learn_cells_cell"), "unit": ("slider", "learn_cells_unit")},
+    "pages/learn_memory.py": {"radius": ("slider", "learn_mem_radius"), "seed": ("number_input", "learn_mem_seed")},
+}
+NOT_A_VALUE = ["banana", "nan", "-1e9", "1e999", "7,8", "😀", " "]  # taken by no key of any Learn page
+
+
+@pytest.mark.parametrize("page", LEARN_LINKS)
+def test_learn_link_reopens_the_same_view(apps, page):
+    link = LEARN_LINKS[page]
+    at = open_link(apps, page, link)
+    assert not at.exception, at.exception[0].message
+    assert not at.warning, [w.value for w in at.warning]
+    assert {k: at.query_params[k] for k in link} == link  # every key is written back as linked
+    for name, (kind, key) in LEARN_WIDGETS[page].items():
+        value = getattr(at, kind)(key=key).value
+        shown = ",".join(value) if isinstance(value, list) else f"{value:g}" if isinstance(value, float) else str(value)
+        assert shown == link[name], (name, value)
+    slider = at.slider(key=next(k for kind, k in LEARN_WIDGETS[page].values() if kind == "slider"))
+    slider.set_value(slider.min).run()  # a change reaches the address bar
+    name = next(n for n, (kind, k) in LEARN_WIDGETS[page].items() if k == slider.key)
+    assert float(at.query_params[name]) == slider.min
+
+
+def _check_bad_values(apps, page: str, bad: str) -> None:
+    link = {name: bad for name in LEARN_LINKS[page]}
+    at = open_link(apps, page, link)
+    assert not at.exception, at.exception[0].message
+    warned = [w.value for w in at.warning]
+    assert sorted(w.split("`")[1] for w in warned) == sorted(link), warned  # one warning per key, naming it
+    assert all(f"Received: {w.split('`')[1]}={bad!r}" in w and "Showing" in w for w in warned), warned
+    assert all(at.query_params[name] != bad for name in link)  # the URL holds what is shown instead
+
+
+@pytest.mark.parametrize("page", LEARN_LINKS)
+def test_learn_link_with_bad_values_warns_once_per_key(apps, page):
+    _check_bad_values(apps, page, "banana")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", LEARN_LINKS)
+@pytest.mark.parametrize("bad", NOT_A_VALUE[1:])
+def test_learn_link_fuzzed_with_values_no_key_takes(apps, page, bad):
+    _check_bad_values(apps, page, bad)

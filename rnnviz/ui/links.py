@@ -86,7 +86,11 @@ def choices(options: list, label: Callable[[Any], str] = plain) -> Callable[[str
     one = choice(options, label)
 
     def parse(text: str, name: str) -> list:
-        return list(dict.fromkeys(one(part, name) for part in text.split(",") if part)) if text else []
+        try:
+            return list(dict.fromkeys(one(part, name) for part in text.split(",") if part)) if text else []
+        except ValueError:
+            raise ValueError(f"`{name}` must be a comma-separated list of {_listed(options, label)}. "
+                             f"Received: {name}={text!r}") from None
     return parse
 
 
