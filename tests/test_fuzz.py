@@ -387,6 +387,34 @@ def test_fuzz_language_model_controls(page, fuzz_env):
         _checked(at.run(), f"{page}, step {step}: {chosen}")
 
 
+def test_fuzz_train_with_earlier_runs(fuzz_env):
+    """Train with earlier runs of the session on its chart (ghost curves and the pin control), then random
+    valid values for its widgets: never a traceback."""
+    rng = random.Random(f"train-ghosts:{SEED}")
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update(tiny(cell="simple_rnn", layers=2).to_query())  # a stored run of the trio
+    at.run()
+    at.switch_page("pages/train.py").run()
+    for cell in ("simple_rnn", "lstm", "gru"):  # stored: each loads, the ones before stay as ghosts
+        if at.sidebar.radio(key="w_cell").value != cell:
+            at.sidebar.radio(key="w_cell").set_value(cell).run()
+        end = time.time() + 60
+        while not (ui_job(at) and ui_job(at).cfg.cell == cell and ui_job(at).state == "done") and time.time() < end:
+            time.sleep(0.2)
+            at.run()
+    pins = at.multiselect(key="w_train_pins")
+    assert pins.options == ["LSTM 2×4u · 2 ep", "SimpleRNN 2×4u · 2 ep"]  # newest first
+    _checked(at.run(), f"Train, pinned {_set_random(pins, rng)} (as the browser sends the labels)")
+    for step in range(QUICK_STEPS):
+        chosen = randomize(at, rng)
+        _checked(at.run(), f"Train with earlier runs, step {step}: {chosen}")
+
+
+def ui_job(at: AppTest):
+    """The job the Train page shows (None before the first)."""
+    return at.session_state["job"] if "job" in at.session_state else None
+
+
 def test_pages_are_read_from_app():
     assert "pages/home.py" in PAGES and "pages/train.py" in PAGES and len(PAGES) == len(set(PAGES))
     assert all((ROOT / p).is_file() for p in PAGES)
