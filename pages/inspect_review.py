@@ -29,11 +29,11 @@ from rnnviz.vocab import NAMES, is_lstm  # noqa: E402  (`vocab` here is the IMDB
 
 enc = samples.encode_review(vocab, text, cfg.data)
 marks = {"known": "{}", "rare (out of vocabulary)": ":orange-background[{} → `<oov>`]",
-         "unknown (dropped)": ":red[~~{}~~]"}
+         "unknown (dropped)": ":gray[~~{}~~]"}
 st.markdown("**What the model reads:** `<start>` " + " ".join(marks[t.status].format(t.word) for t in enc.tokens)
             if enc.tokens else "**What the model reads:** only `<start>`: type some words.")
 st.caption(f"Orange: rarer than the {cfg.data.vocab_size:,} most frequent words, read as the shared `<oov>` "
-           "id. Red, struck out: not in the IMDB word index at all; the dataset drops such words, so does this "
+           "id. Grey, struck out: not in the IMDB word index at all; the dataset drops such words, so does this "
            "box. " + (f"**{enc.cut} words are cut** (a review holds at most {cfg.data.maxlen} tokens; this run "
                       f"keeps the {'end' if cfg.data.truncating == 'pre' else 'start'})." if enc.cut else ""))
 

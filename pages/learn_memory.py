@@ -88,7 +88,7 @@ b1.caption("A seeded Keras LSTM with the units above reads the same inputs; its 
 path = lstm_path(r["x"], units, seed, forget_bias)
 b2.plotly_chart(learn_plots.forget_path_figure(path, r["gradient"]), width="stretch", key="learn_mem_lstm")
 st.caption(
-    "Thin green lines: for each unit, f_T · f_(T−1) ⋯ f_(T−n+1) = ∂c_T/∂c_(T−n) along the cell state alone (the "
-    "paths through h, which the gates also read, are left out). Thick green: the largest of them, the norm of "
-    "that diagonal Jacobian. Red dashed: the plain tanh RNN above, for comparison. Raise the forget-gate bias "
-    "and the green lines flatten out toward 1.")
+    "Thin faint lines (LSTM's colour): for each unit, f_T · f_(T−1) ⋯ f_(T−n+1) = ∂c_T/∂c_(T−n) along the cell "
+    "state alone (the paths through h, which the gates also read, are left out). Thick line: the largest of them, "
+    "the norm of that diagonal Jacobian. Dashed, in SimpleRNN's blue: the plain tanh RNN above, for comparison. "
+    "Raise the forget-gate bias and the LSTM lines flatten out toward 1.")
