@@ -193,20 +193,28 @@ def pick_epoch(run, where=st) -> int | None:
 
 
 def _play_step(key: str, epochs: list, mirror: str) -> None:
-    """Before the epoch slider: a tick of the player moves it one snapshot on; at the last one it stops."""
-    playing = st.session_state.get(f"{key}_playing", False)
-    if st.session_state.pop(f"{key}_tick", False) and playing and st.session_state.get(key) in epochs:
-        nxt = epochs[min(epochs.index(st.session_state[key]) + 1, len(epochs) - 1)]
-        st.session_state[key] = st.session_state[mirror] = nxt
-        st.session_state[f"{key}_playing"] = nxt != epochs[-1]
+    """Before the epoch slider: a tick of the player moves it one snapshot on; at the last one it stops.
+
+    While playing, the player's own position (`<key>_at`) sets the slider on every run: a timer's request can
+    carry the slider value the browser had before the last step arrived, which would otherwise step it back.
+    """
+    at = st.session_state.get(f"{key}_at")
+    if not st.session_state.get(f"{key}_playing", False) or at not in epochs:
+        st.session_state.pop(f"{key}_tick", None)
+        return
+    if st.session_state.pop(f"{key}_tick", False):
+        at = epochs[min(epochs.index(at) + 1, len(epochs) - 1)]
+        st.session_state[f"{key}_playing"] = at != epochs[-1]
+    st.session_state[key] = st.session_state[mirror] = st.session_state[f"{key}_at"] = at
 
 
 def _toggle_play(key: str, epochs: list, mirror: str) -> None:
-    """Play / Pause clicked: playing from the last snapshot starts again at the first."""
+    """Play / Pause clicked: playing starts from the slider's epoch (from the first after the last one)."""
     playing = not st.session_state.get(f"{key}_playing", False)
     st.session_state[f"{key}_playing"] = playing
-    if playing and st.session_state.get(key) == epochs[-1]:
-        st.session_state[key] = st.session_state[mirror] = epochs[0]
+    if playing:
+        at = st.session_state.get(key)
+        st.session_state[f"{key}_at"] = epochs[0] if at == epochs[-1] or at not in epochs else at
 
 
 def _play_button(key: str, epochs: list, mirror: str, where) -> None:

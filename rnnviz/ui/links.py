@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
-SEEN = "_links_seen"  # query key -> the text this session last read or wrote for it, on this page
+SEEN = "_links_seen"  # query key -> the texts this session read or wrote for it on this page (a request can
+# carry an address the browser had before the last run's change arrived: that is no new link)
 PAGE = "\0page"  # SEEN's entry naming the page it belongs to
 
 
@@ -117,7 +118,7 @@ def follow(name: str, key: str, parse: Callable[[str, str], Any], default: Any,
            display: Callable[[Any], str] | None = None) -> str:
     """Links the widget `key` to the query key `name`; call it just before drawing the widget.
 
-    A new link (a query value this session did not write itself on this page) sets the widget; then the
+    A new link (a query value this session has not written itself on this page) sets the widget; then the
     widget's value goes into the URL (so a linked epoch is not carried over to the next run picked). A kept
     value the widget can no longer take (a range that shrank) falls back to `default`.
 
@@ -139,14 +140,15 @@ def follow(name: str, key: str, parse: Callable[[str, str], Any], default: Any,
     seen = st.session_state.get(SEEN)
     if seen is None or seen.get(PAGE) != page_id():  # a page switch: what the last page wrote is not ours
         seen = st.session_state[SEEN] = {PAGE: page_id()}
-    incoming = st.query_params.get(name)
-    if incoming is not None and seen.get(name) != incoming:
+    incoming, known = st.query_params.get(name), seen.setdefault(name, set())
+    if incoming is not None and incoming not in known:
         try:
             st.session_state[key] = parse(incoming, name)
         except ValueError as e:
             shown = st.session_state.get(key, default)
             shown = display(shown) if display else f"{name}={_show(shown, label)}"
             st.warning(f"This link's `{name}` was not used: {e}. Showing {shown} instead.", icon=":material/link:")
+        known.add(incoming)
     if key in st.session_state:
         try:
             parse(_show(st.session_state[key], label), name)
@@ -157,7 +159,7 @@ def follow(name: str, key: str, parse: Callable[[str, str], Any], default: Any,
     if mirror is not None:
         st.session_state[mirror] = st.session_state[key]
     written = _show(st.session_state[key], label)
-    seen[name] = written
+    known.add(written)
     if st.query_params.get(name) != written:
         st.query_params[name] = written
     return key
