@@ -71,3 +71,25 @@ def chromium_page(width: int = 1400, height: int = 2000):
             yield browser.new_page(viewport={"width": width, "height": height})
         finally:
             browser.close()
+
+
+def rgb_hex(css: str) -> str:
+    """A computed CSS colour "rgb(r, g, b)" (or "rgba(...)") as "#RRGGBB"."""
+    r, g, b = (int(float(v)) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+    return f"#{r:02X}{g:02X}{b:02X}"
+
+
+TEXT_STYLES = """(selector) => Array.from(document.querySelectorAll(selector)).filter(e => e.getClientRects().length)
+    .map(e => { const s = getComputedStyle(e); let alpha = 1;
+                for (let x = e; x; x = x.parentElement) alpha *= parseFloat(getComputedStyle(x).opacity);
+                return {text: (e.textContent || '').slice(0, 40), size: parseFloat(s.fontSize), color: s.color,
+                        fill: s.fill, alpha: alpha}; })"""
+"""JS for `page.evaluate(TEXT_STYLES, selector)`: font size (px), colour, SVG fill and the product of the
+element's and its ancestors' opacity (Streamlit fades captions to 0.6) of every visible match."""
+
+
+def seen_color(color: str, alpha: float, background: str) -> str:
+    """The colour a viewer sees: `color` (CSS) drawn at opacity `alpha` over `background` ("#RRGGBB")."""
+    fg, bg = rgb_hex(color), background
+    mix = [round(alpha * int(fg[i:i + 2], 16) + (1 - alpha) * int(bg[i:i + 2], 16)) for i in (1, 3, 5)]
+    return "#" + "".join(f"{v:02X}" for v in mix)

@@ -88,7 +88,7 @@ FIGURES = {
     "inspect_plots.readout_figure": lambda: inspect_plots.readout_figure(
         RNG.dirichlet(np.ones(3), T), TICKS, ["a", "b", "c"], 1, "row read", "When"),
     "inspect_plots.horizon_error_figure": lambda: inspect_plots.horizon_error_figure(
-        np.linspace(0.1, 1, 5), 3, "lstm"),
+        np.linspace(0.1, 1, 5), 3, "lstm", baseline=np.linspace(0.2, 1.2, 5)),
     "inspect_plots.probability_histogram": lambda: inspect_plots.probability_histogram(
         RNG.uniform(size=20), RNG.integers(0, 2, 20), ["negative", "positive"]),
     "learn_plots.rnn_states_figure": lambda: learn_plots.rnn_states_figure(np.zeros((T, 2)), np.zeros((T, 2)), 2),

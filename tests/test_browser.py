@@ -6,6 +6,7 @@ default cosine run has trained: each must show its own title and no exception.
 
 import ast
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -115,3 +116,64 @@ def test_pages_train_and_stop(rnnviz_home, tmp_path):
 
         # with a stored run, the Inspect and Compare pages have something to show
         open_every_page(page, url, "one stored cosine run")
+
+
+def test_every_page_in_projector_mode(rnnviz_home, tmp_path):
+    """Each page opened with `?projector=1`: the sidebar collapsed, chart text 18 px or more, captions at body
+    size with contrast 4.5:1 or more, the query key kept; a screenshot of each (in `$RNNVIZ_SCREENSHOTS` when
+    set). Then the dark theme (`embed_options=dark_theme`), and the toggle turning the mode off."""
+    pytest.importorskip("playwright")
+    from playwright.sync_api import expect
+
+    from rnnviz import style
+    from rnnviz.jobs import train_and_store
+    from rnnviz.store import RunStore
+    from tests.browser import TEXT_STYLES, rgb_hex, seen_color
+    from tests.conftest import tiny
+
+    runs = [tiny(cell=cell, epochs=2) for cell in ("lstm", "gru")]  # so Inspect and Compare draw their charts
+    for cfg in runs:
+        train_and_store(cfg, RunStore(rnnviz_home))
+    extra = {"compare": f"&runs={runs[0].run_id},{runs[1].run_id}"}  # Compare's link to two stored runs
+    shots = Path(os.environ.get("RNNVIZ_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    ticks = f"{CHARTS} .xtick text, {CHARTS} .ytick text, {CHARTS} .gtitle, {CHARTS} .g-xtitle text"
+    with streamlit_server(home=rnnviz_home) as url, chromium_page(1400, 2400) as page:
+        page.goto(url)
+        settled(page)
+        for file, path, title in app_pages():
+            page.goto(f"{url}/{path}?projector=1{extra.get(path, '')}")
+            expect(page.locator('[data-testid="stHeading"] h1', has_text=title)).to_have_count(1, timeout=WAIT)
+            settled(page)
+            page.wait_for_timeout(300)  # charts draw after the run ends
+            where = f"/{path} ({file})"
+            expect(page.locator('[data-testid="stExpandSidebarButton"]'), where).to_be_visible()  # collapsed
+            assert "projector=1" in page.url, where
+            background = rgb_hex(page.evaluate(
+                "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"))
+            small = [t for t in page.evaluate(TEXT_STYLES, ticks) if t["size"] < style.PROJECTOR["font"]]
+            assert small == [], (where, small[:3])
+            captions = page.evaluate(TEXT_STYLES, '[data-testid="stCaptionContainer"] p')
+            assert all(c["size"] >= 16 for c in captions), (where, captions[:3])
+            faint = [c for c in captions
+                     if style.contrast_ratio(seen_color(c["color"], c["alpha"], background), background) < 4.5]
+            assert faint == [], (where, faint[:3])
+            page.screenshot(path=str(shots / f"projector_{path or 'home'}.png"))
+
+        page.goto(f"{url}/learn_memory?projector=1&embed_options=dark_theme")  # Streamlit's dark-theme link
+        expect(page.locator(CHARTS).first).to_be_visible(timeout=WAIT)
+        settled(page)
+        page.wait_for_timeout(300)
+        background = rgb_hex(page.evaluate(
+            "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"))
+        assert background == style.THEMES["dark"]["backgroundColor"]
+        tick_colors = {rgb_hex(t["fill"]) for t in page.evaluate(TEXT_STYLES, ticks)}
+        assert tick_colors and all(style.contrast_ratio(c, background) >= 4.5 for c in tick_colors), tick_colors
+        page.screenshot(path=str(shots / "projector_dark_learn_memory.png"))
+
+        page.locator('[data-testid="stExpandSidebarButton"]').click()  # the toggle turns the mode off
+        page.get_by_text("Projector mode", exact=True).click()
+        expect(page).not_to_have_url(re.compile(r"projector=1"), timeout=WAIT)
+        settled(page)
+        page.wait_for_timeout(300)
+        assert max(t["size"] for t in page.evaluate(TEXT_STYLES, ticks)) < style.PROJECTOR["font"]

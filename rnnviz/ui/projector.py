@@ -31,10 +31,16 @@ DARK_LINK = "?projector=1&embed_options=dark_theme"
 
 _CSS = """<style>
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
-  font-size: 1rem !important; color: inherit !important; }
+  font-size: 1rem !important; color: inherit !important; opacity: 1 !important; }
 [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p { font-size: 1rem !important; }
+[data-testid="stHorizontalBlock"]:has([data-testid="stImage"]) { flex-direction: column !important; }
+[data-testid="stHorizontalBlock"]:has([data-testid="stImage"]) > [data-testid="stColumn"] {
+  width: 100% !important; flex: 1 1 auto !important; }
+[data-testid="stImage"] img { max-width: 1100px !important; }
 </style>"""
-"""Projector mode's page styles: captions (and widget and metric labels) at body size, in the body's colour."""
+"""Projector mode's page styles: captions (Streamlit draws them at 60% opacity, about 3.7:1 on white) and
+widget and metric labels at body size, in the body's colour; a row of columns holding a diagram (the cell
+SVGs) stacks, so the diagram gets the page's width (its 12 px labels become about 17 px)."""
 
 
 def is_on() -> bool:
@@ -65,7 +71,7 @@ def sidebar_toggle() -> bool:
                            help="Large chart text, thick lines, tall heatmap rows, captions at body size. "
                                 "A link with ?projector=1 opens in it.")
     if on:
-        st.sidebar.caption(f"Dark theme: the ⋮ menu → Settings, or [open this page dark]({DARK_LINK}).")
+        st.sidebar.caption(f"Dark theme: the ⋮ menu → Settings, or [open this page dark]({DARK_LINK}) (a new tab).")
     return on
 
 
