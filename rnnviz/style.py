@@ -10,6 +10,10 @@
 - **One sequential scale** for gates (and shares of saturated values): 0 (closed) dark purple, 1 (open)
   bright yellow (viridis).
 - Other categories (units, classes, curves of one run) take the rest of the Okabe–Ito palette in order.
+- **Ink** (marks over the data, reference lines) is black or grey on the light theme and turns light on the
+  dark one (`DARK_INK`); chart text takes the theme's text colour (`THEMES`, the same colours as
+  `.streamlit/config.toml`). `rnnviz.figure_style` applies both, and projector mode's sizes (`PROJECTOR`).
+- Text contrast is measured with WCAG's formula (`relative_luminance`, `contrast_ratio`; AA needs 4.5:1).
 
 No Streamlit, no Plotly import here: plain values the figure modules use.
 """

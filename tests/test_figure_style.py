@@ -83,9 +83,6 @@ def test_every_figure_builder_has_an_example():
     assert builders() == set(FIGURES), "add an example for each new figure builder to tests/figures.py"
 
 
-@pytest.mark.parametrize("name", sorted(FIGURES))
-def test_every_colour_on_every_figure_comes_from_style(name):
-    assert strays(FIGURES[name]()) == []
 
 
 def test_a_stray_colour_is_caught():
@@ -124,8 +121,10 @@ def _texts(fig: go.Figure) -> list[tuple[str, float | None]]:
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
-def test_projector_mode_text_18px_lines_3px_heatmap_rows_12px(name):
+def test_every_figure_takes_its_colours_from_style_and_grows_in_projector_mode(name):
+    """Every colour from `rnnviz.style`; in projector mode text >= 18 px, lines >= 3 px, heatmap rows >= 12 px."""
     fig = FIGURES[name]()
+    assert strays(fig) == []
     before = json.loads(fig.to_json())
     big = figure_style.styled(fig, projector=True)
     assert json.loads(fig.to_json()) == before  # the figure itself is left as it was (figures are cached)
