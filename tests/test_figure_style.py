@@ -114,9 +114,11 @@ def _texts(fig: go.Figure) -> list[tuple[str, float | None]]:
     lay = fig.layout
     out = [("title", lay.title.font.size), ("legend", lay.legend.font.size)]
     out += [(f"{n} ticks", lay[n].tickfont.size) for n in lay if n.startswith(("xaxis", "yaxis"))]
-    out += [(f"{n} title", lay[n].title.font.size) for n in lay if n.startswith(("xaxis", "yaxis")) and lay[n].title.text]
+    out += [(f"{n} title", lay[n].title.font.size) for n in lay
+            if n.startswith(("xaxis", "yaxis")) and lay[n].title.text]
     out += [(f"annotation {a.text[:20]}", a.font.size) for a in lay.annotations]
-    out += [(f"colorbar {t.name}", t.colorbar.tickfont.size) for t in fig.data if t.type == "heatmap" and t.showscale is not False and not t.coloraxis]
+    out += [(f"colorbar {t.name}", t.colorbar.tickfont.size) for t in fig.data
+            if t.type == "heatmap" and t.showscale is not False and not t.coloraxis]
     return out
 
 
@@ -137,8 +139,9 @@ def test_every_figure_takes_its_colours_from_style_and_grows_in_projector_mode(n
         if trace.type == "heatmap":
             domain = big.layout["yaxis" + (trace.yaxis or "y")[1:]].domain or (0, 1)
             margin = big.layout.margin
-            plot = big.layout.height - (margin.t if margin.t is not None else 100) - (margin.b if margin.b is not None else 80)
-            assert plot * (domain[1] - domain[0]) / figure_style._rows(trace.z) >= 12 - 1e-9, (trace.name, big.layout.height)
+            plot = big.layout.height - (100 if margin.t is None else margin.t) - (80 if margin.b is None else margin.b)
+            rows = figure_style._rows(trace.z)
+            assert plot * (domain[1] - domain[0]) / rows >= 12 - 1e-9, (trace.name, big.layout.height)
 
 
 def test_projector_heatmap_of_many_rows_grows_tall_enough():
@@ -151,7 +154,8 @@ def test_projector_heatmap_of_many_rows_grows_tall_enough():
 def test_normal_mode_ticks_in_the_theme_text_colour_and_dark_theme_turns_ink_light():
     fig = learn_plots.gate_time_figure({k: np.zeros((4, 2)) for k in vocab.KEYS["gru"]}, 1, "gru")
     light = figure_style.styled(fig)
-    assert light.layout.xaxis.tickfont.color == style.THEMES["light"]["textColor"] and light.layout.xaxis.tickfont.size is None
+    assert light.layout.xaxis.tickfont.color == style.THEMES["light"]["textColor"]
+    assert light.layout.xaxis.tickfont.size is None
     assert light.layout.shapes[0].line.color == style.INK
     dark = figure_style.styled(fig, dark=True)
     assert dark.layout.yaxis.tickfont.color == style.THEMES["dark"]["textColor"]

@@ -57,3 +57,14 @@ def test_no_other_module_of_the_app_reaches_into_streamlit():
     files = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "rnnviz").rglob("*.py")]
     found = {str(f.relative_to(ROOT)): _streamlit_imports(f) for f in files if f.name != "st_internals.py"}
     assert {f: names for f, names in found.items() if names} == {}
+
+
+def test_every_chart_passes_through_the_styler():
+    """`style_every_chart` (installed by app.py through rnnviz.ui.projector) wraps both ways of drawing a chart."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    from rnnviz.ui import projector
+
+    projector.install()
+    assert st.plotly_chart._rnnviz_styled and DeltaGenerator.plotly_chart._rnnviz_styled
+    assert st_internals._styling(st.plotly_chart, None) is st.plotly_chart  # once per process

@@ -10,18 +10,17 @@ that `rnnviz.figure_style.styled` gives each figure as it is drawn.
   option `embed_options=dark_theme` in a link opens the app dark. The server cannot switch a viewer's theme;
   charts follow the one the browser reports (`st.context.theme.type`).
 
-`install` wraps `st.plotly_chart` (and the same method on containers, e.g. columns) once per process, so every
-chart on every page is styled for the session that draws it; pages call `st.plotly_chart` as usual.
+`install` has `st_internals.style_every_chart` wrap `st.plotly_chart` (and the same method on containers, e.g.
+columns) once per process, so every chart on every page is styled for the session that draws it; pages call
+`st.plotly_chart` as usual.
 """
 
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from rnnviz import figure_style
+from rnnviz.ui import st_internals
 
 QUERY_KEY = "projector"
 """The query key (`?projector=1`) and the toggle's session-state key."""
@@ -83,29 +82,10 @@ def _styled_figure(figure):
                                dark=st.context.theme.type == "dark")
 
 
-def _wrap(plotly_chart):
-    """`plotly_chart` (a function or a bound method) with the figure styled first."""
-    if getattr(plotly_chart, "_rnnviz_styled", False):
-        return plotly_chart
-
-    @functools.wraps(plotly_chart)
-    def styled_chart(*args, **kwargs):
-        if isinstance(args[0] if args else None, DeltaGenerator):  # the method: (self, figure, ...)
-            args = (args[0], _styled_figure(args[1]), *args[2:]) if len(args) > 1 else args
-        elif args:
-            args = (_styled_figure(args[0]), *args[1:])
-        if "figure_or_data" in kwargs:
-            kwargs["figure_or_data"] = _styled_figure(kwargs["figure_or_data"])
-        return plotly_chart(*args, **kwargs)
-
-    styled_chart._rnnviz_styled = True
-    return styled_chart
-
-
 def install() -> None:
-    """Makes `st.plotly_chart` and `<container>.plotly_chart` style every figure (once per process)."""
-    DeltaGenerator.plotly_chart = _wrap(DeltaGenerator.plotly_chart)
-    st.plotly_chart = _wrap(st.plotly_chart)
+    """Makes every `st.plotly_chart` and `<container>.plotly_chart` style its figure for the session drawing it
+    (once per process; `st_internals.style_every_chart`)."""
+    st_internals.style_every_chart(_styled_figure)
 
 
 def setup() -> bool:

@@ -9,6 +9,9 @@ Streamlit has no public API for three things the app needs, so it reaches into p
   `pages/` mode (before any session ran `st.navigation`); a deep link would show its page alone.
 - `page_id`: the running page's script hash (`ScriptRunContext.page_script_hash`), which tells a page's first
   run after a switch from its reruns.
+- `style_every_chart`: wraps `DeltaGenerator.plotly_chart` (what `st.columns(...)[k].plotly_chart` calls) and
+  `st.plotly_chart` (bound to the main container when Streamlit is imported), so every chart is styled for
+  its session (projector mode, dark theme: `rnnviz.ui.projector`) without each page doing it.
 
 Nothing else in `rnnviz/ui` or `pages/` may touch private Streamlit names. Importing this module checks that
 every internal above is still there and still used the way the patches assume; when an upgrade changed one,
@@ -19,6 +22,7 @@ The check passes on Streamlit 1.50.0 and 1.67.0 (`TESTED`); the app and its test
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 
@@ -58,6 +62,7 @@ _RUNNER = "streamlit.runtime.scriptrunner.script_runner"
 _PAGES = "streamlit.runtime.pages_manager:PagesManager"
 _CTX = "streamlit.runtime.scriptrunner:get_script_run_ctx"
 _CTX_CLASS = "streamlit.runtime.scriptrunner_utils.script_run_context:ScriptRunContext"
+_DG = "streamlit.delta_generator:DeltaGenerator"
 
 
 def missing() -> list[str]:
@@ -76,6 +81,11 @@ def missing() -> list[str]:
     ctx_class = _get(_CTX_CLASS)
     if ctx_class is None or not isinstance(getattr(ctx_class, "page_script_hash", None), property):
         out.append(f"{_CTX_CLASS.replace(':', '.')}.page_script_hash (a property)")
+    dg = _get(_DG)
+    bound = getattr(st.plotly_chart, "_rnnviz_styled", False) or isinstance(getattr(st.plotly_chart, "__self__", None),
+                                                                             dg or ())
+    if dg is None or not callable(getattr(dg, "plotly_chart", None)) or not bound:
+        out.append(f"{_DG.replace(':', '.')}.plotly_chart (a method; st.plotly_chart bound to a DeltaGenerator)")
     return out
 
 
@@ -123,3 +133,31 @@ def page_id() -> str:
 
     ctx = get_script_run_ctx()
     return ctx.page_script_hash if ctx else ""
+
+
+def _styling(plotly_chart, styler):
+    """`plotly_chart` (the method, or `st.plotly_chart`) with its figure passed through `styler` first."""
+    if getattr(plotly_chart, "_rnnviz_styled", False):
+        return plotly_chart
+    from streamlit.delta_generator import DeltaGenerator
+
+    @functools.wraps(plotly_chart)
+    def styled_chart(*args, **kwargs):
+        k = 1 if args and isinstance(args[0], DeltaGenerator) else 0  # the method: (self, figure, ...)
+        if len(args) > k:
+            args = (*args[:k], styler(args[k]), *args[k + 1:])
+        if "figure_or_data" in kwargs:
+            kwargs["figure_or_data"] = styler(kwargs["figure_or_data"])
+        return plotly_chart(*args, **kwargs)
+
+    styled_chart._rnnviz_styled = True
+    return styled_chart
+
+
+def style_every_chart(styler) -> None:
+    """Makes every `st.plotly_chart` and `<container>.plotly_chart` pass its figure through `styler` first
+    (once per process; later calls keep the first styler)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    DeltaGenerator.plotly_chart = _styling(DeltaGenerator.plotly_chart, styler)
+    st.plotly_chart = _styling(st.plotly_chart, styler)
