@@ -67,3 +67,23 @@ def test_epoch_only_charts_tick_whole_epochs():
     fig = plots.loss_figure({"accuracy": [0.6, 0.8], "val_accuracy": [0.65, 0.81]}, None, "binary", "accuracy")
     assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 1
     assert fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_loss_figure_draws_earlier_runs_faint_behind_the_current_one():
+    from rnnviz import style
+
+    ghosts = [{"label": "GRU 8u · 3 ep", "cell": "gru", "history": {"loss": [0.5, 0.3, 0.2], "val_loss": [0.6, 0.4, 0.3]}},
+              {"label": "SimpleRNN 8u · 2 ep", "cell": "simple_rnn", "history": {"loss": [0.9, 0.8]}},  # no validation
+              {"label": "empty", "cell": "lstm", "history": {}}]
+    fig = plots.loss_figure({"loss": [0.4, 0.2], "val_loss": [0.5, 0.25]}, None, "lm", cell="lstm", ghosts=ghosts,
+                            label="LSTM 8u · 2 ep")
+    lines = [t for t in fig.data if t.legendgroup == "earlier" and t.mode == "lines"]
+    assert [t.name for t in lines] == ["GRU 8u · 3 ep (validation, earlier)", "SimpleRNN 8u · 2 ep (training, earlier)"]
+    assert list(lines[0].y) == [0.6, 0.4, 0.3] and list(lines[0].x) == [1, 2, 3]
+    assert lines[0].line.color == style.rgba(style.cell_color("gru"), plots.GHOST_ALPHA) and lines[0].line.dash == "solid"
+    assert lines[1].line.dash == style.SPLIT_DASH["training"]
+    ends = [t for t in fig.data if t.mode == "text"]
+    assert [(list(t.text), t.x[0], t.y[0]) for t in ends] == [(["GRU 8u · 3 ep"], 3, 0.3), (["SimpleRNN 8u · 2 ep"], 2, 0.8)]
+    assert fig.data.index(lines[0]) < min(i for i, t in enumerate(fig.data) if t.name == "LSTM 8u · 2 ep: training (epoch end)")
+    assert not any(t.name == "empty" or "empty" in (t.text or ()) for t in fig.data)
+    assert plots.loss_figure({"loss": [0.4]}, None, "lm").data[0].name == "training (epoch end)"  # no ghosts, no label
