@@ -229,10 +229,30 @@ def problems(at: AppTest) -> list[str]:
     return found
 
 
+PAGE_LINK_KEYS = {  # the Inspect and Learn pages' own query keys (rnnviz.ui.links), fuzzed with odd seeds' links
+    "inspect": ("epoch", "sample", "class", "layer", "direction"), "inspect_states": ("dims",),
+    "inspect_predictions": ("steps",), "inspect_review": ("text",),
+    "learn_rnn": ("steps", "input", "units", "seed", "t", "functions", "slope", "xmax"),
+    "learn_cells": ("cell", "steps", "input", "units", "seed", "t", "unit"),
+    "learn_memory": ("radius", "units", "steps", "input", "seed", "forget_bias"),
+}
+LINK_VALUES = ["0", "1", "2", "3", "-1", "0.5", "1e999", "nan", "banana", "", "rnn_1", "rnn_2", "backward", "cat",
+               "gru", "tanh,relu", "9999", "😀 x"]  # values some key takes, and values none takes
+
+
+def page_link(page: str, run_id: str, rng: random.Random) -> dict[str, str]:
+    """A link to the stored run (Inspect and Write pages) with some of the page's own keys at random values."""
+    stem = Path(page).stem
+    keys = [*PAGE_LINK_KEYS.get(stem, ()), *(PAGE_LINK_KEYS["inspect"] if stem.startswith("inspect") else ())]
+    out = {"run": run_id} if stem.startswith("inspect") or stem == "write" else {}
+    return {**out, **{k: rng.choice(LINK_VALUES) for k in keys if rng.random() < 0.5}}
+
+
 def fuzz_session(page: str, seed: int, steps: int, kind: str, tour: bool = False) -> tuple[int, str | None]:
     """One browser-like session on `page`: `steps` random combinations, each checked.
 
-    Odd seeds open the page from a shared link to one of the stored runs (its config in the URL), so the
+    Odd seeds open the page from a shared link to one of the stored runs (its config in the URL, and on the
+    Inspect, Write and Learn pages their own keys at random, often invalid, values: `page_link`), so the
     Train and Compare pages start on results rather than on "not trained yet". A `tour` also moves to a
     random page of the app before a combination, now and then (values kept across pages get checked too).
 
@@ -243,7 +263,7 @@ def fuzz_session(page: str, seed: int, steps: int, kind: str, tour: bool = False
     at = AppTest.from_file(str(APP), default_timeout=120)
     link = rng.choice(seed_configs()) if seed % 2 else None
     if link is not None:
-        at.query_params.update(link.to_query())
+        at.query_params.update({**link.to_query(), **page_link(page, link.run_id, rng)})
     at.run()
     at.switch_page(page).run()
     history = [f"opened {page}" + (f" from a link to run {link.run_id} ({link.summary()})" if link else "")]
