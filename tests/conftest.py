@@ -54,6 +54,11 @@ SLOW = {
         "test_trio_trains_and_compares",
     },
     "test_app_inspect.py": {
+        "test_bad_link_values_are_named_in_one_warning",
+        "test_error_by_horizon_is_drawn_against_repeating_the_last_value",
+        "test_inspect_links_reopen_the_same_view",
+        "test_play_steps_the_epoch_slider_to_the_trained_model",
+        "test_review_words_coloured_by_their_change_in_p_positive",
         "test_damaged_runs_are_one_line_notes_on_every_picker",
         "test_page_renders_with_labelled_charts",
         "test_unreadable_model_shows_the_fix",
@@ -104,6 +109,7 @@ SLOW = {
         "test_gradient_norms_match_gradient_tape_through_keras",
     },
     "test_links.py": {
+        "test_learn_link_reopens_the_same_view",
         "test_link_opens_at_each_end",
     },
     "test_lm.py": {
