@@ -9,7 +9,7 @@ import streamlit as st
 
 from rnnviz import vocab
 from rnnviz.config import RunConfig
-from rnnviz.ui import links
+from rnnviz.ui import links, player
 from rnnviz.ui.core import DATA_NAMES, data_dir, dataset, load_model, show_error, trainer
 
 
@@ -17,9 +17,6 @@ from rnnviz.ui.core import DATA_NAMES, data_dir, dataset, load_model, show_error
 # values outlive page switches (`keep`), so a teacher moving from Hidden states to Gates keeps the same picture.
 # Each picker also follows the page's URL (`links.follow`: ?run=...&epoch=...&sample=...&class=...&layer=...),
 # so the address bar is a link to the same view.
-
-PLAY_SECONDS = 1.5
-"""The epoch player's pace: one snapshot on every this many seconds (or as soon as the page has redrawn)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,58 +181,12 @@ def pick_epoch(run, where=st) -> int | None:
     key = _shared(f"epoch_{run.run_id}")
     _reset_if_invalid(key, epochs)
     mirror = f"inspect_epoch_{run.run_id}"
-    _play_step(key, epochs, mirror)
+    player.step(key, epochs, mirror)
     links.follow("epoch", key, links.choice(epochs), epochs[-1], mirror=mirror)
     epoch = where.select_slider("Epoch (weights after this many epochs; 0 = untrained)", epochs, key=key,
                                 help="Stored snapshots of the weights; nothing is retrained.")
-    _play_button(key, epochs, mirror, where)
+    player.button(key, epochs, where)
     return None if epoch == epochs[-1] else int(epoch)
-
-
-def _play_step(key: str, epochs: list, mirror: str) -> None:
-    """Before the epoch slider: a tick of the player moves it one snapshot on; at the last one it stops.
-
-    While playing, the player's own position (`<key>_at`) sets the slider on every run: a timer's request can
-    carry the slider value the browser had before the last step arrived, which would otherwise step it back.
-    """
-    at = st.session_state.get(f"{key}_at")
-    if not st.session_state.get(f"{key}_playing", False) or at not in epochs:
-        st.session_state.pop(f"{key}_tick", None)
-        return
-    if st.session_state.pop(f"{key}_tick", False):
-        at = epochs[min(epochs.index(at) + 1, len(epochs) - 1)]
-        st.session_state[f"{key}_playing"] = at != epochs[-1]
-    st.session_state[key] = st.session_state[mirror] = st.session_state[f"{key}_at"] = at
-
-
-def _toggle_play(key: str, epochs: list, mirror: str) -> None:
-    """Play / Pause clicked: playing starts from the slider's epoch (from the first after the last one)."""
-    playing = not st.session_state.get(f"{key}_playing", False)
-    st.session_state[f"{key}_playing"] = playing
-    if playing:
-        at = st.session_state.get(key)
-        st.session_state[f"{key}_at"] = epochs[0] if at == epochs[-1] or at not in epochs else at
-
-
-def _play_button(key: str, epochs: list, mirror: str, where) -> None:
-    """Play / Pause under the epoch slider; while playing, a timed fragment asks for the next snapshot."""
-    playing = st.session_state.get(f"{key}_playing", False)
-    where.button("Pause" if playing else "Play", key=f"{key}_play", on_click=_toggle_play,
-                 args=(key, epochs, mirror),
-                 icon=":material/pause:" if playing else ":material/play_arrow:",
-                 help=f"Step through the snapshots, one every {PLAY_SECONDS:g} s, up to the trained model.")
-    if playing:
-        st.session_state[f"{key}_armed"] = False  # this page run draws the fragment: no tick yet
-        _ticker(key)
-
-
-@st.fragment(run_every=PLAY_SECONDS)
-def _ticker(key: str) -> None:
-    """Draws nothing; on each timed rerun (not the page's own run) asks the page for the next snapshot."""
-    if st.session_state.get(f"{key}_armed"):
-        st.session_state[f"{key}_tick"] = True
-        st.rerun()
-    st.session_state[f"{key}_armed"] = True
 
 
 def pick_layer(cfg: RunConfig, where=st) -> tuple[str, str]:
