@@ -10,6 +10,9 @@ No Streamlit here: figure in, figure out.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz import style
@@ -73,6 +76,29 @@ def _colorbars(layout: dict, data: list[dict]) -> list[dict]:
     return bars
 
 
+def _log_ticks(fig: go.Figure, layout: dict) -> None:
+    """Full-size tick labels on log axes: Plotly draws the 2s and 5s between powers of ten at 3/4 of the font
+    size, so an axis spanning two decades or more gets only powers of ten, a shorter one 1-2-5 values."""
+    for name, axis in list(layout.items()):
+        if not name.startswith(("xaxis", "yaxis")) or axis.get("type") != "log" or "dtick" in axis \
+                or "tickvals" in axis:
+            continue
+        ref, values = name[0] + name[5:], []
+        for trace in fig.data:
+            if (getattr(trace, name[0] + "axis", None) or name[0]) == ref and getattr(trace, name[0], None) is not None:
+                v = np.asarray(getattr(trace, name[0]), dtype=float).ravel()
+                values.append(v[np.isfinite(v) & (v > 0)])
+        v = np.concatenate(values) if values else np.array([])
+        if not len(v):
+            continue
+        lo, hi = math.floor(math.log10(v.min())), math.ceil(math.log10(v.max()))
+        steps = (1,) if hi - lo >= 2 else (1, 2, 5)
+        ticks = [m * 10.0 ** e for e in range(lo, hi + 1) for m in steps]
+        ticks = [t for t in ticks if v.min() / 1.5 <= t <= v.max() * 1.5]
+        if len(ticks) >= 2:
+            axis.update(tickmode="array", tickvals=ticks)
+
+
 def _rows(z) -> int:
     """The number of rows of a heatmap's z: a nested list, an array, or Plotly's typed-array dict."""
     if isinstance(z, dict) and "shape" in z:
@@ -101,8 +127,9 @@ def styled(fig: go.Figure, projector: bool = False, dark: bool = False) -> go.Fi
     own in the theme's text colour (`style.THEMES`; Streamlit's own chart theme draws tick labels in a pale
     grey). On the dark theme, ink colours (`style.DARK_INK`: black marks, grey context) turn light.
 
-    Projector mode (`style.PROJECTOR`): all chart text at least 18 px (titles 22 px), data lines at least 3 px
-    wide, reference lines 2 px, and the figure tall enough for every heatmap row to be 12 px.
+    Projector mode (`style.PROJECTOR`): all chart text at least 18 px (titles 22 px; log axes without Plotly's
+    small in-between labels), data lines at least 3 px wide, reference lines 2 px, and the figure tall enough
+    for every heatmap row to be 12 px.
 
     Works on the figure's plain dict (Plotly's validated objects take ~0.3 s per figure; this takes ~20 ms).
 
@@ -152,6 +179,7 @@ def styled(fig: go.Figure, projector: bool = False, dark: bool = False) -> go.Fi
             line = _get(trace, "line")
             line["width"] = max(line.get("width") or 2, style.PROJECTOR["line"])
     if projector:
+        _log_ticks(fig, layout)
         need = _heatmap_height(layout, data, style.PROJECTOR["heatmap_row"])
         if need is not None and need > (layout.get("height") or 450):
             layout["height"] = need

@@ -147,6 +147,7 @@ def test_every_page_in_projector_mode(rnnviz_home, tmp_path):
             settled(page)
             page.wait_for_timeout(300)  # charts draw after the run ends
             where = f"/{path} ({file})"
+            page.screenshot(path=str(shots / f"projector_{path or 'home'}.png"))  # before the checks: to see why
             expect(page.locator('[data-testid="stExpandSidebarButton"]'), where).to_be_visible()  # collapsed
             assert "projector=1" in page.url, where
             background = rgb_hex(page.evaluate(
@@ -158,7 +159,6 @@ def test_every_page_in_projector_mode(rnnviz_home, tmp_path):
             faint = [c for c in captions
                      if style.contrast_ratio(seen_color(c["color"], c["alpha"], background), background) < 4.5]
             assert faint == [], (where, faint[:3])
-            page.screenshot(path=str(shots / f"projector_{path or 'home'}.png"))
 
         page.goto(f"{url}/learn_memory?projector=1&embed_options=dark_theme")  # Streamlit's dark-theme link
         expect(page.locator(CHARTS).first).to_be_visible(timeout=WAIT)

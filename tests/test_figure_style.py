@@ -144,6 +144,16 @@ def test_every_figure_takes_its_colours_from_style_and_grows_in_projector_mode(n
             assert plot * (domain[1] - domain[0]) / rows >= 12 - 1e-9, (trace.name, big.layout.height)
 
 
+@pytest.mark.parametrize("top, want", [(1e-3, [1e-3, 1e-2, 1e-1]), (0.5, [0.1, 0.2, 0.5])])
+def test_projector_log_axes_have_only_full_size_labels(top, want):
+    """Plotly draws a log axis's 2s and 5s at 3/4 size (13.5 px): projector mode names its ticks instead."""
+    fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[top, 0.3 * top + 0.07, 0.1], line={"color": style.INK}))
+    fig.update_yaxes(type="log")
+    big = figure_style.styled(fig, projector=True)
+    assert big.layout.yaxis.tickmode == "array" and list(big.layout.yaxis.tickvals) == pytest.approx(want)
+    assert figure_style.styled(fig).layout.yaxis.tickvals is None  # normal mode leaves Plotly's ticks
+
+
 def test_projector_heatmap_of_many_rows_grows_tall_enough():
     fig = inspect_plots.states_heatmap(np.zeros((10, 64)), [str(t) for t in range(10)], "step")
     big = figure_style.styled(fig, projector=True)
