@@ -69,9 +69,9 @@ THEMES = {"light": {"backgroundColor": "#FFFFFF", "secondaryBackgroundColor": "#
 """The app's two themes, as `.streamlit/config.toml` sets them (`[theme.light]`, `[theme.dark]`). Chart text
 (ticks, axis titles, legends) is drawn in `textColor`, not Streamlit's paler grey."""
 
-PROJECTOR = {"font": 18, "title": 22, "line": 3, "heatmap_row": 12}
+PROJECTOR = {"font": 18, "title": 22, "line": 3, "heatmap_row": 12, "height": 1.25}
 """Projector mode: chart text at least 18 px (titles 22 px), data lines 3 px wide, heatmap rows at least
-12 px tall."""
+12 px tall, figures 1.25 times as tall (room for the larger text)."""
 
 
 def relative_luminance(color: str) -> float:

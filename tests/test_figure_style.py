@@ -133,6 +133,7 @@ def test_every_figure_takes_its_colours_from_style_and_grows_in_projector_mode(n
     small = [(where, size) for where, size in _texts(big) if size is None or size < style.PROJECTOR["font"]]
     assert small == []
     assert big.layout.title.font.size >= 22 or not big.layout.title.text
+    assert big.layout.height >= 1.25 * (fig.layout.height or 450) - 1  # room for the larger text
     for trace in big.data:
         if trace.type == "scatter" and "lines" in (trace.mode or "lines"):
             assert trace.line.width >= 3, trace.name
