@@ -7,7 +7,6 @@ the pages and commands that list runs.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from rnnviz import env

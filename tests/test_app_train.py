@@ -11,7 +11,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import vocab
 from tests.conftest import set_sidebar, tiny
 from tests.test_app import wait_for
 
