@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -152,23 +153,68 @@ def train_packed(cfg: RunConfig, on_event: Callable | None, stop: threading.Even
     return out
 
 
+class PackedModel:
+    """A trained model as `.keras` bytes from another process. `save(path)` writes the bytes (all the run
+    store asks of a model), so a finished run is stored without building its model here; `load()` builds it.
+    """
+
+    def __init__(self, blob: bytes):
+        self.blob = blob
+
+    def save(self, path) -> None:
+        Path(path).write_bytes(self.blob)
+
+    def load(self):
+        """The Keras model (`safe_mode=True`)."""
+        import keras
+
+        from rnnviz import cells  # noqa: F401  (registers the LSTM variants' cells, so their models load)
+
+        with tempfile.TemporaryDirectory(prefix="rnnviz-model-") as tmp:
+            path = Path(tmp) / "model.keras"
+            path.write_bytes(self.blob)
+            return keras.saving.load_model(path, safe_mode=True)
+
+
 def _unpack(out: dict[str, Any], log_dir: str | None):
-    """A `TrainResult` from `train_packed`'s dict (the model loaded from its bytes); its TensorBoard log
-    files are written under `log_dir`."""
-    import keras
-
-    from rnnviz.train import TrainResult
-
+    """A `TrainResult` from `train_packed`'s dict, its model built only when first read (see `_Unpacked`);
+    its TensorBoard log files are written under `log_dir`."""
     for rel, blob in out.pop("logs").items():
         if log_dir is not None and not Path(rel).is_absolute() and ".." not in Path(rel).parts:
             (Path(log_dir) / rel).parent.mkdir(parents=True, exist_ok=True)
             (Path(log_dir) / rel).write_bytes(blob)
+    return _unpacked(PackedModel(out.pop("model_bytes")), out)
 
-    with tempfile.TemporaryDirectory(prefix="rnnviz-ray-") as tmp:
-        path = Path(tmp) / "model.keras"
-        path.write_bytes(out.pop("model_bytes"))
-        model = keras.saving.load_model(path, safe_mode=True)
-    return TrainResult(model=model, **out)
+
+def _unpacked(packed: PackedModel, fields: dict[str, Any]):
+    """A `TrainResult` whose `model` is built from `packed` when first read; `packed` is kept for the store.
+
+    Each Keras model built in the server keeps about 0.2 MB on TensorFlow (measured), and the store needs only
+    the bytes, so a finished run's model is never built here; a stopped run's is, when its page shows it.
+    """
+    result = _lazy_result_type()(model=None, **fields)
+    result.packed = packed
+    return result
+
+
+@cache
+def _lazy_result_type() -> type:
+    """`rnnviz.train.TrainResult` with a `model` built from its `packed` bytes on first read (made once,
+    lazily: `rnnviz.train` imports Keras)."""
+    from rnnviz.train import TrainResult
+
+    class UnpackedResult(TrainResult):
+        @property
+        def model(self):
+            if self._model is None:
+                self._model = self.packed.load()
+            return self._model
+
+        @model.setter
+        def model(self, value):
+            self._model = value
+
+    return UnpackedResult
 
 
 class RayExecutor:

@@ -59,7 +59,8 @@ def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
         return None, result
     info = {"params": result.params, "train_seconds": result.train_seconds, "device": result.device,
             "backend": result.backend, "epoch_seconds": result.epoch_seconds, **result.details}
-    return store.save(cfg, result.model, result.history, result.metrics, info, result.snapshots,
+    model = getattr(result, "packed", None) or result.model  # another process's model: stored as its bytes
+    return store.save(cfg, model, result.history, result.metrics, info, result.snapshots,
                       batches=result.batches), result
 
 

@@ -285,6 +285,11 @@ def test_a_process_run_equals_a_thread_run(proc_trainer, tmp_path):
     for a, b in zip(here.run.load_model().get_weights(), there.run.load_model().get_weights()):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
     assert there.run.snapshots().keys() == here.run.snapshots().keys() == {0, 1, 2}
+    # the server stored the child's bytes without building the model (each build keeps memory on TF) ...
+    assert there.result._model is None and there.result.packed.blob == (there.run.path / "model.keras").read_bytes()
+    # ... and builds it only when asked (a stopped run's page does)
+    for a, b in zip(here.result.model.get_weights(), there.result.model.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
     live = lambda job: [e["loss"] for e in job.events if e["kind"] == "batch"]  # noqa: E731
     assert len(live(there)) == len(live(here)) > 2 and live(there) == pytest.approx(live(here), rel=1e-5)
     assert there.run.batches()["loss"] == live(there)  # the stored curve is what streamed live
