@@ -173,7 +173,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from rnnviz import executors
     from rnnviz.jobs import train_and_store
 
-    executor = executors.make()  # a Ray cluster when RNNVIZ_RAY_ADDRESS names one that answers, else here
+    # a Ray cluster when RNNVIZ_RAY_ADDRESS names one that answers, else here: in this process, unless
+    # RNNVIZ_EXECUTOR=process (one run in a short-lived process leaks nothing worth a second Keras import)
+    executor = executors.make(default="thread")
     if executor.note:
         print(f"note: {executor.note}", file=sys.stderr)
     print(f"run {cfg.run_id}: {cfg.summary()} on {executor.describe()}", file=sys.stderr, flush=True)

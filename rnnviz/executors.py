@@ -376,19 +376,19 @@ def _connect(ray, address: str, timeout: float) -> str | None:
     return None if e is None else f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
 
 
-def here(workers: int = 1, note: str | None = None):
+def here(workers: int = 1, note: str | None = None, default: str | None = None):
     """The executor on this machine, as `RNNVIZ_EXECUTOR` says: `process` (`rnnviz.procexec.ProcessExecutor`,
     trainings in child processes replaced every `RNNVIZ_WORKER_RUNS` runs) or `thread` (`LocalExecutor`).
 
-    Unset, it is `process` on TensorFlow, whose Keras keeps about 12 MB per training for the life of the
-    process (benchmarks/soak.py), and `thread` on the other backends.
+    Unset, it is `default` when given, else `process` on TensorFlow, whose Keras keeps about 12 MB per
+    training for the life of the process (benchmarks/soak.py), and `thread` on the other backends.
 
     Raises:
         rnnviz.env.EnvError: `RNNVIZ_EXECUTOR` or `RNNVIZ_WORKER_RUNS` holds a bad value.
     """
     from rnnviz import backend, env
 
-    kind = env.executor() or ("process" if backend.configured() == "tensorflow" else "thread")
+    kind = env.executor() or default or ("process" if backend.configured() == "tensorflow" else "thread")
     if kind == "process":
         from rnnviz.procexec import ProcessExecutor
 
@@ -396,13 +396,15 @@ def here(workers: int = 1, note: str | None = None):
     return LocalExecutor(workers, note=note)
 
 
-def make(workers: int = 1, address: str | None = None, timeout: float = CONNECT_TIMEOUT_S):
+def make(workers: int = 1, address: str | None = None, timeout: float = CONNECT_TIMEOUT_S,
+         default: str | None = None):
     """The executor for this server: Ray when `address` (default `$RNNVIZ_RAY_ADDRESS`) is set and answers.
 
     Args:
         workers: trainings at once for the local pool.
         address: `auto`, `ray://HOST:10001` or `HOST:6379`; empty or None reads `RNNVIZ_RAY_ADDRESS`.
         timeout: seconds to wait for the cluster.
+        default: `thread` or `process` on this machine when `RNNVIZ_EXECUTOR` is unset (see `here`).
 
     Returns:
         A `RayExecutor`, or the executor on this machine (`here`; its `note` says, in one line, why the named
@@ -412,12 +414,13 @@ def make(workers: int = 1, address: str | None = None, timeout: float = CONNECT_
 
     address = (address or os.environ.get(RAY_ADDRESS, "")).strip()
     if not address:
-        return here(workers)
+        return here(workers, default=default)
 
     def fallback(why: str):
-        return here(workers, note=f"{RAY_ADDRESS}={env.cut(address)!r} is not used: {why}. Trainings run on "
-                                  f"this server instead ({workers} at once). Fix: start the cluster "
-                                  f"(`ray start --head`) and check the address, or unset {RAY_ADDRESS}.")
+        return here(workers, default=default,
+                    note=f"{RAY_ADDRESS}={env.cut(address)!r} is not used: {why}. Trainings run on this server "
+                         f"instead ({workers} at once). Fix: start the cluster (`ray start --head`) and check the "
+                         f"address, or unset {RAY_ADDRESS}.")
 
     try:
         import ray

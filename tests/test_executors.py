@@ -263,6 +263,7 @@ def test_on_tensorflow_the_default_is_the_process_executor(monkeypatch):
         assert ex.kind == "process" and (ex.slots, ex.runs) == (2, 3) and len(ex.pids()) == 2
     finally:
         ex.shutdown()
+    assert executors.make(workers=1, default="thread").kind == "local"  # `python -m rnnviz train`'s one run
     monkeypatch.setenv("RNNVIZ_EXECUTOR", "thread")
     assert executors.make(workers=1).kind == "local"
     monkeypatch.delenv("RNNVIZ_EXECUTOR")
