@@ -350,3 +350,34 @@ def test_training_process_is_replaced_after_its_runs(tmp_path):
         assert trainer.executor.started == 2 and trainer.executor.pids() == list(third)  # kept: 1 run of 2
     finally:
         trainer.executor.shutdown()
+
+
+@pytest.mark.slow  # the app, a training process and one tiny training: 20-60 s on a busy 2-core machine
+def test_train_page_trains_through_a_training_process(monkeypatch, rnnviz_home):
+    """The app's default on TensorFlow, as a student meets it: Train, a live curve, the result, no traceback."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import tiny
+    from tests.test_app import wait_for
+
+    monkeypatch.setenv("RNNVIZ_EXECUTOR", "process")
+    st.cache_resource.clear()  # a fresh trainer, which picks the process executor
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    pids = []
+    try:
+        at.switch_page("pages/train.py")
+        at.query_params.update(tiny(epochs=1).to_query())
+        at.run()
+        assert any("in a training process renewed every 25 runs" in c.value for c in at.caption)
+        at.button[0].click().run()
+        wait_for(at, lambda a: any(m.label == "Validation RMSE, one step" for m in a.metric))
+        assert not at.exception, at.exception
+        job = at.session_state["job"]
+        pids = _proc_pids(job)
+        assert job.state == "done" and not job.cached and job.result._model is None  # stored as the child's bytes
+        assert any(e["kind"] == "batch" for e in job.events) and job.run.info["node"] == executors.node_name()
+    finally:
+        st.cache_resource.clear()
+        for pid in set(pids):  # the app's training process (its trainer is gone with the cache)
+            os.kill(pid, signal.SIGKILL)
