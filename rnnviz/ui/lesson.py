@@ -7,7 +7,7 @@ import uuid
 
 import streamlit as st
 
-from rnnviz import lesson
+from rnnviz import lesson, vocab
 from rnnviz.jobs import ACTIVE
 from rnnviz.ui.core import DATA_NAMES, data_dir, show_error, trainer
 
@@ -79,7 +79,8 @@ def locked(step: lesson.Step, key: str) -> None:
             else:
                 col.slider(LABELS.get(name, name), rule[0], rule[1], value, disabled=True, key=f"{key}_{name}")
     for cfg in step.runs:
-        st.caption(f":material/lock: **{cfg.summary()}** ({DATA_NAMES[cfg.data.name]}, run {cfg.run_id})")
+        st.caption(f":material/lock: **{vocab.run_label(cfg)}** ({DATA_NAMES[cfg.data.name]}: {cfg.summary()})",
+                   help=f"run id {cfg.run_id}, as `prepare-lesson` prints it")
     st.caption(":material/lock: Settings locked by the lesson.")
 
 
