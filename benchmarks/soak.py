@@ -26,10 +26,10 @@ TensorFlow since: each training in a child process replaced every 25 runs, `rnnv
   783 after 100, 783 after 150 (x1.001, 0.0 MB per run);
 - the training process itself: 910 MB with 5 runs done, at most 1,135 MB just before its replacement (25 runs);
   server + training process at most 1,919 MB, against 4,505 MB for the server alone with threads at 300 runs.
-Per run the process costs about 0.5 s more from submit to the first batch event (median 2.65 s against 2.16 s,
-8 runs each, the two executors alternating; a fit itself took as long) and 0.8 s more to the result (4.98 s
-against 5.80 s); click-to-first-loss-point in the browser: 3.84 s with processes, 4.31 s with threads
-(medians of 4, noise larger than the difference).
+Per run the process costs about 0.5 s more from the call to the first batch event (median 2.65 s against
+2.16 s, 8 runs each, the two executors alternating, default cosine LSTM) and 0.8 s more to the result (5.80 s
+against 4.98 s); click-to-first-loss-point in the browser (first batch on the progress line): 3.84 s with
+processes, 4.31 s with threads (medians of 4; the noise is larger than the difference).
 """
 
 import argparse
