@@ -59,6 +59,7 @@ def _main(cmds_fd: int, out_fd: int) -> None:
     from multiprocessing.connection import Connection
 
     os.dup2(2, 1)  # the child's stdout (Keras's download bars, prints) goes to stderr, never the server's stdout
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C ends the server, whose closed pipe then ends this
     cmds, out = Connection(cmds_fd, writable=False), Connection(out_fd, readable=False)
 
     from rnnviz import executors
