@@ -91,6 +91,7 @@ SLOW = {
     "test_executors.py": {
         "test_a_port_that_is_not_ray_falls_back_within_the_timeout",
         "test_cli_sweep_with_unreachable_address_says_so_once_and_trains_here",
+        "test_a_process_run_equals_a_thread_run",
     },
     "test_export.py": {
         "test_zip_round_trip_gives_the_same_predictions",
