@@ -43,6 +43,7 @@ CONNECT_TIMEOUT_S = 15.0  # the longest a page (or the CLI) waits for a named cl
 PROBE_TIMEOUT_S = 3.0  # a TCP connect to the named host:port, before Ray is asked
 POLL_S = 0.25  # how often a Ray run's events are fetched
 DATA_KEPT = 4  # data configs kept in the object store (least recently used dropped)
+PROCESSES = os.name == "posix"  # `procexec` hands its pipes to the child with `pass_fds` (POSIX only)
 DESCRIBE_S = 30.0  # how often the pages' line about the cluster (nodes, CPUs) is refreshed
 
 
@@ -381,14 +382,19 @@ def here(workers: int = 1, note: str | None = None, default: str | None = None):
     trainings in child processes replaced every `RNNVIZ_WORKER_RUNS` runs) or `thread` (`LocalExecutor`).
 
     Unset, it is `default` when given, else `process` on TensorFlow, whose Keras keeps about 12 MB per
-    training for the life of the process (benchmarks/soak.py), and `thread` on the other backends.
+    training for the life of the process (benchmarks/soak.py), and `thread` on the other backends and
+    where child processes cannot be started the way `procexec` starts them (Windows: no `pass_fds`).
 
     Raises:
         rnnviz.env.EnvError: `RNNVIZ_EXECUTOR` or `RNNVIZ_WORKER_RUNS` holds a bad value.
     """
     from rnnviz import backend, env
 
-    kind = env.executor() or default or ("process" if backend.configured() == "tensorflow" else "thread")
+    kind = env.executor() or default or ("process" if backend.configured() == "tensorflow" and PROCESSES
+                                         else "thread")
+    if kind == "process" and not PROCESSES:
+        raise env.EnvError(f"`RNNVIZ_EXECUTOR` must be `thread` on this system ({os.name}): training processes "
+                           "need POSIX file-descriptor passing. Fix: unset RNNVIZ_EXECUTOR.")
     if kind == "process":
         from rnnviz.procexec import ProcessExecutor
 

@@ -271,6 +271,18 @@ def test_on_tensorflow_the_default_is_the_process_executor(monkeypatch):
     assert executors.make(workers=1).kind == "local"
 
 
+def test_without_fd_passing_tensorflow_trains_on_threads_and_asking_for_processes_is_a_message(monkeypatch):
+    from rnnviz import backend, env
+
+    monkeypatch.delenv("RNNVIZ_EXECUTOR")
+    monkeypatch.setattr(backend, "configured", lambda: "tensorflow")
+    monkeypatch.setattr(executors, "PROCESSES", False)  # as on Windows
+    assert executors.make(workers=1).kind == "local"
+    monkeypatch.setenv("RNNVIZ_EXECUTOR", "process")
+    with pytest.raises(env.EnvError, match="RNNVIZ_EXECUTOR.*thread"):
+        executors.make(workers=1)
+
+
 def test_a_process_run_equals_a_thread_run(proc_trainer, tmp_path):
     """Same seed, same run: the history, metrics, weights, snapshots and the live batch events match the thread
     executor's; the server stored what the child sent."""
