@@ -18,7 +18,10 @@ st.markdown(
     "3. When it finishes, compare the prediction with the actual series, one step ahead and running free.\n"
     "4. New to recurrent networks? The **Learn** pages (left) need no training: an RNN as a for-loop, "
     "LSTM and GRU cell by cell, and why plain RNNs forget.\n"
-    "5. Look inside any stored run with the **Inspect** pages (left): hidden states, gates, your own review, predictions."
+    "5. Look inside any stored run with the **Inspect** pages (left): hidden states, gates, your own review, predictions.\n"
+    "6. The lesson people come for, why an LSTM or GRU remembers what a SimpleRNN forgets: **Compare** opens "
+    "on the memory task (the adding problem); **Sweep** draws the memory-span curve over many spans; "
+    "**Lesson** walks a class through it, question by question; **Write** makes a language model write."
 )
 st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 
