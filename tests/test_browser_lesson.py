@@ -1,0 +1,45 @@
+"""Real browser, Lesson page: a link opens a locked step; its chart stays hidden until an answer is locked in;
+the answer is counted for the class; Next step changes the address (issue 16, items 4 and 6)."""
+
+import os
+import shutil
+
+import pytest
+
+from tests.browser import CHROMIUM, chromium_page, streamlit_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,  # a server and a few page runs: about 30 s
+    pytest.mark.skipif(not os.path.exists(CHROMIUM) or shutil.which("chromium") is None,
+                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
+]
+WAIT = 90_000  # ms: the first page run imports Keras on a busy machine
+CHARTS = '[data-testid="stPlotlyChart"]'
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def test_a_linked_step_is_locked_shows_its_chart_after_the_answer_and_counts_it(rnnviz_home):
+    from playwright.sync_api import expect
+
+    with streamlit_server(home=rnnviz_home) as url, chromium_page() as page:
+        page.goto(f"{url}/lesson?lesson=memory&step=2")  # step 2 needs no stored run
+        expect(page.get_by_role("heading", name="Why plain RNNs forget")).to_be_visible(timeout=WAIT)
+        expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+        radius = page.get_by_role("slider", name="radius")
+        expect(radius).to_be_disabled()  # the step's settings are the lesson's
+        expect(radius).to_have_attribute("aria-valuetext", "0.90")
+        expect(page.get_by_text("Lock in your answer to see the chart")).to_be_visible()
+        expect(page.locator(CHARTS)).to_have_count(0)  # predict before you see
+
+        page.get_by_text("Less than 0.01%").click()
+        page.get_by_role("button", name="Lock in my answer").click()
+        expect(page.locator(CHARTS).first).to_be_visible(timeout=WAIT)
+        expect(page.get_by_text("Right:").first).to_be_visible(timeout=WAIT)
+        expect(page.get_by_text("The class's answers (1 so far)")).to_be_visible(timeout=WAIT)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+        page.get_by_role("button", name="Next step").click()
+        page.wait_for_url("**/lesson?*step=3*", timeout=WAIT)
+        assert "lesson=memory" in page.url
+        expect(page.get_by_text("step 3 of 5")).to_be_visible(timeout=WAIT)
