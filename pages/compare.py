@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnnviz import compare, export, plots, ui, vocab
+from rnnviz import compare, export, inspect_plots, plots, ui, vocab
 from rnnviz.jobs import ACTIVE
 
 st.title("Compare")
@@ -93,7 +93,10 @@ try:
     st.plotly_chart(plots.gradient_figure(ui.gradients(runs, across), "Gradient of the loss with respect to "
                                           "each input step"), width="stretch")
     sat = ui.saturations(runs)
-    if len(sat):
+    if none := inspect_plots.no_saturation_text(sat.rename(columns={"gate": "name"}).to_dict("records"),
+                                                "in every run, unit and step of the probe samples"):
+        st.caption(none)  # an all-zero chart says less than one line
+    elif len(sat):
         st.plotly_chart(plots.saturation_figure(sat), width="stretch")
 except Exception as e:  # data missing, an old run: say so, keep the page
     ui.show_error(e, "Probing the runs")

@@ -166,11 +166,13 @@ def saturation_figure(rows: list[dict]) -> go.Figure:
                    legend={**TOP_LEGEND, "traceorder": "normal"}, margin={"t": 100, "b": 10, "l": 10, "r": 10})
 
 
-def no_saturation_text(rows: list[dict]) -> str | None:
+def no_saturation_text(rows: list[dict], scope: str = "on every unit and step of this sample") -> str | None:
     """One line instead of a saturation chart whose bars would all be 0, else None.
 
     Args:
         rows: `inspection.saturation_rows` output; the thresholds are `vocab.SATURATION`'s (the one definition).
+            Rows of several runs (Compare's) may repeat a gate: each is named once.
+        scope: what was probed, ending the line.
 
     Returns:
         E.g. "No value is saturated: input gate i, forget gate f and output gate o (sigmoid) stay between 0.1
@@ -180,12 +182,12 @@ def no_saturation_text(rows: list[dict]) -> str | None:
         return None
     parts = []
     for act in dict.fromkeys(r["activation"] for r in rows):
-        names = [r["name"] for r in rows if r["activation"] == act]
+        names = list(dict.fromkeys(r["name"] for r in rows if r["activation"] == act))
         lo, hi = vocab.SATURATION[act][:2]
         where = f"above {max(lo, 0):g}" if hi == float("inf") else f"between {lo:g} and {hi:g}".replace("-", "−")
         listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
         parts.append(f"{listed} ({act}) stay{'s' if len(names) == 1 else ''} {where}")
-    return "No value is saturated: " + "; ".join(parts) + ", on every unit and step of this sample."
+    return "No value is saturated: " + "; ".join(parts) + f", {scope}."
 
 
 def word_effects(p_after: np.ndarray) -> np.ndarray:

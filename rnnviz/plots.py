@@ -281,10 +281,6 @@ def saturation_figure(df: pd.DataFrame) -> go.Figure:
         fig.add_bar(x=[df["label"], df["gate"]], y=df[end], name=f"{end} end: {ends}", marker_color=color,
                     marker_line={"color": style.INK_SOFT, "width": 0.5}, text=df[end], texttemplate="%{text:.0%}",
                     textposition="outside")
-    if len(df) and not (df[["low", "high"]].to_numpy() > 0).any():
-        fig.add_annotation(text="No gate value is at either end of its range: every gate works in its middle "
-                                "range (partly open), none is saturated.", x=0.5, y=0.6, xref="paper",
-                           yref="paper", showarrow=False, font={"size": 14})
     fig.update_layout(title="Gate saturation (share of values at the flat ends of the gate's activation, probe "
                             "samples)", barmode="group", xaxis_title="run and gate", yaxis_title="share of gate values",
                       height=400, margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.3})

@@ -48,7 +48,8 @@ def test_trio_trains_and_compares(app):
     assert any("input step" in s and '"log"' in s for s in specs)  # gradient flow on a log axis
     assert any("before training (epoch 0)" in s for s in specs)  # the untrained curve beside the trained one
     assert any("compare shapes, not heights" in c.value for c in at.caption)
-    assert any("Gate saturation" in s for s in specs)
+    # the gates' saturation: a chart, or one line when every share is 0 (tiny runs often stay mid-range)
+    assert any("Gate saturation" in s for s in specs) != any("No value is saturated" in c.value for c in at.caption)
     assert "reached the best validation RMSE" in " ".join(m.value for m in at.markdown)
     assert len(at.get("download_button")) == 4  # the table and one zip per run
     # the link carries the config and the runs: it reopens this comparison
