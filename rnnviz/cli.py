@@ -203,81 +203,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    """Trains (or loads) every config of the grid through the Trainer; one JSON object with all the runs."""
-    from rnnviz import backend, budget, sweep
+def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, stored: str) -> int:
+    """Trains (or loads) `configs` through one Trainer, one after another, with progress on stderr; prints one
+    JSON object `{**head, "runs": [...]}` (`--json`) or a line per run. Exit 0, or 1 if a run failed."""
+    from rnnviz import sweep
+    from rnnviz.jobs import Trainer
 
-    try:
-        base = config_from_args(args)
-        vary, configs = sweep.from_items(base, args.vary)
-        for cfg in configs:
-            budget.check(cfg)  # refuses (exit 2) before anything runs
-        backend.check(import_keras=False)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     store = _open_store()
     if store is None:
         return 2
-    from rnnviz.jobs import Trainer
-
     trainer = Trainer(store, workers=env.train_workers(), data_dir=args.data_dir)
     if trainer.executor.note:  # an unreachable RNNVIZ_RAY_ADDRESS: said once, then the local pool trains
         print(f"note: {trainer.executor.note}", file=sys.stderr)
-    print(f"sweep of {len(configs)} runs on {trainer.executor.describe()}: {sweep.to_text(vary)}", file=sys.stderr,
-          flush=True)
-    seen: dict[str, int] = {}
-
-    def progress(jobs: list) -> None:
-        for k, job in enumerate(jobs, start=1):
-            events = [e for e in job.events if e["kind"] == "epoch"]
-            for event in events[seen.get(job.run_id, 0):]:
-                print(f"[{k}/{len(jobs)} {job.run_id}] ", end="", file=sys.stderr)
-                _progress(event)
-            seen[job.run_id] = len(events)
-
-    try:
-        with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
-            jobs = sweep.wait(sweep.submit(trainer, configs, retrain=args.retrain), progress)
-    finally:
-        trainer.executor.shutdown()
-    runs = [sweep.run_record(job) for job in jobs]
-    if args.json:
-        print(json.dumps({"vary": vary, "runs": runs}))
-    else:
-        for run in runs:
-            scores = ", ".join(f"{k} {v:.4g}" for k, v in run["metrics"].items()) or run.get("error", run["state"])
-            print(f"{run['run_id']} {'loaded from store' if run['cached'] else run['state']}: "
-                  f"{RunConfig.from_dict(run['config']).summary()}: {scores}")
-    failed = [r for r in runs if r["state"] != "done"]
-    for r in failed:
-        print(f"error: run {r['run_id']} {r['state']}: {r.get('error', '')}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def cmd_prepare_lesson(args: argparse.Namespace) -> int:
-    """Trains (or loads) every run of a lesson through the Trainer, one after another; students then only load."""
-    from rnnviz import backend, budget, lesson, sweep
-
-    try:
-        lsn = lesson.find(args.lesson)
-        configs = lsn.configs()
-        for cfg in configs:
-            budget.check(cfg)  # refuses (exit 2) before anything runs
-        backend.check(import_keras=False)
-    except ValueError as e:  # an unknown lesson, an invalid lesson file (file, line, fix), a run too big
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    store = _open_store()
-    if store is None:
-        return 2
-    from rnnviz.jobs import Trainer
-
-    trainer = Trainer(store, workers=env.train_workers(), data_dir=args.data_dir)
-    if trainer.executor.note:
-        print(f"note: {trainer.executor.note}", file=sys.stderr)
-    print(f"lesson {lsn.name} ({lsn.path}): {len(configs)} runs on {trainer.executor.describe()}", file=sys.stderr,
-          flush=True)
+    print(f"{what}: {len(configs)} runs on {trainer.executor.describe()}", file=sys.stderr, flush=True)
     seen: dict[str, int] = {}
     told: set[str] = set()
 
@@ -291,8 +229,8 @@ def cmd_prepare_lesson(args: argparse.Namespace) -> int:
             seen[job.run_id] = len(events)
             if job.state not in ("queued", "running") and job.run_id not in told:
                 told.add(job.run_id)
-                print(f"{tag} {job.cfg.summary()}: {'stored already' if job.cached else job.state}",
-                      file=sys.stderr, flush=True)
+                print(f"{tag} {job.cfg.summary()}: {stored if job.cached else job.state}", file=sys.stderr,
+                      flush=True)
 
     try:
         with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
@@ -301,16 +239,54 @@ def cmd_prepare_lesson(args: argparse.Namespace) -> int:
         trainer.executor.shutdown()
     runs = [sweep.run_record(job) for job in jobs]
     if args.json:
-        print(json.dumps({"lesson": lsn.name, "runs": runs}))
+        print(json.dumps({**head, "runs": runs}))
     else:
         for run in runs:
             scores = ", ".join(f"{k} {v:.4g}" for k, v in run["metrics"].items()) or run.get("error", run["state"])
-            print(f"{run['run_id']} {'stored' if run['cached'] else run['state']}: "
+            print(f"{run['run_id']} {stored if run['cached'] else run['state']}: "
                   f"{RunConfig.from_dict(run['config']).summary()}: {scores}")
     failed = [r for r in runs if r["state"] != "done"]
     for r in failed:
         print(f"error: run {r['run_id']} {r['state']}: {r.get('error', '')}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _checked(configs: list) -> None:
+    """Refuses (a ValueError: exit 2) a run too big for this machine, or a backend that cannot start, before
+    anything runs."""
+    from rnnviz import backend, budget
+
+    for cfg in configs:
+        budget.check(cfg)
+    backend.check(import_keras=False)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Trains (or loads) every config of the grid through the Trainer; one JSON object with all the runs."""
+    from rnnviz import sweep
+
+    try:
+        base = config_from_args(args)
+        vary, configs = sweep.from_items(base, args.vary)
+        _checked(configs)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return _train_all(configs, args, f"sweep of {sweep.to_text(vary)}", {"vary": vary}, "loaded from store")
+
+
+def cmd_prepare_lesson(args: argparse.Namespace) -> int:
+    """Trains (or loads) every run of a lesson through the Trainer, one after another; students then only load."""
+    from rnnviz import lesson
+
+    try:
+        lsn = lesson.find(args.lesson)
+        configs = lsn.configs()
+        _checked(configs)
+    except ValueError as e:  # an unknown lesson, an invalid lesson file (file, line, fix), a run too big
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return _train_all(configs, args, f"lesson {lsn.name} ({lsn.path})", {"lesson": lsn.name}, "stored")
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
