@@ -359,6 +359,13 @@ def horizon_error_figure(rmse: np.ndarray, n_starts: int, cell: str | None = Non
                         hovertemplate="%{x} steps ahead<br>RMSE %{y:.4f}<extra>repeat the last value</extra>")
     fig.update_xaxes(title="steps ahead (how long the model has run on its own predictions)")
     fig.update_yaxes(title="RMSE (same unit as the series)", rangemode="tozero")
+    model = np.asarray(rmse, np.float64)
+    if baseline is not None and (model > 0).any() and np.max(baseline) > 10 * np.max(model):
+        # a good model's error would be a flat line at 0 under the baseline's: a log axis shows both; the axis
+        # starts below the model's smallest error (the baseline's near-zero dips run off its bottom)
+        low, high = np.min(model[model > 0]) / 3, max(np.max(baseline), np.max(model)) * 1.5
+        fig.update_yaxes(type="log", range=[np.log10(low), np.log10(high)], rangemode=None,
+                         title="RMSE (same unit as the series, log scale)")
     against = ", against repeating the last value" if baseline is not None else ""
     return _layout(fig, f"How the error grows with the horizon{against} (RMSE over {n_starts} start windows)", 360,
                    legend=TOP_LEGEND)

@@ -146,6 +146,12 @@ def test_horizon_error_figure_draws_the_repeat_the_last_value_baseline():
     assert base.name == "repeat the last value (baseline)" and base.line.dash == "dot"
     assert model.line.color == style.cell_color("gru") and list(base.y) == list(np.linspace(0, 2, 20))
     assert "against repeating the last value" in fig.layout.title.text
+    assert fig.layout.yaxis.type != "log"  # comparable errors: a linear axis from 0
+    good = np.linspace(1e-3, 1e-2, 20)  # a model 100x better than the baseline would be a flat line at 0
+    fig = ip.horizon_error_figure(good, 12, "gru", baseline=np.linspace(0, 1.5, 20))
+    assert fig.layout.yaxis.type == "log" and "log scale" in fig.layout.yaxis.title.text
+    low, high = fig.layout.yaxis.range
+    assert 10 ** low < good.min() and 10 ** high > 1.5  # both curves inside the axis
 
 
 def test_an_all_zero_saturation_chart_is_one_line_with_the_one_definition():
