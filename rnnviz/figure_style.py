@@ -178,12 +178,12 @@ def styled(fig: go.Figure, projector: bool = False, dark: bool = False) -> go.Fi
         if projector and trace.get("type") in ("scatter", "scattergl") and "lines" in trace.get("mode", "lines"):
             line = _get(trace, "line")
             line["width"] = max(line.get("width") or 2, style.PROJECTOR["line"])
-    if projector:
-        legend = layout.get("legend", {})
-        if layout.get("title") and (legend.get("y") or 0) > 1:  # a legend above the plot: the larger text and
-            margin = _get(layout, "margin")                       # taller plot would push it into the title
+    if layout.get("title") and (layout.get("legend", {}).get("y") or 0) > 1:  # a legend above the plot sits
+        layout["title"].update(yref="container", y=0.99, yanchor="top")  # at a share of the plot's height: a
+        if projector:                                                   # wrapped or larger legend ran into a
+            margin = _get(layout, "margin")                             # title placed mid-margin
             margin["t"] = (margin.get("t") or 100) + 50
-            layout["title"].update(yref="container", y=0.99, yanchor="top")
+    if projector:
         _log_ticks(fig, layout)
         layout["height"] = round((layout.get("height") or 450) * style.PROJECTOR["height"])  # room for the text
         need = _heatmap_height(layout, data, style.PROJECTOR["heatmap_row"])
