@@ -160,7 +160,8 @@ SLOW = {
         "test_diverging_loss_is_reported",
         "test_events_and_history",
         "test_snapshots_hold_the_weights_of_their_epochs",
-        "test_stop_flag_stops_within_one_batch",
+        "test_a_stop_flag_ends_training_after_the_batch_in_training",
+        "test_stop_set_by_a_batch_event_ends_training_in_that_epoch",
     },
     "test_write.py": {
         "test_sampling_is_reproducible_and_greedy_at_zero",
