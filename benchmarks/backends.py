@@ -12,6 +12,12 @@ the cells that have a fused kernel on that backend; see `rnnviz.device.cudnn_blo
 
 Usage: python benchmarks/backends.py [--samples 256] [--epochs 4] [--presets imdb-quick,...]
        [--backends tensorflow,jax,torch] [--json out.json]
+
+Measured 2026-11-26 on the quiet 2-core CPU (--epochs 3, PyTorch on 4 presets; the table is in the README):
+JAX 0.15-0.36x TensorFlow's time for the cosine, adding-problem and imdb-quick models, 0.56-0.76x for the
+IMDB bidirectional LSTMs, 0.96-1.06x for imdb-bilstm-meanpool and cifar-rows-bilstm, 1.17-1.42x for the
+CIFAR conv front ends; PyTorch 0.93-2.89x. App/plain per preset 0.49-1.25x: too short an epoch to resolve
+5% (benchmarks/training_overhead.py measures that goal).
 """
 
 from __future__ import annotations

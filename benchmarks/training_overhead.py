@@ -2,12 +2,13 @@
 
 Both sides build the same model from the same config and data and train it for the same epochs; we time
 the `fit` part of each (the app's side forwards every batch's logs to a callable, as the Train page does,
-and runs on a worker thread of the server-wide Trainer). Alternating runs; prints medians and the ratio.
-Target: ratio <= 1.05.  Usage: python benchmarks/training_overhead.py [--repeats 3] [--preset cosine-lstm]
+and runs in the server-wide Trainer's executor), and also the whole job: plain = build, fit, score and save
+the model; app = submit until the run is stored. Alternating runs; prints medians and the ratios.
+Target: fit ratio <= 1.05.  Usage: python benchmarks/training_overhead.py [--repeats 3] [--preset cosine-lstm]
 
-Measured 2026-11-26 on the 2-core CPU machine, quiet, cosine-lstm (20 epochs), 3 repeats:
-TensorFlow (the app in its training process): plain 18.32 s, app 14.96 s, ratio 0.816.
-JAX (`KERAS_BACKEND=jax`, threads): plain 4.93 s, app 6.35 s, ratio 1.289: over the target.
+Measured 2026-11-26 on the 2-core CPU machine, quiet, cosine-lstm (20 epochs), fit ratio (whole-job ratio):
+TensorFlow (the app in its training process) 0.88 (0.89), 3 repeats; JAX 0.94 (0.95), 5 repeats; PyTorch 0.98
+(0.98), 3 repeats. JAX was 1.19-1.29 before the batch events became `async_safe` and TensorBoard moved after `fit`.
 """
 
 import argparse

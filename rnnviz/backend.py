@@ -45,11 +45,13 @@ BACKENDS = {
                      "GPU (MPS) on macOS: pip install torch."),
 }
 DEFAULT = "tensorflow"  # Keras's own default
-SPEED_NOTE = ("Which is fastest depends on the cell (benchmarks/backends.py, seconds per epoch as ratios to "
-              "TensorFlow; rerun it on your machine). Measured on a quiet 2-core CPU: JAX about 2x faster than TensorFlow for SimpleRNN and 1.4x for "
-              "GRU, 1.5x slower for bidirectional LSTM; Keras's PyTorch backend steps through time in "
-              "Python there (several times slower). On a GPU, Keras's PyTorch backend uses cuDNN for LSTM "
-              "and GRU and JAX only for LSTM, and neither for masked (padded) IMDB reviews.")
+SPEED_NOTE = ("Which is fastest depends on the model (benchmarks/backends.py; rerun it on your machine). Measured "
+              "on a quiet 2-core CPU, seconds per epoch against TensorFlow's: JAX took 0.15-0.36x for the "
+              "cosine, adding-problem and imdb-quick models, 0.56-0.76x for the bidirectional-LSTM IMDB "
+              "presets, about the same for CIFAR read by rows and imdb-bilstm-meanpool, and 1.2-1.4x for the "
+              "CIFAR presets with a conv front end; Keras's PyTorch backend took 0.9-2.9x (it steps through "
+              "time in Python on a CPU). On a GPU, Keras's PyTorch backend uses cuDNN for LSTM and GRU and "
+              "JAX only for LSTM, and neither for masked (padded) IMDB reviews.")
 
 
 def configured() -> str:
