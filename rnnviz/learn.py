@@ -443,7 +443,10 @@ def keras_simple_rnn(W: np.ndarray, U: np.ndarray, b: np.ndarray) -> "keras.laye
 
 def keras_states(layer: "keras.layers.Layer", x: np.ndarray) -> np.ndarray:
     """A layer's outputs for one sequence: `x` `(time, input_size)` -> `(time, units)` float64."""
-    return np.asarray(layer(np.asarray(x, dtype=np.float32)[None]), dtype=np.float64)[0]
+    import keras
+
+    out = layer(np.asarray(x, dtype=np.float32)[None])
+    return keras.ops.convert_to_numpy(out).astype(np.float64)[0]  # PyTorch's output needs a detach first
 
 
 def cell_gates(cell: str, x: np.ndarray, units: int, seed: int = 0,

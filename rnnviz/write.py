@@ -88,11 +88,12 @@ def generate(model: keras.Model, tokens: lm.Tokens, prompt: str, length: int, te
     for _ in range(length):
         window = text[-seq_len:]
         window = [lm.START] * (seq_len - len(window)) + window  # (seq_len,)
-        h, p = both([np.asarray([window], "int32")], training=False)  # (1, seq_len, units), (1, seq_len, vocab)
-        probs = np.asarray(p)[0, -1]  # (vocab,)
+        h, p = (keras.ops.convert_to_numpy(out)  # (1, seq_len, units), (1, seq_len, vocab)
+                for out in both([np.asarray([window], "int32")], training=False))
+        probs = p[0, -1]  # (vocab,)
         best = np.argsort(probs)[::-1][:TOP]
         out.top.append([(tokens.symbols[k], float(probs[k])) for k in best])
-        states.append(np.asarray(h)[0, -1])
+        states.append(h[0, -1])
         nxt = sample(probs, t, rng)
         out.ids.append(nxt)
         text.append(nxt)

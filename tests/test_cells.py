@@ -15,6 +15,7 @@ from rnnviz.models import build_model
 from tests.conftest import tiny
 
 TOL = 1e-5
+numpy = keras.ops.convert_to_numpy  # a layer's output on any backend (PyTorch's needs a detach)
 VARIANTS = ("lstm_peephole", "lstm_cifg")
 BATCH, TIME, FEATURES, UNITS = 3, 7, 5, 4
 
@@ -53,7 +54,7 @@ def test_peephole_with_zero_peepholes_is_keras_lstm(x):
     lstm = layers.LSTM(UNITS, return_sequences=True)
     lstm(x)
     lstm.set_weights([kernel, recurrent, bias])
-    np.testing.assert_allclose(np.asarray(peep(x)), np.asarray(lstm(x)), atol=TOL)
+    np.testing.assert_allclose(numpy(peep(x)), numpy(lstm(x)), atol=TOL)
 
 
 def test_cifg_is_keras_lstm_with_input_gate_minus_forget_gate(x):
@@ -64,14 +65,14 @@ def test_cifg_is_keras_lstm_with_input_gate_minus_forget_gate(x):
     lstm = layers.LSTM(UNITS, return_sequences=True)
     lstm(x)
     lstm.set_weights([as_lstm(kernel), as_lstm(recurrent), as_lstm(bias)])
-    np.testing.assert_allclose(np.asarray(cifg(x)), np.asarray(lstm(x)), atol=TOL)
+    np.testing.assert_allclose(numpy(cifg(x)), numpy(lstm(x)), atol=TOL)
 
 
 def test_peepholes_change_the_output(x):
     peep = _variant("lstm_peephole", x)
-    before = np.asarray(peep(x))
+    before = numpy(peep(x))
     peep.cell.output_peephole.assign(peep.cell.output_peephole.numpy() + 1.0)
-    assert np.abs(np.asarray(peep(x)) - before).max() > 1e-3  # o reads c_t: the peephole is wired in
+    assert np.abs(numpy(peep(x)) - before).max() > 1e-3  # o reads c_t: the peephole is wired in
 
 
 @pytest.mark.parametrize("n_in, units", [(1, 1), (3, 4), (7, 5)])
@@ -96,7 +97,7 @@ def test_gates_h_matches_the_layer_output(cell, masked, x, mask):
     m = mask if masked else None
     g = probe.gates(layer, x, m)
     assert set(g) == set(vocab.KEYS[cell])
-    want = np.asarray(layer(x, mask=m))
+    want = numpy(layer(x, mask=m))
     np.testing.assert_allclose(g["h"], want, atol=TOL)
     real = ~np.isnan(g["f"])
     if cell == "lstm_cifg":
@@ -136,13 +137,13 @@ def test_bidirectional_masked_and_config_round_trip(cell, x, mask):
     bi(x)
     _randomise(bi, seed=3)
     g = probe.gates(bi, x, mask)
-    want = np.asarray(bi(x, mask=mask))  # zero_output_for_mask: zeros at masked steps
+    want = numpy(bi(x, mask=mask))  # zero_output_for_mask: zeros at masked steps
     got = np.concatenate([g["forward/h"], g["backward/h"]], axis=-1)
     np.testing.assert_allclose(np.where(mask[..., None], got, 0.0), want, atol=TOL)
     clone = layers.Bidirectional.from_config(bi.get_config())
     clone(x)
     clone.set_weights(bi.get_weights())
-    np.testing.assert_allclose(np.asarray(clone(x, mask=mask)), want, atol=TOL)
+    np.testing.assert_allclose(numpy(clone(x, mask=mask)), want, atol=TOL)
     assert cells.cell_kind(clone) == cell and cells.cell_kind(layers.Dense(2)) is None
 
 
@@ -163,7 +164,7 @@ def test_stacked_masked_model_saves_and_loads_safely(cell, tmp_path):
     np.testing.assert_allclose(np.asarray(loaded.predict(ids, verbose=0)), want, atol=1e-6)
     for p, layer in zip(probe.probe_model(loaded, ids), probe.recurrent_layers(loaded)):
         sub = keras.Model(loaded.inputs[0], layer.output)
-        np.testing.assert_allclose(p.output, np.asarray(sub(ids)), atol=TOL)
+        np.testing.assert_allclose(p.output, numpy(sub(ids)), atol=TOL)
 
 
 @pytest.mark.parametrize("cell", VARIANTS)

@@ -28,7 +28,7 @@ def test_numpy_loop_matches_keras_with_an_initial_state():
     W, U, b = learn.simple_rnn_weights(2, 4, seed=7)
     x, h0 = learn.example_input(6, 2, seed=7), np.linspace(-0.9, 0.9, 4)
     layer = learn.keras_simple_rnn(W, U, b)
-    h_keras = np.asarray(layer(x[None].astype("float32"), initial_state=[keras.ops.convert_to_tensor(
+    h_keras = keras.ops.convert_to_numpy(layer(x[None].astype("float32"), initial_state=[keras.ops.convert_to_tensor(
         h0[None].astype("float32"))]))[0]
     np.testing.assert_allclose(learn.simple_rnn(x, W, U, b, h0=h0).h, h_keras, atol=1e-5, rtol=0)
 
