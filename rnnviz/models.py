@@ -12,12 +12,13 @@
 
 from __future__ import annotations
 
+import zlib
 from functools import partial
 
 import keras
 from keras import layers
 
-from rnnviz import cells
+from rnnviz import backend, cells
 from rnnviz.config import RunConfig
 from rnnviz.data import Dataset
 
@@ -39,11 +40,25 @@ HEADS = {
 }
 
 
+def dropout_seed(cfg: RunConfig, name: str) -> int | None:
+    """A recurrent layer's own dropout seed on PyTorch, else None (Keras seeds it when the model is built).
+
+    Keras's PyTorch backend draws an unseeded layer's dropout masks from torch's one global generator, as
+    they are needed: two trainings at once (`RNNVIZ_TRAIN_WORKERS=2`) would take each other's draws and
+    neither would train as it does alone. A seed gives the layer a generator of its own. On TensorFlow and
+    JAX each layer's generator is already seeded from the global seed while the model is built.
+    """
+    if backend.name() != "torch" or not (cfg.dropout or cfg.recurrent_dropout):
+        return None
+    return zlib.crc32(f"{cfg.seed}:{name}".encode()) & 0x7FFFFFFF  # Keras keeps seeds as int32
+
+
 def recurrent_layer(cfg: RunConfig, return_sequences: bool, name: str) -> layers.Layer:
     """One recurrent layer of the config's cell type, wrapped in Bidirectional when asked."""
     layer = CELL_LAYERS[cfg.cell](
         cfg.units, activation=cfg.activation, dropout=cfg.dropout, recurrent_dropout=cfg.recurrent_dropout,
-        return_sequences=return_sequences, name=name if not cfg.bidirectional else f"{name}_cell")
+        seed=dropout_seed(cfg, name), return_sequences=return_sequences,
+        name=name if not cfg.bidirectional else f"{name}_cell")
     return layers.Bidirectional(layer, name=name) if cfg.bidirectional else layer
 
 

@@ -5,6 +5,7 @@ import pytest
 from rnnviz import data
 from rnnviz.config import CosineData, RunConfig
 from rnnviz.models import build_model
+from tests.conftest import tiny
 
 DS = data.load_cosine(CosineData(length=200, window=10, horizon=3))
 
@@ -80,3 +81,20 @@ def test_cifar_two_branch_model():
     assert model.get_layer("rnn_1").input.shape[1:] == (32, 96)  # the RNN branch reads raw rows
     x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
     np.testing.assert_allclose(model.predict(x, verbose=0).sum(axis=1), 1, rtol=1e-5)
+
+
+def test_on_pytorch_each_recurrent_layer_gets_its_own_dropout_seed(monkeypatch):
+    """Keras's PyTorch backend draws an unseeded layer's dropout masks from torch's global generator, which
+    two trainings at once would share (tests/test_jobs.py's two-worker test fails under torch without it)."""
+    from rnnviz import backend, models
+
+    cfg = tiny(dropout=0.2)
+    assert models.dropout_seed(cfg, "rnn_1") is None or backend.name() == "torch"
+    monkeypatch.setattr(backend, "name", lambda: "torch")
+    seeds = {models.dropout_seed(cfg, "rnn_1"), models.dropout_seed(cfg, "rnn_2"),
+             models.dropout_seed(cfg.replace(seed=1), "rnn_1")}
+    assert len(seeds) == 3 and all(0 <= s < 2**31 for s in seeds)
+    assert models.dropout_seed(cfg, "rnn_1") == models.dropout_seed(cfg, "rnn_1")  # the same run, the same masks
+    assert models.dropout_seed(tiny(), "rnn_1") is None  # no dropout, nothing to seed
+    layer = models.recurrent_layer(cfg, return_sequences=False, name="rnn_1")
+    assert layer.get_config()["seed"] == models.dropout_seed(cfg, "rnn_1")
