@@ -52,7 +52,8 @@ bad = [m for m in ('tensorflow', 'streamlit', 'plotly') if m in sys.modules]; pr
 
 train_preset() {  # preset backend cap
   step "train_$2_$1" "$3" "$OUT/train_$2_$1.json" \
-    env KERAS_BACKEND="$2" python3 -m rnnviz train --preset "$1" --data-dir .gpudata --json $EXTRA
+    env KERAS_BACKEND="$2" RNNVIZ_HOME="/tmp/rnnviz_gpu_home_$2" python3 -m rnnviz train --preset "$1" \
+    --data-dir .gpudata --json $EXTRA  # a store per backend: the run id does not name the backend
 }
 for p in $PRESETS; do for b in $BACKENDS; do train_preset "$p" "$b" 120; done; done
 for b in $BACKENDS; do  # exactness at full float32 (tests call rnnviz.backend.full_float32)
