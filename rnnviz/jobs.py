@@ -124,6 +124,8 @@ class Job:
         else:
             done = (last["epoch"] - 1 + last["step"] / last["steps"]) / epochs
             where = f"Epoch {last['epoch']}/{epochs} · batch {last['step']}/{last['steps']}"
+        if self.state in ("stopped", "failed"):  # no time is left to estimate
+            return min(done, 1.0), f"{self.state.capitalize()} in e{where[1:]} · after {last['seconds']:.0f} s"
         eta = last["seconds"] / done * (1 - done) if done > 0 else float("nan")
         return min(done, 1.0), f"{where} · {last['seconds']:.0f} s elapsed · ETA {eta:.0f} s"
 

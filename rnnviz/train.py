@@ -196,11 +196,12 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
     Args:
         cfg: the run's config.
         ds: its data (loaded from `cfg.data` when None).
-        on_event: called with each batch and epoch event (see `Forward`); it runs on the training thread.
+        on_event: called with each batch and epoch event (see `Forward`), one call at a time: on the training
+            thread, or for batch events on JAX and PyTorch on Keras's callback threads.
         stop: when set, training stops at the end of the batch in training.
         data_dir: folder with the data set's standard files, for the data sets that need files.
-        log_dir: when given, standard TensorBoard logs (per-epoch scalars) are written there, if the
-            `tensorboard` package is installed.
+        log_dir: when given, standard TensorBoard logs (per-epoch scalars) of a run not stopped are written
+            there, if the `tensorboard` package is installed.
 
     Returns:
         The `TrainResult`, with `stopped=True` if `stop` ended it early.
@@ -226,13 +227,14 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
         raise Diverged(f"Training diverged: {forward.diverged}. Try a lower learning rate "
                        f"(now {cfg.learning_rate}) or fewer units.")
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
-    if log_dir is not None and tensorboard_available():
+    stopped = len(history.get("loss", [])) < cfg.epochs
+    if log_dir is not None and not stopped and tensorboard_available():  # a stopped run is not kept
         write_tensorboard(model, history, log_dir)
     details: dict[str, Any] = {}
     scores = metrics.evaluate(model, ds, details)
     return TrainResult(model=model, history=history, metrics=scores, details=details,
                        params=int(model.count_params()), train_seconds=seconds, device=device.describe(),
-                       backend=backend.describe(), stopped=len(history.get("loss", [])) < cfg.epochs,
+                       backend=backend.describe(), stopped=stopped,
                        epoch_seconds=forward.epoch_seconds, snapshots=snapshots.weights,
                        batches=forward.batches)
 

@@ -1,5 +1,6 @@
 """Trainer: background jobs, one job per config, stored runs returned at once, Stop, failures reported."""
 
+import re
 import time
 
 import numpy as np
@@ -42,6 +43,7 @@ def test_queue_and_stop(tmp_path):
     first.stop()
     wait(first), wait(second)
     assert first.state == "stopped" and first.result is not None and first.run is None
+    assert re.fullmatch(r"Stopped in epoch \d+/200( · batch \d+/\d+)? · after \d+ s", first.progress()[1])
     assert second.state == "stopped" and not second.events
     assert not trainer.store.has(first.run_id)
 

@@ -26,12 +26,13 @@ def test_events_and_history(tiny_cfg):
     assert result.metrics["val_rmse"] == pytest.approx(np.sqrt(result.history["val_loss"][-1]), rel=1e-4)
 
 
-def test_a_stop_flag_ends_training_after_the_batch_in_training(tiny_cfg):
+def test_a_stop_flag_ends_training_after_the_batch_in_training(tiny_cfg, tmp_path):
     stop, seen = threading.Event(), []
     stop.set()  # seen at the first batch's start: that batch finishes, no other starts
-    result = train(tiny_cfg.replace(epochs=50), on_event=seen.append, stop=stop)
+    result = train(tiny_cfg.replace(epochs=50), on_event=seen.append, stop=stop, log_dir=str(tmp_path))
     assert result.stopped and [e["step"] for e in seen if e["kind"] == "batch"] == [1]
     assert len(result.history["loss"]) == 1
+    assert not list(tmp_path.rglob("events.out.tfevents.*"))  # a stopped run is not kept: no logs written
 
 
 def test_stop_set_by_a_batch_event_ends_training_in_that_epoch(tiny_cfg):
