@@ -4,11 +4,11 @@ For each backend (one subprocess each, `KERAS_BACKEND` set) and each preset's mo
 synthetic data in that shape (IMDB: random word ids with random-length padding in front, as the real
 data has; CIFAR: random images; cosine and adding problem: their own generators):
 - plain: `model.fit` on numpy arrays (no callbacks of ours), seconds per epoch;
-- app: `rnnviz.train.train` (the app's path: its batch feeder, per-batch events, snapshots), per epoch;
+- app: `rnnviz.training.fit.train` (the app's path: its batch feeder, per-batch events, snapshots), per epoch;
 the median epoch after the first (which compiles). Prints s/epoch, the ratio to TensorFlow and the app's
 overhead (app / plain, target <= 1.05). With PyTorch and CUDA it also times a hand-written PyTorch cuDNN
 loop (`torch.nn.LSTM`/`GRU`, same shapes, Adam) and prints each backend's ratio to it (goal <= 1.5 for
-the cells that have a fused kernel on that backend; see `rnnviz.device.cudnn_blockers`).
+the cells that have a fused kernel on that backend; see `rnnviz.models.device.cudnn_blockers`).
 
 Usage: python benchmarks/backends.py [--samples 256] [--epochs 4] [--presets imdb-quick,...]
        [--backends tensorflow,jax,torch] [--json out.json]
@@ -45,7 +45,7 @@ def synthetic(cfg, n: int):
     """A `Dataset` of n training and n // 4 validation samples in the config's shapes."""
     import numpy as np
 
-    from rnnviz import data
+    from rnnviz.data import loaders as data
 
     rng = np.random.default_rng(0)
     opts, n_val = cfg.data, max(8, n // 4)
@@ -77,7 +77,7 @@ def time_keras(cfg, ds) -> dict:
     """Plain `model.fit` and the app's `train` on the same model and data: seconds per epoch each."""
     import keras
 
-    from rnnviz import train
+    from rnnviz.training import fit as train
     from rnnviz.models import build_model
 
     class Ends(keras.callbacks.Callback):
@@ -153,7 +153,8 @@ def time_torch_cudnn(cfg, ds, device: str = "cuda") -> float | None:
 
 def worker(args) -> None:
     """Runs in a subprocess per backend: one JSON line per preset on stdout."""
-    from rnnviz import backend, presets
+    from rnnviz import backend
+    from rnnviz.config import presets
 
     backend.check()
     for name in args.presets:

@@ -25,7 +25,13 @@ import plotly.io  # noqa: E402
 from keras import layers  # noqa: E402
 
 from probe_speed import median_ms  # noqa: E402  (this folder: the same timing helper)
-from rnnviz import device, inspect_plots, inspection, probe, samples, vocab  # noqa: E402
+from rnnviz.models import device
+from rnnviz.plots import inspect as inspect_plots
+from rnnviz.inspect import layers as inspection
+from rnnviz import probe
+from rnnviz.probe import core as probe_core
+from rnnviz.inspect import samples
+from rnnviz.config import vocab  # noqa: E402
 from rnnviz.config import ImdbData, RunConfig  # noqa: E402
 
 TIME, UNITS, FEATURES, VOCAB = 256, 128, 64, 10_000

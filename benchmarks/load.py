@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rnnviz import presets  # noqa: E402
+from rnnviz.config import presets  # noqa: E402
 from rnnviz.config import RunConfig  # noqa: E402
 from tests import browser  # noqa: E402
 from tests.browser import CHROMIUM, FLAGS  # noqa: E402

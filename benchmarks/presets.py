@@ -13,8 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnviz import data, presets  # noqa: E402
-from rnnviz.jobs import train_and_store  # noqa: E402
+from rnnviz.data import loaders as data
+from rnnviz.config import presets  # noqa: E402
+from rnnviz.training.jobs import train_and_store  # noqa: E402
 from rnnviz.store import RunStore  # noqa: E402
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"

@@ -1,7 +1,7 @@
 """Soak: many tiny trainings through one server-wide `Trainer`; does the process's memory stay flat?
 
 A server that runs all term trains thousands of runs. The trainer keeps only active jobs and the `keep`
-most recently used finished ones (see `rnnviz.jobs`), so after a warm-up the resident memory should stay
+most recently used finished ones (see `rnnviz.training.jobs`), so after a warm-up the resident memory should stay
 within about +15% however many runs go through it. Each run is a different tiny cosine config (its own
 seed, so its own run id), trained, stored in a temporary run store and then left alone, as a class would.
 Prints the RSS after the warm-up and at the end, and their ratio (goal: <= 1.15).
@@ -18,7 +18,7 @@ for one epoch and deleted in a loop grows +11.6 MB per fit (a Dense-only model +
 (`KERAS_BACKEND=jax`, stopped after 150 runs): 1,502 MB after 30, 1,673 after 100, 1,681 after 150 (x1.12).
 
 Measured 2026-11-26 later, same machine (busier: load 5-11), TensorFlow, `--executor process` (the default on
-TensorFlow since: each training in a child process replaced every 25 runs, `rnnviz.procexec`):
+TensorFlow since: each training in a child process replaced every 25 runs, `rnnviz.training.processes`):
 - the server built each finished run's model from the child's bytes: 815 MB after 30 runs, 833 after 100,
   852 after 150, 878 after 300 (x1.077, +0.2 MB per run; goal met). The +0.2 MB was that model load
   (`keras.saving.load_model` + `save` in a loop kept 0.22 MB per call), so the store now copies the bytes;
@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rnnviz.config import CosineData, RunConfig  # noqa: E402
-from rnnviz.jobs import ACTIVE, KEEP_FINISHED, Trainer  # noqa: E402
+from rnnviz.training.jobs import ACTIVE, KEEP_FINISHED, Trainer  # noqa: E402
 from rnnviz.store import RunStore  # noqa: E402
 
 

@@ -26,9 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnviz import executors, sweep  # noqa: E402
-from rnnviz.jobs import Trainer  # noqa: E402
-from rnnviz.presets import PRESETS  # noqa: E402
+from rnnviz.training import executors
+from rnnviz.training import sweep  # noqa: E402
+from rnnviz.training.jobs import Trainer  # noqa: E402
+from rnnviz.config.presets import PRESETS  # noqa: E402
 from rnnviz.store import RunStore  # noqa: E402
 
 

@@ -22,8 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras  # noqa: E402
 
-from rnnviz import data, metrics, presets  # noqa: E402
-from rnnviz.jobs import Trainer  # noqa: E402
+from rnnviz.data import loaders as data
+from rnnviz.training import metrics
+from rnnviz.config import presets  # noqa: E402
+from rnnviz.training.jobs import Trainer  # noqa: E402
 from rnnviz.models import build_model  # noqa: E402
 from rnnviz.store import RunStore  # noqa: E402
 

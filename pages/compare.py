@@ -2,8 +2,13 @@
 
 import streamlit as st
 
-from rnnviz import compare, export, inspect_plots, plots, ui, vocab
-from rnnviz.jobs import ACTIVE
+from rnnviz import ui
+from rnnviz.inspect import compare
+from rnnviz.store import export
+from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import charts as plots
+from rnnviz.config import vocab
+from rnnviz.training.jobs import ACTIVE
 
 st.title("Compare")
 st.caption("Train the SimpleRNN / LSTM / GRU trio of the sidebar's settings (only the cell differs), or LSTM "

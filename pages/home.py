@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from rnnviz import backend, data, datasets, ui
+from rnnviz import backend, ui
+from rnnviz.data import loaders as data
+from rnnviz.data import standard as datasets
 
 st.title("RNN Explorer")
 st.markdown(

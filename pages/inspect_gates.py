@@ -9,7 +9,9 @@ st.caption("How open each gate of every unit was at every step of one sample, an
            "flat ends of their range.")
 sel = ui.inspect_controls()
 
-from rnnviz import inspect_plots, inspection, vocab  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz.plots import inspect as inspect_plots
+from rnnviz.inspect import layers as inspection
+from rnnviz.config import vocab  # noqa: E402  (after the pickers: imports Keras)
 
 cfg, layer = sel.run.config, sel.keras_layer()
 g, ranges = sel.gates(), inspection.value_ranges(layer)
@@ -25,10 +27,10 @@ NOTES = {
                                                                                  "reset_after", True) else
                                "resets **before** the matrix product (`reset_after=False`, the original GRU).")
            + " Here $z_t$ near 1 means *keep the old state*.",
-    "lstm_peephole": "A **peephole** LSTM (Gers and Schmidhuber, 2000; built in `rnnviz.cells`, not Keras): the "
+    "lstm_peephole": "A **peephole** LSTM (Gers and Schmidhuber, 2000; built in `rnnviz.models.cells`, not Keras): the "
                      "input and forget gates also read the old cell $c_{t-1}$, the output gate the new cell $c_t$, "
                      "each through one weight per unit ($p_i, p_f, p_o$).",
-    "lstm_cifg": "A **CIFG** LSTM (coupled input and forget gate; `rnnviz.cells`): it has no input-gate weights, "
+    "lstm_cifg": "A **CIFG** LSTM (coupled input and forget gate; `rnnviz.models.cells`): it has no input-gate weights, "
                  "$i_t = 1 - f_t$, so whatever the cell forgets is replaced by the candidate.",
     "simple_rnn": "A SimpleRNN has **no gates**: every step overwrites the state through one activation. "
                   "Where that activation is flat (tanh near ±1) its slope is near 0, so gradients shrink at "

@@ -3,7 +3,9 @@ and "when did it know?" for images read row by row."""
 
 import streamlit as st
 
-from rnnviz import data, plots, ui
+from rnnviz import ui
+from rnnviz.data import loaders as data
+from rnnviz.plots import charts as plots
 
 st.title("Predictions")
 st.caption("What a stored run predicts on data it never trained on, where it is right, and where it is wrong.")
@@ -12,7 +14,9 @@ ds = ui.inspect_dataset(run)
 model = ui.inspect_model(run)
 cfg, created = run.config, run.info["created"]
 
-from rnnviz import inspect_plots, readout, samples  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz.plots import inspect as inspect_plots
+from rnnviz.inspect import readout
+from rnnviz.inspect import samples  # noqa: E402  (after the pickers: imports Keras)
 
 if cfg.data.name == "memory":
     ui.memory.results(run)

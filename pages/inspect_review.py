@@ -24,8 +24,11 @@ st.session_state.setdefault(key, "This movie was a wonderful surprise: the actin
 ui.links.follow("text", key, ui.links.text(3000), st.session_state[key], mirror="inspect_review_text")
 text = top[0].text_area("Your review", key=key, height=140, max_chars=3000)
 
-from rnnviz import inspect_plots, inspection, readout, samples  # noqa: E402  (after the pickers: imports Keras)
-from rnnviz.vocab import NAMES, is_lstm  # noqa: E402  (`vocab` here is the IMDB vocabulary)
+from rnnviz.plots import inspect as inspect_plots
+from rnnviz.inspect import layers as inspection
+from rnnviz.inspect import readout
+from rnnviz.inspect import samples  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz.config.vocab import NAMES, is_lstm  # noqa: E402  (`vocab` here is the IMDB vocabulary)
 
 enc = samples.encode_review(vocab, text, cfg.data)
 marks = {"known": "{}", "rare (out of vocabulary)": ":orange-background[{} → `<oov>`]",

@@ -9,7 +9,9 @@ st.caption("What every unit of a recurrent layer holds after each step of one sa
            "state takes while the network reads.")
 sel = ui.inspect_controls()
 
-from rnnviz import inspect_plots, inspection, vocab  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz.plots import inspect as inspect_plots
+from rnnviz.inspect import layers as inspection
+from rnnviz.config import vocab  # noqa: E402  (after the pickers: imports Keras)
 
 cfg = sel.run.config
 h = sel.gates()["h"]  # (steps, units)

@@ -7,7 +7,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnviz import cells, learn, learn_plots, ui, vocab  # noqa: F401  (ui: leaves the legacy pages/ mode)
+from rnnviz import ui
+from rnnviz.models import cells
+from rnnviz.learn import maths
+from rnnviz.plots import learn as learn_plots
+from rnnviz.config import vocab  # noqa: F401  (ui: leaves the legacy pages/ mode)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 NAMES = {c: vocab.CELL_LABELS[c] for c in vocab.LSTM_FAMILY}
@@ -51,11 +55,11 @@ INTRO = {
     "lstm_peephole": "A **peephole** LSTM (Gers and Schmidhuber, 2000) lets the gates look at the cell itself: the "
                      "input and forget gates read $c_{t-1}$, the output gate reads the new $c_t$, each through "
                      "one weight per unit ($p$ is a vector, not a matrix). That helps with precise timing, e.g. "
-                     "counting steps. Keras has no such layer; this one is `rnnviz.cells.PeepholeLSTMCell`.",
+                     "counting steps. Keras has no such layer; this one is `rnnviz.models.cells.PeepholeLSTMCell`.",
     "lstm_cifg": "A **CIFG** LSTM couples the input and forget gates: $i_t = 1 - f_t$, so the cell forgets "
                  "exactly as much as it writes. One gate fewer (a quarter fewer weights), often as good "
                  "(Greff et al., 2017, *LSTM: A Search Space Odyssey*). Keras has no such layer; this one is "
-                 "`rnnviz.cells.CIFGLSTMCell`.",
+                 "`rnnviz.models.cells.CIFGLSTMCell`.",
     "gru": "A GRU is a lighter LSTM: one state $h_t$ and two gates. The **update gate** $z_t$ mixes the old "
            "state with a new candidate (keep vs replace, in one number per unit); the **reset gate** $r_t$ "
            "decides how much of the old state the candidate may look at.",
@@ -77,9 +81,9 @@ VARIANTS = {
 
 @st.cache_data(max_entries=64, show_spinner="Running a Keras layer and probing its gates…")
 def gates(cell: str, steps: int, input_size: int, units: int, seed: int) -> tuple[np.ndarray, dict]:
-    """The example input and every gate of a seeded Keras layer on it (`learn.cell_gates`)."""
-    x = learn.example_input(steps, input_size, seed)
-    return x, learn.cell_gates(cell, x, units, seed)
+    """The example input and every gate of a seeded Keras layer on it (`maths.cell_gates`)."""
+    x = maths.example_input(steps, input_size, seed)
+    return x, maths.cell_gates(cell, x, units, seed)
 
 
 VARIANTS["lstm_peephole"] = VARIANTS["lstm_cifg"] = VARIANTS["lstm"]
@@ -113,7 +117,7 @@ with st.expander("The input x"):
 t = st.slider("Time step t (drag to step through the sequence)", **ui.links.ranged("t", "learn_cells_t", 1, steps, 1))
 unit = (st.slider("Unit whose numbers to show", **ui.links.ranged("unit", "learn_cells_unit", 1, units, 1))
         if units > 1 else 1)
-st.latex(learn.step_equations(cell, g, t, unit))
+st.latex(maths.step_equations(cell, g, t, unit))
 st.plotly_chart(learn_plots.gate_step_figure(g, t, cell), width="stretch", key="learn_cells_step")
 st.plotly_chart(learn_plots.gate_time_figure(g, t, cell), width="stretch", key="learn_cells_time")
 st.caption("Weights: Keras's seeded initialisers (Glorot-uniform kernel, orthogonal recurrent kernel), biases "

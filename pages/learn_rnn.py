@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnviz import learn, learn_plots, ui  # noqa: F401  (ui: leaves the legacy pages/ mode)
+from rnnviz import ui
+from rnnviz.learn import maths as learn
+from rnnviz.plots import learn as learn_plots  # noqa: F401  (ui: leaves the legacy pages/ mode)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

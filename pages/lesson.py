@@ -3,7 +3,7 @@ predict before it shows, then shows the chart, the answer and the class's answer
 
 import streamlit as st
 
-from rnnviz import lesson
+from rnnviz.learn import lessons as lesson
 from rnnviz.ui import lesson as ui_lesson
 
 st.title("Lesson")

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from rnnviz import sweep, ui, vocab
-from rnnviz.jobs import ACTIVE
+from rnnviz import ui
+from rnnviz.training import sweep
+from rnnviz.config import vocab
+from rnnviz.training.jobs import ACTIVE
 
 st.title("Sweep")
 st.caption(f"Vary one or two settings of the sidebar's config over lists of values (at most {sweep.MAX_RUNS} runs). "
@@ -39,7 +41,7 @@ default = sweep.metric_of(df)
 metric = st.selectbox("Metric", numeric, index=numeric.index(default) if default in numeric else 0,
                       key=ui.keep("sweep_metric"))
 
-from rnnviz import sweep_plots  # noqa: E402  (plotly express, after the controls)
+from rnnviz.plots import sweep as sweep_plots  # noqa: E402  (plotly express, after the controls)
 
 st.plotly_chart(sweep_plots.metric_figure(df, list(vary), metric), width="stretch", key="sweep_line")
 if len(vary) == 2 and all(sweep_plots.is_numeric(df, f) for f in vary):

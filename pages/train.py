@@ -3,9 +3,13 @@
 import numpy as np
 import streamlit as st
 
-from rnnviz import data, metrics, plots, ui, vocab
-from rnnviz.jobs import ACTIVE
-from rnnviz.store import StoreError
+from rnnviz import ui
+from rnnviz.data import loaders as data
+from rnnviz.training import metrics
+from rnnviz.plots import charts as plots
+from rnnviz.config import vocab
+from rnnviz.training.jobs import ACTIVE
+from rnnviz.store.runs import StoreError
 from rnnviz.ui import train as train_ui
 
 st.title("Train")

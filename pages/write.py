@@ -10,7 +10,9 @@ st.caption("Pick a stored IMDB language-model run (next word or next character),
            "write. Each token is coloured by one unit's activation (the char-rnn neuron view); hover a token "
            "for the 5 tokens the model found most likely there.")
 run = ui.inspect_run(kinds=("imdb_lm",))
-from rnnviz import lm, plots, write  # noqa: E402  (after the picker: imports Keras)
+from rnnviz.data import lm
+from rnnviz.plots import charts as plots
+from rnnviz.inspect import write  # noqa: E402  (after the picker: imports Keras)
 
 cfg = run.config
 epoch = ui.pick_epoch(run)

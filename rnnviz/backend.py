@@ -196,7 +196,7 @@ def batches(x: np.ndarray, y: np.ndarray, orders: np.ndarray, batch_size: int) -
 
     Args:
         x, y: all training samples `(n, ...)` and targets `(n, ...)`.
-        orders: `(epochs, n)` sample ids (`rnnviz.data.epoch_orders`).
+        orders: `(epochs, n)` sample ids (`rnnviz.data.loaders.epoch_orders`).
         batch_size: samples per batch.
     """
     if name() == "tensorflow":

@@ -16,8 +16,10 @@ import sys
 import tempfile
 from typing import Any
 
-from rnnviz import env, presets
-from rnnviz.config import CELLS, DATA_KINDS, OPTIMIZERS, RunConfig
+from rnnviz.config import env
+from rnnviz.config import presets
+from rnnviz.config.run import CELLS, OPTIMIZERS
+from rnnviz.config import DATA_KINDS, RunConfig
 
 PREFETCH_NAMES = ("imdb", "cifar10")
 # flag -> RunConfig field, for the flags that override a config field
@@ -145,7 +147,7 @@ def _open_store():
     try:
         with _native_logs_muted():
             backend.check()  # Keras itself starts (and a broken framework install fails) here
-            import rnnviz.jobs  # noqa: F401  (its Keras imports print their native logs here, muted)
+            import rnnviz.training.jobs  # noqa: F401  (its Keras imports print their native logs here, muted)
             from rnnviz.store import RunStore
 
             backend.describe()
@@ -158,7 +160,8 @@ def _open_store():
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from rnnviz import backend, budget
+    from rnnviz import backend
+    from rnnviz.models import budget
 
     try:
         cfg = config_from_args(args)
@@ -170,8 +173,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     store = _open_store()
     if store is None:
         return 2
-    from rnnviz import executors
-    from rnnviz.jobs import train_and_store
+    from rnnviz.training import executors
+    from rnnviz.training.jobs import train_and_store
 
     # a Ray cluster when RNNVIZ_RAY_ADDRESS names one that answers, else here: in this process, unless
     # RNNVIZ_EXECUTOR=process (one run in a short-lived process leaks nothing worth a second Keras import)
@@ -179,7 +182,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if executor.note:
         print(f"note: {executor.note}", file=sys.stderr)
     print(f"run {cfg.run_id}: {cfg.summary()} on {executor.describe()}", file=sys.stderr, flush=True)
-    from rnnviz.datasets import DataError, DataUnavailable
+    from rnnviz.data.standard import DataError, DataUnavailable
 
     try:
         with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
@@ -206,8 +209,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, stored: str) -> int:
     """Trains (or loads) `configs` through one Trainer, one after another, with progress on stderr; prints one
     JSON object `{**head, "runs": [...]}` (`--json`) or a line per run. Exit 0, or 1 if a run failed."""
-    from rnnviz import sweep
-    from rnnviz.jobs import Trainer
+    from rnnviz.training import sweep
+    from rnnviz.training.jobs import Trainer
 
     store = _open_store()
     if store is None:
@@ -254,7 +257,8 @@ def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, s
 def _checked(configs: list) -> None:
     """Refuses (a ValueError: exit 2) a run too big for this machine, or a backend that cannot start, before
     anything runs."""
-    from rnnviz import backend, budget
+    from rnnviz import backend
+    from rnnviz.models import budget
 
     for cfg in configs:
         budget.check(cfg)
@@ -263,7 +267,7 @@ def _checked(configs: list) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Trains (or loads) every config of the grid through the Trainer; one JSON object with all the runs."""
-    from rnnviz import sweep
+    from rnnviz.training import sweep
 
     try:
         base = config_from_args(args)
@@ -277,7 +281,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_prepare_lesson(args: argparse.Namespace) -> int:
     """Trains (or loads) every run of a lesson through the Trainer, one after another; students then only load."""
-    from rnnviz import lesson
+    from rnnviz.learn import lessons as lesson
 
     try:
         lsn = lesson.find(args.lesson)
@@ -319,7 +323,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_prefetch(args: argparse.Namespace) -> int:
-    from rnnviz import datasets
+    from rnnviz.data import standard as datasets
 
     unknown = [n for n in args.datasets if n not in PREFETCH_NAMES]
     if unknown:

@@ -10,7 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnnviz import inspect_plots, learn_plots, memory, plots, sweep_plots, vocab
+from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import learn as learn_plots
+from rnnviz.plots import adding
+from rnnviz.plots import charts as plots
+from rnnviz.plots import sweep as sweep_plots
+from rnnviz.config import vocab
 
 T, U = 6, 3
 TICKS = [str(t + 1) for t in range(T)]
@@ -56,74 +61,74 @@ def _heatmap():
 
 
 FIGURES = {
-    "plots.loss_figure": lambda: plots.loss_figure(
+    "charts.loss_figure": lambda: plots.loss_figure(
         {"loss": [0.5, 0.3], "val_loss": [0.6, 0.4]}, pd.DataFrame({"x": [0.5, 1, 1.5, 2], "loss": [.7, .5, .4, .3]}),
         "regression", cell="gru", ghosts=[{"history": {"loss": [0.6, 0.5], "val_loss": [0.7, 0.6]}, "cell": "lstm",
                                            "label": "LSTM 4u · 2 ep"}]),
-    "plots.prediction_figure": lambda: plots.prediction_figure(np.cos(np.arange(40) / 3), 30, np.zeros(10),
+    "charts.prediction_figure": lambda: plots.prediction_figure(np.cos(np.arange(40) / 3), 30, np.zeros(10),
                                                                np.zeros(10), 0.1, 0.2, cell="lstm"),
-    "plots.confusion_figure": lambda: plots.confusion_figure(np.array([[5, 1], [2, 7]]), ["neg", "pos"], "c"),
-    "plots.compare_figure": lambda: plots.compare_figure(_curves(), "epoch", "loss", "regression"),
-    "plots.gradient_figure": lambda: plots.gradient_figure(pd.DataFrame(
+    "charts.confusion_figure": lambda: plots.confusion_figure(np.array([[5, 1], [2, 7]]), ["neg", "pos"], "c"),
+    "charts.compare_figure": lambda: plots.compare_figure(_curves(), "epoch", "loss", "regression"),
+    "charts.gradient_figure": lambda: plots.gradient_figure(pd.DataFrame(
         [{"label": vocab.CELL_LABELS[c], "cell": c, "epoch": e, "step": s, "norm": 10.0 ** -s}
          for c in vocab.TRIO for e in (0, None) for s in range(1, T)]), "g"),
-    "plots.saturation_figure": lambda: plots.saturation_figure(pd.DataFrame(
+    "charts.saturation_figure": lambda: plots.saturation_figure(pd.DataFrame(
         [{**r, "label": "LSTM 4u", "gate": r["name"]} for r in _saturation_rows()])),
-    "plots.writing_figure": lambda: plots.writing_figure(list("hello world"), np.linspace(-1, 1, 11),
+    "charts.writing_figure": lambda: plots.writing_figure(list("hello world"), np.linspace(-1, 1, 11),
                                                          list("hello world"), "w"),
-    "inspect_plots.states_heatmap": lambda: inspect_plots.states_heatmap(RNG.uniform(-1, 1, (T, U)), TICKS, "step"),
-    "inspect_plots.gates_heatmaps": _heatmap,
-    "inspect_plots.mean_curves": lambda: inspect_plots.mean_curves(
+    "inspect.states_heatmap": lambda: inspect_plots.states_heatmap(RNG.uniform(-1, 1, (T, U)), TICKS, "step"),
+    "inspect.gates_heatmaps": _heatmap,
+    "inspect.mean_curves": lambda: inspect_plots.mean_curves(
         [("gates", "mean (0 to 1)", {"i": np.full(T, 0.5), "f": np.full(T, 0.9)}, (0, 1)),
          ("state", "mean", {"c": np.zeros(T)})], TICKS, "step", "Means"),
-    "inspect_plots.saturation_figure": lambda: inspect_plots.saturation_figure(_saturation_rows()),
-    "inspect_plots.trajectory_figure": lambda: inspect_plots.trajectory_figure(
+    "inspect.saturation_figure": lambda: inspect_plots.saturation_figure(_saturation_rows()),
+    "inspect.trajectory_figure": lambda: inspect_plots.trajectory_figure(
         (np.arange(2, 2 + T), RNG.normal(size=(T, 3))), TICKS,
         [(RNG.normal(size=(4, 3)), "negative"), (RNG.normal(size=(5, 3)), "positive")], np.array([.5, .3, .1])),
-    "inspect_plots.window_figure": lambda: inspect_plots.window_figure(np.linspace(-1, 1, 10), np.array([1.0]), "w"),
-    "inspect_plots.image_figure": lambda: inspect_plots.image_figure(
+    "inspect.window_figure": lambda: inspect_plots.window_figure(np.linspace(-1, 1, 10), np.array([1.0]), "w"),
+    "inspect.image_figure": lambda: inspect_plots.image_figure(
         RNG.integers(0, 256, (8, 8, 3), dtype=np.uint8), "rows", "i"),
-    "inspect_plots.image_grid_figure": lambda: inspect_plots.image_grid_figure(
+    "inspect.image_grid_figure": lambda: inspect_plots.image_grid_figure(
         [RNG.integers(0, 256, (8, 8, 3), dtype=np.uint8)] * 3, ["cat"] * 3, ["cat", "dog", "cat"], [.5] * 3, cols=3),
-    "inspect_plots.readout_figure": lambda: inspect_plots.readout_figure(
+    "inspect.readout_figure": lambda: inspect_plots.readout_figure(
         RNG.dirichlet(np.ones(3), T), TICKS, ["a", "b", "c"], 1, "row read", "When"),
-    "inspect_plots.horizon_error_figure": lambda: inspect_plots.horizon_error_figure(
+    "inspect.horizon_error_figure": lambda: inspect_plots.horizon_error_figure(
         np.linspace(0.1, 1, 5), 3, "lstm", baseline=np.linspace(0.2, 1.2, 5)),
-    "inspect_plots.probability_histogram": lambda: inspect_plots.probability_histogram(
+    "inspect.probability_histogram": lambda: inspect_plots.probability_histogram(
         RNG.uniform(size=20), RNG.integers(0, 2, 20), ["negative", "positive"]),
-    "learn_plots.rnn_states_figure": lambda: learn_plots.rnn_states_figure(np.zeros((T, 2)), np.zeros((T, 2)), 2),
-    "learn_plots.activation_figure": lambda: learn_plots.activation_figure(
+    "learn.rnn_states_figure": lambda: learn_plots.rnn_states_figure(np.zeros((T, 2)), np.zeros((T, 2)), 2),
+    "learn.activation_figure": lambda: learn_plots.activation_figure(
         np.linspace(-3, 3, 7), {"tanh": np.tanh(np.linspace(-3, 3, 7))}, {"tanh": np.ones(7)}),
-    "learn_plots.eigen_figure": lambda: learn_plots.eigen_figure(np.array([0.5 + 0.5j, 0.5 - 0.5j, -0.9]), 0.9),
-    "learn_plots.norm_figure": lambda: learn_plots.norm_figure({"a": np.ones(T), "rnn": np.ones(T)}, "t", "y",
+    "learn.eigen_figure": lambda: learn_plots.eigen_figure(np.array([0.5 + 0.5j, 0.5 - 0.5j, -0.9]), 0.9),
+    "learn.norm_figure": lambda: learn_plots.norm_figure({"a": np.ones(T), "rnn": np.ones(T)}, "t", "y",
                                                                cells={"rnn": "simple_rnn"}),
-    "learn_plots.forget_path_figure": lambda: learn_plots.forget_path_figure(np.full((T, 2), 0.9), np.ones(T)),
-    "learn_plots.gate_step_figure": lambda: learn_plots.gate_step_figure(_gates("lstm"), 2, "lstm"),
-    "learn_plots.gate_time_figure": lambda: learn_plots.gate_time_figure(_gates("gru"), 2, "gru"),
-    "sweep_plots.metric_figure": lambda: sweep_plots.metric_figure(_sweep(False), ["cell", "steps"], "val_mse"),
-    "sweep_plots.heatmap_figure": lambda: sweep_plots.heatmap_figure(
+    "learn.forget_path_figure": lambda: learn_plots.forget_path_figure(np.full((T, 2), 0.9), np.ones(T)),
+    "learn.gate_step_figure": lambda: learn_plots.gate_step_figure(_gates("lstm"), 2, "lstm"),
+    "learn.gate_time_figure": lambda: learn_plots.gate_time_figure(_gates("gru"), 2, "gru"),
+    "sweep.metric_figure": lambda: sweep_plots.metric_figure(_sweep(False), ["cell", "steps"], "val_mse"),
+    "sweep.heatmap_figure": lambda: sweep_plots.heatmap_figure(
         _sweep(True).query("cell == 'gru'"), ["steps", "units"], "val_mse"),
-    "memory.sequence_figure": lambda: memory.sequence_figure(_sequence(), 0.5, "s", 0.4),
-    "memory.prediction_figure": lambda: memory.prediction_figure(RNG.uniform(size=9), RNG.uniform(size=9), 0.16, "p",
+    "adding.sequence_figure": lambda: adding.sequence_figure(_sequence(), 0.5, "s", 0.4),
+    "adding.prediction_figure": lambda: adding.prediction_figure(RNG.uniform(size=9), RNG.uniform(size=9), 0.16, "p",
                                                                  "gru"),
-    "memory.mark_steps": lambda: memory.mark_steps(_heatmap(), [1, 4], TICKS),
-    "memory.mark_path": lambda: memory.mark_path(memory.sequence_figure(_sequence(), 0.5, "s"),
+    "adding.mark_steps": lambda: adding.mark_steps(_heatmap(), [1, 4], TICKS),
+    "adding.mark_path": lambda: adding.mark_path(adding.sequence_figure(_sequence(), 0.5, "s"),
                                                  RNG.normal(size=(T, 2)), [1, 4]),
-    "memory.with_baseline": lambda: memory.with_baseline(plots.loss_figure({"loss": [0.5, 0.3]}, cell="lstm"), 0.16),
-    "lesson_views.answers_figure": lambda: importlib.import_module("rnnviz.lesson_views").answers_figure(
+    "adding.with_baseline": lambda: adding.with_baseline(plots.loss_figure({"loss": [0.5, 0.3]}, cell="lstm"), 0.16),
+    "lesson.answers_figure": lambda: importlib.import_module("rnnviz.plots.lesson").answers_figure(
         ["a", "b", "c"], [3, 5, 1], 1, 0),
 }
 """Every figure builder: "module.function" -> a function drawing a small example of it."""
 
 
 def builders() -> set[str]:
-    """"module.function" for every public function of an `rnnviz` module (not `rnnviz.ui`) that imports Plotly
+    """"module.function" (the module's last name) for every public function of an `rnnviz` module (not `rnnviz.ui`) that imports Plotly
     and returns a `go.Figure`, found by reading the package (a new figure module or builder is found too)."""
     found = set()
-    for path in sorted((ROOT / "rnnviz").glob("*.py")):
-        if "plotly" not in path.read_text() or path.stem == "figure_style":
+    for path in sorted((ROOT / "rnnviz").rglob("*.py")):
+        if "plotly" not in path.read_text() or path.parent.name == "ui" or path.stem in ("theme", "__init__"):
             continue
-        module = importlib.import_module(f"rnnviz.{path.stem}")
+        module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
         for name, f in inspect.getmembers(module, inspect.isfunction):
             if f.__module__ == module.__name__ and not name.startswith("_") and \
                     str(inspect.signature(f).return_annotation) in ("go.Figure", "Figure"):

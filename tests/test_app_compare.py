@@ -7,7 +7,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import budget, vocab
+from rnnviz.models import budget
+from rnnviz.config import vocab
 from rnnviz.config import RunConfig
 from tests.conftest import set_sidebar
 
@@ -90,8 +91,8 @@ def test_link_opens_its_settings_and_notes_what_it_ignored(rnnviz_home):
 
 
 def test_import_refuses_a_bad_zip_and_accepts_a_good_one(app, rnnviz_home):
-    from rnnviz import export
-    from rnnviz.jobs import train_and_store
+    from rnnviz.store import export
+    from rnnviz.training.jobs import train_and_store
     from rnnviz.store import RunStore
     from tests.conftest import tiny
 
@@ -108,8 +109,8 @@ def test_import_refuses_a_bad_zip_and_accepts_a_good_one(app, rnnviz_home):
 
 
 def test_run_import_refuses_in_one_line_and_replaces_only_when_asked(app):
-    from rnnviz import export
-    from rnnviz.jobs import train_and_store
+    from rnnviz.store import export
+    from rnnviz.training.jobs import train_and_store
     from rnnviz.store import RunStore
     from tests.conftest import tiny
 

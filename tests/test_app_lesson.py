@@ -8,7 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import cli, lesson
+from rnnviz import cli
+from rnnviz.learn import lessons as lesson
 from test_lesson import TINY, TINY_RUN, write
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -8,9 +8,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import presets
+from rnnviz.config import presets
 from rnnviz.config import RunConfig, TextData
-from rnnviz.jobs import train_and_store
+from rnnviz.training.jobs import train_and_store
 from rnnviz.store import RunStore
 from tests import fakedata
 

@@ -9,9 +9,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import sweep
+from rnnviz.training import sweep
 from rnnviz.config import MemoryData, RunConfig
-from rnnviz.jobs import train_and_store
+from rnnviz.training.jobs import train_and_store
 from rnnviz.store import RunStore
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

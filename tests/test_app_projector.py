@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import style
+from rnnviz.plots import style
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

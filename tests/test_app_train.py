@@ -24,7 +24,7 @@ STORED = (4, 5, 6)
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     """A run store with the tiny runs of `STORED`, trained once for the module (the pages only load them)."""
-    from rnnviz.jobs import train_and_store
+    from rnnviz.training.jobs import train_and_store
     from rnnviz.store import RunStore
 
     home = tmp_path_factory.mktemp("train_page") / "rnnviz_home"
@@ -117,7 +117,8 @@ def test_a_new_session_on_untrained_settings_shows_no_result(train):
 
 
 def test_earlier_runs_stay_as_labelled_ghosts_and_can_be_pinned(train, monkeypatch, rnnviz_home):
-    from rnnviz import plots, style
+    from rnnviz.plots import charts as plots
+    from rnnviz.plots import style
     from rnnviz.store import RunStore
     from rnnviz.ui import train as train_ui
 

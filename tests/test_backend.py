@@ -12,7 +12,8 @@ import keras
 import numpy as np
 import pytest
 
-from rnnviz import backend, data
+from rnnviz import backend
+from rnnviz.data import loaders as data
 from tests.autodiff import gradient
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -132,7 +133,8 @@ for cell in ("lstm", "gru"):
 @pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_a_run_stored_under_another_backend_opens_probes_and_compares(other):
     """Train and store under another installed backend (a subprocess), then use the runs here."""
-    from rnnviz import compare, probe
+    from rnnviz.inspect import compare
+    from rnnviz import probe
     from rnnviz.store import RunStore
     from tests.conftest import tiny
 
@@ -160,7 +162,7 @@ def test_a_run_stored_under_another_backend_opens_probes_and_compares(other):
 
 def test_a_classifier_trains_and_is_scored_on_the_running_backend():
     """The app's training path end to end for a classifier (under PyTorch its scores once failed on a tensor)."""
-    from rnnviz import train
+    from rnnviz.training import fit as train
     from rnnviz.config import ImdbData, RunConfig
 
     rng = np.random.default_rng(0)

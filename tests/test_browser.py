@@ -125,8 +125,8 @@ def test_every_page_in_projector_mode(rnnviz_home, tmp_path):
     pytest.importorskip("playwright")
     from playwright.sync_api import expect
 
-    from rnnviz import style
-    from rnnviz.jobs import train_and_store
+    from rnnviz.plots import style
+    from rnnviz.training.jobs import train_and_store
     from rnnviz.store import RunStore
     from tests.browser import TEXT_STYLES, rgb_hex, seen_color
     from tests.conftest import tiny

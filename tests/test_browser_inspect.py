@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from rnnviz.jobs import train_and_store
+from rnnviz.training.jobs import train_and_store
 from rnnviz.store import RunStore
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.conftest import tiny

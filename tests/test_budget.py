@@ -2,7 +2,8 @@
 
 import pytest
 
-from rnnviz import budget, data
+from rnnviz.models import budget
+from rnnviz.data import loaders as data
 from rnnviz.config import CifarData, CosineData, ImdbData, RunConfig, TextData
 from rnnviz.models import build_model
 

@@ -1,4 +1,4 @@
-"""Tests for rnnviz.cells, the peephole and CIFG LSTM cells: each checked against Keras's own LSTM (a peephole
+"""Tests for rnnviz.models.cells, the peephole and CIFG LSTM cells: each checked against Keras's own LSTM (a peephole
 LSTM with zero peepholes is an LSTM; a CIFG is an LSTM whose input-gate weights are minus its forget-gate
 weights, since 1 - sigmoid(z) = sigmoid(-z)), parameter counts against a hand count, `probe.gates` (a float64
 numpy recompute) against the layer's own outputs, masking, Bidirectional, stacking, config and `.keras` round
@@ -9,7 +9,13 @@ import pytest
 from keras import layers
 
 import keras
-from rnnviz import budget, cells, data, inspection, learn, probe, vocab
+from rnnviz.models import budget
+from rnnviz.models import cells
+from rnnviz.data import loaders as data
+from rnnviz.inspect import layers as inspection
+from rnnviz.learn import maths
+from rnnviz import probe
+from rnnviz.config import vocab
 from rnnviz.config import ImdbData, MemoryData, RunConfig
 from rnnviz.models import build_model
 from tests.conftest import tiny
@@ -176,8 +182,8 @@ def test_models_of_a_variant_build_and_inspect(cell):
     assert set(inspection.value_ranges(layer)) >= set(vocab.KEYS[cell])
     tex = inspection.cell_equations(layer)
     assert (r"p_o \odot c_{t}" in tex) == (cell == "lstm_peephole") and (r"1 - f_t" in tex) == (cell == "lstm_cifg")
-    g = learn.cell_gates(cell, np.ones((3, 2)), 2)
-    assert set(g) == set(vocab.KEYS[cell]) and "c_{3}" in learn.step_equations(cell, g, 3, 1)
+    g = maths.cell_gates(cell, np.ones((3, 2)), 2)
+    assert set(g) == set(vocab.KEYS[cell]) and "c_{3}" in maths.step_equations(cell, g, 3, 1)
 
 
 def test_bad_arguments_are_named():

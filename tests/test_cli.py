@@ -40,7 +40,9 @@ def test_train_json_then_cached(rnnviz_home):
 @pytest.mark.parametrize("cell", ["lstm_peephole", "lstm_cifg"])
 @pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_train_an_lstm_variant_then_load_it_safely(cell, rnnviz_home):
-    from rnnviz import budget, probe
+    from rnnviz.models import budget
+    from rnnviz import probe
+    from rnnviz.probe import core as probe_core
 
     done = run_cli("train", *TINY, "--cell", cell, "--json")
     assert done.returncode == 0, done.stderr
@@ -48,7 +50,7 @@ def test_train_an_lstm_variant_then_load_it_safely(cell, rnnviz_home):
     run = RunStore().load(out["run_id"])
     assert run.config.cell == cell and out["params"] == budget.param_count(run.config)
     model = run.load_model()  # safe_mode=True: the cell classes are registered
-    assert [probe.cells.cell_kind(layer) for layer in probe.recurrent_layers(model)] == [cell]
+    assert [probe_core.cells.cell_kind(layer) for layer in probe.recurrent_layers(model)] == [cell]
 
 
 @pytest.mark.parametrize("flag,value,field", [
@@ -80,7 +82,7 @@ def test_presets_and_failure_exit_1(monkeypatch, capsys):
     def boom(*a, **k):
         raise OSError("disk full\nsecond line")
 
-    monkeypatch.setattr("rnnviz.jobs.train_and_store", boom)
+    monkeypatch.setattr("rnnviz.training.jobs.train_and_store", boom)
     assert cli.main(["train", *TINY]) == 1
     err = capsys.readouterr().err
     assert "disk full" in err and "second line" not in err

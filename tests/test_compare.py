@@ -4,12 +4,15 @@ import keras
 import numpy as np
 import pytest
 
-from rnnviz import backend, compare, data, train
+from rnnviz import backend
+from rnnviz.inspect import compare
+from rnnviz.data import loaders as data
+from rnnviz.training import fit as train
 from rnnviz.config import CosineData, ImdbData
-from rnnviz.jobs import train_and_store
+from rnnviz.training.jobs import train_and_store
 from rnnviz.models import build_model
 from rnnviz.store import RunStore
-from rnnviz.vocab import TRIO
+from rnnviz.config.vocab import TRIO
 from tests.autodiff import gradient
 from tests.conftest import tiny
 
@@ -131,7 +134,7 @@ def test_untrained_curve_comes_from_the_epoch_0_weights(tmp_path):
 def test_gradient_figure_puts_the_untrained_panel_beside_the_trained_one():
     import pandas as pd
 
-    from rnnviz import plots
+    from rnnviz.plots import charts as plots
 
     df = pd.DataFrame({"epoch": [0, 0, None, None], "step": [1, 2, 1, 2], "norm": [1e-3, 1e-2, 1e-4, 1e-1],
                        "label": "GRU 4u · 2 ep", "cell": "gru"})

@@ -63,7 +63,7 @@ def test_replace_changes_data_options():
 
 
 def test_query_round_trip_for_every_preset():
-    from rnnviz import presets
+    from rnnviz.config import presets
 
     for p in presets.PRESETS.values():
         q = p.config.to_query()
@@ -84,7 +84,7 @@ def test_query_ignores_what_it_cannot_use_and_says_so():
 def test_config_error_carries_the_field_and_the_value():
     import pickle
 
-    from rnnviz.config import ConfigError
+    from rnnviz.config.checks import ConfigError
 
     with pytest.raises(ConfigError) as e:
         RunConfig(units=5000)
@@ -98,7 +98,7 @@ def test_config_error_carries_the_field_and_the_value():
 
 
 def test_messages_cut_a_long_received_value():
-    from rnnviz.config import shorten
+    from rnnviz.config.checks import shorten
 
     huge = "x" * 100_000
     with pytest.raises(ValueError) as e:

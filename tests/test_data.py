@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rnnviz import data
+from rnnviz.data import loaders as data
 from rnnviz.config import CosineData
 
 

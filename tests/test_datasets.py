@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from rnnviz import datasets
+from rnnviz.data import standard as datasets
 from tests import fakedata
 
 

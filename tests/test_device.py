@@ -3,7 +3,7 @@
 import keras
 import pytest
 
-from rnnviz import device
+from rnnviz.models import device
 from rnnviz.config import ImdbData, RunConfig
 
 NO_MASK = ImdbData(mask=False)

@@ -2,8 +2,11 @@
 
 import pytest
 
-from rnnviz import budget, cli, datasets, env
-from rnnviz.store import default_root
+from rnnviz import cli
+from rnnviz.models import budget
+from rnnviz.data import standard as datasets
+from rnnviz.config import env
+from rnnviz.store.runs import default_root
 
 
 def exit_code(argv):

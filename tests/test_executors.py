@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnviz import cli, executors, sweep
+from rnnviz import cli
+from rnnviz.training import executors
+from rnnviz.training import sweep
 from rnnviz.config import MemoryData, RunConfig
-from rnnviz.jobs import ACTIVE, Trainer
+from rnnviz.training.jobs import ACTIVE, Trainer
 from rnnviz.store import RunStore
-from rnnviz.train import tensorboard_available
+from rnnviz.training.fit import tensorboard_available
 
 BASE = RunConfig(data=MemoryData(steps=8, samples=200), units=2, epochs=1, batch_size=32)
 LONG = BASE.replace(epochs=1000)  # stopped or killed long before its end
@@ -229,7 +231,7 @@ def test_cli_train_runs_on_the_cluster(cluster, monkeypatch, capsys, rnnviz_home
     assert RunStore(rnnviz_home).load(run["run_id"], verify=True).info["node"] == run["node"]
 
 
-# --- training processes (rnnviz.procexec): issue 11 item 6, the server's memory stays flat on TensorFlow ---
+# --- training processes (rnnviz.training.processes): issue 11 item 6, the server's memory stays flat on TensorFlow ---
 
 def _proc_pids(job) -> list[int]:
     """The training processes' ids named by `job`'s notes."""
@@ -239,7 +241,7 @@ def _proc_pids(job) -> list[int]:
 @pytest.fixture
 def proc_trainer(tmp_path):
     """A one-slot Trainer whose runs go to a `ProcessExecutor` (ended after the test)."""
-    from rnnviz.procexec import ProcessExecutor
+    from rnnviz.training.processes import ProcessExecutor
 
     trainer = Trainer(RunStore(tmp_path / "proc_store"), workers=1, executor=ProcessExecutor(1, runs=25))
     yield trainer
@@ -272,7 +274,8 @@ def test_on_tensorflow_the_default_is_the_process_executor(monkeypatch):
 
 
 def test_without_fd_passing_tensorflow_trains_on_threads_and_asking_for_processes_is_a_message(monkeypatch):
-    from rnnviz import backend, env
+    from rnnviz import backend
+    from rnnviz.config import env
 
     monkeypatch.delenv("RNNVIZ_EXECUTOR")
     monkeypatch.setattr(backend, "configured", lambda: "tensorflow")
@@ -311,7 +314,7 @@ def test_a_process_run_equals_a_thread_run(proc_trainer, tmp_path):
     assert proc_trainer.executor.pids() == [pid]  # kept for the next run
     # an error in the child is raised here with its own type and text
     from rnnviz.config import ImdbData
-    from rnnviz.datasets import DataUnavailable
+    from rnnviz.data.standard import DataUnavailable
 
     with pytest.raises(DataUnavailable, match="RNNVIZ_OFFLINE"):
         proc_trainer.executor.train(BASE.replace(data=ImdbData()))
@@ -349,7 +352,7 @@ def test_killed_training_process_fails_its_run_the_others_finish(proc_trainer):
 
 @pytest.mark.slow  # three training processes start: 15-60 s on a busy 2-core machine
 def test_training_process_is_replaced_after_its_runs(tmp_path):
-    from rnnviz.procexec import ProcessExecutor
+    from rnnviz.training.processes import ProcessExecutor
 
     trainer = Trainer(RunStore(tmp_path), workers=1, executor=ProcessExecutor(1, runs=2))
     try:

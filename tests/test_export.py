@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnviz import data, export
-from rnnviz.jobs import train_and_store
+from rnnviz.data import loaders as data
+from rnnviz.store import export
+from rnnviz.training.jobs import train_and_store
 from rnnviz.store import RunStore
 from tests.conftest import tiny
 

@@ -1,5 +1,5 @@
-"""Tests for the colour language on every figure and for `rnnviz.figure_style` (projector mode, dark theme):
-every builder's every colour comes from `rnnviz.style`; projector mode's text, lines and heatmap rows are as
+"""Tests for the colour language on every figure and for `rnnviz.plots.theme` (projector mode, dark theme):
+every builder's every colour comes from `rnnviz.plots.style`; projector mode's text, lines and heatmap rows are as
 large as promised; the themes' text contrast passes WCAG AA, computed from `.streamlit/config.toml`."""
 
 import json
@@ -10,7 +10,12 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from rnnviz import figure_style, inspect_plots, learn_plots, plots, style, vocab
+from rnnviz.plots import theme as figure_style
+from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import learn as learn_plots
+from rnnviz.plots import charts as plots
+from rnnviz.plots import style
+from rnnviz.config import vocab
 from tests.figures import FIGURES, ROOT, builders
 
 
@@ -42,7 +47,7 @@ ALLOWED_SCALES = {_scale(s) for s in (style.DIVERGING, style.SEQUENTIAL, style.S
 
 
 def strays(fig: go.Figure) -> list[str]:
-    """Every colour or colour scale in the figure (its template aside) that `rnnviz.style` does not define, and
+    """Every colour or colour scale in the figure (its template aside) that `rnnviz.plots.style` does not define, and
     every line, marker or bar trace that sets no colour (it would take the chart theme's)."""
     out = []
 
@@ -124,7 +129,7 @@ def _texts(fig: go.Figure) -> list[tuple[str, float | None]]:
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_every_figure_takes_its_colours_from_style_and_grows_in_projector_mode(name):
-    """Every colour from `rnnviz.style`; in projector mode text >= 18 px, lines >= 3 px, heatmap rows >= 12 px."""
+    """Every colour from `rnnviz.plots.style`; in projector mode text >= 18 px, lines >= 3 px, heatmap rows >= 12 px."""
     fig = FIGURES[name]()
     assert strays(fig) == []
     before = json.loads(fig.to_json())
@@ -202,7 +207,7 @@ def test_theme_text_contrast_passes_wcag_aa(theme):
     text = config["textColor"]
     for background in (config["backgroundColor"], config["secondaryBackgroundColor"]):  # page, sidebar
         assert style.contrast_ratio(text, background) >= 4.5
-    chart = figure_style.styled(FIGURES["plots.loss_figure"](), projector=True, dark=theme == "dark")
+    chart = figure_style.styled(FIGURES["charts.loss_figure"](), projector=True, dark=theme == "dark")
     for font in (chart.layout.xaxis.tickfont, chart.layout.yaxis.title.font, chart.layout.legend.font):
         assert style.contrast_ratio(font.color, config["backgroundColor"]) >= 4.5
     assert style.contrast_ratio(config["primaryColor"], config["backgroundColor"]) >= 4.5  # links, buttons

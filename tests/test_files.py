@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from rnnviz import files
+from rnnviz.data import files
 
 
 def _depth(obj) -> int:

@@ -85,7 +85,7 @@ def seed_configs() -> list:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     """`(run store folder, data folder)`: the tiny runs, trained once for the whole module."""
-    from rnnviz.jobs import train_and_store
+    from rnnviz.training.jobs import train_and_store
     from rnnviz.store import RunStore
 
     base = tmp_path_factory.mktemp("fuzz")

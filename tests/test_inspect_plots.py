@@ -1,12 +1,12 @@
-"""Tests for rnnviz.inspect_plots: every figure has the data's shape, one label per step, a title, axis titles
+"""Tests for rnnviz.plots.inspect: every figure has the data's shape, one label per step, a title, axis titles
 and titled colour scales."""
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from rnnviz import inspect_plots as ip
-from rnnviz import style
+from rnnviz.plots import inspect as ip
+from rnnviz.plots import style
 
 T, U = 7, 5
 TICKS = [f"{t + 1} w" for t in range(T)]
@@ -155,7 +155,7 @@ def test_horizon_error_figure_draws_the_repeat_the_last_value_baseline():
 
 
 def test_an_all_zero_saturation_chart_is_one_line_with_the_one_definition():
-    from rnnviz import vocab
+    from rnnviz.config import vocab
 
     rows = [{"key": k, "name": vocab.NAMES[k], "activation": act, "low": 0.0, "high": 0.0}
             for k, act in (("i", "sigmoid"), ("f", "sigmoid"), ("c_hat", "tanh"))]
@@ -172,9 +172,12 @@ def test_word_effects_against_keras_on_the_review_cut_after_each_word():
     recompute) must equal Keras's own outputs on the review cut after the word minus cut before it."""
     import keras
 
-    from rnnviz import datasets, probe, readout
+    from rnnviz.data import standard as datasets
+    from rnnviz import probe
+    from rnnviz.probe import core as probe_core
+    from rnnviz.inspect import readout
     from rnnviz.config import ImdbData, RunConfig
-    from rnnviz.data import Dataset
+    from rnnviz.data.loaders import Dataset
     from rnnviz.models import build_model
 
     cfg = RunConfig(data=ImdbData(vocab_size=100, maxlen=12), cell="lstm", units=3, embedding_dim=4)

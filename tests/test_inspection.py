@@ -1,4 +1,4 @@
-"""Tests for rnnviz.inspection: PCA paths, directions, saturation (against numpy, and the same numbers in
+"""Tests for rnnviz.inspect.layers: PCA paths, directions, saturation (against numpy, and the same numbers in
 Compare and on the Gates page), means over units, equations, and snapshots."""
 
 import keras
@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from keras import layers
 
-from rnnviz import inspection, probe
-from rnnviz.data import load
-from rnnviz.jobs import train_and_store
+from rnnviz.inspect import layers as inspection
+from rnnviz import probe
+from rnnviz.data.loaders import load
+from rnnviz.training.jobs import train_and_store
 from rnnviz.store import RunStore
 from tests.conftest import tiny
 
@@ -50,7 +51,7 @@ def test_variance_shares_of_other_states_on_fixed_axes():
 
 
 def test_share_text_never_rounds_to_a_whole_percent_it_is_not():
-    from rnnviz.inspect_plots import share_text
+    from rnnviz.plots.inspect import share_text
 
     assert share_text(0.9958) == "99.6%" and share_text(0.62) == "62%" and share_text(0.004) == "0.4%"
     assert share_text(0.99999) == "99.999%" and share_text(1 - 1e-12) == "100%" and share_text(0.0) == "0%"
@@ -114,7 +115,8 @@ def test_model_at_epoch_sets_snapshot_weights_without_training():
 def test_compare_and_the_gates_page_give_the_same_saturation():
     """One definition: Compare's gate saturation and the Gates page's summary agree on the same run and samples,
     also where the recurrent activation is not a sigmoid (tanh gates: saturated beyond ±0.9, not below 0.1)."""
-    from rnnviz import compare, vocab
+    from rnnviz.inspect import compare
+    from rnnviz.config import vocab
 
     keras.utils.set_random_seed(3)
     inp = keras.Input((7, 2))

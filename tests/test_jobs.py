@@ -6,8 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from rnnviz import data
-from rnnviz.jobs import Trainer
+from rnnviz.data import loaders
+from rnnviz.training.jobs import Trainer
 from rnnviz.store import RunStore
 from tests.conftest import tiny
 
@@ -50,11 +50,11 @@ def test_queue_and_stop(tmp_path):
 
 def test_failure_is_a_state_with_a_reason(tmp_path, monkeypatch):
     def infinite_targets(opts, seed, data_dir=None, progress=None):
-        ds = data.load_cosine(opts, seed)
+        ds = loaders.load_cosine(opts, seed)
         ds.y_train = ds.y_train * np.float32(np.inf)
         return ds
 
-    monkeypatch.setitem(data.LOADERS, "cosine", infinite_targets)
+    monkeypatch.setitem(loaders.LOADERS, "cosine", infinite_targets)
     trainer = Trainer(RunStore(tmp_path))
     job = wait(trainer.submit(tiny()))
     assert job.state == "failed" and "diverged" in job.error.lower() and "learning rate" in job.error
@@ -83,7 +83,7 @@ def test_finished_jobs_are_forgotten_beyond_the_most_recently_used(tmp_path):
 
 def test_stored_batch_curve_is_what_the_live_events_carried(tmp_path):
     """Issue 11 item 9: a stored run keeps the per-batch curve the live chart drew (before: epochs only)."""
-    from rnnviz import plots
+    from rnnviz.plots import charts as plots
 
     trainer = Trainer(RunStore(tmp_path))
     job = wait(trainer.submit(tiny(epochs=3)))

@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnviz import cli, lesson, lesson_views, presets
+from rnnviz import cli
+from rnnviz.learn import lessons as lesson
+from rnnviz.plots import lesson as lesson_views
+from rnnviz.config import presets
 from rnnviz.config import MemoryData, RunConfig
 
 STEP = """
@@ -65,10 +68,10 @@ def test_the_built_in_lesson_has_five_steps_through_the_memory_race():
 
 def test_the_built_in_forgetting_answer_holds(rnnviz_home):
     """Step 2's right answer holds for its chart: checked against numpy's matrix power, not the view's code."""
-    from rnnviz import learn
+    from rnnviz.learn import maths
 
     s = lesson.find("memory").steps[1].settings
-    _, W, U, b = learn.memory_rnn(s["units"], s["radius"], s["steps"], s["input_scale"], s["seed"])
+    _, W, U, b = maths.memory_rnn(s["units"], s["radius"], s["steps"], s["input_scale"], s["seed"])
     assert np.linalg.norm(np.linalg.matrix_power(U, 100), 2) == pytest.approx(3.4e-5, rel=0.05)  # the issue's figure
     _, gain = lesson_views.forgetting(s)
     assert gain < 1e-4  # "less than 0.01%"
@@ -80,7 +83,7 @@ def test_the_built_in_cell_and_loop_answers_hold():
     _, gain = lesson_views.forgetting(lsn.steps[1].settings)
     _, path = lesson_views.cell_path(lsn.steps[2].settings)
     s = lsn.steps[2].settings
-    f = __import__("rnnviz.learn", fromlist=["x"]).cell_gates(
+    f = __import__("rnnviz.learn.maths", fromlist=["x"]).cell_gates(
         "lstm", np.random.default_rng(s["seed"] + 1).standard_normal((s["steps"], 1)), s["units"], s["seed"],
         s["forget_bias"])["f"]
     assert path == pytest.approx(np.prod(f, axis=0).max())  # the product of 100 forget gates

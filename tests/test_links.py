@@ -1,7 +1,7 @@
 """Shared links under AppTest: every value a `RunConfig` accepts opens Train and Compare (issue 11, item 2).
 
 Each field of `RunConfig` and of every data kind is linked (`?data=...&field=value`) at the minimum and the
-maximum its own checks accept (`rnnviz.config.limits`; first and last option for choices and flags). The page
+maximum its own checks accept (`rnnviz.config.checks.limits`; first and last option for choices and flags). The page
 must open without an exception, and the config it then puts in the URL must be the linked one, or a warning
 must name each field it could not take, with the linked value and the value it used.
 
@@ -23,7 +23,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import config
+from rnnviz.config import checks as config_checks
+from rnnviz.config import run as config_run
 from rnnviz.config import DATA_KINDS, RunConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def _text(value: Any) -> str:
 
 
 def _ends(accepts: Any) -> list[Any]:
-    return [accepts.min, accepts.max] if isinstance(accepts, config.Bounds) else [accepts[0], accepts[-1]]
+    return [accepts.min, accepts.max] if isinstance(accepts, config_checks.Bounds) else [accepts[0], accepts[-1]]
 
 
 def _fast(data: str, owner: type, name: str) -> bool:
@@ -73,7 +74,7 @@ def link_cases(slow: bool) -> list:
     cases = []
     for data, kind in DATA_KINDS.items():
         for owner in (kind, RunConfig):
-            for name, accepts in config.limits(owner).items():
+            for name, accepts in config_checks.limits(owner).items():
                 pages = _pages(_fast(data, owner, name), slow)
                 for end, value in zip(("min", "max"), _ends(accepts)):
                     link = {"data": data, **COMPANIONS.get(name, {}), name: _text(value)}
@@ -150,7 +151,7 @@ def test_every_field_has_a_rule():
     """`limits` reads the checks; a field checked only under some condition would be missing from the walk."""
     for kind in (RunConfig, *DATA_KINDS.values()):
         names = {f.name for f in dataclasses.fields(kind)} - {"data"}
-        assert set(config.limits(kind)) == names, kind.__name__
+        assert set(config_checks.limits(kind)) == names, kind.__name__
 
 
 def test_clamped_link_value_is_named_with_the_value_used(apps):

@@ -1,4 +1,4 @@
-"""Tests for rnnviz.lm and the IMDB language-model data kind: text decoded from tiny files in the real formats
+"""Tests for rnnviz.data.lm and the IMDB language-model data kind: text decoded from tiny files in the real formats
 (checked against the raw word ranks the test wrote), the tokenisation round trip, windows, the n-gram
 baseline against a direct count (and summing to 1), and a tiny model's perplexity and bits per character."""
 
@@ -8,7 +8,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rnnviz import budget, data, lm, metrics
+from rnnviz.models import budget
+from rnnviz.data import loaders as data
+from rnnviz.data import lm
+from rnnviz.training import metrics
 from rnnviz.config import RunConfig, TextData
 from rnnviz.models import build_model
 from tests import fakedata
@@ -139,7 +142,7 @@ def test_config_refuses_what_a_language_model_cannot_do():
 
 
 def test_loss_chart_reads_the_loss_as_perplexity_and_bits():
-    from rnnviz import plots
+    from rnnviz.plots import charts as plots
 
     fig = plots.loss_figure({"loss": [3.0, 2.0], "val_loss": [2.5, 1.9]}, None, "lm", cell="lstm")
     axis = fig.layout.yaxis2

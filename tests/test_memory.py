@@ -5,7 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from rnnviz import budget, data, memory, metrics, presets
+from rnnviz.models import budget
+from rnnviz.data import loaders as data
+from rnnviz.plots import adding as memory
+from rnnviz.training import metrics
+from rnnviz.config import presets
 from rnnviz.config import MemoryData, RunConfig
 
 
@@ -94,7 +98,7 @@ def test_keep_between_is_the_gate_over_the_span():
 
 
 def test_marks_are_drawn_at_their_step_names_on_every_panel():
-    from rnnviz import inspect_plots
+    from rnnviz.plots import inspect as inspect_plots
 
     ticks = [str(t + 1) for t in range(12)]
     g = {"f": np.random.default_rng(0).random((12, 3)), "i": np.zeros((12, 3))}

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from rnnviz import data, metrics
+from rnnviz.data import loaders
+from rnnviz.training import metrics
 from rnnviz.config import CosineData
 from rnnviz.models import build_model
 from tests.conftest import tiny
@@ -24,7 +25,7 @@ def test_rmse_against_numpy():
 
 def test_forecasts_of_a_known_model():
     opts = CosineData(length=200, window=10, horizon=2)
-    ds = data.load_cosine(opts)
+    ds = loaders.load_cosine(opts)
     fc = metrics.forecast(last_value_model(10, 2), ds, steps=7)
     series, start = fc["series"], fc["start"]
     np.testing.assert_allclose(fc["one_step"], series[start - 1:start - 1 + len(fc["one_step"])], atol=1e-6)
@@ -35,7 +36,7 @@ def test_forecasts_of_a_known_model():
 
 
 def test_free_run_is_clipped_to_the_validation_span():
-    ds = data.load_cosine(CosineData(length=200, window=10))
+    ds = loaders.load_cosine(CosineData(length=200, window=10))
     assert len(metrics.forecast(last_value_model(10, 1), ds, steps=10_000)["free_run"]) == 40
 
 
@@ -59,7 +60,7 @@ def test_classify_loss_accuracy_and_confusion_against_keras(n_out):
 def test_free_runs_start_like_metrics_free_run_and_error_by_horizon():
     cfg = tiny(data_horizon=2)
     keras.utils.set_random_seed(0)
-    ds = data.load(cfg.data, cfg.seed)
+    ds = loaders.load(cfg.data, cfg.seed)
     model = build_model(cfg, ds)
     pred, true, starts = metrics.free_runs(model, ds, 7, n_starts=5)
     assert pred.shape == true.shape == (len(starts), 7) and starts[0] == 0
@@ -75,7 +76,7 @@ def test_free_runs_start_like_metrics_free_run_and_error_by_horizon():
 def test_persistence_baseline_against_numpy_and_a_last_value_model():
     """The "repeat the last value" baseline of the error-by-horizon chart (issue 16): each start window's last
     value held; checked against the series itself, a Keras model that does the same, and a numpy RMSE."""
-    ds = data.load_cosine(CosineData(length=200, window=10, horizon=1))
+    ds = loaders.load_cosine(CosineData(length=200, window=10, horizon=1))
     pred, true, starts = metrics.free_runs(last_value_model(10, 1), ds, 9, n_starts=6)
     base = metrics.persistence(ds, starts, 9)
     series, start = ds.extra["series"], ds.extra["val_start"]

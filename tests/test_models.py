@@ -2,7 +2,7 @@
 
 import pytest
 
-from rnnviz import data
+from rnnviz.data import loaders as data
 from rnnviz.config import CosineData, RunConfig
 from rnnviz.models import build_model
 from tests.conftest import tiny
@@ -86,15 +86,17 @@ def test_cifar_two_branch_model():
 def test_on_pytorch_each_recurrent_layer_gets_its_own_dropout_seed(monkeypatch):
     """Keras's PyTorch backend draws an unseeded layer's dropout masks from torch's global generator, which
     two trainings at once would share (tests/test_jobs.py's two-worker test fails under torch without it)."""
-    from rnnviz import backend, models
+    from rnnviz import backend
+    from rnnviz import models
+    from rnnviz.models import build as models_build
 
     cfg = tiny(dropout=0.2)
-    assert models.dropout_seed(cfg, "rnn_1") is None or backend.name() == "torch"
+    assert models_build.dropout_seed(cfg, "rnn_1") is None or backend.name() == "torch"
     monkeypatch.setattr(backend, "name", lambda: "torch")
-    seeds = {models.dropout_seed(cfg, "rnn_1"), models.dropout_seed(cfg, "rnn_2"),
-             models.dropout_seed(cfg.replace(seed=1), "rnn_1")}
+    seeds = {models_build.dropout_seed(cfg, "rnn_1"), models_build.dropout_seed(cfg, "rnn_2"),
+             models_build.dropout_seed(cfg.replace(seed=1), "rnn_1")}
     assert len(seeds) == 3 and all(0 <= s < 2**31 for s in seeds)
-    assert models.dropout_seed(cfg, "rnn_1") == models.dropout_seed(cfg, "rnn_1")  # the same run, the same masks
-    assert models.dropout_seed(tiny(), "rnn_1") is None  # no dropout, nothing to seed
+    assert models_build.dropout_seed(cfg, "rnn_1") == models_build.dropout_seed(cfg, "rnn_1")  # the same run, the same masks
+    assert models_build.dropout_seed(tiny(), "rnn_1") is None  # no dropout, nothing to seed
     layer = models.recurrent_layer(cfg, return_sequences=False, name="rnn_1")
-    assert layer.get_config()["seed"] == models.dropout_seed(cfg, "rnn_1")
+    assert layer.get_config()["seed"] == models_build.dropout_seed(cfg, "rnn_1")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rnnviz import plots
+from rnnviz.plots import charts as plots
 
 
 def events(n_epochs=3, steps=4):
@@ -58,7 +58,7 @@ def test_compare_figures_have_labelled_axes():
                         "low": [0.0, 0.0], "high": [0.0, 0.0], "low_label": ["< 0.1"] * 2, "high_label": ["> 0.9"] * 2})
     s = plots.saturation_figure(sat)
     assert s.layout.yaxis.tickformat == ".0%" and not s.layout.annotations  # all zero: the page writes one line
-    from rnnviz.inspect_plots import no_saturation_text
+    from rnnviz.plots.inspect import no_saturation_text
 
     twice = pd.concat([sat, sat.assign(label="GRU")]).rename(columns={"gate": "name"}).to_dict("records")
     assert no_saturation_text(twice, "in every run") == ("No value is saturated: input gate i and forget gate f "
@@ -75,7 +75,7 @@ def test_epoch_only_charts_tick_whole_epochs():
 
 
 def test_loss_figure_draws_earlier_runs_faint_behind_the_current_one():
-    from rnnviz import style
+    from rnnviz.plots import style
 
     ghosts = [{"label": "GRU 8u · 3 ep", "cell": "gru", "history": {"loss": [0.5, 0.3, 0.2], "val_loss": [0.6, 0.4, 0.3]}},
               {"label": "SimpleRNN 8u · 2 ep", "cell": "simple_rnn", "history": {"loss": [0.9, 0.8]}},  # no validation

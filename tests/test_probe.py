@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from keras import layers
 
-from rnnviz import backend, probe
+from rnnviz import backend
+from rnnviz import probe
 from rnnviz.config import CifarData, RunConfig
-from rnnviz.data import Dataset, load
+from rnnviz.data.loaders import Dataset, load
 from rnnviz.models import build_model
 from rnnviz.store import RunStore
 from tests.autodiff import gradient

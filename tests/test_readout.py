@@ -1,13 +1,15 @@
-"""Tests for rnnviz.readout ("when did it know?"): the output after each step against Keras running the model's
+"""Tests for rnnviz.inspect.readout ("when did it know?"): the output after each step against Keras running the model's
 own layers on the input cut there (full and cut images, conv front ends, masked reviews), and its refusals."""
 
 import keras
 import numpy as np
 import pytest
 
-from rnnviz import datasets, probe, readout
+from rnnviz.data import standard as datasets
+from rnnviz import probe
+from rnnviz.inspect import readout
 from rnnviz.config import CifarData, ImdbData, RunConfig
-from rnnviz.data import Dataset
+from rnnviz.data.loaders import Dataset
 from rnnviz.models import build_model
 
 

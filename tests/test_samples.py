@@ -1,10 +1,11 @@
-"""Tests for rnnviz.samples: balanced picks, step labels and visible steps, the surest predictions and grid
+"""Tests for rnnviz.inspect.samples: balanced picks, step labels and visible steps, the surest predictions and grid
 picks, typed reviews against the dataset's rules, and CIFAR inputs as pixels."""
 
 import numpy as np
 import pytest
 
-from rnnviz import datasets, samples
+from rnnviz.data import standard as datasets
+from rnnviz.inspect import samples
 from rnnviz.config import CifarData, ImdbData, RunConfig
 from tests import fakedata
 from tests.conftest import tiny
@@ -73,7 +74,7 @@ def _conv_model(seed: int = 0):
     """An untrained CIFAR GRU behind the conv front end (the receptive field does not depend on training)."""
     import keras
 
-    from rnnviz.data import Dataset
+    from rnnviz.data.loaders import Dataset
     from rnnviz.models import build_model
 
     cfg = RunConfig(data=CifarData(), front_end="conv", conv_filters=4, cell="gru", units=3)
@@ -94,7 +95,8 @@ def test_conv_step_labels_name_the_rows_each_step_has_seen_by_perturbing_them():
     step t" changes exactly for the rows the so-far label names."""
     import keras
 
-    from rnnviz import probe, readout
+    from rnnviz import probe
+    from rnnviz.inspect import readout
 
     cfg, model, image = _conv_model()
     batch = np.repeat(image[None], 33, axis=0)  # (33, 32, 32, 3): the image, then row r + 10 for r = 0..31

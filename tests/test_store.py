@@ -8,9 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from rnnviz import data
-from rnnviz.jobs import train_and_store
-from rnnviz.store import RunStore, StoreError
+from rnnviz.data import loaders
+from rnnviz.training.jobs import train_and_store
+from rnnviz.store import RunStore
+from rnnviz.store.runs import StoreError
 from tests.conftest import tiny
 
 
@@ -27,7 +28,7 @@ def test_round_trip(stored):
     assert loaded.config == tiny() and loaded.run_id == tiny().run_id
     assert loaded.history == result.history and loaded.metrics == result.metrics
     assert loaded.info["params"] == result.params
-    x = data.load(tiny().data).x_val
+    x = loaders.load(tiny().data).x_val
     np.testing.assert_allclose(loaded.load_model().predict(x, verbose=0), result.model.predict(x, verbose=0),
                                atol=1e-6)
     assert sorted(p.name for p in run.path.iterdir()) == sorted(
@@ -88,7 +89,7 @@ def test_sigkill_while_saving_leaves_no_run_that_looks_complete(tmp_path):
     """The process dies right after the model file is written, before the JSON files and the rename."""
     code = (
         "import os, signal, keras\n"
-        "from rnnviz.jobs import train_and_store\nfrom rnnviz.store import RunStore\nfrom tests.conftest import tiny\n"
+        "from rnnviz.training.jobs import train_and_store\nfrom rnnviz.store import RunStore\nfrom tests.conftest import tiny\n"
         "real = keras.Model.save\n"
         "def save_then_die(self, *a, **k):\n"
         "    real(self, *a, **k); os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -105,7 +106,7 @@ def test_sigkill_while_saving_leaves_no_run_that_looks_complete(tmp_path):
 
 
 def test_sigkill_while_training_stores_nothing(tmp_path):
-    code = ("from rnnviz.jobs import train_and_store\nfrom rnnviz.store import RunStore\n"
+    code = ("from rnnviz.training.jobs import train_and_store\nfrom rnnviz.store import RunStore\n"
             "from tests.conftest import tiny\n"
             "import sys\n"
             "train_and_store(tiny(epochs=500), RunStore(), on_event=lambda e: print(e['kind'], file=sys.stderr, "
@@ -138,7 +139,7 @@ def test_killed_mid_swap_puts_the_previous_run_back(stored, tmp_path):
 
 
 def test_a_damaged_run_is_trained_again_not_loaded(stored, tmp_path):
-    from rnnviz.jobs import Trainer
+    from rnnviz.training.jobs import Trainer
 
     _, run, _ = stored
     store = _copy(run, tmp_path)

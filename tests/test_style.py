@@ -1,11 +1,16 @@
-"""Tests for rnnviz.style as the figures use it: the same colour for the same cell on every chart that shows
+"""Tests for rnnviz.plots.style as the figures use it: the same colour for the same cell on every chart that shows
 cells, training and validation told apart by dash (not colour), one diverging and one sequential scale."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from rnnviz import inspect_plots, learn_plots, plots, style, sweep_plots, vocab
+from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import learn as learn_plots
+from rnnviz.plots import charts as plots
+from rnnviz.plots import style
+from rnnviz.plots import sweep as sweep_plots
+from rnnviz.config import vocab
 
 T = 6
 

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnviz import cli, sweep, sweep_plots
+from rnnviz import cli
+from rnnviz.training import sweep
+from rnnviz.plots import sweep as sweep_plots
 from rnnviz.config import MemoryData, RunConfig
 from rnnviz.store import RunStore
 
@@ -54,7 +56,7 @@ def test_grid_is_every_combination_first_field_slowest_duplicates_once():
 
 
 def test_results_table_has_one_row_per_run_with_fields_and_metrics(tmp_path):
-    from rnnviz.jobs import Trainer
+    from rnnviz.training.jobs import Trainer
 
     trainer = Trainer(RunStore(tmp_path), workers=1)
     vary, configs = sweep.from_items(BASE, ["cell=simple_rnn,gru"])
@@ -112,7 +114,7 @@ def test_cli_sweep_json_then_cached(rnnviz_home, capsys):
 
 
 def test_stop_all_stops_the_running_run_and_the_queued_ones(tmp_path):
-    from rnnviz.jobs import Trainer
+    from rnnviz.training.jobs import Trainer
 
     store = RunStore(tmp_path)
     vary, configs = sweep.from_items(BASE.replace(epochs=50), ["seed=1,2,3"])

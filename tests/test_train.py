@@ -6,8 +6,8 @@ import threading
 import numpy as np
 import pytest
 
-from rnnviz import data
-from rnnviz.train import Diverged, Forward, train
+from rnnviz.data import loaders
+from rnnviz.training.fit import Diverged, Forward, train
 from tests.conftest import tiny
 
 
@@ -16,7 +16,7 @@ def test_events_and_history(tiny_cfg):
     result = train(tiny_cfg, on_event=events.append)
     epochs = [e for e in events if e["kind"] == "epoch"]
     batches = [e for e in events if e["kind"] == "batch"]
-    steps = int(np.ceil(len(data.load(tiny_cfg.data).x_train) / tiny_cfg.batch_size))
+    steps = int(np.ceil(len(loaders.load(tiny_cfg.data).x_train) / tiny_cfg.batch_size))
     assert [e["epoch"] for e in epochs] == [1, 2]
     assert len(batches) == 2 * steps and batches[-1]["step"] == steps == batches[-1]["steps"]
     assert [e["val_loss"] for e in epochs] == pytest.approx(result.history["val_loss"])
@@ -76,7 +76,7 @@ def test_same_config_same_curve():
 
 
 def test_diverging_loss_is_reported():
-    ds = data.load(tiny().data)
+    ds = loaders.load(tiny().data)
     ds.y_train = ds.y_train * np.float32(np.inf)
     with pytest.raises(Diverged, match="learning rate"):
         train(tiny(), ds=ds)
@@ -86,7 +86,7 @@ def test_snapshots_hold_the_weights_of_their_epochs(tmp_path):
     import keras
     import numpy as np
 
-    from rnnviz.jobs import train_and_store
+    from rnnviz.training.jobs import train_and_store
     from rnnviz.store import RunStore
 
     cfg = tiny(epochs=3)
@@ -103,7 +103,7 @@ def test_snapshots_hold_the_weights_of_their_epochs(tmp_path):
 
 
 def test_snapshots_are_thinned_for_long_runs():
-    from rnnviz.train import MAX_SNAPSHOTS, Snapshots
+    from rnnviz.training.fit import MAX_SNAPSHOTS, Snapshots
 
     cb = Snapshots(epochs=95)
     kept = [e for e in range(1, 96) if (e % cb.every == 0 or e == 95)]
@@ -113,7 +113,7 @@ def test_snapshots_are_thinned_for_long_runs():
 def test_tensorboard_logs_hold_each_epochs_losses(tiny_cfg, tmp_path):
     """The logs are written after `fit` by Keras's own callback (`write_tensorboard`); TensorBoard reads
     back every epoch's training and validation loss."""
-    from rnnviz.train import tensorboard_available
+    from rnnviz.training.fit import tensorboard_available
 
     if not tensorboard_available():
         pytest.skip("TensorBoard logs need the tensorboard and tensorflow packages")

@@ -1,4 +1,4 @@
-"""Tests for rnnviz.vocab: the names agree with what the code builds (Keras layers, the probe's arrays),
+"""Tests for rnnviz.config.vocab: the names agree with what the code builds (Keras layers, the probe's arrays),
 the ranges and saturation thresholds with the activations' own values, the labels people read, and the
 module stays free of imports that could make a cycle."""
 
@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnviz import config, vocab
+from rnnviz import config
+from rnnviz.config import run as config_run
+from rnnviz.config import vocab
 from tests.conftest import tiny
 
 
@@ -20,9 +22,10 @@ def test_vocab_imports_nothing_from_rnnviz():
 
 
 def test_cells_are_the_ones_config_models_and_learn_use():
-    from rnnviz import learn, models
+    from rnnviz.learn import maths
+    from rnnviz.models import build as models
 
-    assert config.CELLS is vocab.CELLS and learn.CELLS is vocab.CELLS  # the old names still import
+    assert config_run.CELLS is vocab.CELLS and maths.CELLS is vocab.CELLS  # the old names still import
     assert tuple(models.CELL_LAYERS) == vocab.CELLS
     assert [vocab.CELL_LABELS[c] for c in vocab.TRIO] == [models.CELL_LAYERS[c].__name__ for c in vocab.TRIO]
     assert vocab.CELLS == vocab.TRIO + vocab.LSTM_VARIANTS and set(vocab.LSTM_FAMILY) <= set(vocab.CELLS)
@@ -35,9 +38,11 @@ def test_cells_are_the_ones_config_models_and_learn_use():
 
 @pytest.mark.parametrize("cell", vocab.CELLS)
 def test_keys_are_the_arrays_the_probe_returns(cell):
-    from rnnviz import learn, probe
+    from rnnviz.learn import maths
+    from rnnviz import probe
+    from rnnviz.probe import core as probe_core
 
-    layer = learn.keras_layer(cell, 2, 3, seed=1)
+    layer = maths.keras_layer(cell, 2, 3, seed=1)
     g = probe.gates(layer, np.random.default_rng(0).normal(size=(1, 4, 2)).astype("float32"))
     assert set(g) == set(vocab.KEYS[cell])
     assert set(vocab.GATES[cell]) | set(vocab.CANDIDATES[cell]) <= set(vocab.KEYS[cell])

@@ -1,4 +1,4 @@
-"""Tests for rnnviz.write and the Write page: sampling is reproducible for a fixed seed, temperature 0 is
+"""Tests for rnnviz.inspect.write and the Write page: sampling is reproducible for a fixed seed, temperature 0 is
 greedy, out-of-range temperatures are clamped with a note, an empty prompt starts from the start token,
 unknown words are dropped and listed, the states are the layer's own, and `find_units` finds a planted unit."""
 
@@ -9,9 +9,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import data, lm, write
+from rnnviz.data import loaders as data
+from rnnviz.data import lm
+from rnnviz.inspect import write
 from rnnviz.config import RunConfig, TextData
-from rnnviz.jobs import train_and_store
+from rnnviz.training.jobs import train_and_store
 from rnnviz.store import RunStore
 from tests import fakedata
 

@@ -13,5 +13,6 @@ from rnnviz.ui.inspect import (Inspection, horizon_error, inspect_controls, insp
                                inspect_model, inspect_run, model_at, pick_epoch, pick_layer, pick_sample,
                                probe_ids, probe_inputs, show_sample, shown_shares, state_paths, state_pca,
                                vocabulary)
-from rnnviz.ui import links, memory, sweep  # noqa: F401  (shareable links; the adding problem; the Sweep page)
+from rnnviz.ui import links, sweep
+from rnnviz.ui import adding as memory  # noqa: F401  (shareable links; the adding problem; the Sweep page)
 from rnnviz.ui.sidebar import CELL_NAMES, config_sidebar, set_widgets  # noqa: F401

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnviz import vocab
+from rnnviz.config import vocab
 from rnnviz.config import RunConfig
 from rnnviz.ui.core import dataset, load_model, trainer
 
 
 def trio(cfg: RunConfig, match: bool, cell_set: str = "trio") -> list[RunConfig]:
     """The configs of one of `compare.CELL_SETS` (default the SimpleRNN / LSTM / GRU trio; see
-    `rnnviz.compare.trio`), with a spinner."""
-    from rnnviz import compare
+    `rnnviz.inspect.compare.trio`), with a spinner."""
+    from rnnviz.inspect import compare
 
     with st.spinner("Counting parameters…"):
         return compare.trio(cfg, match, compare.CELL_SETS[cell_set])
@@ -56,7 +56,7 @@ def _label(run) -> str:
 def _gradients(keys: tuple, across: bool):
     import pandas as pd
 
-    from rnnviz import compare
+    from rnnviz.inspect import compare
 
     store, frames = trainer().store, []
     for run_id, created in keys:
@@ -87,7 +87,7 @@ def gradients(runs: list, across: bool):
 def _saturations(keys: tuple):
     import pandas as pd
 
-    from rnnviz import compare
+    from rnnviz.inspect import compare
 
     frames = []
     for run_id, created in keys:
@@ -110,15 +110,15 @@ def _fresh_model(run_id: str, created: str):
 
 @st.cache_data(max_entries=8, show_spinner="Packing the run…")
 def run_zip(run_id: str, created: str) -> bytes:
-    """A stored run as a zip (see `rnnviz.export.run_zip`)."""
-    from rnnviz import export
+    """A stored run as a zip (see `rnnviz.store.export.run_zip`)."""
+    from rnnviz.store import export
 
     return export.run_zip(trainer().store.load(run_id))
 
 
 def tensorboard_note() -> str:
     """Where the runs' TensorBoard logs are, and how to open them."""
-    from rnnviz.train import tensorboard_available
+    from rnnviz.training.fit import tensorboard_available
 
     folder = trainer().store.root / "tensorboard"
     if not tensorboard_available():
@@ -154,7 +154,8 @@ def import_run() -> None:
 
 def _import(blob: bytes, replace: bool) -> tuple[str, str]:
     """("done" | "exists" | "refused", the line to show) for one import attempt."""
-    from rnnviz import env, export
+    from rnnviz.config import env
+    from rnnviz.store import export
 
     try:
         run = export.import_zip(blob, trainer().store, replace=replace)

@@ -23,8 +23,8 @@ def trainer():
 
     A bad environment variable (`RNNVIZ_TRAIN_WORKERS=x`, ...) is shown on the page, which then stops.
     """
-    from rnnviz import env
-    from rnnviz.store import default_root
+    from rnnviz.config import env
+    from rnnviz.store.runs import default_root
 
     try:
         env.check()
@@ -38,9 +38,9 @@ def trainer():
 @st.cache_resource
 def _trainer(root, workers: int, data_dir: str | None):
     """Created on the server's first page run, which also caps numpy's BLAS threads for the whole server
-    (see `rnnviz.device.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise)."""
-    from rnnviz import device
-    from rnnviz.jobs import Trainer
+    (see `rnnviz.models.device.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise)."""
+    from rnnviz.models import device
+    from rnnviz.training.jobs import Trainer
     from rnnviz.store import RunStore
 
     device.limit_blas_threads(1)
@@ -107,14 +107,14 @@ def dataset(cfg: RunConfig):
     """The config's data, shared read-only by all sessions.
 
     Raises:
-        rnnviz.datasets.DataUnavailable, DataError: as `rnnviz.data.load` (show them with `show_error`).
+        rnnviz.data.standard.DataUnavailable, DataError: as `rnnviz.data.loaders.load` (show them with `show_error`).
     """
     return _dataset(cfg.data, cfg.seed, data_dir())
 
 
 @st.cache_resource(max_entries=3, show_spinner="Loading the data…")
 def _dataset(opts, seed: int, folder: str | None):
-    from rnnviz import data
+    from rnnviz.data import loaders as data
 
     return data.load(opts, seed, data_dir=folder)
 
@@ -122,7 +122,7 @@ def _dataset(opts, seed: int, folder: str | None):
 def data_problem(cfg: RunConfig) -> str | None:
     """A warning when the data folder named on Home cannot be used (too long, unreadable, not a folder), or
     when the config's data set has no files here (training would try to download them)."""
-    from rnnviz import datasets
+    from rnnviz.data import standard as datasets
 
     folder = st.session_state.get("data_dir")
     if folder and (problem := datasets.folder_problem(folder)):
@@ -138,8 +138,8 @@ def data_problem(cfg: RunConfig) -> str | None:
 
 @st.cache_data(max_entries=64, show_spinner="Predicting…")
 def forecast(run_id: str, created: str, steps: int) -> dict:
-    """A stored cosine run's one-step and free-running forecast (see `rnnviz.metrics.forecast`)."""
-    from rnnviz import metrics
+    """A stored cosine run's one-step and free-running forecast (see `rnnviz.training.metrics.forecast`)."""
+    from rnnviz.training import metrics
 
     run = trainer().store.load(run_id)
     return metrics.forecast(load_model(run_id, created), dataset(run.config), steps)
@@ -148,7 +148,7 @@ def forecast(run_id: str, created: str, steps: int) -> dict:
 @st.cache_data(max_entries=16, show_spinner="Classifying the test set…")
 def classify(run_id: str, created: str) -> dict:
     """A stored classifier's test-set probabilities, accuracy and confusion matrix."""
-    from rnnviz import metrics
+    from rnnviz.training import metrics
 
     run = trainer().store.load(run_id)
     ds = dataset(run.config)

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnnviz import vocab
+from rnnviz.config import vocab
 from rnnviz.config import RunConfig
 from rnnviz.ui import links, player
 from rnnviz.ui.core import DATA_NAMES, data_dir, dataset, load_model, show_error, trainer
@@ -55,7 +55,7 @@ class Inspection:
 
     def gates(self) -> dict:
         """The chosen layer and direction's arrays for the shown steps: key -> `(steps, units)`."""
-        from rnnviz import inspection
+        from rnnviz.inspect import layers as inspection
 
         return {k: v[0, self.steps] for k, v in inspection.layer_gates(self.probe, self.direction).items()}
 
@@ -63,8 +63,8 @@ class Inspection:
 def _inspect_errors() -> tuple:
     import zipfile
 
-    from rnnviz.datasets import DataError, DataUnavailable
-    from rnnviz.store import StoreError
+    from rnnviz.data.standard import DataError, DataUnavailable
+    from rnnviz.store.runs import StoreError
 
     return ValueError, DataError, DataUnavailable, StoreError, KeyError, OSError, zipfile.BadZipFile
 
@@ -72,7 +72,7 @@ def _inspect_errors() -> tuple:
 @st.cache_resource
 def _limit_blas() -> bool:
     """One BLAS thread for numpy in this server (see `device.limit_blas_threads`)."""
-    from rnnviz import device
+    from rnnviz.models import device
 
     return device.limit_blas_threads(1)
 
@@ -213,7 +213,7 @@ def pick_layer(cfg: RunConfig, where=st) -> tuple[str, str]:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the vocabulary…")
 def _vocabulary(vocab_size: int, folder: str | None):
-    from rnnviz import datasets
+    from rnnviz.data import standard as datasets
 
     return datasets.Vocabulary(datasets.word_index(folder), vocab_size)
 
@@ -231,7 +231,7 @@ def vocabulary(cfg: RunConfig):
 
 def pick_sample(run, ds, where=st) -> int:
     """Class filter and sample number; shows the sample (review text, image or window). Returns its index."""
-    from rnnviz import samples
+    from rnnviz.inspect import samples
 
     x, y, split = samples.inspect_split(ds)
     classes = ds.extra.get("classes")
@@ -263,7 +263,8 @@ def pick_sample(run, ds, where=st) -> int:
 
 def show_sample(run, ds, index: int, where=st) -> None:
     """The sample as a student recognises it: review text, image with row numbers, or the window's line."""
-    from rnnviz import inspect_plots, samples
+    from rnnviz.plots import inspect as inspect_plots
+    from rnnviz.inspect import samples
 
     x, y, split = samples.inspect_split(ds)
     cfg, classes = run.config, ds.extra.get("classes")
@@ -280,7 +281,7 @@ def show_sample(run, ds, index: int, where=st) -> None:
                                                       f"Image {index:,}: {classes[int(y[index])]}"),
                            width="stretch", key="inspect_sample_image")
     elif cfg.data.name == "memory":
-        from rnnviz import memory
+        from rnnviz.plots import adding as memory
 
         where.plotly_chart(memory.sequence_figure(x[index], float(y[index, 0]), f"Validation sequence {index:,}"),
                            width="stretch", key="inspect_sample_sequence")
@@ -292,7 +293,7 @@ def show_sample(run, ds, index: int, where=st) -> None:
 @st.cache_resource(max_entries=4, show_spinner="Setting the weights of that epoch…")
 def model_at(run_id: str, created: str, epoch: int | None):
     """The stored model, or a copy holding the weights after `epoch` (read-only, shared by all sessions)."""
-    from rnnviz import inspection
+    from rnnviz.inspect import layers as inspection
 
     _limit_blas()
     model = load_model(run_id, created)
@@ -304,7 +305,9 @@ def model_at(run_id: str, created: str, epoch: int | None):
 @st.cache_data(max_entries=32, show_spinner="Probing the network…")
 def probe_inputs(run_id: str, created: str, epoch: int | None, indices: tuple[int, ...]) -> list:
     """`probe.probe_model` of some samples of the run's inspection split (see `samples.inspect_split`)."""
-    from rnnviz import probe, samples
+    from rnnviz import probe
+    from rnnviz.probe import core as probe_core
+    from rnnviz.inspect import samples
 
     x, _, _ = samples.inspect_split(dataset(trainer().store.load(run_id).config))
     return probe.probe_model(model_at(run_id, created, epoch), x[list(indices)])
@@ -317,6 +320,7 @@ def probe_ids(run_id: str, created: str, epoch: int | None, ids: tuple[int, ...]
     import numpy as np
 
     from rnnviz import probe
+    from rnnviz.probe import core as probe_core
 
     model = model_at(run_id, created, epoch)
     x = np.asarray([ids], "int32")
@@ -328,7 +332,8 @@ def inspect_controls() -> Inspection:
     its probe. Stops the page (with the fix) when nothing can be shown."""
     import numpy as np
 
-    from rnnviz import inspect_plots, samples
+    from rnnviz.plots import inspect as inspect_plots
+    from rnnviz.inspect import samples
 
     run = inspect_run()
     ds = inspect_dataset(run)
@@ -364,7 +369,10 @@ def _fit_set(run_id: str, created: str, epoch: int | None, layer: str, direction
     """The fixed PCA sample set's hidden states `(n, time, units)`, mask and classes, for one layer."""
     import numpy as np
 
-    from rnnviz import inspection, probe, samples
+    from rnnviz.inspect import layers as inspection
+    from rnnviz import probe
+    from rnnviz.probe import core as probe_core
+    from rnnviz.inspect import samples
 
     ds = dataset(trainer().store.load(run_id).config)
     _, y, _ = samples.inspect_split(ds)
@@ -378,7 +386,7 @@ def _fit_set(run_id: str, created: str, epoch: int | None, layer: str, direction
 @st.cache_data(max_entries=8, show_spinner="Fitting the PCA…")
 def state_pca(run_id: str, created: str, layer: str, direction: str):
     """PCA of the trained model's states over the fixed sample set: the same axes for every epoch and sample."""
-    from rnnviz import inspection
+    from rnnviz.inspect import layers as inspection
 
     h, mask, _ = _fit_set(run_id, created, None, layer, direction)
     return inspection.fit_state_pca(h, mask)
@@ -386,7 +394,7 @@ def state_pca(run_id: str, created: str, layer: str, direction: str):
 
 def state_paths(sel: Inspection, classes: list | None, per_class: int) -> tuple:
     """The PCA, the fit set's paths to overlay (`(coords, group)` each, at the chosen epoch) and the fit set's size."""
-    from rnnviz import inspection
+    from rnnviz.inspect import layers as inspection
 
     created = sel.run.info["created"]
     fit = state_pca(sel.run.run_id, created, sel.layer, sel.direction)
@@ -405,7 +413,7 @@ def state_paths(sel: Inspection, classes: list | None, per_class: int) -> tuple:
 def shown_shares(sel: Inspection, fit):
     """At an earlier epoch, the share of the fit set's variance *then* along each of the trained PCA's axes
     (`inspection.variance_shares`); None for the trained model, where the PCA's own shares describe the states."""
-    from rnnviz import inspection
+    from rnnviz.inspect import layers as inspection
 
     if sel.epoch is None:
         return None
@@ -417,7 +425,7 @@ def shown_shares(sel: Inspection, fit):
 def horizon_error(run_id: str, created: str, steps: int) -> tuple:
     """Free-running RMSE for each number of steps ahead (`metrics.free_runs`), the same for repeating the last
     value (`metrics.persistence`, from the same starts), and the number of starts."""
-    from rnnviz import metrics
+    from rnnviz.training import metrics
 
     ds = dataset(trainer().store.load(run_id).config)
     pred, true, starts = metrics.free_runs(load_model(run_id, created), ds, steps)

@@ -7,8 +7,9 @@ import uuid
 
 import streamlit as st
 
-from rnnviz import lesson, vocab
-from rnnviz.jobs import ACTIVE
+from rnnviz.learn import lessons as lesson
+from rnnviz.config import vocab
+from rnnviz.training.jobs import ACTIVE
 from rnnviz.ui.core import DATA_NAMES, data_dir, show_error, trainer
 
 LABELS = {"units": "Units", "radius": "Spectral radius of U", "steps": "Steps", "input_scale": "Input strength",
@@ -119,7 +120,7 @@ def verdict(step: lesson.Step, mine: int) -> None:
 
 def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> None:
     """The class's answers as a bar chart (right one marked), redrawn every few seconds as answers come in."""
-    from rnnviz import lesson_views
+    from rnnviz.plots import lesson as lesson_views
 
     @st.fragment(run_every=REFRESH_SECONDS)
     def chart() -> None:
@@ -136,7 +137,7 @@ def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> N
 
 @st.cache_data(max_entries=32, show_spinner="Computing…")
 def _figure(view: str, items: tuple):
-    from rnnviz import lesson_views
+    from rnnviz.plots import lesson as lesson_views
 
     return lesson_views.FIGURES[view](dict(items))
 
@@ -191,8 +192,9 @@ def _not_prepared(lsn: lesson.Lesson, missing: list) -> None:
 
 def _race(runs: list, step: lesson.Step, k: int) -> None:
     """The runs' loss curves by epoch side by side (with the adding problem's baseline), and the table."""
-    from rnnviz import compare, plots
-    from rnnviz.ui import memory
+    from rnnviz.inspect import compare
+    from rnnviz.plots import charts as plots
+    from rnnviz.ui import adding as memory
 
     task = runs[0].config.data.task
     st.markdown(compare.summary(runs))
@@ -204,7 +206,9 @@ def _race(runs: list, step: lesson.Step, k: int) -> None:
 
 def _review(runs: list, step: lesson.Step, k: int) -> None:
     """The run reads the student's review: P(positive) after each word, and the verdict."""
-    from rnnviz import inspect_plots, readout, samples
+    from rnnviz.plots import inspect as inspect_plots
+    from rnnviz.inspect import readout
+    from rnnviz.inspect import samples
     from rnnviz.ui import inspect
 
     run = runs[0]

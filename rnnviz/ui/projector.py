@@ -1,5 +1,5 @@
 """Projector mode and the look of every chart: a sidebar toggle, the query key `projector=1`, and the styling
-that `rnnviz.figure_style.styled` gives each figure as it is drawn.
+that `rnnviz.plots.theme.styled` gives each figure as it is drawn.
 
 - **The query key `projector=1` is a contract**: a link with it opens in projector mode, and the toggle keeps
   the address bar in step (on: `projector=1` is in it; off: it is not), on every page.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnviz import figure_style
+from rnnviz.plots import theme as figure_style
 from rnnviz.ui import st_internals
 
 QUERY_KEY = "projector"

@@ -9,8 +9,12 @@ import streamlit as st
 
 import json
 
-from rnnviz import config, presets, vocab
-from rnnviz.config import ACTIVATIONS, CELLS, DATA_KINDS, OPTIMIZERS, RunConfig
+from rnnviz.config import checks
+from rnnviz.config import run as config_run
+from rnnviz.config import presets
+from rnnviz.config import vocab
+from rnnviz.config.run import ACTIVATIONS, CELLS, OPTIMIZERS
+from rnnviz.config import DATA_KINDS, RunConfig
 from rnnviz.ui.core import DATA_NAMES
 from rnnviz.ui.projector import QUERY_KEY as PROJECTOR_KEY
 
@@ -95,8 +99,8 @@ class _Fitting:
 def _number(sb, kind: type, name: str, label: str, step: int | float = 1, *, slider: bool = True,
             key: str | None = None, **kwargs: Any) -> Any:
     """A slider (or number input) for a numeric config field over the range the config accepts
-    (`config.limits`); an open end (dropout < 1) stops one step short of it."""
-    accepts = config.limits(kind)[name]
+    (`checks.limits`); an open end (dropout < 1) stops one step short of it."""
+    accepts = checks.limits(kind)[name]
     lo = accepts.lo + step if accepts.lo_open else accepts.lo
     hi = round(accepts.hi - step, 10) if accepts.hi_open else accepts.hi
     widget = sb.slider if slider else sb.number_input
@@ -105,7 +109,7 @@ def _number(sb, kind: type, name: str, label: str, step: int | float = 1, *, sli
 
 def _options(kind: type, name: str) -> list:
     """The choices a config field accepts, in the config's order."""
-    return list(config.limits(kind)[name])
+    return list(checks.limits(kind)[name])
 
 
 def _data_widgets(sb, name: str) -> dict[str, Any]:
@@ -178,7 +182,7 @@ def _data_widgets(sb, name: str) -> dict[str, Any]:
 def _plain_widgets(sb, kind: type, k: str) -> dict[str, Any]:
     """One plain control per option, named by the option, for a data set without widgets of its own."""
     out = {}
-    for name, accepts in config.limits(kind).items():
+    for name, accepts in checks.limits(kind).items():
         if accepts == (False, True):
             out[name] = sb.toggle(name, key=k + name)
         elif isinstance(accepts, tuple):
@@ -311,7 +315,7 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
     else:
         preset_note.caption(f"Custom settings: {DATA_NAMES.get(name, name)} data, {cfg.epochs} epochs (no preset "
                             "has exactly these; the rest is under Advanced).")
-    from rnnviz.device import cudnn_blockers
+    from rnnviz.models.device import cudnn_blockers
 
     blockers = cudnn_blockers(cfg)
     if blockers:

@@ -1,6 +1,6 @@
 """Streamlit helpers of the Sweep page: the grid picker (kept in the URL), progress per run, Stop all, results.
 
-Every run of a sweep is submitted to the server's `Trainer` (`rnnviz.sweep.submit`), so it is an ordinary stored
+Every run of a sweep is submitted to the server's `Trainer` (`rnnviz.training.sweep.submit`), so it is an ordinary stored
 run: the grid's stored runs show at once, a sweep run again loads, and each run opens in Inspect and Compare.
 """
 
@@ -19,7 +19,7 @@ SUGGEST = {"cell": "simple_rnn,lstm,gru", "steps": "10,25,50,100", "bidirectiona
 
 def _suggest(cfg: RunConfig, field: str) -> str:
     """Values to start from for a field: a usual list, else the current value, half and double it."""
-    from rnnviz import sweep
+    from rnnviz.training import sweep
 
     if field == NONE:
         return ""
@@ -42,7 +42,7 @@ def _suggest(cfg: RunConfig, field: str) -> str:
 
 def _from_link(cfg: RunConfig) -> None:
     """Fills the picker from the link's `vary` (once per link)."""
-    from rnnviz import sweep
+    from rnnviz.training import sweep
 
     text = st.query_params.get("vary")
     if not text or st.session_state.get("sweep_link") == text:
@@ -57,7 +57,7 @@ def _from_link(cfg: RunConfig) -> None:
 
 def picker(cfg: RunConfig) -> tuple[dict | None, list[RunConfig]]:
     """Two rows of field + values; the parsed sweep and its configs (`(None, [])` after an error box)."""
-    from rnnviz import sweep
+    from rnnviz.training import sweep
 
     _from_link(cfg)
     fields = sweep.sweepable(cfg)
@@ -94,7 +94,7 @@ def jobs_of(configs: list[RunConfig]) -> list:
 
 def start(configs: list[RunConfig]) -> None:
     """Submits every run of the grid (stored ones load); an error box instead when one would not fit."""
-    from rnnviz import sweep
+    from rnnviz.training import sweep
 
     try:
         sweep.submit(trainer(), configs, data_dir=data_dir())
@@ -104,8 +104,8 @@ def start(configs: list[RunConfig]) -> None:
 
 def progress(configs: list[RunConfig], vary: dict) -> None:
     """One progress bar per run, and Stop all while any runs; polls while the sweep trains."""
-    from rnnviz import sweep
-    from rnnviz.jobs import ACTIVE
+    from rnnviz.training import sweep
+    from rnnviz.training.jobs import ACTIVE
 
     jobs = jobs_of(configs)
     for cfg, job in zip(configs, jobs):

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnnviz import vocab
+from rnnviz.config import vocab
 RECENT = 3
 """Earlier runs drawn without a pin: the most recent ones (pinned runs are drawn as well)."""
 KEPT = 20

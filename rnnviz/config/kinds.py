@@ -1,0 +1,194 @@
+"""The data kinds a run can train on, one frozen dataclass each (`CosineData`, `ImdbData`, ...), validated.
+
+`RunConfig.data` holds one of them; `DATA_KINDS` maps each `name` to its class.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from rnnviz.config import vocab
+from rnnviz.config.checks import CUT, Bounds, ConfigError, limits, shorten  # noqa: F401  (part of this module's API)
+from rnnviz.config.checks import check_bool as _bool
+from rnnviz.config.checks import check_choice as _choice
+from rnnviz.config.checks import check_float as _float
+from rnnviz.config.checks import check_int as _int
+from rnnviz.config.checks import cut_name as _name
+from rnnviz.config.checks import fail as _fail
+
+def _floats_as_float(obj: Any) -> None:
+    """Stores int values of float fields as floats, so 50 and 50.0 give one run id."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.type in ("float", float) and isinstance(value, int) and not isinstance(value, bool):
+            object.__setattr__(obj, f.name, float(value))
+
+
+
+@dataclass(frozen=True)
+class CosineData:
+    """A generated cosine series cut into windows.
+
+    Attributes:
+        length: number of points in the series.
+        period: points per full cosine cycle.
+        noise: standard deviation of Gaussian noise added to the series.
+        window: input steps the network reads.
+        horizon: future values predicted from each window.
+        val_fraction: share of the series (its end) kept for validation.
+    """
+
+    name: ClassVar[str] = "cosine"
+    task: ClassVar[str] = "regression"
+    length: int = 2000
+    period: float = 50.0
+    noise: float = 0.0
+    window: int = 50
+    horizon: int = 1
+    val_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        _int("length", self.length, 100, 1_000_000)
+        _float("period", self.period, 2.0, 100_000.0)
+        _float("noise", self.noise, 0.0, 10.0)
+        _int("window", self.window, 2, 1000)
+        _int("horizon", self.horizon, 1, 100)
+        _float("val_fraction", self.val_fraction, 0.05, 0.5)
+        _floats_as_float(self)
+        val_points = int(self.length * self.val_fraction)
+        if val_points < self.horizon + 1 or self.length - val_points < self.window + self.horizon + 1:
+            _fail("length", self.length, f"long enough for window={self.window}, horizon={self.horizon} "
+                  f"and val_fraction={self.val_fraction} in both the training and validation span")
+
+
+@dataclass(frozen=True)
+class ImdbData:
+    """IMDB movie reviews (Keras's `imdb.npz`, word ranks) as padded sequences of word ids.
+
+    Attributes:
+        vocab_size: keep the `vocab_size` most frequent words (Keras's `num_words`); others become "<unk>".
+        maxlen: tokens per review after padding or truncation.
+        padding: "pre" pads at the front, so the last steps the RNN reads are real words.
+        truncating: "pre" keeps a long review's end, "post" its beginning.
+        mask: the padding id 0 is masked (Embedding `mask_zero`): a masked step leaves the state unchanged.
+        train_size: training reviews used (0: all 25,000), before the validation split.
+        val_split: share of the training reviews held out for validation.
+    """
+
+    name: ClassVar[str] = "imdb"
+    task: ClassVar[str] = "binary"
+    vocab_size: int = 10000
+    maxlen: int = 200
+    padding: str = "pre"
+    truncating: str = "pre"
+    mask: bool = True
+    train_size: int = 0
+    val_split: float = 0.1
+
+    def __post_init__(self) -> None:
+        _int("vocab_size", self.vocab_size, 100, 100_000)
+        _int("maxlen", self.maxlen, 4, 2500)
+        _choice("padding", self.padding, ("pre", "post"))
+        _choice("truncating", self.truncating, ("pre", "post"))
+        _bool("mask", self.mask)
+        _int("train_size", self.train_size, 0, 10_000_000)
+        if 0 < self.train_size < 20:
+            _fail("train_size", self.train_size, "0 (all) or at least 20")
+        _float("val_split", self.val_split, 0.02, 0.5)
+        _floats_as_float(self)
+
+
+@dataclass(frozen=True)
+class CifarData:
+    """CIFAR-10 images read as sequences: 32 rows of 32 pixels x 3 colours (or columns).
+
+    Attributes:
+        by: "rows" (32 steps x 96 features) or "columns".
+        normalise: scale pixels to [0, 1].
+        train_size: training images used (0: all there are), before the validation split.
+        val_split: share of the training images held out for validation.
+    """
+
+    name: ClassVar[str] = "cifar10"
+    task: ClassVar[str] = "multiclass"
+    by: str = "rows"
+    normalise: bool = True
+    train_size: int = 0
+    val_split: float = 0.1
+
+    def __post_init__(self) -> None:
+        _choice("by", self.by, ("rows", "columns"))
+        _bool("normalise", self.normalise)
+        _int("train_size", self.train_size, 0, 10_000_000)
+        if 0 < self.train_size < 20:
+            _fail("train_size", self.train_size, "0 (all) or at least 20")
+        _float("val_split", self.val_split, 0.02, 0.5)
+        _floats_as_float(self)
+
+
+@dataclass(frozen=True)
+class MemoryData:
+    """The adding problem (Hochreiter & Schmidhuber 1997): remember two marked values over many steps.
+
+    Each sequence has `steps` steps of `(value, marker)`: values ~ U(0, 1), and exactly two steps marked 1,
+    one in each half. The target is the sum of the two marked values (with `recall`, the first marked value
+    alone). Sequences are generated from the run's seed. Answering the training mean every time scores
+    MSE Var = 1/6 for the sum (1/12 for recall): the baseline every result is shown beside.
+
+    Attributes:
+        steps: T, steps per sequence.
+        samples: sequences generated, training and validation together.
+        val_fraction: share of them held out for validation.
+        recall: answer the first marked value instead of the sum.
+    """
+
+    name: ClassVar[str] = "memory"
+    task: ClassVar[str] = "regression"
+    steps: int = 50
+    samples: int = 12500
+    val_fraction: float = 0.2
+    recall: bool = False
+
+    def __post_init__(self) -> None:
+        _int("steps", self.steps, 5, 1000)
+        _int("samples", self.samples, 100, 1_000_000)
+        _float("val_fraction", self.val_fraction, 0.05, 0.5)
+        _bool("recall", self.recall)
+        _floats_as_float(self)
+
+
+@dataclass(frozen=True)
+class TextData:
+    """A language model on the IMDB reviews: predict the next word or character (see `rnnviz.data.lm`).
+
+    Attributes:
+        level: "word" (next word) or "char" (next character).
+        vocab_size: word level: the most frequent words kept (rarer ones become "<unk>"); the character
+            level has a fixed alphabet and ignores it.
+        seq_len: tokens per training window (the model predicts each window's next tokens).
+        train_size: training windows, read from the training reviews in order.
+        val_size: validation windows, read from the test reviews.
+    """
+
+    name: ClassVar[str] = "imdb_lm"
+    task: ClassVar[str] = "lm"
+    level: str = "word"
+    vocab_size: int = 5000
+    seq_len: int = 32
+    train_size: int = 2000
+    val_size: int = 200
+
+    def __post_init__(self) -> None:
+        _choice("level", self.level, ("word", "char"))
+        _int("vocab_size", self.vocab_size, 100, 88_000)
+        _int("seq_len", self.seq_len, 4, 1000)
+        _int("train_size", self.train_size, 100, 100_000)
+        _int("val_size", self.val_size, 10, 10_000)
+        _floats_as_float(self)
+
+
+DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData, MemoryData, TextData)}

@@ -1,0 +1,131 @@
+"""The house vocabulary, written once: cell names and their display labels, each cell's arrays (gates,
+candidates, states) in the order of its equations, the value range of each activation and where it counts
+as saturated, and readable run labels ("LSTM 32u · 20 ep").
+
+Everything here is plain data and string formatting. This module imports nothing from `rnnviz` (the config
+imports it), so any module may use it without an import cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TRIO = ("simple_rnn", "lstm", "gru")
+"""Keras's own recurrent cells: the trio the Compare page trains by default."""
+
+LSTM_VARIANTS = ("lstm_peephole", "lstm_cifg")
+"""LSTM variants Keras does not have, built in `rnnviz.models.cells`: peephole (Gers and Schmidhuber, 2000) and
+coupled input and forget gates (CIFG, i = 1 - f)."""
+
+CELLS = TRIO + LSTM_VARIANTS
+"""The recurrent cells a `RunConfig` can use, in the order every list and chart shows them."""
+
+LSTM_FAMILY = ("lstm", "lstm_peephole", "lstm_cifg", "gru")
+"""Compare's "what each LSTM variant buys" set: Keras's LSTM, both variants, and the GRU."""
+
+CELL_LABELS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU",
+               "lstm_peephole": "peephole LSTM", "lstm_cifg": "CIFG LSTM"}
+"""Cell -> the name people read (Keras's class name for Keras's own cells)."""
+
+LSTM_KEYS = ("i", "f", "c_hat", "o", "c", "h")
+KEYS = {"simple_rnn": ("a", "h"), "lstm": LSTM_KEYS, "gru": ("z", "r", "h_hat", "h"),
+        "lstm_peephole": LSTM_KEYS, "lstm_cifg": LSTM_KEYS}
+"""Cell -> every array `probe.gates` returns for it, in the order of the cell's equations (the LSTM variants
+use the LSTM's keys; a CIFG's `i` is `1 - f`)."""
+
+GATES = {"simple_rnn": (), "lstm": ("i", "f", "o"), "gru": ("z", "r"),
+         "lstm_peephole": ("i", "f", "o"), "lstm_cifg": ("i", "f", "o")}
+"""Cell -> its gates (the arrays that go through `recurrent_activation`, a sigmoid by default)."""
+
+CANDIDATES = {"simple_rnn": ("h",), "lstm": ("c_hat",), "gru": ("h_hat",), "lstm_peephole": ("c_hat",),
+              "lstm_cifg": ("c_hat",)}
+"""Cell -> the arrays that go through `activation` (tanh by default): candidates, or a SimpleRNN's state."""
+
+NAMES = {"i": "input gate i", "f": "forget gate f", "c_hat": "candidate ĉ", "o": "output gate o",
+         "c": "cell state c", "h": "hidden state h", "z": "update gate z", "r": "reset gate r",
+         "h_hat": "candidate ĥ", "a": "pre-activation a"}
+"""Array key -> the name people read, e.g. "forget gate f"."""
+
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0),
+    "relu": (0.0, None), "linear": (None, None)}
+"""Activation name -> the range of its values, `(low, high)` (None: unbounded on that side)."""
+
+SATURATION: dict[str, tuple[float, float, str, str]] = {
+    "sigmoid": (0.1, 0.9, "< 0.1", "> 0.9"), "hard_sigmoid": (0.1, 0.9, "< 0.1", "> 0.9"),
+    "tanh": (-0.9, 0.9, "< −0.9", "> 0.9"), "softsign": (-0.9, 0.9, "< −0.9", "> 0.9"),
+    "relu": (1e-12, float("inf"), "= 0 (off)", "—")}
+"""Activation name -> `(low, high, low label, high label)`: a value below `low` or above `high` sits at a flat
+end of the activation (sigmoid below 0.1 or above 0.9, tanh beyond ±0.9: slope below 0.2, little gradient
+passes). This is the one definition of "saturated"; activations without a flat end (linear) are missing."""
+
+
+def check_cell(cell: str) -> str:
+    """`cell` itself if it is one of `CELLS`.
+
+    Raises:
+        ValueError: any other value, e.g. "`cell` must be one of ['simple_rnn', 'lstm', ...]. Received: cell='rnn'".
+    """
+    if cell not in CELLS:
+        raise ValueError(f"`cell` must be one of {list(CELLS)}. Received: cell={cell!r}")
+    return cell
+
+
+def is_lstm(cell: str) -> bool:
+    """Whether a cell is Keras's LSTM or one of its variants (they share keys, states c and h, and a forget gate)."""
+    return cell == "lstm" or cell in LSTM_VARIANTS
+
+
+def cell_label(cell: str, bidirectional: bool = False) -> str:
+    """The readable name of a cell, e.g. "LSTM", or "BiLSTM" for a bidirectional layer (unknown names as given)."""
+    return ("Bi" if bidirectional else "") + CELL_LABELS.get(cell, str(cell))
+
+
+def run_label(cfg: Any, epochs: bool = True) -> str:
+    """A run as people read it, instead of its hash: e.g. "LSTM 32u · 20 ep", "BiGRU 2×64u · 5 ep".
+
+    Args:
+        cfg: a `RunConfig` (anything with `cell`, `bidirectional`, `layers`, `units` and `epochs`).
+        epochs: add the number of epochs trained (" · 20 ep").
+
+    Returns:
+        The label: cell, units per layer (with the layer count when more than one), epochs.
+    """
+    layers = getattr(cfg, "layers", 1)
+    units = f"{layers}×{cfg.units}u" if layers > 1 else f"{cfg.units}u"
+    text = f"{cell_label(cfg.cell, getattr(cfg, 'bidirectional', False))} {units}"
+    return f"{text} · {cfg.epochs} ep" if epochs else text
+
+
+def run_labels(cfgs: list[Any]) -> list[str]:
+    """Labels for runs listed or drawn together, each one different: `run_label`, and for runs whose labels
+    collide, the settings that set them apart, e.g. "LSTM 32u · 20 ep · learning_rate 0.01".
+
+    Args:
+        cfgs: `RunConfig`s (for the settings that differ, anything with `to_dict()`).
+
+    Returns:
+        One label per config, in order; configs that differ in nothing shown are numbered (" #2").
+    """
+    labels = [run_label(c) for c in cfgs]
+    flats = [_flat(c) for c in cfgs]
+    out = []
+    for k, label in enumerate(labels):
+        group = [j for j, other in enumerate(labels) if other == label]
+        if len(group) > 1:
+            differ = [f for f in flats[k] if len({repr(flats[j].get(f)) for j in group}) > 1]
+            differ = ["data"] if "data" in differ else differ[:2]  # another data set: its options differ too
+            label += "".join(f" · {f} {flats[k][f]}" for f in differ)
+        out.append(label)
+    seen: dict[str, int] = {}
+    for k, label in enumerate(out):  # still equal: number them in order
+        seen[label] = seen.get(label, 0) + 1
+        out[k] = label if seen[label] == 1 else f"{label} #{seen[label]}"
+    return out
+
+
+def _flat(cfg: Any) -> dict[str, Any]:
+    """A config's settings in one level (`data` is the data set's name), or {} for an object without `to_dict`."""
+    d = dict(cfg.to_dict()) if hasattr(cfg, "to_dict") else {}
+    data = dict(d.pop("data", {}))
+    return {"data": data.pop("name", None), **data, **d} if data else d

@@ -1,0 +1,145 @@
+"""Making a trained IMDB language model write: sampling with a temperature, the top next tokens at each
+step, one unit's activation per generated token (the char-rnn "neuron" view), and units ranked by how well
+they follow something countable in the text. No Streamlit here.
+
+The model reads fixed windows of `seq_len` tokens: each step feeds the last `seq_len` tokens (fewer at the
+start, padded in front with the start token), reads the next-token probabilities at the last position, and
+the first recurrent layer's state there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from rnnviz.data import lm
+from rnnviz import probe
+
+MAX_TEMPERATURE = 5.0
+TOP = 5
+
+
+@dataclass
+class Writing:
+    """What `generate` wrote.
+
+    Attributes:
+        prompt: the prompt's ids (after the start token), `dropped`: the prompt's words or characters that are
+        not in the vocabulary (left out), `ids`: the generated ids, `top`: per generated token the `TOP` most
+        likely tokens and their probabilities, `states`: the first recurrent layer's state after each generated
+        token `(len(ids), units)`, `temperature`: the one used, `note`: why it differs from the one asked for.
+    """
+
+    prompt: np.ndarray
+    dropped: list[str]
+    ids: list[int] = field(default_factory=list)
+    top: list[list[tuple[str, float]]] = field(default_factory=list)
+    states: np.ndarray | None = None
+    temperature: float = 1.0
+    note: str = ""
+
+
+def clamp_temperature(value: float) -> tuple[float, str]:
+    """`value` limited to [0, `MAX_TEMPERATURE`], and a note when it was changed ("" otherwise)."""
+    t = float(value)
+    if not np.isfinite(t) or t < 0 or t > MAX_TEMPERATURE:
+        kept = 0.0 if not np.isfinite(t) or t < 0 else MAX_TEMPERATURE
+        return kept, f"Temperature {value!r} is outside [0, {MAX_TEMPERATURE:g}]: {kept:g} was used."
+    return t, ""
+
+
+def sample(probs: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    """The next id: the most likely one at temperature 0, else a draw from `probs ** (1 / T)`, renormalised."""
+    p = np.asarray(probs, np.float64)
+    if temperature == 0:
+        return int(np.argmax(p))
+    logits = np.log(np.maximum(p, 1e-30)) / temperature
+    q = np.exp(logits - logits.max())
+    return int(rng.choice(len(q), p=q / q.sum()))
+
+
+def generate(model: keras.Model, tokens: lm.Tokens, prompt: str, length: int, temperature: float = 1.0,
+             seed: int = 0) -> Writing:
+    """Writes `length` tokens after `prompt` (an empty prompt starts from the start token alone).
+
+    Args:
+        model: a stored language model (`StoredRun.load_model()`), input `(seq_len,)` ids.
+        tokens: its vocabulary (`lm.tokens_for`).
+        prompt: typed text; words or characters outside the vocabulary are dropped (and listed).
+        length: tokens to write (1-2000).
+        temperature: 0 = always the most likely token; clamped to [0, 5] with a note.
+        seed: seeds the sampling: the same seed, prompt and model write the same text.
+
+    Returns:
+        A `Writing`.
+    """
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not 1 <= length <= 2000:
+        raise ValueError(f"`length` must be an int from 1 to 2000. Received: length={length!r}")
+    t, note = clamp_temperature(temperature)
+    ids, dropped = tokens.encode(prompt)
+    out = Writing(prompt=ids, dropped=dropped, temperature=t, note=note)
+    seq_len = int(model.inputs[0].shape[1])
+    rnn = probe.recurrent_layers(model)[0]
+    both = keras.Model(model.inputs, [rnn.output, model.output])
+    rng = np.random.default_rng(seed)
+    text = [lm.START, *ids.tolist()]
+    states = []
+    for _ in range(length):
+        window = text[-seq_len:]
+        window = [lm.START] * (seq_len - len(window)) + window  # (seq_len,)
+        h, p = (keras.ops.convert_to_numpy(out)  # (1, seq_len, units), (1, seq_len, vocab)
+                for out in both([np.asarray([window], "int32")], training=False))
+        probs = p[0, -1]  # (vocab,)
+        best = np.argsort(probs)[::-1][:TOP]
+        out.top.append([(tokens.symbols[k], float(probs[k])) for k in best])
+        states.append(h[0, -1])
+        nxt = sample(probs, t, rng)
+        out.ids.append(nxt)
+        text.append(nxt)
+    out.states = np.asarray(states)  # (length, units)
+    return out
+
+
+def features(tokens: lm.Tokens, ids: list[int]) -> dict[str, np.ndarray]:
+    """Things a unit may count, per token: position in the word (characters since the last space; word level:
+    0), position in the review (tokens since the start token), and whether the token ends a word."""
+    pos_word, pos_review, word_end = [], [], []
+    w = r = 0
+    sym = tokens.decode(ids)
+    for k, s in zip(ids, sym):
+        r = 0 if k == lm.START else r + 1
+        w = 0 if (tokens.level == "word" or s == " " or k == lm.START) else w + 1
+        pos_word.append(w)
+        pos_review.append(r)
+        word_end.append(float(tokens.level == "word" or s == " "))
+    return {"position in the word": np.asarray(pos_word, float),
+            "position in the review": np.asarray(pos_review, float),
+            "a space (word boundary)": np.asarray(word_end)}
+
+
+def find_units(states: np.ndarray, feats: dict[str, np.ndarray], top: int = 5) -> list[dict]:
+    """Units ranked by how well their activation follows each feature (|Pearson r| over the tokens).
+
+    Args:
+        states: `(tokens, units)` activations.
+        feats: name -> `(tokens,)` values (`features`).
+        top: units kept per feature.
+
+    Returns:
+        Rows `feature`, `unit` (0-based), `r`, best first within each feature; features that do not vary
+        are left out.
+    """
+    h = np.asarray(states, np.float64)
+    rows = []
+    for name, f in feats.items():
+        f = np.asarray(f, np.float64)
+        if len(f) < 3 or f.std() == 0:
+            continue
+        hc, fc = h - h.mean(0), f - f.mean()
+        denom = np.sqrt((hc**2).sum(0) * (fc**2).sum())
+        r = np.where(denom > 0, hc.T @ fc / np.where(denom > 0, denom, 1.0), 0.0)  # (units,)
+        for u in np.argsort(-np.abs(r))[:top]:
+            rows.append({"feature": name, "unit": int(u), "r": float(r[u])})
+    return rows

@@ -1,0 +1,212 @@
+"""The LSTM variants Keras does not have, as Keras cells: peephole LSTM and CIFG LSTM.
+
+Each is a cell for `keras.layers.RNN(cell)` (so masking, `return_sequences`, `go_backwards`, stacking and
+`Bidirectional` come from Keras's own RNN layer), written with `keras.ops` only, so it runs on every Keras
+backend. Both are registered with `keras.saving.register_keras_serializable("rnnviz")`: a `.keras` file
+holding them loads with `safe_mode=True` once this module is imported (`rnnviz.models` and `rnnviz.store`
+import it).
+
+- `PeepholeLSTMCell` (Gers and Schmidhuber, 2000): the input and forget gates also read the old cell
+  `c_tm1`, the output gate reads the new cell `c`, each through a diagonal (one weight per unit) peephole:
+  `i = rec_act(x W_i + h_tm1 U_i + b_i + p_i * c_tm1)`, `f = rec_act(... + p_f * c_tm1)`,
+  `c_hat = act(x W_c + h_tm1 U_c + b_c)`, `c = f * c_tm1 + i * c_hat`, `o = rec_act(... + p_o * c)`,
+  `h = o * act(c)`. Weights: kernel `(in, 4u)` and recurrent kernel `(u, 4u)` in Keras's gate order
+  i, f, c, o; bias `(4u,)`; `input_peephole`, `forget_peephole`, `output_peephole` `(u,)` each:
+  `4u(in + u) + 4u + 3u` parameters.
+- `CIFGLSTMCell` (coupled input and forget gate): no input-gate weights, `i = 1 - f`: whatever is forgotten
+  is replaced. Kernel `(in, 3u)` and recurrent kernel `(u, 3u)` in the order f, c, o; bias `(3u,)`:
+  `3u(in + u) + 3u` parameters.
+
+Both start the forget-gate bias at 1 (`unit_forget_bias`, as Keras's LSTM) and take Keras's `dropout` and
+`recurrent_dropout` (one mask per sequence, as Keras's cells).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import activations, initializers, layers, ops
+# Keras's own mixin for cell dropout: `keras.layers.RNN` creates and resets the masks of cells that inherit
+# it (before its step loop, which keeps the loop stateless on JAX); there is no public name for it
+from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
+from rnnviz.config import vocab
+
+
+class _VariantCell(layers.Layer, DropoutRNNCell):
+    """What both variants share: settings, dropout, the two states (h, c), the config."""
+
+    n_blocks = 4  # weight blocks side by side in the kernel, recurrent kernel and bias
+    forget_block = 1  # the block whose bias starts at 1 with `unit_forget_bias`
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias: bool = True, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs):
+        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            raise ValueError(f"`units` must be a positive int. Received: units={units!r}")
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.unit_forget_bias = unit_forget_bias
+        self.dropout = min(1.0, max(0.0, dropout))
+        self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed=seed)
+        self.state_size = [units, units]  # h, c
+        self.output_size = units
+
+    def build(self, input_shape) -> None:
+        super().build(input_shape)
+        u, n = self.units, self.n_blocks
+        self.kernel = self.add_weight(shape=(input_shape[-1], n * u), name="kernel",
+                                      initializer=self.kernel_initializer)
+        self.recurrent_kernel = self.add_weight(shape=(u, n * u), name="recurrent_kernel",
+                                                initializer=self.recurrent_initializer)
+        self.bias = None
+        if self.use_bias:
+            def bias_init(shape, dtype=None):  # zeros (the initializer), ones for the forget gate
+                blocks = [self.bias_initializer((u,), dtype=dtype) for _ in range(n)]
+                if self.unit_forget_bias:
+                    blocks[self.forget_block] = ops.ones((u,), dtype=dtype)
+                return ops.concatenate(blocks)
+
+            self.bias = self.add_weight(shape=(n * u,), name="bias", initializer=bias_init)
+
+    def _projections(self, inputs, h_tm1, training: bool) -> list:
+        """`x W + h_tm1 U + b`, split into the cell's blocks, with dropout when training."""
+        if training and 0.0 < self.dropout < 1.0:
+            inputs = inputs * self.get_dropout_mask(inputs)
+        if training and 0.0 < self.recurrent_dropout < 1.0:
+            h_tm1 = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
+        z = ops.matmul(inputs, self.kernel) + ops.matmul(h_tm1, self.recurrent_kernel)  # (batch, n*u)
+        if self.use_bias:
+            z = z + self.bias
+        return ops.split(z, self.n_blocks, axis=-1)
+
+    def get_initial_state(self, batch_size=None) -> list:
+        return [ops.zeros((batch_size, d), dtype=self.compute_dtype) for d in self.state_size]
+
+    def get_config(self) -> dict:
+        config = {"units": self.units, "activation": activations.serialize(self.activation),
+                  "recurrent_activation": activations.serialize(self.recurrent_activation),
+                  "use_bias": self.use_bias, "unit_forget_bias": self.unit_forget_bias,
+                  "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                  "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+                  "bias_initializer": initializers.serialize(self.bias_initializer),
+                  "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
+        return {**super().get_config(), **config}
+
+
+@keras.saving.register_keras_serializable(package="rnnviz")
+class PeepholeLSTMCell(_VariantCell):
+    """An LSTM cell whose gates see the cell state through diagonal peepholes (see the module docstring).
+
+    Args: as `keras.layers.LSTMCell` (units, activation, recurrent_activation, use_bias, initializers,
+    unit_forget_bias, dropout, recurrent_dropout, seed), plus `peephole_initializer` (default the
+    kernel's, Glorot uniform, as TensorFlow's old `PeepholeLSTMCell`).
+    """
+
+    def __init__(self, units: int, peephole_initializer=None, **kwargs):
+        super().__init__(units, **kwargs)
+        self.peephole_initializer = initializers.get(peephole_initializer or self.kernel_initializer)
+
+    def build(self, input_shape) -> None:
+        super().build(input_shape)
+        for name in ("input_peephole", "forget_peephole", "output_peephole"):  # (u,) each: diagonal
+            setattr(self, name, self.add_weight(shape=(self.units,), name=name,
+                                                initializer=self.peephole_initializer))
+
+    def call(self, inputs, states, training=False):
+        h_tm1, c_tm1 = states[0], states[1]
+        z_i, z_f, z_c, z_o = self._projections(inputs, h_tm1, training)
+        i = self.recurrent_activation(z_i + self.input_peephole * c_tm1)
+        f = self.recurrent_activation(z_f + self.forget_peephole * c_tm1)
+        c = f * c_tm1 + i * self.activation(z_c)
+        o = self.recurrent_activation(z_o + self.output_peephole * c)
+        h = o * self.activation(c)
+        return h, [h, c]
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "peephole_initializer": initializers.serialize(self.peephole_initializer)}
+
+
+@keras.saving.register_keras_serializable(package="rnnviz")
+class CIFGLSTMCell(_VariantCell):
+    """An LSTM cell with coupled input and forget gates, `i = 1 - f` (see the module docstring).
+
+    Args: as `keras.layers.LSTMCell`. The kernel, recurrent kernel and bias hold the blocks f, c, o.
+    """
+
+    n_blocks = 3
+    forget_block = 0
+
+    def call(self, inputs, states, training=False):
+        h_tm1, c_tm1 = states[0], states[1]
+        z_f, z_c, z_o = self._projections(inputs, h_tm1, training)
+        f = self.recurrent_activation(z_f)
+        c = f * c_tm1 + (1.0 - f) * self.activation(z_c)  # i = 1 - f
+        o = self.recurrent_activation(z_o)
+        h = o * self.activation(c)
+        return h, [h, c]
+
+
+VARIANT_CELLS = {"lstm_peephole": PeepholeLSTMCell, "lstm_cifg": CIFGLSTMCell}
+"""Variant name (a `vocab.CELLS` name) -> its cell class."""
+
+_KERAS_CELLS = ((layers.LSTMCell, "lstm"), (layers.GRUCell, "gru"), (layers.SimpleRNNCell, "simple_rnn"),
+                (PeepholeLSTMCell, "lstm_peephole"), (CIFGLSTMCell, "lstm_cifg"))
+
+
+def variant_layer(cell: str, units: int, return_sequences: bool = False, name: str | None = None,
+                  **cell_kwargs) -> layers.RNN:
+    """`keras.layers.RNN` around a new variant cell.
+
+    Args:
+        cell: "lstm_peephole" or "lstm_cifg".
+        units: units of the cell.
+        return_sequences, name: as for any Keras RNN layer.
+        **cell_kwargs: the cell's other arguments (activation, dropout, recurrent_dropout, initializers, ...).
+
+    Returns:
+        The (unbuilt) layer.
+    """
+    if cell not in VARIANT_CELLS:
+        raise ValueError(f"`cell` must be one of {list(VARIANT_CELLS)}. Received: cell={cell!r}")
+    return layers.RNN(VARIANT_CELLS[cell](units, **cell_kwargs), return_sequences=return_sequences, name=name)
+
+
+def cell_kind(layer) -> str | None:
+    """The `vocab.CELLS` name of a recurrent layer's cell ("lstm", ..., "lstm_cifg"), looking through a
+    `Bidirectional` wrapper; None for anything else (a non-recurrent layer, a cell of another kind)."""
+    inner = layer.forward_layer if isinstance(layer, layers.Bidirectional) else layer
+    if not isinstance(inner, layers.RNN):
+        return None
+    return next((kind for cls, kind in _KERAS_CELLS if type(inner.cell) is cls), None)
+
+
+def param_rows(input_size: int, units: int, kinds: tuple[str, ...] = ("lstm", "lstm_peephole", "lstm_cifg", "gru")
+               ) -> list[dict]:
+    """Weights of one layer of each cell, side by side (Keras's LSTM beside its variants), for the Learn page.
+
+    Args:
+        input_size: features per step (n).
+        units: hidden units (u).
+        kinds: `vocab.CELLS` names, in the order of the rows.
+
+    Returns:
+        One dict per cell: `cell` (label), `formula` (in n and u), `parameters` (equal to Keras's `count_params`).
+    """
+    from rnnviz.models.budget import rnn_params  # here: budget imports the config, which the cells do not need
+
+    for name, value in (("input_size", input_size), ("units", units)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+    formulas = {"simple_rnn": "u(n+u) + u", "lstm": "4u(n+u) + 4u", "lstm_peephole": "4u(n+u) + 4u + 3u",
+                "lstm_cifg": "3u(n+u) + 3u", "gru": "3u(n+u) + 6u"}
+    return [{"cell": vocab.CELL_LABELS[c], "formula": formulas[vocab.check_cell(c)],
+             "parameters": rnn_params(c, input_size, units)} for c in kinds]

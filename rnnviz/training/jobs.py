@@ -1,0 +1,222 @@
+"""Training jobs: train-or-load for one config, and a server-wide queue of background trainings.
+
+Streamlit stops a page's script whenever anyone touches a widget, so training never runs inside a page:
+pages submit a config to one `Trainer` per server, which trains on worker threads and keeps each job's
+live progress; pages poll it. Two sessions asking for the same config get the same job.
+
+Memory: the trainer holds the jobs that are queued or running, and only the `keep` finished jobs most
+recently submitted or looked up (`get`); older finished jobs are forgotten, with their model, snapshots
+and events. A page that shows a finished job holds the `Job` itself (in its session state), so a stopped
+run's result, which is not stored, stays while that page shows it and goes when the session moves on.
+A server that runs all term therefore holds at most `keep` finished jobs plus one per open session.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+from rnnviz.models import budget
+from rnnviz.training import fit as training
+from rnnviz.config import RunConfig
+from rnnviz.store import RunStore
+from rnnviz.store.runs import StoreError, StoredRun
+from rnnviz.training.fit import Event, TrainResult
+
+ACTIVE = ("queued", "running")
+KEEP_FINISHED = 16
+
+
+def train_and_store(cfg: RunConfig, store: RunStore, retrain: bool = False,
+                    on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None,
+                    data_dir: str | None = None, train: Callable[..., TrainResult] | None = None,
+                    ) -> tuple[StoredRun | None, TrainResult | None]:
+    """Loads the stored run for `cfg`, or trains it and stores it when complete.
+
+    `train` trains it (default `rnnviz.training.fit.train`; a Trainer passes its executor's, which may train on a
+    Ray node); whatever trains, this process alone writes the store.
+
+    Returns:
+        `(stored_run, None)` when it was already stored (and `retrain` is False); `(stored_run, result)`
+        after a complete training; `(None, result)` when `stop` ended training early (nothing is stored).
+    """
+    stored = None if retrain else _stored(store, cfg.run_id)
+    if stored is not None:
+        return stored, None
+    logs = store.tensorboard_dir(cfg.run_id)
+    shutil.rmtree(logs, ignore_errors=True)
+    try:
+        result = (train or training.train)(cfg, on_event=on_event, stop=stop, data_dir=data_dir, log_dir=logs)
+    except BaseException:
+        shutil.rmtree(logs, ignore_errors=True)
+        raise
+    if result.stopped:
+        shutil.rmtree(logs, ignore_errors=True)  # a stopped run is not kept, nor are its logs
+        return None, result
+    info = {"params": result.params, "train_seconds": result.train_seconds, "device": result.device,
+            "backend": result.backend, "epoch_seconds": result.epoch_seconds, **result.details}
+    model = getattr(result, "packed", None) or result.model  # another process's model: stored as its bytes
+    return store.save(cfg, model, result.history, result.metrics, info, result.snapshots,
+                      batches=result.batches), result
+
+
+def _stored(store: RunStore, run_id: str) -> StoredRun | None:
+    """The stored run, or None when there is none or it is damaged (training again then replaces it).
+
+    Every file is checked, the zips' CRCs too, so a damaged run is never reported as cached.
+    """
+    try:
+        return store.load(run_id, verify=True)
+    except (KeyError, StoreError):
+        return None
+
+
+@dataclass
+class Job:
+    """One training (or cached load) of one config, as seen by every page that watches it.
+
+    Attributes:
+        state: "queued", "running", "done", "stopped" or "failed".
+        events: batch and epoch events so far (see `rnnviz.training.fit.Forward`).
+        run: the stored run once done.
+        result: the in-memory result (its model too), also for a stopped run, which is not stored.
+        error: one-line reason when failed.
+        cached: True when the run was already stored and nothing was trained.
+    """
+
+    cfg: RunConfig
+    retrain: bool = False
+    state: str = "queued"
+    events: list[Event] = field(default_factory=list)
+    run: StoredRun | None = None
+    result: TrainResult | None = None
+    error: str | None = None
+    cached: bool = False
+    data_dir: str | None = None
+    stop_flag: threading.Event = field(default_factory=threading.Event)
+    submitted: float = field(default_factory=time.time)
+
+    @property
+    def run_id(self) -> str:
+        return self.cfg.run_id
+
+    def stop(self) -> None:
+        """Asks the training to stop after its current batch (or not to start, if queued)."""
+        self.stop_flag.set()
+
+    def progress(self) -> tuple[float, str]:
+        """Fraction done in [0, 1] and a line such as 'Epoch 3/20 · batch 12/50 · ETA 8 s'."""
+        epochs = self.cfg.epochs
+        if self.state == "done":
+            return 1.0, "Done" + (" (loaded from the run store)" if self.cached else "")
+        last = next((e for e in reversed(self.events) if e["kind"] != "note"), None)
+        if last is None:
+            if self.events:
+                return 0.0, self.events[-1]["text"]
+            return 0.0, "Waiting in the queue" if self.state == "queued" else "Loading the data, building the model"
+        if last["kind"] == "epoch":
+            done = last["epoch"] / epochs
+            where = f"Epoch {last['epoch']}/{epochs}"
+        else:
+            done = (last["epoch"] - 1 + last["step"] / last["steps"]) / epochs
+            where = f"Epoch {last['epoch']}/{epochs} · batch {last['step']}/{last['steps']}"
+        if self.state in ("stopped", "failed"):  # no time is left to estimate
+            return min(done, 1.0), f"{self.state.capitalize()} in e{where[1:]} · after {last['seconds']:.0f} s"
+        eta = last["seconds"] / done * (1 - done) if done > 0 else float("nan")
+        return min(done, 1.0), f"{where} · {last['seconds']:.0f} s elapsed · ETA {eta:.0f} s"
+
+
+class Trainer:
+    """A server-wide pool of training workers over one run store.
+
+    Where the trainings run is its executor's business (`rnnviz.training.executors`, picked once here): this process
+    (the default) or a Ray cluster named by `RNNVIZ_RAY_ADDRESS`. Either way its threads store the results.
+
+    Args:
+        store: where finished runs are kept and looked up.
+        workers: trainings that may run at once; others wait in a queue (1 suits a CPU-only machine).
+        data_dir: folder with data set files, passed to the loaders.
+        keep: finished jobs kept for `get`, the most recently used ones (see the module's docstring).
+        executor: where trainings run (default `rnnviz.training.executors.make(workers)`: a Ray cluster when
+            `RNNVIZ_RAY_ADDRESS` names one that answers, else this process); its `slots` trainings run at once.
+    """
+
+    def __init__(self, store: RunStore, workers: int = 1, data_dir: str | None = None,
+                 keep: int = KEEP_FINISHED, executor=None):
+        from rnnviz.training import executors
+
+        self.store, self.data_dir, self.workers, self.keep = store, data_dir, workers, keep
+        self.executor = executor if executor is not None else executors.make(workers)
+        self._pool = ThreadPoolExecutor(max_workers=self.executor.slots, thread_name_prefix="rnnviz-train")
+        self._jobs: OrderedDict[str, Job] = OrderedDict()  # least recently used first
+        self._lock = threading.Lock()
+
+    def submit(self, cfg: RunConfig, retrain: bool = False, data_dir: str | None = None) -> Job:
+        """Starts (or joins) the training of `cfg`; a stored run is returned at once as a done job.
+
+        Args:
+            cfg: the config to train.
+            retrain: train even if the run is stored.
+            data_dir: folder with the data set's files for this job (default: the trainer's).
+
+        Raises:
+            rnnviz.models.budget.TooBig: the config would not fit in memory (nothing is queued).
+        """
+        with self._lock:
+            job = self._jobs.get(cfg.run_id)
+            if job is not None and job.state in ACTIVE:
+                return job
+            job = Job(cfg, retrain, data_dir=data_dir or self.data_dir)
+            stored = None if retrain else _stored(self.store, cfg.run_id)
+            if stored is not None:
+                job.run, job.state, job.cached = stored, "done", True
+            else:
+                budget.check(cfg, self.workers)
+                self._pool.submit(self._work, job)
+            self._jobs[cfg.run_id] = job
+            self._jobs.move_to_end(cfg.run_id)
+            self._forget()
+            return job
+
+    def get(self, run_id: str) -> Job | None:
+        """The latest job for a run id, if it is active or among the `keep` finished jobs used last."""
+        with self._lock:
+            job = self._jobs.get(run_id)
+            if job is not None:
+                self._jobs.move_to_end(run_id)
+            return job
+
+    def held(self) -> int:
+        """How many jobs the trainer holds: the active ones and at most `keep` finished ones."""
+        return len(self._jobs)
+
+    def _forget(self) -> None:
+        """Drops the least recently used finished jobs beyond `keep` (call with the lock held)."""
+        finished = [run_id for run_id, job in self._jobs.items() if job.state not in ACTIVE]
+        for run_id in finished[:max(0, len(finished) - self.keep)]:
+            del self._jobs[run_id]
+
+    def queue_position(self, job: Job) -> int:
+        """How many queued jobs were submitted before this one (0 when it runs or is next)."""
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.state == "queued" and j.submitted < job.submitted)
+
+    def _work(self, job: Job) -> None:
+        if job.stop_flag.is_set():
+            job.state = "stopped"
+            return
+        job.state = "running"
+        try:
+            job.run, job.result = train_and_store(job.cfg, self.store, job.retrain, job.events.append,
+                                                  job.stop_flag, job.data_dir, train=self.executor.train)
+            job.state = "done" if job.run is not None else "stopped"
+        except Exception as e:  # shown to the user as the job's reason; the server keeps running
+            job.error, job.state = f"{type(e).__name__}: {e}".splitlines()[0], "failed"
+        finally:
+            with self._lock:
+                self._forget()
