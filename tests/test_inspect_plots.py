@@ -172,7 +172,7 @@ def test_word_effects_against_keras_on_the_review_cut_after_each_word():
     recompute) must equal Keras's own outputs on the review cut after the word minus cut before it."""
     import keras
 
-    from rnnviz.data import standard as datasets
+    from rnnviz.data import imdb
     from rnnviz import probe
     from rnnviz.probe import core as probe_core
     from rnnviz.inspect import readout
@@ -182,12 +182,12 @@ def test_word_effects_against_keras_on_the_review_cut_after_each_word():
 
     cfg = RunConfig(data=ImdbData(vocab_size=100, maxlen=12), cell="lstm", units=3, embedding_dim=4)
     review = [1, 5, 9, 33, 2, 40, 7]  # <start> and six words
-    ids = datasets.pad([review], 12)
+    ids = imdb.pad([review], 12)
     keras.utils.set_random_seed(3)
     model = build_model(cfg, Dataset(ids, np.array([1.0]), ids, np.array([1.0]), "binary", 1))
     p_after = readout.readout_over_time(model, probe.probe_model(model, ids))[0, 12 - len(review):, 0]
     effects = ip.word_effects(p_after)
-    cut = datasets.pad([review[:n] for n in range(1, len(review) + 1)], 12)  # after <start>, after word 1, ...
+    cut = imdb.pad([review[:n] for n in range(1, len(review) + 1)], 12)  # after <start>, after word 1, ...
     keras_p = keras.ops.convert_to_numpy(model(cut, training=False))[:, 0].astype(np.float64)
     np.testing.assert_allclose(effects, np.diff(keras_p), atol=1e-5, rtol=0)
     assert effects.shape == (6,) and np.abs(effects).max() > 1e-4  # not all zero: the test can tell them apart

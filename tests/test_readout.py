@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from rnnviz.data import standard as datasets
+from rnnviz.data import imdb
 from rnnviz import probe
 from rnnviz.inspect import readout
 from rnnviz.config import CifarData, ImdbData, RunConfig
@@ -77,7 +77,7 @@ def test_readout_of_a_masked_review_equals_the_model_on_the_cut_review(bidirecti
     np.testing.assert_allclose(out[:, -1], _out(model, ids), atol=TOL, rtol=0)
     assert np.isnan(out[0, :4]).all() and not np.isnan(out[0, 4:]).any()  # nothing read yet: no prediction
     for t in (5, 8):  # the review cut after word t, padded again as the dataset does
-        cut = datasets.pad([ids[0, 4:t + 1]], 12)
+        cut = imdb.pad([ids[0, 4:t + 1]], 12)
         np.testing.assert_allclose(out[0, t], _out(model, cut)[0], atol=TOL, rtol=0)
     probs = readout.class_probabilities(out)
     np.testing.assert_allclose(probs.sum(axis=-1)[:, -1], 1.0)

@@ -4,7 +4,7 @@ picks, typed reviews against the dataset's rules, and CIFAR inputs as pixels."""
 import numpy as np
 import pytest
 
-from rnnviz.data import standard as datasets
+from rnnviz.data import imdb as imdb_data
 from rnnviz.inspect import samples
 from rnnviz.config import CifarData, ImdbData, RunConfig
 from tests import fakedata
@@ -22,7 +22,7 @@ def test_fit_indices_balanced_and_class_indices():
 
 
 def test_step_labels_and_visible_steps():
-    vocab = datasets.Vocabulary(fakedata.WORD_INDEX, 10)
+    vocab = imdb_data.Vocabulary(fakedata.WORD_INDEX, 10)
     imdb = RunConfig(data=ImdbData(vocab_size=100, maxlen=5))
     assert samples.step_labels(imdb, np.array([0, 1, 4, 2, 20]), vocab) == ["<pad>", "<start>", "the", "<oov>",
                                                                               "awful"]
@@ -51,7 +51,7 @@ def test_most_confident_and_grid_indices():
 
 
 def test_encode_review_as_the_dataset_does():
-    vocab = datasets.Vocabulary(fakedata.WORD_INDEX, 13)  # ids >= 13 (ranks >= 10) become <oov>
+    vocab = imdb_data.Vocabulary(fakedata.WORD_INDEX, 13)  # ids >= 13 (ranks >= 10) become <oov>
     enc = samples.encode_review(vocab, "The movie, GREAT! zorglub", ImdbData(vocab_size=100, maxlen=6))
     assert [(t.word, t.status) for t in enc.tokens] == [
         ("the", "known"), ("movie", "rare (out of vocabulary)"), ("great", "rare (out of vocabulary)"),

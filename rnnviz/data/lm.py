@@ -2,7 +2,7 @@
 `imdb_word_index.json`, next-word or next-character windows, and a count-based baseline on the same split.
 
 - **Text.** Reviews come from `rnnviz.data.standard.load_imdb` (Keras's order) and are decoded with the word index
-  (`datasets.Vocabulary`): lower-case words without punctuation, as the dataset stores them. Training text is
+  (`imdb.Vocabulary`): lower-case words without punctuation, as the dataset stores them. Training text is
   read from the training reviews, validation text from the test reviews (disjoint).
 - **Tokens.** Word level: the dataset's own ids (0 padding, 1 start of a review, 2 a word outside the
   `vocab_size` most frequent, rank + 3 otherwise). Character level: a fixed alphabet (`ALPHABET`: space, a-z,
@@ -15,7 +15,7 @@
   validation targets the model is scored on: a bigram for words, a `CHAR_ORDER`-gram for characters.
 - **Metrics.** Losses are in nats per token: perplexity `exp(loss)`, bits per character `loss / ln 2`.
 
-No Keras here (datasets imports it only to pad), no Streamlit.
+No Keras here (`rnnviz.data.imdb` imports it only to pad), no Streamlit.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.data import standard as datasets
+from rnnviz.data import imdb
 
 PAD, START, UNK = 0, 1, 2
 ALPHABET = " abcdefghijklmnopqrstuvwxyz0123456789'"
@@ -75,7 +75,7 @@ class Tokens:
             return (np.asarray([lookup[c] for c in chars if c in lookup], "int32"),
                     [c for c in chars if c not in lookup])
         lookup = {w: k for k, w in enumerate(self.symbols) if k > UNK}
-        words = datasets.split_words(text)
+        words = imdb.split_words(text)
         return (np.asarray([lookup[w] for w in words if w in lookup], "int32"),
                 [w for w in words if w not in lookup])
 
@@ -87,8 +87,8 @@ def char_tokens() -> Tokens:
 
 def word_tokens(word_index: dict[str, int], vocab_size: int) -> Tokens:
     """The word-level vocabulary of the dataset's ids below `vocab_size` (rank + 3; 2 is `<unk>`)."""
-    words = {rank + datasets.INDEX_FROM: w for w, rank in word_index.items()
-             if rank + datasets.INDEX_FROM < vocab_size}
+    words = {rank + imdb.INDEX_FROM: w for w, rank in word_index.items()
+             if rank + imdb.INDEX_FROM < vocab_size}
     return Tokens("word", ("<pad>", "<start>", "<unk>", *(words.get(k, "<unk>") for k in range(3, vocab_size))))
 
 
@@ -120,9 +120,9 @@ def streams(level: str, vocab_size: int, need: tuple[int, int], data_dir: str | 
     """
     word_level = level == "word"
     # character level: every word (no cap; with None Keras's loader would turn the largest id into OOV)
-    (x_train, _), (x_test, _) = datasets.load_imdb(vocab_size if word_level else 2**62, data_dir, progress)
-    index = datasets.word_index(data_dir, progress)
-    vocab = datasets.Vocabulary(index)
+    (x_train, _), (x_test, _) = imdb.load_imdb(vocab_size if word_level else 2**62, data_dir, progress)
+    index = imdb.word_index(data_dir, progress)
+    vocab = imdb.Vocabulary(index)
     out = []
     for reviews, n, field in ((x_train, need[0], "train_size"), (x_test, need[1], "val_size")):
         parts, total = [], 0
@@ -131,7 +131,7 @@ def streams(level: str, vocab_size: int, need: tuple[int, int], data_dir: str | 
                 break
             ids = np.asarray(ids)
             if word_level:
-                part = np.where(ids == datasets.OOV, UNK, ids).astype("int32")  # the dataset's own ids
+                part = np.where(ids == imdb.OOV, UNK, ids).astype("int32")  # the dataset's own ids
             else:
                 part = char_ids([w for w in vocab.decode(ids[1:]) if not w.startswith("<")])
             parts.append(part)
@@ -229,4 +229,4 @@ def tokens_for(opts, data_dir: str | None = None) -> Tokens:
     `vocab_size` most frequent words (read from the data folder, as for training)."""
     if opts.level == "char":
         return char_tokens()
-    return word_tokens(datasets.word_index(data_dir), opts.vocab_size)
+    return word_tokens(imdb.word_index(data_dir), opts.vocab_size)

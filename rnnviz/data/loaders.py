@@ -9,7 +9,9 @@ from typing import Any, Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from rnnviz.data import standard as datasets
+from rnnviz.data import cifar
+from rnnviz.data import imdb
+from rnnviz.data import standard
 from rnnviz.data import lm
 from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData, TextData
 
@@ -135,8 +137,8 @@ def load_imdb(opts: ImdbData, seed: int = 0, data_dir: str | None = None,
     Raises:
         rnnviz.data.standard.DataUnavailable: no files and no download; DataError: malformed files.
     """
-    (x_train, y_train), (x_test, y_test) = datasets.load_imdb(opts.vocab_size, data_dir, progress)
-    pad = functools.partial(datasets.pad, maxlen=opts.maxlen, padding=opts.padding, truncating=opts.truncating)
+    (x_train, y_train), (x_test, y_test) = imdb.load_imdb(opts.vocab_size, data_dir, progress)
+    pad = functools.partial(imdb.pad, maxlen=opts.maxlen, padding=opts.padding, truncating=opts.truncating)
     n = opts.train_size or len(x_train)
     x_tr, y_tr, x_val, y_val = _split(pad(x_train[:n]), np.asarray(y_train[:n], "float32"), 0, opts.val_split)
     return Dataset(x_tr, y_tr, x_val, y_val, task="binary", n_outputs=1, x_test=pad(x_test),
@@ -150,7 +152,7 @@ def load_cifar(opts: CifarData, seed: int = 0, data_dir: str | None = None,
     Raises:
         rnnviz.data.standard.DataUnavailable: no files and no download; DataError: malformed files.
     """
-    (x_train, y_train), (x_test, y_test), names = datasets.load_cifar10(data_dir, progress)
+    (x_train, y_train), (x_test, y_test), names = cifar.load_cifar10(data_dir, progress)
     scale = np.float32(1 / 255 if opts.normalise else 1)
     x_tr, y_tr, x_val, y_val = _split(x_train, np.asarray(y_train, "int32"), opts.train_size, opts.val_split)
     return Dataset(x_tr * scale, y_tr, x_val * scale, y_val, task="multiclass", n_outputs=10,
@@ -225,7 +227,7 @@ def availability(data_dir: str | None = None) -> list[dict[str, str]]:
     """One row per data set: its name and whether its files are here (and where), without loading it."""
     rows = [{"data set": name, "status": "available (generated)"} for name in GENERATED]
     for name in ("imdb", "cifar10"):  # (the IMDB language model reads the IMDB files)
-        where = datasets.locate(name, data_dir)
+        where = standard.locate(name, data_dir)
         rows.append({"data set": name, "status": f"available ({where})" if where else
                      f"not found: run `python -m rnnviz prefetch {name}` or set a data folder"})
     return rows

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.data import standard as datasets
+from rnnviz.data import imdb
 from rnnviz.config import ImdbData, RunConfig
 from rnnviz.data.loaders import Dataset
 
@@ -62,7 +62,7 @@ def conv_step_rows(t: int, so_far: bool = False) -> tuple[int, int]:
     return (1 if so_far else first), last
 
 
-def step_labels(cfg: RunConfig, x_one: np.ndarray, vocab: datasets.Vocabulary | None = None,
+def step_labels(cfg: RunConfig, x_one: np.ndarray, vocab: imdb.Vocabulary | None = None,
                 so_far: bool = False) -> list[str]:
     """What the RNN reads at each step of one sample: words, image rows or columns, or step numbers.
 
@@ -191,13 +191,13 @@ class EncodedReview:
         cut: words (with `<start>`) dropped because the review is longer than `maxlen`.
     """
 
-    tokens: list[datasets.Token]
+    tokens: list[imdb.Token]
     ids: np.ndarray
     cut: int
 
 
-def encode_review(vocab: datasets.Vocabulary, text: str, opts: ImdbData) -> EncodedReview:
+def encode_review(vocab: imdb.Vocabulary, text: str, opts: ImdbData) -> EncodedReview:
     """Encodes typed text exactly as the run's reviews were: `<start>`, ids, padding and cutting as in `opts`."""
     seq = vocab.encode(text)
-    ids = datasets.pad([seq], opts.maxlen, opts.padding, opts.truncating)[0]
+    ids = imdb.pad([seq], opts.maxlen, opts.padding, opts.truncating)[0]
     return EncodedReview(vocab.tokens(text), ids, max(0, len(seq) - opts.maxlen))
