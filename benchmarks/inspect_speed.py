@@ -26,7 +26,7 @@ from keras import layers  # noqa: E402
 
 from probe_speed import median_ms  # noqa: E402  (this folder: the same timing helper)
 from rnnviz.models import device
-from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.inspect import layers as inspection
 from rnnviz import probe
 from rnnviz.probe import core as probe_core
@@ -52,17 +52,17 @@ def page_figures(model, x_one, fit, others, cfg, words) -> list:
     layer = model.get_layer("rnn_1")
     p = probe.probe_model(model, x_one)[0]
     steps = samples.visible_steps(None if p.mask is None else p.mask[0], TIME)
-    ticks = inspect_plots.step_ticks(steps, [words[s] for s in steps])
+    ticks = state_plots.step_ticks(steps, [words[s] for s in steps])
     g = {k: v[0, steps] for k, v in inspection.layer_gates(p).items()}
     ranges, title = inspection.value_ranges(layer), samples.step_axis_title(cfg)
-    figs = [inspect_plots.states_heatmap(g["h"], ticks, title, "Hidden state h", ranges["h"])]
+    figs = [state_plots.states_heatmap(g["h"], ticks, title, "Hidden state h", ranges["h"])]
     main = inspection.project_paths(fit, inspection.layer_gates(p)["h"], p.mask)[0]
-    figs.append(inspect_plots.trajectory_figure(main, ticks, others, fit.explained_variance_ratio, 2))
+    figs.append(state_plots.trajectory_figure(main, ticks, others, fit.explained_variance_ratio, 2))
     curves = [("gates", "mean (0 to 1)", {NAMES[k]: v for k, v in inspection.unit_means(g, ("i", "f", "o")).items()},
                (0, 1)), ("state", "mean", {NAMES[k]: v for k, v in inspection.unit_means(g, ("c_hat", "c")).items()})]
-    figs.append(inspect_plots.mean_curves(curves, ticks, title, "Gate means"))
-    figs.append(inspect_plots.gates_heatmaps(g, ["i", "f", "c_hat", "o", "c"], NAMES, ranges, ticks, title, "Gates"))
-    figs.append(inspect_plots.saturation_figure(inspection.saturation_rows(g, layer)))
+    figs.append(state_plots.mean_curves(curves, ticks, title, "Gate means"))
+    figs.append(state_plots.gates_heatmaps(g, ["i", "f", "c_hat", "o", "c"], NAMES, ranges, ticks, title, "Gates"))
+    figs.append(state_plots.saturation_figure(inspection.saturation_rows(g, layer)))
     inspection.cell_equations(layer)
     for fig in figs:
         plotly.io.to_json(fig, validate=False)

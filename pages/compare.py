@@ -5,7 +5,7 @@ import streamlit as st
 from rnnviz import ui
 from rnnviz.inspect import compare
 from rnnviz.store import export
-from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.plots import charts as plots
 from rnnviz.config import vocab
 from rnnviz.training.jobs import ACTIVE
@@ -98,8 +98,8 @@ try:
     st.plotly_chart(plots.gradient_figure(ui.gradients(runs, across), "Gradient of the loss with respect to "
                                           "each input step"), width="stretch")
     sat = ui.saturations(runs)
-    if none := inspect_plots.no_saturation_text(sat.rename(columns={"gate": "name"}).to_dict("records"),
-                                                "in every run, unit and step of the probe samples"):
+    if none := state_plots.no_saturation_text(sat.rename(columns={"gate": "name"}).to_dict("records"),
+                                              "in every run, unit and step of the probe samples"):
         st.caption(none)  # an all-zero chart says less than one line
     elif len(sat):
         st.plotly_chart(plots.saturation_figure(sat), width="stretch")

@@ -9,7 +9,7 @@ st.caption("How open each gate of every unit was at every step of one sample, an
            "flat ends of their range.")
 sel = ui.inspect_controls()
 
-from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.inspect import layers as inspection
 from rnnviz.config import vocab  # noqa: E402  (after the pickers: imports Keras)
 
@@ -51,8 +51,8 @@ if cfg.cell == "simple_rnn":
                {f"h {lo_label} or {hi_label}": inspection.saturated_share(g["h"], lo, hi)}, (0, 1)),
               ("mean over units", "value (no unit)",
                {names[k]: v for k, v in inspection.unit_means(g, ("a", "h")).items()})]
-    right.plotly_chart(ui.memory.marked(inspect_plots.mean_curves(curves, sel.ticks, sel.step_title,
-                                                                  f"Saturation over time ({where})"), sel),
+    right.plotly_chart(ui.memory.marked(state_plots.mean_curves(curves, sel.ticks, sel.step_title,
+                                                                f"Saturation over time ({where})"), sel),
                        width="stretch", key="inspect_gates_curves")
     heat_keys, gate_keys = ["a", "h"], []
 else:
@@ -62,24 +62,24 @@ else:
                {names[k]: v for k, v in inspection.unit_means(g, gate_keys).items()}, ranges[gate_keys[0]]),
               ("candidate and state", "mean over units (no unit)",
                {names[k]: v for k, v in inspection.unit_means(g, state_keys).items()})]
-    right.plotly_chart(ui.memory.marked(inspect_plots.mean_curves(
+    right.plotly_chart(ui.memory.marked(state_plots.mean_curves(
         curves, sel.ticks, sel.step_title, f"Each gate's mean over the units, step by step ({where})"), sel),
         width="stretch", key="inspect_gates_curves")
     heat_keys = gate_keys[:2] + state_keys[:1] + gate_keys[2:] + state_keys[1:]  # LSTM: i, f, c_hat, o, c
 
 ui.memory.keep_gate_note(sel, g)  # the adding problem: what the keep gate did between the marks
 st.subheader("Every unit, every step")
-st.plotly_chart(ui.memory.marked(inspect_plots.gates_heatmaps(
+st.plotly_chart(ui.memory.marked(state_plots.gates_heatmaps(
     g, heat_keys, names, ranges, sel.ticks, sel.step_title,
     f"{'Gates' if gate_keys else 'Pre-activation'} and states of every unit ({where})"), sel),
     width="stretch", key="inspect_gates_heatmaps")
 
 st.subheader("Saturation summary")
 rows = inspection.saturation_rows(g, layer)
-if none := inspect_plots.no_saturation_text(rows):  # an all-zero chart says less than one line
+if none := state_plots.no_saturation_text(rows):  # an all-zero chart says less than one line
     st.markdown(none)
 elif rows:
-    st.plotly_chart(inspect_plots.saturation_figure(rows), width="stretch", key="inspect_gates_saturation")
+    st.plotly_chart(state_plots.saturation_figure(rows), width="stretch", key="inspect_gates_saturation")
     st.caption("Over this sample's steps and all units. " + (
         "A gate mostly below 0.1 or above 0.9 acts as a switch (closed / open); the share in between is where it "
         "still weighs things up. " if gate_keys else "Where h is near ±1, tanh is flat: the step passes almost no "

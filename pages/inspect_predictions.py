@@ -14,7 +14,7 @@ ds = ui.inspect_dataset(run)
 model = ui.inspect_model(run)
 cfg, created = run.config, run.info["created"]
 
-from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import predictions as prediction_plots
 from rnnviz.inspect import readout
 from rnnviz.inspect import samples  # noqa: E402  (after the pickers: imports Keras)
 
@@ -35,7 +35,7 @@ if cfg.data.task == "regression":
                                             fc["rmse_one"], fc["rmse_free"], cell=cfg.cell), width="stretch",
                     key="inspect_pred_forecast")
     rmse, base, n_starts = ui.horizon_error(run.run_id, created, steps)
-    st.plotly_chart(inspect_plots.horizon_error_figure(rmse, n_starts, cfg.cell, base), width="stretch",
+    st.plotly_chart(prediction_plots.horizon_error_figure(rmse, n_starts, cfg.cell, base), width="stretch",
                     key="inspect_pred_horizon")
     st.caption("One step ahead the model reads the true past; running free, each prediction becomes the next "
                "input, so small errors feed on themselves. Each point is the RMSE over free runs started from "
@@ -54,7 +54,7 @@ left.plotly_chart(plots.confusion_figure(cl["confusion"], classes, f"Confusion m
                   width="stretch", key="inspect_pred_confusion")
 
 if cfg.data.name == "imdb":
-    right.plotly_chart(inspect_plots.probability_histogram(cl["probs"][:, 1], y, classes), width="stretch",
+    right.plotly_chart(prediction_plots.probability_histogram(cl["probs"][:, 1], y, classes), width="stretch",
                        key="inspect_pred_histogram")
     vocab = ui.vocabulary(cfg)
     sure = samples.most_confident(cl["probs"], y, k=3)
@@ -74,7 +74,7 @@ which = c1.radio("Show", ["all", "right", "wrong"], horizontal=True, key=ui.keep
 cls = c2.selectbox("True class", ["any", *classes], key=ui.keep("inspect_grid_class"))
 idx = samples.grid_indices(y, cl["pred"], which, None if cls == "any" else classes.index(cls), n=24)
 if len(idx):
-    st.plotly_chart(inspect_plots.image_grid_figure(
+    st.plotly_chart(prediction_plots.image_grid_figure(
         [samples.to_image(x[i]) for i in idx], [classes[int(y[i])] for i in idx],
         [classes[cl["pred"][i]] for i in idx], [float(cl["probs"][i].max()) for i in idx]),
         width="stretch", key="inspect_pred_grid")
@@ -91,7 +91,7 @@ curve = readout.readout_over_time(model, probes)[0]  # (time, classes)
 ticks = samples.step_labels(cfg, x[index], so_far=True)  # the rows read up to each step
 pic, chart = st.columns([1, 3])
 ui.show_sample(run, ds, index, pic)
-chart.plotly_chart(inspect_plots.readout_figure(curve, ticks, classes, int(y[index]), samples.step_axis_title(cfg),
-                                                "Class probabilities had the image ended after each step"),
+chart.plotly_chart(prediction_plots.readout_figure(curve, ticks, classes, int(y[index]), samples.step_axis_title(cfg),
+                                                   "Class probabilities had the image ended after each step"),
                    width="stretch", key="inspect_pred_readout")
 st.caption(samples.readout_caption(cfg))

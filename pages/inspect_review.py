@@ -24,7 +24,8 @@ st.session_state.setdefault(key, "This movie was a wonderful surprise: the actin
 ui.links.follow("text", key, ui.links.text(3000), st.session_state[key], mirror="inspect_review_text")
 text = top[0].text_area("Your review", key=key, height=140, max_chars=3000)
 
-from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import predictions as prediction_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.inspect import layers as inspection
 from rnnviz.inspect import readout
 from rnnviz.inspect import samples  # noqa: E402  (after the pickers: imports Keras)
@@ -54,19 +55,19 @@ p = next(p for p in probes if p.name == layer)
 steps = samples.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
 masked = len(steps) < p.inputs.shape[1]  # then words are numbered from <start> = 1
 words = vocab.decode(enc.ids)
-ticks = inspect_plots.step_ticks(steps - steps[0] if masked else steps, [words[s] for s in steps])
+ticks = state_plots.step_ticks(steps - steps[0] if masked else steps, [words[s] for s in steps])
 step_title = samples.step_axis_title(cfg)
 if (problem := readout.readout_problem(model)) is None:
     curve = readout.class_probabilities(readout.readout_over_time(model, probes))[0, steps]
-    b.plotly_chart(inspect_plots.readout_figure(curve, ticks, ["negative", "positive"], None, step_title,
-                                                "The prediction had the review ended after each word"),
+    b.plotly_chart(prediction_plots.readout_figure(curve, ticks, ["negative", "positive"], None, step_title,
+                                                   "The prediction had the review ended after each word"),
                    width="stretch", key="inspect_review_readout")
     b.caption(samples.readout_caption(cfg))
     real = [i for i, s in enumerate(steps) if words[s] != "<pad>"]  # `<start>` first, then the words read
     if len(real) > 1:
-        effects = inspect_plots.word_effects(curve[real, 1])
+        effects = prediction_plots.word_effects(curve[real, 1])
         st.markdown("**Each word, coloured by how much it moved P(positive)**")
-        st.markdown(inspect_plots.word_effect_html([words[steps[i]] for i in real[1:]], effects),
+        st.markdown(prediction_plots.word_effect_html([words[steps[i]] for i in real[1:]], effects),
                     unsafe_allow_html=True)
         st.caption("A word's colour is the change in P(positive) on reading it: the model's output for the text "
                    "cut after the word minus its output cut just before it (the curve above, step by step; no "
@@ -79,14 +80,14 @@ else:
 keras_layer = model.get_layer(layer)
 g = {k: v[0, steps] for k, v in inspection.layer_gates(p, direction).items()}
 where = f"layer {layer[4:]}{', ' + direction if direction else ''}"
-st.plotly_chart(inspect_plots.states_heatmap(g["h"], ticks, step_title,
-                                             f"Hidden state h after each word ({where}): one row per unit",
-                                             inspection.value_ranges(keras_layer)["h"]),
+st.plotly_chart(state_plots.states_heatmap(g["h"], ticks, step_title,
+                                           f"Hidden state h after each word ({where}): one row per unit",
+                                           inspection.value_ranges(keras_layer)["h"]),
                 width="stretch", key="inspect_review_states")
 gate_keys = ["i", "f", "o", "c"] if is_lstm(cfg.cell) else {"gru": ["z", "r", "h_hat"], "simple_rnn": ["a"]}[cfg.cell]
-st.plotly_chart(inspect_plots.gates_heatmaps(g, gate_keys, NAMES, inspection.value_ranges(keras_layer),
-                                             ticks, step_title, f"After each word ({where}): "
-                                             + ", ".join(NAMES[k] for k in gate_keys)  # gates, and c or ĥ
-                                             if cfg.cell != "simple_rnn" else
-                                             f"Pre-activation after each word ({where}; a SimpleRNN has no gates)"),
+st.plotly_chart(state_plots.gates_heatmaps(g, gate_keys, NAMES, inspection.value_ranges(keras_layer),
+                                           ticks, step_title, f"After each word ({where}): "
+                                           + ", ".join(NAMES[k] for k in gate_keys)  # gates, and c or ĥ
+                                           if cfg.cell != "simple_rnn" else
+                                           f"Pre-activation after each word ({where}; a SimpleRNN has no gates)"),
                 width="stretch", key="inspect_review_gates")

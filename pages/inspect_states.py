@@ -9,7 +9,7 @@ st.caption("What every unit of a recurrent layer holds after each step of one sa
            "state takes while the network reads.")
 sel = ui.inspect_controls()
 
-from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.inspect import layers as inspection
 from rnnviz.config import vocab  # noqa: E402  (after the pickers: imports Keras)
 
@@ -18,7 +18,7 @@ h = sel.gates()["h"]  # (steps, units)
 where = f"layer {sel.layer[4:]}{', ' + sel.direction if sel.direction else ''}"
 when = "untrained" if sel.epoch == 0 else f"after epoch {sel.epoch}" if sel.epoch else "trained"
 st.subheader("Every unit, every step")
-st.plotly_chart(ui.memory.marked(inspect_plots.states_heatmap(
+st.plotly_chart(ui.memory.marked(state_plots.states_heatmap(
     h, sel.ticks, sel.step_title, f"Hidden state h of {where} ({when}): one row per unit, red +, blue −",
     inspection.value_ranges(sel.keras_layer())["h"]), sel), width="stretch", key="inspect_states_heatmap")
 st.caption("Each column is the state after reading that step. A unit that keeps its colour over many steps "
@@ -51,13 +51,13 @@ full_h = inspection.layer_gates(sel.probe, sel.direction)["h"]  # (1, time, unit
 main = inspection.project_paths(fit, full_h, mask)[0]
 true = f"{classes[int(sel.y[sel.index])]}, " if classes else ""
 shown = ui.shown_shares(sel, fit)  # None for the trained model, whose states the PCA was fitted on
-right.plotly_chart(ui.memory.marked_path(inspect_plots.trajectory_figure(
+right.plotly_chart(ui.memory.marked_path(state_plots.trajectory_figure(
     main, sel.ticks, others, fit.explained_variance_ratio, dims, f"this sample ({true}coloured by step)", shown),
     sel, main[1], dims), width="stretch", key="inspect_states_path")
 left.caption(f"The axes are the {len(fit.explained_variance_ratio)} directions in which the trained model's "
              f"states vary most (PCA over {n_fit} {'test' if classes else 'validation'} "
              "samples), fitted once: every sample and every epoch is drawn on the same axes. "
-             f"Together they hold {inspect_plots.share_text(fit.explained_variance_ratio.sum())} of the trained "
+             f"Together they hold {state_plots.share_text(fit.explained_variance_ratio.sum())} of the trained "
              "states' variance" + ("." if shown is None else
                                    f"; the states drawn here ({when}) are another cloud: these axes hold "
-                                   f"{inspect_plots.share_text(shown.sum())} of their variance."))
+                                   f"{state_plots.share_text(shown.sum())} of their variance."))

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import predictions as prediction_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.plots import learn as learn_plots
 from rnnviz.plots import adding
 from rnnviz.plots import charts as plots
@@ -56,8 +57,8 @@ def _sweep(two_numbers: bool) -> pd.DataFrame:
 
 
 def _heatmap():
-    return inspect_plots.gates_heatmaps(_gates("lstm"), ["f", "c_hat"], vocab.NAMES,
-                                        {"f": (0.0, 1.0), "c_hat": (-1.0, 1.0)}, TICKS, "step", "t")
+    return state_plots.gates_heatmaps(_gates("lstm"), ["f", "c_hat"], vocab.NAMES,
+                                      {"f": (0.0, 1.0), "c_hat": (-1.0, 1.0)}, TICKS, "step", "t")
 
 
 FIGURES = {
@@ -76,25 +77,25 @@ FIGURES = {
         [{**r, "label": "LSTM 4u", "gate": r["name"]} for r in _saturation_rows()])),
     "charts.writing_figure": lambda: plots.writing_figure(list("hello world"), np.linspace(-1, 1, 11),
                                                          list("hello world"), "w"),
-    "inspect.states_heatmap": lambda: inspect_plots.states_heatmap(RNG.uniform(-1, 1, (T, U)), TICKS, "step"),
-    "inspect.gates_heatmaps": _heatmap,
-    "inspect.mean_curves": lambda: inspect_plots.mean_curves(
+    "states.states_heatmap": lambda: state_plots.states_heatmap(RNG.uniform(-1, 1, (T, U)), TICKS, "step"),
+    "states.gates_heatmaps": _heatmap,
+    "states.mean_curves": lambda: state_plots.mean_curves(
         [("gates", "mean (0 to 1)", {"i": np.full(T, 0.5), "f": np.full(T, 0.9)}, (0, 1)),
          ("state", "mean", {"c": np.zeros(T)})], TICKS, "step", "Means"),
-    "inspect.saturation_figure": lambda: inspect_plots.saturation_figure(_saturation_rows()),
-    "inspect.trajectory_figure": lambda: inspect_plots.trajectory_figure(
+    "states.saturation_figure": lambda: state_plots.saturation_figure(_saturation_rows()),
+    "states.trajectory_figure": lambda: state_plots.trajectory_figure(
         (np.arange(2, 2 + T), RNG.normal(size=(T, 3))), TICKS,
         [(RNG.normal(size=(4, 3)), "negative"), (RNG.normal(size=(5, 3)), "positive")], np.array([.5, .3, .1])),
-    "inspect.window_figure": lambda: inspect_plots.window_figure(np.linspace(-1, 1, 10), np.array([1.0]), "w"),
-    "inspect.image_figure": lambda: inspect_plots.image_figure(
+    "predictions.window_figure": lambda: prediction_plots.window_figure(np.linspace(-1, 1, 10), np.array([1.0]), "w"),
+    "predictions.image_figure": lambda: prediction_plots.image_figure(
         RNG.integers(0, 256, (8, 8, 3), dtype=np.uint8), "rows", "i"),
-    "inspect.image_grid_figure": lambda: inspect_plots.image_grid_figure(
+    "predictions.image_grid_figure": lambda: prediction_plots.image_grid_figure(
         [RNG.integers(0, 256, (8, 8, 3), dtype=np.uint8)] * 3, ["cat"] * 3, ["cat", "dog", "cat"], [.5] * 3, cols=3),
-    "inspect.readout_figure": lambda: inspect_plots.readout_figure(
+    "predictions.readout_figure": lambda: prediction_plots.readout_figure(
         RNG.dirichlet(np.ones(3), T), TICKS, ["a", "b", "c"], 1, "row read", "When"),
-    "inspect.horizon_error_figure": lambda: inspect_plots.horizon_error_figure(
+    "predictions.horizon_error_figure": lambda: prediction_plots.horizon_error_figure(
         np.linspace(0.1, 1, 5), 3, "lstm", baseline=np.linspace(0.2, 1.2, 5)),
-    "inspect.probability_histogram": lambda: inspect_plots.probability_histogram(
+    "predictions.probability_histogram": lambda: prediction_plots.probability_histogram(
         RNG.uniform(size=20), RNG.integers(0, 2, 20), ["negative", "positive"]),
     "learn.rnn_states_figure": lambda: learn_plots.rnn_states_figure(np.zeros((T, 2)), np.zeros((T, 2)), 2),
     "learn.activation_figure": lambda: learn_plots.activation_figure(

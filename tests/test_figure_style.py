@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 
 from rnnviz.plots import theme as figure_style
-from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.plots import learn as learn_plots
 from rnnviz.plots import charts as plots
 from rnnviz.plots import style
@@ -102,8 +102,8 @@ def test_a_stray_colour_is_caught():
 
 def test_learn_gates_take_the_sequential_scale_as_on_inspect():
     learn = learn_plots.gate_time_figure({k: np.zeros((4, 2)) for k in vocab.KEYS["lstm"]}, 1, "lstm")
-    inspect = inspect_plots.gates_heatmaps({"f": np.zeros((4, 2)), "c": np.zeros((4, 2))}, ["f", "c"], vocab.NAMES,
-                                           {"f": (0.0, 1.0), "c": (-1.0, 1.0)}, list("abcd"), "s", "t")
+    inspect = state_plots.gates_heatmaps({"f": np.zeros((4, 2)), "c": np.zeros((4, 2))}, ["f", "c"], vocab.NAMES,
+                                         {"f": (0.0, 1.0), "c": (-1.0, 1.0)}, list("abcd"), "s", "t")
     axes = {t.name or vocab.KEYS["lstm"][k]: t.coloraxis for k, t in enumerate(learn.data)}
     scale = {"coloraxis": learn.layout.coloraxis.colorscale, "coloraxis2": learn.layout.coloraxis2.colorscale}
     for k, key in enumerate(vocab.KEYS["lstm"]):
@@ -161,7 +161,7 @@ def test_projector_log_axes_have_only_full_size_labels(top, want):
 
 
 def test_projector_heatmap_of_many_rows_grows_tall_enough():
-    fig = inspect_plots.states_heatmap(np.zeros((10, 64)), [str(t) for t in range(10)], "step")
+    fig = state_plots.states_heatmap(np.zeros((10, 64)), [str(t) for t in range(10)], "step")
     big = figure_style.styled(fig, projector=True)
     margin = big.layout.margin
     assert (big.layout.height - margin.t - margin.b) / 64 >= 12 and big.layout.height > (fig.layout.height or 450)

@@ -51,7 +51,7 @@ def test_variance_shares_of_other_states_on_fixed_axes():
 
 
 def test_share_text_never_rounds_to_a_whole_percent_it_is_not():
-    from rnnviz.plots.inspect import share_text
+    from rnnviz.plots.states import share_text
 
     assert share_text(0.9958) == "99.6%" and share_text(0.62) == "62%" and share_text(0.004) == "0.4%"
     assert share_text(0.99999) == "99.999%" and share_text(1 - 1e-12) == "100%" and share_text(0.0) == "0%"

@@ -98,12 +98,12 @@ def test_keep_between_is_the_gate_over_the_span():
 
 
 def test_marks_are_drawn_at_their_step_names_on_every_panel():
-    from rnnviz.plots import inspect as inspect_plots
+    from rnnviz.plots import states as state_plots
 
     ticks = [str(t + 1) for t in range(12)]
     g = {"f": np.random.default_rng(0).random((12, 3)), "i": np.zeros((12, 3))}
-    fig = inspect_plots.gates_heatmaps(g, ["i", "f"], {"i": "input gate i", "f": "forget gate f"},
-                                       {"i": (0, 1), "f": (0, 1)}, ticks, "step", "t")
+    fig = state_plots.gates_heatmaps(g, ["i", "f"], {"i": "input gate i", "f": "forget gate f"},
+                                     {"i": (0, 1), "f": (0, 1)}, ticks, "step", "t")
     memory.mark_steps(fig, [2, 9], ticks)
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert sorted({s.x0 for s in lines}) == ["10", "3"]  # category names, not positions

@@ -58,7 +58,7 @@ def test_compare_figures_have_labelled_axes():
                         "low": [0.0, 0.0], "high": [0.0, 0.0], "low_label": ["< 0.1"] * 2, "high_label": ["> 0.9"] * 2})
     s = plots.saturation_figure(sat)
     assert s.layout.yaxis.tickformat == ".0%" and not s.layout.annotations  # all zero: the page writes one line
-    from rnnviz.plots.inspect import no_saturation_text
+    from rnnviz.plots.states import no_saturation_text
 
     twice = pd.concat([sat, sat.assign(label="GRU")]).rename(columns={"gate": "name"}).to_dict("records")
     assert no_saturation_text(twice, "in every run") == ("No value is saturated: input gate i and forget gate f "

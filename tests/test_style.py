@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnviz.plots import inspect as inspect_plots
+from rnnviz.plots import predictions as prediction_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.plots import learn as learn_plots
 from rnnviz.plots import charts as plots
 from rnnviz.plots import style
@@ -55,7 +56,7 @@ def _figures_with_cells() -> list[tuple[str, object, dict[str, str]]]:
         out.append((f"loss_figure {cell}", fig, {t.name: cell for t in fig.data}))
         fig = plots.prediction_figure(series, 30, series[30:], series[30:], 0.1, 0.2, cell=cell)
         out.append((f"prediction_figure {cell}", fig, {t.name: cell for t in fig.data[1:]}))  # [0]: the series
-        fig = inspect_plots.horizon_error_figure(np.linspace(0.1, 1, 5), 3, cell)
+        fig = prediction_plots.horizon_error_figure(np.linspace(0.1, 1, 5), 3, cell)
         out.append((f"horizon_error_figure {cell}", fig, {t.name: cell for t in fig.data}))
     fig = learn_plots.forget_path_figure(np.full((T, 2), 0.9) ** np.arange(1, T + 1)[:, None], 0.5 ** np.arange(T))
     out.append(("forget_path_figure", fig, {t.name: "simple_rnn" if "plain" in t.name else "lstm" for t in fig.data}))
@@ -120,9 +121,9 @@ def test_one_diverging_scale_positive_red_and_one_sequential_scale_for_gates():
     assert r > 2 * max(g, b) and b0 > 2 * max(r0, g0)  # the positive end is red, the negative end blue
     h = np.linspace(-1, 1, T * 3).reshape(T, 3)
     ticks = [str(t) for t in range(T)]
-    states = inspect_plots.states_heatmap(h, ticks, "step")
-    gates = inspect_plots.gates_heatmaps({"f": (h + 1) / 2, "c_hat": h}, ["f", "c_hat"], vocab.NAMES,
-                                         {"f": (0.0, 1.0), "c_hat": (-1.0, 1.0)}, ticks, "s", "t")
+    states = state_plots.states_heatmap(h, ticks, "step")
+    gates = state_plots.gates_heatmaps({"f": (h + 1) / 2, "c_hat": h}, ["f", "c_hat"], vocab.NAMES,
+                                       {"f": (0.0, 1.0), "c_hat": (-1.0, 1.0)}, ticks, "s", "t")
     learn = learn_plots.gate_time_figure({k: h[:, :2] for k in vocab.KEYS["gru"]}, 2, "gru")
     assert states.data[0].colorscale == diverging and gates.data[1].colorscale == diverging
     assert learn.layout.coloraxis.colorscale == diverging  # the Learn pages: positive red too

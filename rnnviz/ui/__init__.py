@@ -1,18 +1,18 @@
 """The Streamlit adapter: the only part of `rnnviz` that imports streamlit.
 
 Pages use it as `from rnnviz import ui` and call the names below; the parts live in `core` (trainer, store,
-cached models and data, errors), `sidebar` (the config widgets and the config in the URL), `compare` and
-`inspect` (the helpers of those pages).
+cached models and data, errors), `sidebar` (the config widgets and the config in the URL), `compare` (the
+Compare page's helpers), `pickers` and `probes` (the Inspect pages' pickers; their cached models and probes).
 """
 
 from rnnviz.ui.compare import (compare_picker, gradients, import_run, run_zip, saturations,  # noqa: F401
                                tensorboard_note, trio)
 from rnnviz.ui.core import (DATA_NAMES, classify, data_dir, data_problem, dataset, device_line,  # noqa: F401
                             forecast, keep, load_model, session, show_error, trainer, where)
-from rnnviz.ui.inspect import (Inspection, horizon_error, inspect_controls, inspect_dataset,  # noqa: F401
-                               inspect_model, inspect_run, model_at, pick_epoch, pick_layer, pick_sample,
-                               probe_ids, probe_inputs, show_sample, shown_shares, state_paths, state_pca,
-                               vocabulary)
+from rnnviz.ui.pickers import (inspect_controls, inspect_run, pick_epoch, pick_layer, pick_sample,  # noqa: F401
+                               show_sample)
+from rnnviz.ui.probes import (Inspection, horizon_error, inspect_dataset, inspect_model, model_at,  # noqa: F401
+                              probe_ids, probe_inputs, shown_shares, state_paths, state_pca, vocabulary)
 from rnnviz.ui import links, sweep
 from rnnviz.ui import adding as memory  # noqa: F401  (shareable links; the adding problem; the Sweep page)
 from rnnviz.ui.sidebar import CELL_NAMES, config_sidebar, set_widgets  # noqa: F401

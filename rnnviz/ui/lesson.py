@@ -206,34 +206,35 @@ def _race(runs: list, step: lesson.Step, k: int) -> None:
 
 def _review(runs: list, step: lesson.Step, k: int) -> None:
     """The run reads the student's review: P(positive) after each word, and the verdict."""
-    from rnnviz.plots import inspect as inspect_plots
+    from rnnviz.plots import predictions as prediction_plots
+    from rnnviz.plots import states as state_plots
     from rnnviz.inspect import readout
     from rnnviz.inspect import samples
-    from rnnviz.ui import inspect
+    from rnnviz.ui import probes as ui_probes
 
     run = runs[0]
     cfg = run.config
-    vocab = inspect.vocabulary(cfg)
+    vocab = ui_probes.vocabulary(cfg)
     if vocab is None:
         st.error("The IMDB word index (`imdb_word_index.json`) is needed to encode text. Put it in the data "
                  "folder (Home page) or run `python -m rnnviz prefetch imdb` on a machine with internet.")
         return
     text = st.text_area("Your review (edit it, then Ctrl+Enter)", step.settings["text"], key=f"lesson_review_{k}")
     enc = samples.encode_review(vocab, text, cfg.data)
-    probes, out = inspect.probe_ids(run.run_id, run.info["created"], None, tuple(int(i) for i in enc.ids))
+    probes, out = ui_probes.probe_ids(run.run_id, run.info["created"], None, tuple(int(i) for i in enc.ids))
     st.metric("Verdict", "positive" if out >= 0.5 else "negative", f"P(positive) = {out:.3f}", delta_color="off",
               delta_arrow="off")
-    model = inspect.model_at(run.run_id, run.info["created"], None)
+    model = ui_probes.model_at(run.run_id, run.info["created"], None)
     if (problem := readout.readout_problem(model)) is not None:
         st.caption(f"No word-by-word verdict for this model: {problem}")
         return
     p = probes[-1]
     steps = samples.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
     words = vocab.decode(enc.ids)
-    ticks = inspect_plots.step_ticks(steps - steps[0] if len(steps) < p.inputs.shape[1] else steps,
-                                     [words[s] for s in steps])
+    ticks = state_plots.step_ticks(steps - steps[0] if len(steps) < p.inputs.shape[1] else steps,
+                                   [words[s] for s in steps])
     curve = readout.class_probabilities(readout.readout_over_time(model, probes))[0, steps]
-    st.plotly_chart(inspect_plots.readout_figure(curve, ticks, ["negative", "positive"], None,
-                                                 samples.step_axis_title(cfg),
-                                                 "P(positive) had the review ended after each word"),
+    st.plotly_chart(prediction_plots.readout_figure(curve, ticks, ["negative", "positive"], None,
+                                                    samples.step_axis_title(cfg),
+                                                    "P(positive) had the review ended after each word"),
                     width="stretch", key=f"lesson_review_chart_{k}")

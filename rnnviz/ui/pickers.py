@@ -1,80 +1,21 @@
-"""Streamlit helpers of the Inspect pages: run, epoch, layer and sample pickers, cached models and probes."""
+"""The pickers of the Inspect pages (run, epoch, layer, sample), the sample shown as a student recognises it,
+and `inspect_controls`, which puts them together into an `Inspection`.
+
+Widget values outlive page switches (`keep`), so a teacher moving from Hidden states to Gates keeps the same
+picture. Each picker also follows the page's URL (`links.follow`: ?run=...&epoch=...&sample=...&class=...&layer=...),
+so the address bar is a link to the same view. Models, data and probes come cached from `rnnviz.ui.probes`.
+"""
 
 from __future__ import annotations
-
-import dataclasses
-from typing import Any
 
 import streamlit as st
 
 from rnnviz.config import vocab
 from rnnviz.config import RunConfig
 from rnnviz.ui import links, player
-from rnnviz.ui.core import DATA_NAMES, data_dir, dataset, load_model, show_error, trainer
-
-
-# Run, epoch, layer and sample pickers shared by the Inspect pages, and their cached models and probes. Widget
-# values outlive page switches (`keep`), so a teacher moving from Hidden states to Gates keeps the same picture.
-# Each picker also follows the page's URL (`links.follow`: ?run=...&epoch=...&sample=...&class=...&layer=...),
-# so the address bar is a link to the same view.
-
-
-@dataclasses.dataclass(frozen=True)
-class Inspection:
-    """What the Inspect pickers chose, and the chosen sample probed.
-
-    Attributes:
-        run: the `StoredRun`; ds: its `Dataset`; x, y: the samples shown (`samples.inspect_split`).
-        index: the chosen sample; layer: e.g. "rnn_1"; direction: "", "forward" or "backward".
-        epoch: the snapshot used (None: the trained model).
-        probes: `probe.probe_model` of the sample (batch of 1), one per recurrent layer.
-        steps: the steps shown (padding left out when masked); ticks: their axis labels; step_title: axis title.
-    """
-
-    run: Any
-    ds: Any
-    x: Any
-    y: Any
-    index: int
-    layer: str
-    direction: str
-    epoch: int | None
-    probes: list
-    steps: Any
-    ticks: list[str]
-    step_title: str
-
-    @property
-    def probe(self):
-        """The chosen layer's `LayerProbe`."""
-        return next(p for p in self.probes if p.name == self.layer)
-
-    def keras_layer(self):
-        """The chosen Keras layer (of the model at the chosen epoch)."""
-        return model_at(self.run.run_id, self.run.info["created"], self.epoch).get_layer(self.layer)
-
-    def gates(self) -> dict:
-        """The chosen layer and direction's arrays for the shown steps: key -> `(steps, units)`."""
-        from rnnviz.inspect import layers as inspection
-
-        return {k: v[0, self.steps] for k, v in inspection.layer_gates(self.probe, self.direction).items()}
-
-
-def _inspect_errors() -> tuple:
-    import zipfile
-
-    from rnnviz.data.standard import DataError, DataUnavailable
-    from rnnviz.store.runs import StoreError
-
-    return ValueError, DataError, DataUnavailable, StoreError, KeyError, OSError, zipfile.BadZipFile
-
-
-@st.cache_resource
-def _limit_blas() -> bool:
-    """One BLAS thread for numpy in this server (see `device.limit_blas_threads`)."""
-    from rnnviz.models import device
-
-    return device.limit_blas_threads(1)
+from rnnviz.ui.core import DATA_NAMES, show_error, trainer
+from rnnviz.ui.probes import (Inspection, inspect_dataset, inspect_errors, inspect_model, probe_inputs, snapshots,
+                              vocabulary)
 
 
 def _shared(name: str) -> str:
@@ -142,36 +83,11 @@ def _inspect_score(run) -> str:
         return f"val perplexity {m['val_perplexity']:.2f} (n-gram {m['baseline_perplexity']:.2f})"
     return f"val RMSE {m['val_rmse']:.4f}" if "val_rmse" in m else "no score"
 
-
-def inspect_model(run, epoch: int | None = None):
-    """The run's model at `epoch` (cached), or an error box with the fix and a stopped page."""
-    try:
-        return model_at(run.run_id, run.info["created"], epoch)
-    except _inspect_errors() as e:
-        show_error(e, f"Loading run {run.run_id}")
-        st.caption("Fix: retrain it on the Train page (*Retrain even if stored*), or pick another run.")
-        st.stop()
-
-
-def inspect_dataset(run):
-    """The run's data (cached), or an error box with the fix and a stopped page."""
-    try:
-        return dataset(run.config)
-    except _inspect_errors() as e:
-        show_error(e, f"Loading the {DATA_NAMES[run.config.data.name]} data")
-        st.stop()
-
-
-@st.cache_resource(max_entries=2)
-def _snapshots(run_id: str, created: str) -> dict:
-    return trainer().store.load(run_id).snapshots()
-
-
 def pick_epoch(run, where=st) -> int | None:
     """An epoch slider over the run's weight snapshots (0 = before training); None means the trained model."""
     try:
-        epochs = sorted(_snapshots(run.run_id, run.info["created"]))
-    except _inspect_errors() as e:
+        epochs = sorted(snapshots(run.run_id, run.info["created"]))
+    except inspect_errors() as e:
         where.caption(f"Epoch slider off: {e}")
         return None
     if len(epochs) < 2:
@@ -210,25 +126,6 @@ def pick_layer(cfg: RunConfig, where=st) -> tuple[str, str]:
                                      "reads the last step first. Both are drawn in input order.")
     return layer, direction
 
-
-@st.cache_resource(max_entries=2, show_spinner="Loading the vocabulary…")
-def _vocabulary(vocab_size: int, folder: str | None):
-    from rnnviz.data import standard as datasets
-
-    return datasets.Vocabulary(datasets.word_index(folder), vocab_size)
-
-
-def vocabulary(cfg: RunConfig):
-    """The IMDB word index with the run's vocabulary cap (None for other data, or when the file is missing)."""
-    if cfg.data.name != "imdb":
-        return None
-    try:
-        return _vocabulary(cfg.data.vocab_size, data_dir())
-    except _inspect_errors() as e:
-        st.caption(f"Words are shown as ids: the word index could not be read ({e}).")
-        return None
-
-
 def pick_sample(run, ds, where=st) -> int:
     """Class filter and sample number; shows the sample (review text, image or window). Returns its index."""
     from rnnviz.inspect import samples
@@ -263,7 +160,7 @@ def pick_sample(run, ds, where=st) -> int:
 
 def show_sample(run, ds, index: int, where=st) -> None:
     """The sample as a student recognises it: review text, image with row numbers, or the window's line."""
-    from rnnviz.plots import inspect as inspect_plots
+    from rnnviz.plots import predictions as prediction_plots
     from rnnviz.inspect import samples
 
     x, y, split = samples.inspect_split(ds)
@@ -277,8 +174,8 @@ def show_sample(run, ds, index: int, where=st) -> None:
         where.text(" ".join(words))
     elif cfg.data.name == "cifar10":
         reading = "conv" if cfg.front_end == "conv" else cfg.data.by
-        where.plotly_chart(inspect_plots.image_figure(samples.to_image(x[index]), reading,
-                                                      f"Image {index:,}: {classes[int(y[index])]}"),
+        where.plotly_chart(prediction_plots.image_figure(samples.to_image(x[index]), reading,
+                                                         f"Image {index:,}: {classes[int(y[index])]}"),
                            width="stretch", key="inspect_sample_image")
     elif cfg.data.name == "memory":
         from rnnviz.plots import adding as memory
@@ -286,53 +183,15 @@ def show_sample(run, ds, index: int, where=st) -> None:
         where.plotly_chart(memory.sequence_figure(x[index], float(y[index, 0]), f"Validation sequence {index:,}"),
                            width="stretch", key="inspect_sample_sequence")
     else:
-        where.plotly_chart(inspect_plots.window_figure(x[index, :, 0], y[index], f"Validation window {index}"),
+        where.plotly_chart(prediction_plots.window_figure(x[index, :, 0], y[index], f"Validation window {index}"),
                            width="stretch", key="inspect_sample_window")
-
-
-@st.cache_resource(max_entries=4, show_spinner="Setting the weights of that epoch…")
-def model_at(run_id: str, created: str, epoch: int | None):
-    """The stored model, or a copy holding the weights after `epoch` (read-only, shared by all sessions)."""
-    from rnnviz.inspect import layers as inspection
-
-    _limit_blas()
-    model = load_model(run_id, created)
-    if epoch is None:
-        return model
-    return inspection.model_at_epoch(model, _snapshots(run_id, created)[epoch])
-
-
-@st.cache_data(max_entries=32, show_spinner="Probing the network…")
-def probe_inputs(run_id: str, created: str, epoch: int | None, indices: tuple[int, ...]) -> list:
-    """`probe.probe_model` of some samples of the run's inspection split (see `samples.inspect_split`)."""
-    from rnnviz import probe
-    from rnnviz.probe import core as probe_core
-    from rnnviz.inspect import samples
-
-    x, _, _ = samples.inspect_split(dataset(trainer().store.load(run_id).config))
-    return probe.probe_model(model_at(run_id, created, epoch), x[list(indices)])
-
-
-@st.cache_data(max_entries=32, show_spinner="Probing the network…")
-def probe_ids(run_id: str, created: str, epoch: int | None, ids: tuple[int, ...]) -> tuple[list, float]:
-    """`probe.probe_model` of one encoded review, and the model's own output for it."""
-    import keras
-    import numpy as np
-
-    from rnnviz import probe
-    from rnnviz.probe import core as probe_core
-
-    model = model_at(run_id, created, epoch)
-    x = np.asarray([ids], "int32")
-    return probe.probe_model(model, x), float(keras.ops.convert_to_numpy(model(x, training=False))[0, 0])
-
 
 def inspect_controls() -> Inspection:
     """The pickers of the Hidden states and Gates pages (run, epoch, sample, layer), the sample shown, and
     its probe. Stops the page (with the fix) when nothing can be shown."""
     import numpy as np
 
-    from rnnviz.plots import inspect as inspect_plots
+    from rnnviz.plots import states as state_plots
     from rnnviz.inspect import samples
 
     run = inspect_run()
@@ -348,7 +207,7 @@ def inspect_controls() -> Inspection:
     inspect_model(run, epoch)
     try:
         probes = probe_inputs(run.run_id, run.info["created"], epoch, (index,))
-    except _inspect_errors() as e:
+    except inspect_errors() as e:
         show_error(e, "Probing this run")
         st.stop()
     x, y, _ = samples.inspect_split(ds)
@@ -356,78 +215,9 @@ def inspect_controls() -> Inspection:
     steps = samples.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
     labels = samples.step_labels(run.config, x[index], vocabulary(run.config))
     masked = len(steps) < p.inputs.shape[1]
-    ticks = inspect_plots.step_ticks(np.arange(len(steps)) if masked else steps, [labels[s] for s in steps])
+    ticks = state_plots.step_ticks(np.arange(len(steps)) if masked else steps, [labels[s] for s in steps])
     if masked:
         st.caption(f"{p.inputs.shape[1] - len(steps)} padding steps are masked (the state does not change "
                    "there) and left out of the charts; words are numbered from `<start>` = 1.")
     return Inspection(run, ds, x, y, index, layer, direction, epoch, probes, steps, ticks,
                       samples.step_axis_title(run.config))
-
-
-@st.cache_data(max_entries=8, show_spinner="Probing many samples for the PCA…")
-def _fit_set(run_id: str, created: str, epoch: int | None, layer: str, direction: str) -> tuple:
-    """The fixed PCA sample set's hidden states `(n, time, units)`, mask and classes, for one layer."""
-    import numpy as np
-
-    from rnnviz.inspect import layers as inspection
-    from rnnviz import probe
-    from rnnviz.probe import core as probe_core
-    from rnnviz.inspect import samples
-
-    ds = dataset(trainer().store.load(run_id).config)
-    _, y, _ = samples.inspect_split(ds)
-    idx = samples.fit_indices(y, len(ds.extra.get("classes", [])))
-    x, _, _ = samples.inspect_split(ds)
-    p = next(p for p in probe.probe_model(model_at(run_id, created, epoch), x[idx]) if p.name == layer)
-    h = inspection.layer_gates(p, direction)["h"].astype(np.float32)
-    return h, p.mask, np.asarray(y)[idx].reshape(len(idx), -1)[:, 0]
-
-
-@st.cache_data(max_entries=8, show_spinner="Fitting the PCA…")
-def state_pca(run_id: str, created: str, layer: str, direction: str):
-    """PCA of the trained model's states over the fixed sample set: the same axes for every epoch and sample."""
-    from rnnviz.inspect import layers as inspection
-
-    h, mask, _ = _fit_set(run_id, created, None, layer, direction)
-    return inspection.fit_state_pca(h, mask)
-
-
-def state_paths(sel: Inspection, classes: list | None, per_class: int) -> tuple:
-    """The PCA, the fit set's paths to overlay (`(coords, group)` each, at the chosen epoch) and the fit set's size."""
-    from rnnviz.inspect import layers as inspection
-
-    created = sel.run.info["created"]
-    fit = state_pca(sel.run.run_id, created, sel.layer, sel.direction)
-    h, mask, y = _fit_set(sel.run.run_id, created, sel.epoch, sel.layer, sel.direction)
-    names = sel.ds.extra.get("classes")
-    paths, counts = [], {}
-    for (_, coords), cls in zip(inspection.project_paths(fit, h, mask), y):
-        group = names[int(cls)] if names else "other windows"
-        if (names and group not in (classes or [])) or counts.get(group, 0) >= per_class or not len(coords):
-            continue
-        counts[group] = counts.get(group, 0) + 1
-        paths.append((coords, group))
-    return fit, paths, len(y)
-
-
-def shown_shares(sel: Inspection, fit):
-    """At an earlier epoch, the share of the fit set's variance *then* along each of the trained PCA's axes
-    (`inspection.variance_shares`); None for the trained model, where the PCA's own shares describe the states."""
-    from rnnviz.inspect import layers as inspection
-
-    if sel.epoch is None:
-        return None
-    h, mask, _ = _fit_set(sel.run.run_id, sel.run.info["created"], sel.epoch, sel.layer, sel.direction)
-    return inspection.variance_shares(fit, h, mask)
-
-
-@st.cache_data(max_entries=16, show_spinner="Running the model from several start windows…")
-def horizon_error(run_id: str, created: str, steps: int) -> tuple:
-    """Free-running RMSE for each number of steps ahead (`metrics.free_runs`), the same for repeating the last
-    value (`metrics.persistence`, from the same starts), and the number of starts."""
-    from rnnviz.training import metrics
-
-    ds = dataset(trainer().store.load(run_id).config)
-    pred, true, starts = metrics.free_runs(load_model(run_id, created), ds, steps)
-    base = metrics.persistence(ds, starts, true.shape[1])
-    return metrics.rmse_by_horizon(pred, true), metrics.rmse_by_horizon(base, true), len(starts)
