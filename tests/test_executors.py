@@ -17,12 +17,11 @@ import numpy as np
 import pytest
 
 from rnnviz import cli
-from rnnviz.training import executors
-from rnnviz.training import sweep
 from rnnviz.config import MemoryData, RunConfig
-from rnnviz.training.jobs import ACTIVE, Trainer
 from rnnviz.store import RunStore
+from rnnviz.training import executors, sweep
 from rnnviz.training.fit import tensorboard_available
+from rnnviz.training.jobs import ACTIVE, Trainer
 
 BASE = RunConfig(data=MemoryData(steps=8, samples=200), units=2, epochs=1, batch_size=32)
 LONG = BASE.replace(epochs=1000)  # stopped or killed long before its end
@@ -44,6 +43,25 @@ def _until(condition, what: str, limit: float = 120.0) -> None:
     while not condition():
         assert time.monotonic() < end, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def test_the_three_executors_implement_the_declared_interface():
+    """`Executor` is the interface the Trainer uses; each implementation has its members, with its signatures."""
+    import inspect
+
+    from rnnviz.training.local import LocalExecutor
+    from rnnviz.training.processes import ProcessExecutor
+    from rnnviz.training.ray import RayExecutor
+
+    assert executors.LocalExecutor is LocalExecutor and executors.ProcessExecutor is ProcessExecutor
+    assert executors.RayExecutor is RayExecutor
+    params = lambda f: [(p.name, p.kind, p.default) for p in inspect.signature(f).parameters.values()]  # noqa: E731
+    for cls in (LocalExecutor, ProcessExecutor, RayExecutor):
+        for name in ("describe", "train", "shutdown"):
+            assert params(getattr(cls, name)) == params(getattr(executors.Executor, name)), (cls.__name__, name)
+    assert [c.kind for c in (LocalExecutor, ProcessExecutor, RayExecutor)] == ["local", "process", "ray"]
+    ex = executors.LocalExecutor(2)
+    assert isinstance(ex, executors.Executor) and (ex.kind, ex.slots, ex.note) == ("local", 2, None)
 
 
 def test_no_address_is_the_local_pool(monkeypatch):
@@ -76,7 +94,7 @@ def test_a_port_that_is_not_ray_falls_back_within_the_timeout():
     pytest.importorskip("ray")
     code = ("import socket\n"
             "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(5)\n"
-            "from rnnviz import executors\n"
+            "from rnnviz.training import executors\n"
             "ex = executors.make(1, f'127.0.0.1:{s.getsockname()[1]}', timeout=2)\n"
             "print(ex.kind, ex.note)\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

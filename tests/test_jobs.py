@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rnnviz.data import loaders
-from rnnviz.training.jobs import Trainer
 from rnnviz.store import RunStore
+from rnnviz.training.jobs import Trainer
 from tests.conftest import tiny
 
 
@@ -113,3 +113,19 @@ def test_two_workers_train_what_one_worker_trains(tmp_path):
     for job, want in zip(jobs, expected):
         assert wait(job).state == "done"
         assert job.run.history["val_loss"] == pytest.approx(want, rel=1e-5)
+
+
+def test_a_failed_job_keeps_its_exception_without_traceback_and_shutdown_ends_the_pool(tmp_path):
+    """The CLI prints a failed run's full message from `job.exception`; its traceback (whose frames would hold
+    the run's data) is dropped. After `shutdown` the trainer takes no more jobs."""
+    from rnnviz.config import ImdbData
+    from rnnviz.data.standard import DataUnavailable
+
+    trainer = Trainer(RunStore(tmp_path))
+    job = wait(trainer.submit(tiny(data=ImdbData())))  # conftest: no data folder, downloads off
+    assert job.state == "failed" and isinstance(job.exception, DataUnavailable)
+    assert job.error == f"DataUnavailable: {job.exception}".splitlines()[0]
+    assert job.exception.__traceback__ is None
+    trainer.shutdown()
+    with pytest.raises(RuntimeError, match="shutdown"):
+        trainer.submit(tiny(seed=4))

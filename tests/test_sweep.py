@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from rnnviz import cli
-from rnnviz.training import sweep
-from rnnviz.plots import sweep as sweep_plots
 from rnnviz.config import MemoryData, RunConfig
+from rnnviz.plots import sweep as sweep_plots
 from rnnviz.store import RunStore
+from rnnviz.training import sweep
 
 BASE = RunConfig(data=MemoryData(steps=8, samples=200), units=2, epochs=1, batch_size=32)
 TINY = ["--data", "memory", "--set", "steps=8", "--set", "samples=200", "--units", "2", "--epochs", "1",

@@ -86,8 +86,8 @@ def test_snapshots_hold_the_weights_of_their_epochs(tmp_path):
     import keras
     import numpy as np
 
-    from rnnviz.training.jobs import train_and_store
     from rnnviz.store import RunStore
+    from rnnviz.training.jobs import train_and_store
 
     cfg = tiny(epochs=3)
     keras.utils.set_random_seed(cfg.seed)

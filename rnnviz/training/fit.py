@@ -5,18 +5,18 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import keras
 
 from rnnviz import backend
-from rnnviz.data import loaders as data
-from rnnviz.models import device
-from rnnviz.training import metrics
 from rnnviz.config import RunConfig
+from rnnviz.data import loaders as data
 from rnnviz.data.loaders import Dataset
-from rnnviz.models import build_model
+from rnnviz.models import build_model, device
+from rnnviz.training import metrics
 
 Event = dict[str, Any]
 

@@ -17,15 +17,17 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 
-from rnnviz.models import budget
-from rnnviz.training import fit as training
 from rnnviz.config import RunConfig
+from rnnviz.models import budget
 from rnnviz.store import RunStore
-from rnnviz.store.runs import StoreError, StoredRun
+from rnnviz.store.runs import StoredRun, StoreError
+from rnnviz.training import executors
+from rnnviz.training import fit as training
+from rnnviz.training.executors import Executor
 from rnnviz.training.fit import Event, TrainResult
 
 ACTIVE = ("queued", "running")
@@ -86,6 +88,7 @@ class Job:
         run: the stored run once done.
         result: the in-memory result (its model too), also for a stopped run, which is not stored.
         error: one-line reason when failed.
+        exception: the exception when failed (its traceback dropped), for callers that report it in full.
         cached: True when the run was already stored and nothing was trained.
     """
 
@@ -96,6 +99,7 @@ class Job:
     run: StoredRun | None = None
     result: TrainResult | None = None
     error: str | None = None
+    exception: Exception | None = None
     cached: bool = False
     data_dir: str | None = None
     stop_flag: threading.Event = field(default_factory=threading.Event)
@@ -134,8 +138,10 @@ class Job:
 class Trainer:
     """A server-wide pool of training workers over one run store.
 
-    Where the trainings run is its executor's business (`rnnviz.training.executors`, picked once here): this process
-    (the default) or a Ray cluster named by `RNNVIZ_RAY_ADDRESS`. Either way its threads store the results.
+    Where the trainings run is its executor's business (an `rnnviz.training.executors.Executor`, picked once
+    here): this process, training processes on this machine, or a Ray cluster named by `RNNVIZ_RAY_ADDRESS`.
+    Either way its threads store the results. The pages, `python -m rnnviz train`, `sweep` and
+    `prepare-lesson` all train through a Trainer.
 
     Args:
         store: where finished runs are kept and looked up.
@@ -143,13 +149,12 @@ class Trainer:
         data_dir: folder with data set files, passed to the loaders.
         keep: finished jobs kept for `get`, the most recently used ones (see the module's docstring).
         executor: where trainings run (default `rnnviz.training.executors.make(workers)`: a Ray cluster when
-            `RNNVIZ_RAY_ADDRESS` names one that answers, else this process); its `slots` trainings run at once.
+            `RNNVIZ_RAY_ADDRESS` names one that answers, else this machine's, `executors.here`); its `slots`
+            trainings run at once.
     """
 
     def __init__(self, store: RunStore, workers: int = 1, data_dir: str | None = None,
-                 keep: int = KEEP_FINISHED, executor=None):
-        from rnnviz.training import executors
-
+                 keep: int = KEEP_FINISHED, executor: Executor | None = None):
         self.store, self.data_dir, self.workers, self.keep = store, data_dir, workers, keep
         self.executor = executor if executor is not None else executors.make(workers)
         self._pool = ThreadPoolExecutor(max_workers=self.executor.slots, thread_name_prefix="rnnviz-train")
@@ -216,7 +221,25 @@ class Trainer:
                                                   job.stop_flag, job.data_dir, train=self.executor.train)
             job.state = "done" if job.run is not None else "stopped"
         except Exception as e:  # shown to the user as the job's reason; the server keeps running
-            job.error, job.state = f"{type(e).__name__}: {e}".splitlines()[0], "failed"
+            job.error, job.exception = f"{type(e).__name__}: {e}".splitlines()[0], _bare(e)
+            job.state = "failed"
         finally:
             with self._lock:
                 self._forget()
+
+    def shutdown(self) -> None:
+        """Takes no more jobs and ends the executor's idle workers (training processes, Ray actors); jobs that
+        are running finish first (stop them to end them sooner)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.executor.shutdown()
+
+
+def _bare(e: Exception) -> Exception:
+    """`e` without its tracebacks (and its chained exceptions' ones), whose frames would keep a run's data."""
+    chained: BaseException | None = e
+    seen: set[int] = set()
+    while chained is not None and id(chained) not in seen:
+        seen.add(id(chained))
+        chained.__traceback__ = None
+        chained = chained.__cause__ or chained.__context__
+    return e

@@ -3,9 +3,8 @@ the "repeat the last value" baseline), accuracy."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
+from typing import Any
 
 import numpy as np
 

@@ -6,18 +6,21 @@ each run in a child process instead, one per slot, and replaces a child after `r
 (`RNNVIZ_WORKER_RUNS`), which gives its memory back to the system. A child is a fresh interpreter (as with
 `multiprocessing`'s `spawn`: forking a process that has imported TensorFlow is unsafe) started by
 `subprocess` with two `multiprocessing` pipes, so unlike `spawn` it never re-runs the server's `__main__`
-script, which a script or notebook without an `if __name__ == "__main__"` guard would not survive. The children start when the executor
-is made, so the first training does not wait for their Keras import; a replacement starts at once too.
+script, which a script or notebook without an `if __name__ == "__main__"` guard would not survive. The
+children start when the executor is made, so the first training does not wait for their Keras import; a
+replacement starts at once too. Children get their pipes by `pass_fds`, so this executor runs on POSIX only
+(`rnnviz.training.executors.PROCESSES`).
 
-It works like the Ray executor on one machine: the child trains with `rnnviz.training.executors.train_packed` and
+It works like the Ray executor on one machine: the child trains with `rnnviz.training.packed.train_packed` and
 sends back what the run store needs (the model as `.keras` bytes, history, metrics, snapshots, batch curve,
 TensorBoard logs); batch events stream over a pipe as they happen, so live charts work; Stop is forwarded;
 the server alone writes the store. A child that dies mid-run (killed, out of memory) fails only that run,
-with `rnnviz.training.executors.WorkerLost`; the slot gets a new child and the other runs go on.
+with `rnnviz.training.packed.WorkerLost`; the slot gets a new child and the other runs go on.
 
 Protocol (one pipe each way). Server to child: `("train", run_id, cfg_dict, data_dir, tensorboard)`,
-`("stop", run_id)`; closing the pipe ends the child (an idle one is killed when replaced). Child to server: `("ready",)` once Keras is imported,
-then per run `("event", event)`... and `("done", packed)` or `("error", exception)`.
+`("stop", run_id)`; closing the pipe ends the child (an idle one is killed when replaced). Child to server:
+`("ready",)` once Keras is imported, then per run `("event", event)`... and `("done", packed)` or
+`("error", exception)`.
 """
 
 from __future__ import annotations
@@ -29,11 +32,15 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from rnnviz.config import RunConfig
-from rnnviz.training.executors import WorkerLost, _unpack, node_name
+from rnnviz.training.packed import WorkerLost, node_name, train_packed, unpack
+
+if TYPE_CHECKING:
+    from rnnviz.training.fit import TrainResult
 
 ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `rnnviz`, put on the child's path
 POLL_S = 0.05  # the longest a Stop waits before it is forwarded
@@ -62,8 +69,7 @@ def _main(cmds_fd: int, out_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C ends the server, whose closed pipe then ends this
     cmds, out = Connection(cmds_fd, writable=False), Connection(out_fd, readable=False)
 
-    from rnnviz.training import executors
-    from rnnviz.training import fit as training  # noqa: F401 - imports Keras now, before the first run is asked for
+    from rnnviz.training import fit  # noqa: F401 - imports Keras now, before the first run is asked for
 
     todo: queue.SimpleQueue = queue.SimpleQueue()
     current: list = [None, threading.Event()]  # the run id last sent, and its stop flag
@@ -81,14 +87,14 @@ def _main(cmds_fd: int, out_fd: int) -> None:
                 current[1].set()
 
     threading.Thread(target=listen, name="rnnviz-child-listen", daemon=True).start()
-    node = executors.node_name()
+    node = node_name()
     try:
         out.send(("ready",))
         while True:
-            (_, run_id, cfg_dict, data_dir, tensorboard), stop = todo.get()
+            (_, _, cfg_dict, data_dir, tensorboard), stop = todo.get()
             try:
-                packed = executors.train_packed(RunConfig.from_dict(cfg_dict), lambda e: out.send(("event", e)),
-                                                stop, tensorboard, data_dir=data_dir, node=node)
+                packed = train_packed(RunConfig.from_dict(cfg_dict), lambda e: out.send(("event", e)), stop,
+                                      tensorboard, data_dir=data_dir, node=node)
                 reply: tuple = ("done", packed)
             except Exception as e:  # noqa: BLE001 - raised on the server, as the thread executor would
                 reply = ("error", _portable(e))
@@ -104,8 +110,8 @@ class _Child:
         cmds_r, self.cmds = multiprocessing.Pipe(duplex=False)
         self.out, out_w = multiprocessing.Pipe(duplex=False)
         fds = (cmds_r.fileno(), out_w.fileno())
-        boot = (f"import sys; sys.path.insert(0, {ROOT!r}); from rnnviz import procexec; "
-                f"procexec._main({fds[0]}, {fds[1]})")
+        boot = (f"import sys; sys.path.insert(0, {ROOT!r}); from rnnviz.training import processes; "
+                f"processes._main({fds[0]}, {fds[1]})")
         self.proc = subprocess.Popen([sys.executable, "-c", boot], pass_fds=fds, stdin=subprocess.DEVNULL,
                                      env={**os.environ, "KERAS_BACKEND": backend_name})
         cmds_r.close(), out_w.close()  # the child's ends: closed here, so the child's death reads as EOF
@@ -205,7 +211,7 @@ class ProcessExecutor:
             self._idle.append(fresh)
 
     def train(self, cfg: RunConfig, on_event: Callable | None = None, stop: threading.Event | None = None,
-              data_dir: str | None = None, log_dir: str | None = None):
+              data_dir: str | None = None, log_dir: str | None = None) -> TrainResult:
         """Trains `cfg` in a child process, forwarding its events to `on_event` and `stop` to it.
 
         With `log_dir` (and `tensorboard` installed), the run's TensorBoard logs are written there.
@@ -232,7 +238,7 @@ class ProcessExecutor:
         finally:
             child.runs += 1
             self._give_back(child, healthy)
-        return _unpack(result, log_dir)
+        return unpack(result, log_dir)
 
     def _run(self, child: _Child, cfg: RunConfig, emit: Callable, stop: threading.Event | None, data_dir,
              tensorboard: bool) -> dict[str, Any]:

@@ -15,7 +15,8 @@ import dataclasses
 import itertools
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
