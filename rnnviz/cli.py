@@ -1,6 +1,9 @@
 """Command line: `python -m rnnviz train|sweep|prepare-lesson|runs|presets|prefetch` for teachers who pre-train
 (`prepare-lesson` trains every run a lesson needs before class), and for checks.
 
+`train`, `sweep` and `prepare-lesson` train as the pages do: through a `rnnviz.training.jobs.Trainer` and the
+executor `rnnviz.training.executors.make` picks (`_trainer`, `_run`); `train`'s one run stays in this process.
+
 Exit codes: 0 success, 2 invalid input (the message names the field; nothing is stored), 1 any other
 failure (a one-line reason on stderr). Progress goes to stderr; `--json` prints one object on stdout.
 """
@@ -16,10 +19,8 @@ import sys
 import tempfile
 from typing import Any
 
-from rnnviz.config import env
-from rnnviz.config import presets
+from rnnviz.config import DATA_KINDS, RunConfig, env, presets
 from rnnviz.config.run import CELLS, OPTIMIZERS
-from rnnviz.config import DATA_KINDS, RunConfig
 
 PREFETCH_NAMES = ("imdb", "cifar10")
 # flag -> RunConfig field, for the flags that override a config field
@@ -160,6 +161,8 @@ def _open_store():
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Trains (or loads) one config through the Trainer on this process's threads (unless RNNVIZ_EXECUTOR or
+    RNNVIZ_RAY_ADDRESS say otherwise); one JSON object with the run."""
     from rnnviz import backend
     from rnnviz.models import budget
 
@@ -173,27 +176,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     store = _open_store()
     if store is None:
         return 2
-    from rnnviz.training import executors
-    from rnnviz.training.jobs import train_and_store
+    # one run: in this process unless RNNVIZ_EXECUTOR=process (a training process would only add a second
+    # Keras import for a run that leaks nothing worth it: 13-17 s against 10 s)
+    trainer = _trainer(store, args, workers=1, default="thread")
+    print(f"run {cfg.run_id}: {cfg.summary()} on {trainer.executor.describe()}", file=sys.stderr, flush=True)
+    seen = [0]
 
-    # a Ray cluster when RNNVIZ_RAY_ADDRESS names one that answers, else here: in this process, unless
-    # RNNVIZ_EXECUTOR=process (one run in a short-lived process leaks nothing worth a second Keras import)
-    executor = executors.make(default="thread")
-    if executor.note:
-        print(f"note: {executor.note}", file=sys.stderr)
-    print(f"run {cfg.run_id}: {cfg.summary()} on {executor.describe()}", file=sys.stderr, flush=True)
-    from rnnviz.data.standard import DataError, DataUnavailable
+    def progress(jobs: list) -> None:
+        events = [e for e in jobs[0].events if e["kind"] == "epoch"]
+        for event in events[seen[0]:]:
+            _progress(event)
+        seen[0] = len(events)
 
-    try:
-        with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
-            run, result = train_and_store(cfg, store, retrain=args.retrain, on_event=_progress,
-                                          data_dir=args.data_dir, train=executor.train)
-    except (DataUnavailable, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    (job,) = _run(trainer, [cfg], args.retrain, progress)
+    if job.state != "done":
+        from rnnviz.data.standard import DataError, DataUnavailable
+
+        data_error = isinstance(job.exception, (DataUnavailable, DataError))  # the message names the fixes
+        print(f"error: {job.exception if data_error else job.error or job.state}", file=sys.stderr)
         return 1
-    finally:
-        executor.shutdown()  # a Ray worker is ended now, not when this process exits
-    out = {"run_id": run.run_id, "cached": result is None, "config": run.config.to_dict(),
+    run = job.run
+    out = {"run_id": run.run_id, "cached": job.cached, "config": run.config.to_dict(),
            "history": run.history, "metrics": run.metrics, "params": run.info["params"],
            "train_seconds": run.info["train_seconds"], "device": run.info["device"],
            "backend": run.info.get("backend"), "node": run.info.get("node"), "path": str(run.path)}
@@ -206,18 +209,45 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trainer(store, args: argparse.Namespace, workers: int, default: str | None = None):
+    """The Trainer every command trains through, its executor picked by `rnnviz.training.executors.make` (Ray
+    when RNNVIZ_RAY_ADDRESS names a cluster that answers; else this machine, `default` when RNNVIZ_EXECUTOR is
+    unset). An unused RNNVIZ_RAY_ADDRESS is said once on stderr."""
+    from rnnviz.training import executors
+    from rnnviz.training.jobs import Trainer
+
+    executor = executors.make(workers, default=default)
+    if executor.note:
+        print(f"note: {executor.note}", file=sys.stderr)
+    return Trainer(store, workers=workers, data_dir=args.data_dir, executor=executor)
+
+
+def _run(trainer, configs: list, retrain: bool, progress) -> list:
+    """Submits `configs` to `trainer` and waits for them, calling `progress(jobs)` as they go; then shuts the
+    trainer down. Ctrl-C stops every job (after its current batch) before it is raised. Returns the jobs."""
+    from rnnviz.training import sweep
+
+    jobs: list = []
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
+            jobs = sweep.submit(trainer, configs, retrain=retrain)
+            return sweep.wait(jobs, progress)
+    except BaseException:
+        sweep.stop_all(jobs)
+        raise
+    finally:
+        trainer.shutdown()  # a Ray worker or training process is ended now, not when this process exits
+
+
 def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, stored: str) -> int:
     """Trains (or loads) `configs` through one Trainer, one after another, with progress on stderr; prints one
     JSON object `{**head, "runs": [...]}` (`--json`) or a line per run. Exit 0, or 1 if a run failed."""
     from rnnviz.training import sweep
-    from rnnviz.training.jobs import Trainer
 
     store = _open_store()
     if store is None:
         return 2
-    trainer = Trainer(store, workers=env.train_workers(), data_dir=args.data_dir)
-    if trainer.executor.note:  # an unreachable RNNVIZ_RAY_ADDRESS: said once, then the local pool trains
-        print(f"note: {trainer.executor.note}", file=sys.stderr)
+    trainer = _trainer(store, args, workers=env.train_workers())
     print(f"{what}: {len(configs)} runs on {trainer.executor.describe()}", file=sys.stderr, flush=True)
     seen: dict[str, int] = {}
     told: set[str] = set()
@@ -235,11 +265,7 @@ def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, s
                 print(f"{tag} {job.cfg.summary()}: {stored if job.cached else job.state}", file=sys.stderr,
                       flush=True)
 
-    try:
-        with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
-            jobs = sweep.wait(sweep.submit(trainer, configs, retrain=args.retrain), progress)
-    finally:
-        trainer.executor.shutdown()
+    jobs = _run(trainer, configs, args.retrain, progress)
     runs = [sweep.run_record(job) for job in jobs]
     if args.json:
         print(json.dumps({**head, "runs": runs}))

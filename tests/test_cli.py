@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -40,8 +41,8 @@ def test_train_json_then_cached(rnnviz_home):
 @pytest.mark.parametrize("cell", ["lstm_peephole", "lstm_cifg"])
 @pytest.mark.slow  # long: 10-60 s on a busy 2-core machine; the full run (README, CI) keeps it
 def test_train_an_lstm_variant_then_load_it_safely(cell, rnnviz_home):
-    from rnnviz.models import budget
     from rnnviz import probe
+    from rnnviz.models import budget
     from rnnviz.probe import core as probe_core
 
     done = run_cli("train", *TINY, "--cell", cell, "--json")
@@ -164,3 +165,47 @@ def test_cut_short_model_is_trained_again_and_stray_folders_kept(rnnviz_home, ca
     again = json.loads(capsys.readouterr().out)
     assert again["cached"] is False and again["run_id"] == first["run_id"] and notes.is_dir()
     assert cli.main(args) == 0 and json.loads(capsys.readouterr().out)["cached"] is True
+
+
+def test_train_goes_through_the_trainer_on_this_process(monkeypatch, capsys):
+    """Issue 20: `train`'s one run takes the pages' path (a Trainer and its executor), on this process's
+    local executor (a training process would only add a second Keras import), not a second code path."""
+    import threading
+
+    from rnnviz.training import jobs
+    from rnnviz.training.local import LocalExecutor
+
+    monkeypatch.delenv("RNNVIZ_EXECUTOR")  # unset: TensorFlow's server default would be processes
+    seen = []
+    submit, train = jobs.Trainer.submit, LocalExecutor.train
+    monkeypatch.setattr(jobs.Trainer, "submit", lambda self, *a, **k: seen.append(self.executor.kind)
+                        or submit(self, *a, **k))
+    monkeypatch.setattr(LocalExecutor, "train", lambda self, *a, **k: seen.append(
+        threading.current_thread().name) or train(self, *a, **k))
+    assert cli.main(["train", *TINY, "--seed", "11", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert seen[0] == "local" and seen[1].startswith("rnnviz-train") and len(seen) == 2
+    assert json.loads(out)["cached"] is False and "1 training at a time" in err and "epoch 1:" in err
+
+
+def test_interrupted_train_stops_its_job_and_exits_1(monkeypatch, capsys):
+    """Ctrl-C while the Trainer's thread trains: the job is stopped (after its batch), not left running."""
+    from rnnviz.training import sweep
+
+    jobs = []
+
+    def interrupted(submitted, on_progress=None, poll=0.2):
+        jobs.extend(submitted)
+        while not any(e["kind"] == "batch" for e in submitted[0].events):
+            assert submitted[0].state in ("queued", "running"), submitted[0].error
+            time.sleep(0.05)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "wait", interrupted)
+    assert cli.main(["train", *TINY, "--epochs", "500"]) == 1
+    assert "error: interrupted" in capsys.readouterr().err
+    (job,) = jobs
+    end = time.monotonic() + 60
+    while job.state in ("queued", "running") and time.monotonic() < end:
+        time.sleep(0.05)
+    assert job.state == "stopped" and not RunStore().has(job.run_id)
