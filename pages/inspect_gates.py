@@ -11,40 +11,24 @@ sel = ui.inspect_controls()
 
 from rnnviz.plots import states as state_plots
 from rnnviz.inspect import layers as inspection
-from rnnviz.config import vocab  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz.plots import adding as memory_plots
+from rnnviz.config import cells, vocab  # noqa: E402  (after the pickers: imports Keras)
 
 cfg, layer = sel.run.config, sel.keras_layer()
 g, ranges = sel.gates(), inspection.value_ranges(layer)
 names = vocab.NAMES
 when = "untrained" if sel.epoch == 0 else f"after epoch {sel.epoch}" if sel.epoch else "trained"
 where = f"layer {sel.layer[4:]}{', ' + sel.direction if sel.direction else ''}, {when}"
-NOTES = {
-    "lstm": "Keras's `LSTM` has **no peepholes**: its gates read only $x_t$ and $h_{t-1}$, never the cell "
-            "$c_{t-1}$ (textbook peephole LSTMs add $p \\odot c_{t-1}$ inside the gates). Its input and forget "
-            "gates are separate (no coupling $i_t = 1 - f_t$); the forget bias starts at 1.",
-    "gru": "Keras's `GRU` " + ("resets **after** the matrix product (`reset_after=True`, as cuDNN): "
-                               "$r_t$ multiplies $U_h h_{t-1} + b'_h$." if getattr(inspection.cell_layer(layer),
-                                                                                 "reset_after", True) else
-                               "resets **before** the matrix product (`reset_after=False`, the original GRU).")
-           + " Here $z_t$ near 1 means *keep the old state*.",
-    "lstm_peephole": "A **peephole** LSTM (Gers and Schmidhuber, 2000; built in `rnnviz.models.cells`, not Keras): the "
-                     "input and forget gates also read the old cell $c_{t-1}$, the output gate the new cell $c_t$, "
-                     "each through one weight per unit ($p_i, p_f, p_o$).",
-    "lstm_cifg": "A **CIFG** LSTM (coupled input and forget gate; `rnnviz.models.cells`): it has no input-gate weights, "
-                 "$i_t = 1 - f_t$, so whatever the cell forgets is replaced by the candidate.",
-    "simple_rnn": "A SimpleRNN has **no gates**: every step overwrites the state through one activation. "
-                  "Where that activation is flat (tanh near ±1) its slope is near 0, so gradients shrink at "
-                  "each step back: the plain RNN forgets.",
-}
+row = cells.row(cfg.cell)
 
 left, right = st.columns([2, 3])
 left.markdown("**What is computed** (this layer's own activations; σ = sigmoid, ⊙ = element-wise):")
 left.latex(inspection.cell_equations(layer))
-left.markdown(NOTES[cfg.cell])
+left.markdown(row.gates_note)
 left.caption("Every number is recomputed from the layer's weights with these equations (`rnnviz.probe`), and "
              "checked against Keras's own outputs in the tests.")
 
-if cfg.cell == "simple_rnn":
+if not row.gated:  # a SimpleRNN: the saturation of its one activation
     lo, hi, lo_label, hi_label = vocab.SATURATION.get(inspection.activation_name(
         inspection.cell_layer(layer).activation), (-0.9, 0.9, "", ""))
     curves = [("share of units at a flat end of the activation", "share of units (0 to 1)",
@@ -56,8 +40,7 @@ if cfg.cell == "simple_rnn":
                        width="stretch", key="inspect_gates_curves")
     heat_keys, gate_keys = ["a", "h"], []
 else:
-    gate_keys = list(vocab.GATES[cfg.cell])
-    state_keys = ["c_hat", "c"] if vocab.is_lstm(cfg.cell) else ["h_hat", "h"]
+    gate_keys, state_keys = list(row.gates), [*row.candidates, row.memory]  # LSTM: c_hat and c; GRU: h_hat and h
     curves = [("gates: 0 = closed, 1 = open", "mean over units (0 to 1)",
                {names[k]: v for k, v in inspection.unit_means(g, gate_keys).items()}, ranges[gate_keys[0]]),
               ("candidate and state", "mean over units (no unit)",
@@ -84,7 +67,7 @@ elif rows:
         "A gate mostly below 0.1 or above 0.9 acts as a switch (closed / open); the share in between is where it "
         "still weighs things up. " if gate_keys else "Where h is near ±1, tanh is flat: the step passes almost no "
         "gradient back, and a long run of such steps is why a plain RNN forgets. ")
-        + ("A forget gate open (> 0.9) for many steps is long memory." if vocab.is_lstm(cfg.cell) else
-           "An update gate z above 0.9 keeps the old state: long memory." if cfg.cell == "gru" else ""))
+        + (f"A keep gate ({memory_plots.keep_name(cfg.cell)}) above 0.9 for many steps is long memory."
+           if row.gated else ""))
 else:
     st.info(f"The activation `{cfg.activation}` has no flat end, so there is no saturation to measure.")

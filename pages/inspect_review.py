@@ -29,7 +29,8 @@ from rnnviz.plots import states as state_plots
 from rnnviz.inspect import layers as inspection
 from rnnviz.inspect import readout
 from rnnviz.inspect import samples  # noqa: E402  (after the pickers: imports Keras)
-from rnnviz.config.vocab import NAMES, is_lstm  # noqa: E402  (`vocab` here is the IMDB vocabulary)
+from rnnviz.config import cells
+from rnnviz.config.vocab import NAMES  # noqa: E402  (`vocab` here is the IMDB vocabulary)
 
 enc = samples.encode_review(vocab, text, cfg.data)
 marks = {"known": "{}", "rare (out of vocabulary)": ":orange-background[{} → `<oov>`]",
@@ -84,10 +85,11 @@ st.plotly_chart(state_plots.states_heatmap(g["h"], ticks, step_title,
                                            f"Hidden state h after each word ({where}): one row per unit",
                                            inspection.value_ranges(keras_layer)["h"]),
                 width="stretch", key="inspect_review_states")
-gate_keys = ["i", "f", "o", "c"] if is_lstm(cfg.cell) else {"gru": ["z", "r", "h_hat"], "simple_rnn": ["a"]}[cfg.cell]
+row = cells.row(cfg.cell)  # gates and the state they write (LSTM c, else the candidate); a SimpleRNN's a
+gate_keys = ([*row.gates, "c"] if row.memory == "c" else [*row.gates, *row.candidates]) if row.gated else ["a"]
 st.plotly_chart(state_plots.gates_heatmaps(g, gate_keys, NAMES, inspection.value_ranges(keras_layer),
                                            ticks, step_title, f"After each word ({where}): "
                                            + ", ".join(NAMES[k] for k in gate_keys)  # gates, and c or ĥ
-                                           if cfg.cell != "simple_rnn" else
-                                           f"Pre-activation after each word ({where}; a SimpleRNN has no gates)"),
+                                           if row.gated else
+                                           f"Pre-activation after each word ({where}; a {row.label} has no gates)"),
                 width="stretch", key="inspect_review_gates")

@@ -11,7 +11,7 @@ sel = ui.inspect_controls()
 
 from rnnviz.plots import states as state_plots
 from rnnviz.inspect import layers as inspection
-from rnnviz.config import vocab  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz.config import cells, vocab  # noqa: E402  (after the pickers: imports Keras)
 
 cfg = sel.run.config
 h = sel.gates()["h"]  # (steps, units)
@@ -23,7 +23,7 @@ st.plotly_chart(ui.memory.marked(state_plots.states_heatmap(
     inspection.value_ranges(sel.keras_layer())["h"]), sel), width="stretch", key="inspect_states_heatmap")
 st.caption("Each column is the state after reading that step. A unit that keeps its colour over many steps "
            "remembers something; one that flips with each step follows the input. "
-           + ("An LSTM's h is its output o ⊙ tanh(c); its memory c is on the Gates page." if vocab.is_lstm(cfg.cell)
+           + ("An LSTM's h is its output o ⊙ tanh(c); its memory c is on the Gates page." if cells.row(cfg.cell).memory == "c"
               else ""))
 
 st.subheader("The path of the whole state")

@@ -65,10 +65,10 @@ def test_lstm_variants_in_one_click_and_in_the_link(app):
     at.radio(key="w_keep_compare_cells").set_value("lstm_variants").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    assert list(table["cell"]) == ["LSTM", "peephole LSTM", "CIFG LSTM", "GRU"]
+    assert list(table["cell"]) == ["LSTM", "peephole LSTM", "CIFG LSTM", "GRU", "MGU"]
     assert at.query_params["cells"] == "lstm_variants"
     cfg = RunConfig.from_query(at.query_params, ignore=("runs", "match", "cells"))[0]
-    counts = [budget.param_count(cfg.replace(cell=c)) for c in ("lstm", "lstm_peephole", "lstm_cifg", "gru")]
+    counts = [budget.param_count(cfg.replace(cell=c)) for c in ("lstm", "lstm_peephole", "lstm_cifg", "gru", "mgu")]
     assert list(table["parameters"]) == counts and counts[1] - counts[0] == 3 * cfg.units  # the peepholes
     linked = AppTest.from_file(APP, default_timeout=120)
     linked.query_params.update({"cells": "lstm_variants"})

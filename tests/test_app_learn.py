@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = {  # page -> (title, number of charts)
     "pages/learn_rnn.py": ("An RNN is a for-loop", 2),
-    "pages/learn_cells.py": ("LSTM and GRU, cell by cell", 2),
+    "pages/learn_cells.py": ("LSTM, GRU and MGU, cell by cell", 2),
     "pages/learn_memory.py": ("Why plain RNNs forget", 3),
 }
 
@@ -61,7 +61,7 @@ def test_page_renders_with_labelled_charts(app, page):
 @pytest.mark.parametrize("end", ["min", "max"])
 def test_controls_at_their_extremes(app, page, end):
     at = app.switch_page(page).run()
-    cells = ["lstm", "lstm_peephole", "lstm_cifg", "gru"] if page == "pages/learn_cells.py" else [None]
+    cells = ["lstm", "lstm_peephole", "lstm_cifg", "gru", "mgu"] if page == "pages/learn_cells.py" else [None]
     for cell in cells:
         if cell:
             at.radio(key="learn_cells_cell").set_value(cell).run()

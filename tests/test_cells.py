@@ -16,6 +16,7 @@ from rnnviz.inspect import layers as inspection
 from rnnviz.learn import maths
 from rnnviz import probe
 from rnnviz.config import vocab
+from rnnviz.config import cells as registry
 from rnnviz.config import ImdbData, MemoryData, RunConfig
 from rnnviz.models import build_model
 from tests.conftest import tiny
@@ -46,7 +47,7 @@ def _randomise(layer, seed: int = 1) -> None:
 
 
 def _variant(cell: str, x, **kwargs):
-    layer = cells.variant_layer(cell, UNITS, return_sequences=True, **kwargs)
+    layer = cells.cell_layer(cell, UNITS, return_sequences=True, **kwargs)
     layer(x)
     _randomise(layer)
     return layer
@@ -87,12 +88,12 @@ def test_parameter_counts_by_hand(n_in, units):
             "lstm_cifg": 3 * units * n_in + 3 * units * units + 3 * units,
             "lstm": 4 * units * n_in + 4 * units * units + 4 * units}
     for cell, n in hand.items():
-        layer = layers.LSTM(units) if cell == "lstm" else cells.variant_layer(cell, units)
+        layer = layers.LSTM(units) if cell == "lstm" else cells.cell_layer(cell, units)
         layer.build((None, 6, n_in))
         assert layer.count_params() == n == budget.rnn_params(cell, n_in, units)
     rows = {r["cell"]: r["parameters"] for r in cells.param_rows(n_in, units)}
     assert rows == {"LSTM": hand["lstm"], "peephole LSTM": hand["lstm_peephole"], "CIFG LSTM": hand["lstm_cifg"],
-                    "GRU": 3 * units * (n_in + units) + 6 * units}
+                    "GRU": 3 * units * (n_in + units) + 6 * units, "MGU": 2 * units * (n_in + units) + 2 * units}
     assert budget.rnn_params("lstm_peephole", 3, 4) == 140 and budget.rnn_params("lstm_cifg", 3, 4) == 96
 
 
@@ -139,7 +140,7 @@ def test_peephole_gates_by_hand(cell, x):
 
 @pytest.mark.parametrize("cell", VARIANTS)
 def test_bidirectional_masked_and_config_round_trip(cell, x, mask):
-    bi = layers.Bidirectional(cells.variant_layer(cell, UNITS, return_sequences=True))
+    bi = layers.Bidirectional(cells.cell_layer(cell, UNITS, return_sequences=True))
     bi(x)
     _randomise(bi, seed=3)
     g = probe.gates(bi, x, mask)
@@ -178,7 +179,7 @@ def test_models_of_a_variant_build_and_inspect(cell):
     cfg = tiny(cell=cell, data=MemoryData(steps=6, samples=100), units=3, epochs=1)
     model = build_model(cfg, data.empty(cfg.data))
     layer = probe.recurrent_layers(model)[0]
-    assert isinstance(inspection.cell_layer(layer), cells.VARIANT_CELLS[cell])
+    assert isinstance(inspection.cell_layer(layer), keras.saving.get_registered_object(registry.row(cell).keras))
     assert set(inspection.value_ranges(layer)) >= set(vocab.KEYS[cell])
     tex = inspection.cell_equations(layer)
     assert (r"p_o \odot c_{t}" in tex) == (cell == "lstm_peephole") and (r"1 - f_t" in tex) == (cell == "lstm_cifg")
@@ -188,7 +189,7 @@ def test_models_of_a_variant_build_and_inspect(cell):
 
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="`cell` must be one of .*Received: cell='lstm'"):
-        cells.variant_layer("lstm", 3)
+        cells.cell_layer("lstm", 3)
     with pytest.raises(ValueError, match="Received: units=0"):
         cells.PeepholeLSTMCell(0)
     with pytest.raises(ValueError, match="Received: units=0"):

@@ -2,43 +2,30 @@
 candidates, states) in the order of its equations, the value range of each activation and where it counts
 as saturated, and readable run labels ("LSTM 32u · 20 ep").
 
-Everything here is plain data and string formatting. This module imports nothing from `rnnviz` (the config
-imports it), so any module may use it without an import cycle.
+Everything here is plain data and string formatting; the per-cell tables are views of the cell registry
+(`rnnviz.config.cells`), the one place a cell is described.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-TRIO = ("simple_rnn", "lstm", "gru")
-"""Keras's own recurrent cells: the trio the Compare page trains by default."""
+from rnnviz.config import cells
 
-LSTM_VARIANTS = ("lstm_peephole", "lstm_cifg")
-"""LSTM variants Keras does not have, built in `rnnviz.models.cells`: peephole (Gers and Schmidhuber, 2000) and
-coupled input and forget gates (CIFG, i = 1 - f)."""
+CELLS = tuple(cells.CELLS)
+"""The recurrent cells a `RunConfig` can use, in the order every list and chart shows them (`rnnviz.config.cells`)."""
 
-CELLS = TRIO + LSTM_VARIANTS
-"""The recurrent cells a `RunConfig` can use, in the order every list and chart shows them."""
-
-LSTM_FAMILY = ("lstm", "lstm_peephole", "lstm_cifg", "gru")
-"""Compare's "what each LSTM variant buys" set: Keras's LSTM, both variants, and the GRU."""
-
-CELL_LABELS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU",
-               "lstm_peephole": "peephole LSTM", "lstm_cifg": "CIFG LSTM"}
+TRIO, LSTM_FAMILY = cells.TRIO, cells.LSTM_FAMILY
+CELL_LABELS = {c.name: c.label for c in cells.CELLS.values()}
 """Cell -> the name people read (Keras's class name for Keras's own cells)."""
 
-LSTM_KEYS = ("i", "f", "c_hat", "o", "c", "h")
-KEYS = {"simple_rnn": ("a", "h"), "lstm": LSTM_KEYS, "gru": ("z", "r", "h_hat", "h"),
-        "lstm_peephole": LSTM_KEYS, "lstm_cifg": LSTM_KEYS}
-"""Cell -> every array `probe.gates` returns for it, in the order of the cell's equations (the LSTM variants
-use the LSTM's keys; a CIFG's `i` is `1 - f`)."""
+KEYS = {c.name: c.keys for c in cells.CELLS.values()}
+"""Cell -> every array `probe.gates` returns for it, in the order of the cell's equations."""
 
-GATES = {"simple_rnn": (), "lstm": ("i", "f", "o"), "gru": ("z", "r"),
-         "lstm_peephole": ("i", "f", "o"), "lstm_cifg": ("i", "f", "o")}
+GATES = {c.name: c.gates for c in cells.CELLS.values()}
 """Cell -> its gates (the arrays that go through `recurrent_activation`, a sigmoid by default)."""
 
-CANDIDATES = {"simple_rnn": ("h",), "lstm": ("c_hat",), "gru": ("h_hat",), "lstm_peephole": ("c_hat",),
-              "lstm_cifg": ("c_hat",)}
+CANDIDATES = {c.name: c.candidates for c in cells.CELLS.values()}
 """Cell -> the arrays that go through `activation` (tanh by default): candidates, or a SimpleRNN's state."""
 
 NAMES = {"i": "input gate i", "f": "forget gate f", "c_hat": "candidate ĉ", "o": "output gate o",
@@ -66,14 +53,7 @@ def check_cell(cell: str) -> str:
     Raises:
         ValueError: any other value, e.g. "`cell` must be one of ['simple_rnn', 'lstm', ...]. Received: cell='rnn'".
     """
-    if cell not in CELLS:
-        raise ValueError(f"`cell` must be one of {list(CELLS)}. Received: cell={cell!r}")
-    return cell
-
-
-def is_lstm(cell: str) -> bool:
-    """Whether a cell is Keras's LSTM or one of its variants (they share keys, states c and h, and a forget gate)."""
-    return cell == "lstm" or cell in LSTM_VARIANTS
+    return cells.row(cell).name
 
 
 def cell_label(cell: str, bidirectional: bool = False) -> str:

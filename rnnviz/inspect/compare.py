@@ -19,7 +19,7 @@ from rnnviz.config import RunConfig
 MATCH_TOLERANCE = 0.05
 CELL_SETS = {"trio": vocab.TRIO, "lstm_variants": vocab.LSTM_FAMILY}
 """Compare's one-click sets: Keras's SimpleRNN / LSTM / GRU, or LSTM, peephole LSTM, CIFG LSTM and GRU."""
-CELL_SET_LABELS = {"trio": "SimpleRNN, LSTM, GRU", "lstm_variants": "LSTM, peephole, CIFG and GRU"}
+CELL_SET_LABELS = {"trio": "SimpleRNN, LSTM, GRU", "lstm_variants": "LSTM, peephole, CIFG, GRU and MGU"}
 
 
 param_count = budget.param_count  # the model's weights, from its architecture (equal to Keras's count)

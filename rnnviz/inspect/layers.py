@@ -16,6 +16,7 @@ from keras import layers
 from rnnviz.models import cells
 from rnnviz import probe
 from rnnviz.inspect import samples
+from rnnviz.config import cells as registry
 from rnnviz.config import vocab
 from rnnviz.config import RunConfig
 
@@ -171,26 +172,10 @@ def cell_equations(layer: layers.Layer) -> str:
     tex = {"tanh": r"\tanh", "sigmoid": r"\sigma", "hard_sigmoid": r"\sigma_{\mathrm{hard}}",
            "relu": r"\mathrm{relu}", "linear": "", "softsign": r"\mathrm{softsign}"}
     act = tex.get(activation_name(cell.activation), rf"\mathrm{{{activation_name(cell.activation)}}}")
-    if kind == "simple_rnn":
-        return (r"\begin{aligned} a_t &= W x_t + U h_{t-1} + b \\ h_t &= " + act + r"(a_t) \end{aligned}")
-    rec = tex.get(activation_name(cell.recurrent_activation), r"\sigma")
-    if vocab.is_lstm(kind):
-        peep = {k: (rf" + p_{k} \odot c_{{{t}}}" if kind == "lstm_peephole" else "")
-                for k, t in (("i", "t-1"), ("f", "t-1"), ("o", "t"))}
-        rows = [r"i_t &= " + rec + r"(W_i x_t + U_i h_{t-1} + b_i" + peep["i"] + ")",
-                r"f_t &= " + rec + r"(W_f x_t + U_f h_{t-1} + b_f" + peep["f"] + ")",
-                r"\hat c_t &= " + act + r"(W_c x_t + U_c h_{t-1} + b_c)",
-                r"c_t &= f_t \odot c_{t-1} + i_t \odot \hat c_t",
-                r"o_t &= " + rec + r"(W_o x_t + U_o h_{t-1} + b_o" + peep["o"] + ")",
-                r"h_t &= o_t \odot " + act + r"(c_t)"]
-        if kind == "lstm_cifg":  # no input-gate weights: the input gate is what the forget gate lets go
-            rows[:2] = [rows[1], r"i_t &= 1 - f_t"]
-        return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
-    cand = (r"(W_h x_t + b_h + r_t \odot (U_h h_{t-1} + b'_h))" if cell.reset_after
-            else r"(W_h x_t + U_h (r_t \odot h_{t-1}) + b_h)")
-    return (r"\begin{aligned} z_t &= " + rec + r"(W_z x_t + U_z h_{t-1} + b_z) \\ r_t &= " + rec
-            + r"(W_r x_t + U_r h_{t-1} + b_r) \\ \hat h_t &= " + act + cand
-            + r" \\ h_t &= z_t \odot h_{t-1} + (1 - z_t) \odot \hat h_t \end{aligned}")
+    rec = tex.get(activation_name(getattr(cell, "recurrent_activation", None)), r"\sigma")
+    row = registry.row(kind)
+    off = tuple(a for a in ((row.alternative or ("",))[0],) if a and not getattr(cell, a, True))
+    return row.latex(act, rec, off=off)
 
 
 def model_at_epoch(model: keras.Model, weights: list[np.ndarray]) -> keras.Model:

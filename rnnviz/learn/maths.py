@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
-from rnnviz.config import vocab
+from rnnviz.config import cells, vocab
 from rnnviz.config.vocab import CELLS  # noqa: F401  (learn.CELLS: the cells the Learn pages build)
 
 if TYPE_CHECKING:
@@ -394,7 +394,7 @@ def keras_layer(cell: str, input_size: int, units: int, seed: int = 0, forget_bi
     """A built Keras SimpleRNN, LSTM or GRU layer, or an LSTM variant (`rnnviz.models.cells`), with seeded weights.
 
     Args:
-        cell: a `vocab.CELLS` name ("simple_rnn", "lstm", "gru", "lstm_peephole", "lstm_cifg").
+        cell: a `rnnviz.config.cells` name ("simple_rnn", "lstm", "gru", "lstm_peephole", "lstm_cifg", "mgu").
         input_size: features per step.
         units: hidden units.
         seed: seeds the kernel (Glorot uniform), recurrent kernel (orthogonal) and bias (uniform in
@@ -408,20 +408,19 @@ def keras_layer(cell: str, input_size: int, units: int, seed: int = 0, forget_bi
     """
     import keras
 
-    from rnnviz.models.build import CELL_LAYERS
+    from rnnviz.models.build import cell_layers
 
     vocab.check_cell(cell)
     _check_int("input_size", input_size, 1)
     _check_int("units", units, 1)
-    kind = CELL_LAYERS[cell]
-    layer = kind(units, return_sequences=return_sequences,
+    layer = cell_layers(cell)(units, return_sequences=return_sequences,
                  kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
                  recurrent_initializer=keras.initializers.Orthogonal(seed=seed + 1))
     layer.build((None, None, input_size))
     bias = np.random.default_rng(seed + 2).uniform(-0.5, 0.5, layer.cell.bias.shape)
-    if vocab.is_lstm(cell):  # gate order i, f, c, o; a CIFG's f, c, o
-        f = slice(0, units) if cell == "lstm_cifg" else slice(units, 2 * units)
-        bias[f] = 1.0 if forget_bias is None else forget_bias
+    if cells.row(cell).keep == "f":  # an LSTM's forget gate: Keras's block order i, f, c, o (a CIFG's f, c, o)
+        f = getattr(layer.cell, "forget_block", 1) * units
+        bias[f:f + units] = 1.0 if forget_bias is None else forget_bias
     layer.cell.bias.assign(bias.astype("float32"))
     return layer
 
@@ -451,54 +450,39 @@ def keras_states(layer: "keras.layers.Layer", x: np.ndarray) -> np.ndarray:
 
 def cell_gates(cell: str, x: np.ndarray, units: int, seed: int = 0,
                forget_bias: float | None = None) -> dict[str, np.ndarray]:
-    """A seeded Keras LSTM (or LSTM variant) or GRU run on one sequence, with every gate (via `rnnviz.probe.gates`).
+    """A seeded Keras layer of a gated cell run on one sequence, with every gate (via `rnnviz.probe.gates`).
 
     Args:
-        cell: "lstm", "lstm_peephole", "lstm_cifg" or "gru".
+        cell: a cell with gates ("lstm", "lstm_peephole", "lstm_cifg", "gru", "mgu").
         x: the inputs `(time, input_size)`.
         units: hidden units.
         seed: weight seed (see `keras_layer`).
         forget_bias: LSTM only, see `keras_layer`.
 
     Returns:
-        `(time, units)` arrays: LSTM (and variants) `i, f, c_hat, o, c, h`; GRU `z, r, h_hat, h`.
+        `(time, units)` arrays, the cell's `keys`: e.g. LSTM `i, f, c_hat, o, c, h`; GRU `z, r, h_hat, h`.
     """
     from rnnviz import probe
 
-    if not (vocab.is_lstm(cell) or cell == "gru"):
-        raise ValueError(f"`cell` must be 'gru', 'lstm' or an LSTM variant ({', '.join(vocab.LSTM_VARIANTS)}). "
-                         f"Received: cell={cell!r}")
+    gated = [c.name for c in cells.CELLS.values() if c.gated]
+    if cell not in gated:
+        raise ValueError(f"`cell` must be a cell with gates, one of {gated}. Received: cell={cell!r}")
     x = np.asarray(x, dtype=np.float32)
     layer = keras_layer(cell, x.shape[1], units, seed, forget_bias)
     return {k: np.asarray(v, dtype=np.float64)[0] for k, v in probe.gates(layer, x[None]).items()}
 
 
-def _num(v: float) -> str:
-    """A number for a LaTeX product: 3 decimals, negatives in parentheses."""
-    return f"({v:.3f})" if v < 0 else f"{v:.3f}"
-
-
 def step_equations(cell: str, gates: dict[str, np.ndarray], t: int, unit: int) -> str:
-    """LaTeX for one unit's state update at step t with the numbers filled in (LSTM: c_t and h_t; GRU: h_t).
+    """LaTeX for one unit's state update at step t with the numbers filled in (the cell's `update`).
 
     Args:
-        cell: "lstm" (or an LSTM variant: the same update, with a CIFG's i = 1 - f) or "gru".
+        cell: a cell with gates (see `cell_gates`).
         gates: `cell_gates`' result, `(time, units)` arrays.
         t: the time step, 1-based.
         unit: the unit, 1-based.
     """
+    row = cells.row(cell)
     i, k = t - 1, unit - 1
-    g = {name: _num(value[i, k]) for name, value in gates.items()}
-    h = f"{gates['h'][i, k]:.3f}"  # results and tanh's argument: no parentheses
-    if vocab.is_lstm(cell):
-        c = f"{gates['c'][i, k]:.3f}"
-        c_tm1 = _num(gates["c"][i - 1, k] if i else 0.0)
-        return (r"\begin{aligned}"
-                rf"c_{{{t}}} &= f \cdot c_{{{t - 1}}} + i \cdot \hat c = {g['f']} \times {c_tm1} + "
-                rf"{g['i']} \times {g['c_hat']} = {c} \\"
-                rf"h_{{{t}}} &= o \cdot \tanh(c_{{{t}}}) = {g['o']} \times \tanh({c}) = {h}"
-                r"\end{aligned}")
-    h_tm1 = _num(gates["h"][i - 1, k] if i else 0.0)
-    return (rf"h_{{{t}}} = z \cdot h_{{{t - 1}}} + (1 - z) \cdot \hat h = {g['z']} \times {h_tm1} + "
-            rf"{_num(1 - gates['z'][i, k])} \times {g['h_hat']} = {h}")
-
+    values = {name: float(value[i, k]) for name, value in gates.items()}
+    values[f"{row.memory}_tm1"] = float(gates[row.memory][i - 1, k]) if i else 0.0
+    return row.step_latex(values, t)

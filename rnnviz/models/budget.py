@@ -12,13 +12,9 @@ import os
 from dataclasses import dataclass
 
 from rnnviz.config import env
-from rnnviz.config import RunConfig
+from rnnviz.config import RunConfig, cells
 from rnnviz.data.lm import CHAR_VOCAB
 
-GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3, "lstm_peephole": 4, "lstm_cifg": 3}  # weight blocks per cell
-PEEPHOLES = {"lstm_peephole": 3}  # diagonal peephole vectors (units,) per cell
-# values kept per unit and step for the backward pass
-SAVED_PER_STEP = {"simple_rnn": 2, "lstm": 7, "gru": 6, "lstm_peephole": 7, "lstm_cifg": 6}
 FLOAT = 4  # bytes
 
 
@@ -46,13 +42,13 @@ class Estimate:
 
 
 def rnn_params(cell: str, n_in: int, units: int) -> int:
-    """Weights of one recurrent layer (one direction): `cell` a `vocab.CELLS` name, `n_in` features per step.
+    """Weights of one recurrent layer (one direction): `cell` a cell name, `n_in` features per step.
 
-    LSTM `4u(n+u) + 4u`; peephole LSTM adds three diagonal peepholes, `+ 3u`; CIFG LSTM `3u(n+u) + 3u`;
-    GRU (reset_after, two bias rows) `3u(n+u) + 6u`; SimpleRNN `u(n+u) + u`.
+    The cell's row (`rnnviz.config.cells`) gives the formula: e.g. LSTM `4u(n+u) + 4u`; peephole LSTM adds three
+    diagonal peepholes, `+ 3u`; CIFG LSTM `3u(n+u) + 3u`; GRU (reset_after, two bias rows) `3u(n+u) + 6u`;
+    MGU `2u(n+u) + 2u`; SimpleRNN `u(n+u) + u`.
     """
-    bias = 2 * 3 * units if cell == "gru" else GATES[cell] * units  # GRU reset_after: two bias rows
-    return GATES[cell] * units * (n_in + units) + bias + PEEPHOLES.get(cell, 0) * units
+    return cells.row(cell).params(n_in, units)
 
 
 def param_count(cfg: RunConfig) -> int:
@@ -109,7 +105,7 @@ def estimate(cfg: RunConfig) -> Estimate:
     else:
         steps, n_samples, sample = (16 if cfg.front_end == "conv" else 32), 60_000, 3072
         extra = b * 32 * 32 * cfg.conv_filters * 3 if cfg.front_end != "none" else 0
-    per_step = cfg.layers * d * cfg.units * SAVED_PER_STEP[cfg.cell] + cfg.head_units * (cfg.pooling == "mean")
+    per_step = cfg.layers * d * cfg.units * cells.row(cfg.cell).saved_per_step + cfg.head_units * (cfg.pooling == "mean")
     activations = 2 * FLOAT * (b * steps * per_step + extra)  # forward values and their gradients
     data = 2 * FLOAT * n_samples * sample  # the arrays, and the training copy the input pipeline holds
     return Estimate(params, 4 * FLOAT * params, activations, data)

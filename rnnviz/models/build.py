@@ -21,12 +21,18 @@ from keras import layers
 from rnnviz import backend
 from rnnviz.models import cells
 from rnnviz.config import RunConfig
+from rnnviz.config import cells as cells_registry
 from rnnviz.data.loaders import Dataset
 
-CELL_LAYERS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU,
-               **{name: partial(cells.variant_layer, name) for name in cells.VARIANT_CELLS}}
-"""Cell name -> a layer factory `f(units, return_sequences=..., name=..., **cell options)`: Keras's layer, or
-`keras.layers.RNN` around an `rnnviz.models.cells` variant."""
+
+
+def cell_layers(cell: str):
+    """A layer factory `f(units, return_sequences=..., name=..., **cell options)` for a cell name: Keras's
+    layer (`keras.layers.LSTM`), or `keras.layers.RNN` around a cell of ours (`rnnviz.models.cells`)."""
+    row = cells_registry.row(cell)
+    return partial(cells.cell_layer, cell) if row.ours else getattr(layers, row.keras)
+
+
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
               "sgd": keras.optimizers.SGD, "adamw": keras.optimizers.AdamW}
 # Keras's default 0.99 leaves BatchNorm's running statistics far behind after the few hundred steps of a
@@ -56,7 +62,7 @@ def dropout_seed(cfg: RunConfig, name: str) -> int | None:
 
 def recurrent_layer(cfg: RunConfig, return_sequences: bool, name: str) -> layers.Layer:
     """One recurrent layer of the config's cell type, wrapped in Bidirectional when asked."""
-    layer = CELL_LAYERS[cfg.cell](
+    layer = cell_layers(cfg.cell)(
         cfg.units, activation=cfg.activation, dropout=cfg.dropout, recurrent_dropout=cfg.recurrent_dropout,
         seed=dropout_seed(cfg, name), return_sequences=return_sequences,
         name=name if not cfg.bidirectional else f"{name}_cell")

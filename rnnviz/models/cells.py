@@ -1,8 +1,8 @@
-"""The LSTM variants Keras does not have, as Keras cells: peephole LSTM and CIFG LSTM.
+"""The cells Keras does not have, as Keras cells: peephole LSTM, CIFG LSTM and the minimal gated unit (MGU).
 
 Each is a cell for `keras.layers.RNN(cell)` (so masking, `return_sequences`, `go_backwards`, stacking and
 `Bidirectional` come from Keras's own RNN layer), written with `keras.ops` only, so it runs on every Keras
-backend. Both are registered with `keras.saving.register_keras_serializable("rnnviz")`: a `.keras` file
+backend. All three are registered with `keras.saving.register_keras_serializable("rnnviz")`: a `.keras` file
 holding them loads with `safe_mode=True` once this module is imported (`rnnviz.models` and `rnnviz.store`
 import it).
 
@@ -17,7 +17,12 @@ import it).
   is replaced. Kernel `(in, 3u)` and recurrent kernel `(u, 3u)` in the order f, c, o; bias `(3u,)`:
   `3u(in + u) + 3u` parameters.
 
-Both start the forget-gate bias at 1 (`unit_forget_bias`, as Keras's LSTM) and take Keras's `dropout` and
+- `MGUCell` (minimal gated unit, Zhou et al., 2016): one forget gate and one state,
+  `f = rec_act(x W_f + h_tm1 U_f + b_f)`, `h_hat = act(x W_h + (f * h_tm1) U_h + b_h)`,
+  `h = (1 - f) * h_tm1 + f * h_hat`. Kernel `(in, 2u)` and recurrent kernel `(u, 2u)` in the order f, h;
+  bias `(2u,)`: `2u(in + u) + 2u` parameters.
+
+The LSTM variants start the forget-gate bias at 1 (`unit_forget_bias`, as Keras's LSTM) and take Keras's `dropout` and
 `recurrent_dropout` (one mask per sequence, as Keras's cells).
 """
 
@@ -29,7 +34,7 @@ from keras import activations, initializers, layers, ops
 # it (before its step loop, which keeps the loop stateless on JAX); there is no public name for it
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
-from rnnviz.config import vocab
+from rnnviz.config import cells
 
 
 class _VariantCell(layers.Layer, DropoutRNNCell):
@@ -155,19 +160,42 @@ class CIFGLSTMCell(_VariantCell):
         return h, [h, c]
 
 
-VARIANT_CELLS = {"lstm_peephole": PeepholeLSTMCell, "lstm_cifg": CIFGLSTMCell}
-"""Variant name (a `vocab.CELLS` name) -> its cell class."""
+@keras.saving.register_keras_serializable(package="rnnviz")
+class MGUCell(_VariantCell):
+    """A minimal gated unit (Zhou et al., 2016): one forget gate, one state (see the module docstring).
 
-_KERAS_CELLS = ((layers.LSTMCell, "lstm"), (layers.GRUCell, "gru"), (layers.SimpleRNNCell, "simple_rnn"),
-                (PeepholeLSTMCell, "lstm_peephole"), (CIFGLSTMCell, "lstm_cifg"))
+    Args: as `keras.layers.GRUCell` (units, activation, recurrent_activation, use_bias, initializers, dropout,
+    recurrent_dropout, seed). The kernel, recurrent kernel and bias hold the blocks f, h. The bias starts at 0
+    (`unit_forget_bias=False`: f near 0.5).
+    """
+
+    n_blocks = 2
+    forget_block = 0
+
+    def __init__(self, units: int, unit_forget_bias: bool = False, **kwargs):
+        super().__init__(units, unit_forget_bias=unit_forget_bias, **kwargs)
+        self.state_size = [units]
+
+    def call(self, inputs, states, training=False):
+        h_tm1 = states[0]
+        if training and 0.0 < self.dropout < 1.0:
+            inputs = inputs * self.get_dropout_mask(inputs)
+        if training and 0.0 < self.recurrent_dropout < 1.0:
+            h_tm1 = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
+        x_f, x_h = ops.split(ops.matmul(inputs, self.kernel) + (self.bias if self.use_bias else 0.0), 2, axis=-1)
+        u_f, u_h = ops.split(self.recurrent_kernel, 2, axis=-1)  # (u, u) each
+        f = self.recurrent_activation(x_f + ops.matmul(h_tm1, u_f))
+        h_hat = self.activation(x_h + ops.matmul(f * h_tm1, u_h))
+        h = (1.0 - f) * states[0] + f * h_hat
+        return h, [h]
 
 
-def variant_layer(cell: str, units: int, return_sequences: bool = False, name: str | None = None,
-                  **cell_kwargs) -> layers.RNN:
-    """`keras.layers.RNN` around a new variant cell.
+def cell_layer(cell: str, units: int, return_sequences: bool = False, name: str | None = None,
+               **cell_kwargs) -> layers.RNN:
+    """`keras.layers.RNN` around a new cell of ours (a registry row whose `keras` names a registered cell).
 
     Args:
-        cell: "lstm_peephole" or "lstm_cifg".
+        cell: a `rnnviz.config.cells` name whose row is `ours`, e.g. "lstm_peephole" or "mgu".
         units: units of the cell.
         return_sequences, name: as for any Keras RNN layer.
         **cell_kwargs: the cell's other arguments (activation, dropout, recurrent_dropout, initializers, ...).
@@ -175,22 +203,25 @@ def variant_layer(cell: str, units: int, return_sequences: bool = False, name: s
     Returns:
         The (unbuilt) layer.
     """
-    if cell not in VARIANT_CELLS:
-        raise ValueError(f"`cell` must be one of {list(VARIANT_CELLS)}. Received: cell={cell!r}")
-    return layers.RNN(VARIANT_CELLS[cell](units, **cell_kwargs), return_sequences=return_sequences, name=name)
+    ours = [c.name for c in cells.CELLS.values() if c.ours]
+    if cell not in ours:
+        raise ValueError(f"`cell` must be one of {ours}. Received: cell={cell!r}")
+    cls = keras.saving.get_registered_object(cells.CELLS[cell].keras)
+    return layers.RNN(cls(units, **cell_kwargs), return_sequences=return_sequences, name=name)
 
 
 def cell_kind(layer) -> str | None:
-    """The `vocab.CELLS` name of a recurrent layer's cell ("lstm", ..., "lstm_cifg"), looking through a
-    `Bidirectional` wrapper; None for anything else (a non-recurrent layer, a cell of another kind)."""
+    """The cell name of a recurrent layer ("lstm", ..., "mgu"), looking through a `Bidirectional` wrapper;
+    None for anything else (a non-recurrent layer, a cell of another kind)."""
     inner = layer.forward_layer if isinstance(layer, layers.Bidirectional) else layer
     if not isinstance(inner, layers.RNN):
         return None
-    return next((kind for cls, kind in _KERAS_CELLS if type(inner.cell) is cls), None)
+    found = cells.by_keras_cell(type(inner.cell).__name__)
+    return found.name if found is not None and type(inner.cell).__module__.startswith(
+        ("keras.", "rnnviz.")) else None
 
 
-def param_rows(input_size: int, units: int, kinds: tuple[str, ...] = ("lstm", "lstm_peephole", "lstm_cifg", "gru")
-               ) -> list[dict]:
+def param_rows(input_size: int, units: int, kinds: tuple[str, ...] = cells.LSTM_FAMILY) -> list[dict]:
     """Weights of one layer of each cell, side by side (Keras's LSTM beside its variants), for the Learn page.
 
     Args:
@@ -201,12 +232,8 @@ def param_rows(input_size: int, units: int, kinds: tuple[str, ...] = ("lstm", "l
     Returns:
         One dict per cell: `cell` (label), `formula` (in n and u), `parameters` (equal to Keras's `count_params`).
     """
-    from rnnviz.models.budget import rnn_params  # here: budget imports the config, which the cells do not need
-
     for name, value in (("input_size", input_size), ("units", units)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-    formulas = {"simple_rnn": "u(n+u) + u", "lstm": "4u(n+u) + 4u", "lstm_peephole": "4u(n+u) + 4u + 3u",
-                "lstm_cifg": "3u(n+u) + 3u", "gru": "3u(n+u) + 6u"}
-    return [{"cell": vocab.CELL_LABELS[c], "formula": formulas[vocab.check_cell(c)],
-             "parameters": rnn_params(c, input_size, units)} for c in kinds]
+    return [{"cell": cells.row(c).label, "formula": cells.row(c).formula,
+             "parameters": cells.row(c).params(input_size, units)} for c in kinds]

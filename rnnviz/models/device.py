@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rnnviz import backend as backends
-from rnnviz.config import RunConfig
+from rnnviz.config import RunConfig, cells
 
 
 def describe() -> str:
@@ -37,20 +37,17 @@ def cudnn_blockers(cfg: RunConfig, backend: str | None = None) -> list[str]:
     """
     backend = backend or backends.configured()
     reasons = []
-    if cfg.cell == "simple_rnn":
-        return ["SimpleRNN has no cuDNN kernel on any backend: it always runs the generic loop"]
-    if cfg.cell not in ("lstm", "gru"):  # our own cells (rnnviz/cells.py) run in keras.layers.RNN's loop
-        return [f"cell={cfg.cell!r} is not Keras's LSTM or GRU: no cuDNN kernel on any backend"]
-    if cfg.cell in ("lstm_peephole", "lstm_cifg"):  # rnnviz.models.cells: keras.layers.RNN around our own cell
-        return [f"{cfg.cell} is our own Keras cell (rnnviz.models.cells): it always runs the generic loop, no cuDNN"]
-    if backend == "jax" and cfg.cell == "gru":
-        reasons.append("Keras's JAX backend has no cuDNN GRU (a GRU runs as a compiled scan; LSTM is fused)")
+    cell = cells.row(cfg.cell)
+    if cell.no_fused:  # SimpleRNN, and our own cells in keras.layers.RNN's loop
+        return [cell.no_fused]
+    if off := cell.fused_off.get(backend):  # e.g. JAX's GRU
+        reasons.append(off)
     if cfg.recurrent_dropout > 0:
         reasons.append(f"recurrent_dropout={cfg.recurrent_dropout} > 0 needs the generic loop")
     if cfg.activation != "tanh":
         reasons.append(f"activation={cfg.activation!r} is not the cuDNN default 'tanh'")
     masked = getattr(cfg.data, "mask", False)
-    if masked and backend in ("jax", "torch") and not (backend == "jax" and cfg.cell == "gru"):
+    if masked and backend in ("jax", "torch") and not off:
         label = backends.BACKENDS[backend].label
         reasons.append(f"mask=True (padding masked): Keras's {label} backend has no fused kernel for masked "
                        "sequences; turn the mask off to use cuDNN")

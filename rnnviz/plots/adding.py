@@ -12,13 +12,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.plots import style
-from rnnviz.config import vocab
+from rnnviz.config import cells, vocab
 from rnnviz.data.loaders import marked_steps
 
 MARK_COLOR = style.INK  # dashed black marks: they show on the diverging heatmaps' red and blue alike
 SPAN_COLOR = style.MARK_SPAN
-KEEP_GATES = {**{c: ("f", vocab.NAMES["f"]) for c in ("lstm", *vocab.LSTM_VARIANTS)},
-              "gru": ("z", vocab.NAMES["z"])}  # near 1 = keep the state
 
 
 def marks(x_one: np.ndarray) -> list[int]:
@@ -31,7 +29,7 @@ def keep_between(gates: dict[str, np.ndarray], cell: str, steps: list[int]) -> d
 
     Args:
         gates: key -> `(time, units)` arrays of one sample (e.g. `f` for an LSTM, `z` for a GRU).
-        cell: "lstm" (or an LSTM variant) or "gru" (None is returned for a SimpleRNN, which has no gate).
+        cell: a cell name; its row's keep gate is used (LSTM f, GRU z, MGU 1 - f); None for a cell without gates.
         steps: the two marked steps, 0-based.
 
     Returns:
@@ -39,11 +37,18 @@ def keep_between(gates: dict[str, np.ndarray], cell: str, steps: list[int]) -> d
         gate, averaged over units: the share of the first mark's state a unit would still hold from the gate
         alone) and `units_open` (share of units whose gate stayed above 0.9 on average), or None.
     """
-    if cell not in KEEP_GATES or steps[1] <= steps[0]:
+    kept = cells.row(cell).kept(gates)
+    if kept is None or steps[1] <= steps[0]:
         return None
-    g = np.asarray(gates[KEEP_GATES[cell][0]], np.float64)[steps[0] + 1:steps[1] + 1]  # (span, units)
+    g = np.asarray(kept, np.float64)[steps[0] + 1:steps[1] + 1]  # (span, units)
     return {"mean": float(g.mean()), "kept": float(np.prod(g, axis=0).mean()),
             "units_open": float(np.mean(g.mean(axis=0) > 0.9)), "span": int(len(g))}
+
+
+def keep_name(cell: str) -> str:
+    """The keep gate as people read it, e.g. "forget gate f", or "1 − forget gate f" (MGU)."""
+    keep = cells.row(cell).keep or ""
+    return f"1 − {vocab.NAMES[keep[2:]]}" if keep.startswith("1-") else vocab.NAMES.get(keep, "")
 
 
 def mark_steps(fig: go.Figure, steps: list[int], ticks: list[str]) -> go.Figure:

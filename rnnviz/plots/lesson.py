@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz.config import cells
 from rnnviz.learn import maths
 from rnnviz.plots import learn as learn_plots
 from rnnviz.plots import style
@@ -47,11 +48,11 @@ def cell_path(s: dict[str, Any]) -> tuple[go.Figure, float]:
 
 
 def gates(s: dict[str, Any]) -> tuple[go.Figure, float]:
-    """Every gate and state of a seeded Keras LSTM or GRU over time, and the mean of its keep gate (LSTM f,
-    GRU z)."""
+    """Every gate and state of a seeded Keras layer of a gated cell over time, and the mean of its keep gate
+    (LSTM f, GRU z, MGU 1 - f)."""
     x = maths.example_input(s["steps"], s["input_size"], s["seed"])
     g = maths.cell_gates(s["cell"], x, s["units"], s["seed"])
-    return learn_plots.gate_time_figure(g, 1, s["cell"]), float(g["f" if s["cell"] == "lstm" else "z"].mean())
+    return learn_plots.gate_time_figure(g, 1, s["cell"]), float(cells.row(s["cell"]).kept(g).mean())
 
 
 FIGURES = {"for_loop": for_loop, "forgetting": forgetting, "cell_path": cell_path, "gates": gates}

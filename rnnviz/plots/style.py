@@ -20,13 +20,14 @@ No Streamlit, no Plotly import here: plain values the figure modules use.
 
 from __future__ import annotations
 
+from rnnviz.config import cells
+
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
              "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7"}
 """The eight colours of Okabe and Ito (2008), "Color Universal Design"."""
 
-CELL_COLORS = {"simple_rnn": OKABE_ITO["blue"], "lstm": OKABE_ITO["vermillion"], "gru": OKABE_ITO["bluish green"],
-               "lstm_peephole": OKABE_ITO["reddish purple"], "lstm_cifg": OKABE_ITO["orange"]}
-"""Cell (a `vocab.CELLS` name, or an LSTM variant) -> its colour on every chart."""
+CELL_COLORS = {c.name: c.color for c in cells.CELLS.values()}
+"""Cell -> its colour on every chart (each row of `rnnviz.config.cells` names one of the Okabe-Ito colours)."""
 
 UNKNOWN_CELL = "#666666"
 """The colour of a curve whose cell is not known."""

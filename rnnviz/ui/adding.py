@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnnviz.config import cells
+
 from rnnviz.ui.core import dataset, load_model, trainer
 
 
@@ -37,7 +39,7 @@ def marked_path(fig, sel, coords, dims: int):
 
 
 def keep_gate_note(sel, gates: dict) -> None:
-    """Says what the keep gate (LSTM f, GRU z) did between the marks; nothing for other data or a SimpleRNN."""
+    """Says what the keep gate (LSTM f, GRU z, MGU 1 − f) did between the marks; nothing for other data or a SimpleRNN."""
     from rnnviz.plots import adding as memory
 
     steps = marks_of(sel)
@@ -46,10 +48,11 @@ def keep_gate_note(sel, gates: dict) -> None:
     cell = sel.run.config.cell
     keep = memory.keep_between(gates, cell, steps)
     if keep is None:
-        st.info(f"Marks at steps {steps[0] + 1} and {steps[1] + 1}. A SimpleRNN has no gate to hold the first "
-                "value: every step rewrites its whole state, so the first mark fades.")
+        if not cells.row(cell).gated:  # (a gated cell with adjacent marks has no steps between them to show)
+            st.info(f"Marks at steps {steps[0] + 1} and {steps[1] + 1}. A {cells.row(cell).label} has no gate to "
+                    "hold the first value: every step rewrites its whole state, so the first mark fades.")
         return
-    name = memory.KEEP_GATES[cell][1]
+    name = memory.keep_name(cell)
     st.info(f"Between the marks (steps {steps[0] + 2} to {steps[1] + 1}, {keep['span']} steps) the {name} "
             f"averaged **{keep['mean']:.2f}** (1 = keep the state); {keep['units_open']:.0%} of the units held it "
             f"above 0.9. Through the gate alone a unit keeps on average **{keep['kept']:.1%}** of what it held "
