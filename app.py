@@ -23,7 +23,7 @@ st.navigation({
     ],
     "Learn": [
         st.Page("pages/learn_rnn.py", title="An RNN is a for-loop", icon=":material/repeat:"),
-        st.Page("pages/learn_cells.py", title="LSTM and GRU, cell by cell", icon=":material/memory:"),
+        st.Page("pages/learn_cells.py", title="Gated cells, cell by cell", icon=":material/memory:"),
         st.Page("pages/learn_memory.py", title="Why plain RNNs forget", icon=":material/trending_down:"),
     ],
     "Inspect": [

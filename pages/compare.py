@@ -7,7 +7,7 @@ from rnnviz.inspect import compare
 from rnnviz.store import export
 from rnnviz.plots import states as state_plots
 from rnnviz.plots import charts as plots
-from rnnviz.config import vocab
+from rnnviz.config import tasks, vocab
 from rnnviz.training.jobs import ACTIVE
 
 st.title("Compare")
@@ -71,18 +71,18 @@ runs = ui.compare_picker(configs)
 if len(runs) < 2:
     st.info("Pick two or more stored runs above, or train the trio.")
     st.stop()
-tasks = {r.config.data.task for r in runs}
-if len(tasks) > 1:
+objectives = {r.config.data.task for r in runs}
+if len(objectives) > 1:
     st.warning("These runs solve different tasks; only the table compares them.")
-st.markdown(compare.summary(runs) if len(tasks) == 1 else "")
+st.markdown(compare.summary(runs) if len(objectives) == 1 else "")
 ui.memory.baseline_caption(runs)
 table = compare.table(runs)
 st.dataframe(table, hide_index=True, column_config={"seconds per epoch": st.column_config.NumberColumn(format="%.2f")})
 st.download_button("Download the table (CSV)", export.table_csv(table), "comparison.csv", "text/csv")
-if len(tasks) > 1:
+if len(objectives) > 1:
     st.stop()
-task = tasks.pop()
-metrics = ["loss"] if task == "regression" else ["loss", "accuracy"]
+task = objectives.pop()
+metrics = ["loss", *tasks.objective(task).metrics]
 for metric in metrics:
     left, right = st.columns(2)
     curves = compare.curves(runs, metric)

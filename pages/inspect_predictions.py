@@ -16,12 +16,14 @@ cfg, created = run.config, run.info["created"]
 
 from rnnviz.plots import predictions as prediction_plots
 from rnnviz.inspect import readout
+from rnnviz.config import tasks
 from rnnviz.inspect import samples  # noqa: E402  (after the pickers: imports Keras)
 
-if cfg.data.name == "memory":
+task = tasks.of(cfg.data)
+if task.results == "adding":
     ui.memory.results(run)
     st.stop()
-if cfg.data.task == "regression":
+if task.results == "forecast":
     steps_max = cfg.data.length - data.val_start(cfg.data)
     key = ui.keep("inspect_free_steps")
     st.session_state[key] = min(st.session_state.get(key) or 200, steps_max)  # this run may be shorter
@@ -53,7 +55,7 @@ left, right = st.columns(2)
 left.plotly_chart(plots.confusion_figure(cl["confusion"], classes, f"Confusion matrix on the {split} set"),
                   width="stretch", key="inspect_pred_confusion")
 
-if cfg.data.name == "imdb":
+if task.sample == "text":
     right.plotly_chart(prediction_plots.probability_histogram(cl["probs"][:, 1], y, classes), width="stretch",
                        key="inspect_pred_histogram")
     vocab = ui.vocabulary(cfg)

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from rnnviz import ui
+from rnnviz.config import tasks
 
 st.title("Type your own review")
 st.caption("The text is encoded exactly as the training reviews were; the prediction and the per-word charts "
            "follow as you type (Ctrl+Enter or click outside the box).")
-run = ui.inspect_run(kinds=("imdb",))
+run = ui.inspect_run(kinds=tasks.with_pages("review"))
 cfg = run.config
 top = st.columns([2, 2, 1.2])
 with top[1]:

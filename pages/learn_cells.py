@@ -24,7 +24,7 @@ def gates(cell: str, steps: int, input_size: int, units: int, seed: int) -> tupl
     return x, maths.cell_gates(cell, x, units, seed)
 
 
-st.title("LSTM, GRU and MGU, cell by cell")
+st.title("Gated cells, cell by cell")
 st.caption("The equations Keras computes, and every gate of a real Keras layer on a small input, one step at a time.")
 
 cell = st.radio("Cell", list(NAMES), format_func=NAMES.get, horizontal=True,

@@ -7,7 +7,7 @@ from rnnviz import ui
 from rnnviz.data import loaders as data
 from rnnviz.training import metrics
 from rnnviz.plots import charts as plots
-from rnnviz.config import vocab
+from rnnviz.config import tasks, vocab
 from rnnviz.training.jobs import ACTIVE
 from rnnviz.store.runs import StoreError
 from rnnviz.ui import train as train_ui
@@ -101,9 +101,10 @@ if run is not None:
                   f"{run.info.get('backend') or run.info['device']}")
     if run.info.get("node"):
         c.caption(f"Trained on {run.info['node']}")
-if cfg.data.name == "memory":  # the adding problem: MSE beside the constant answer's
+results = tasks.of(cfg.data).results
+if results == "adding":  # the adding problem: MSE beside the constant answer's
     ui.memory.results(run, job.result.model if run is None else None, cfg)
-elif task == "lm":  # a language model: perplexity (and bits per character) beside the n-gram's
+elif results == "lm":  # a language model: perplexity (and bits per character) beside the n-gram's
     m = (run.metrics if run is not None else job.result.metrics) or {}
     if "val_perplexity" in m:
         a.metric("Validation perplexity", f"{m['val_perplexity']:.2f}", delta_color="inverse",
@@ -113,7 +114,7 @@ elif task == "lm":  # a language model: perplexity (and bits per character) besi
         if "val_bpc" in m:
             b.metric("Bits per character", f"{m['val_bpc']:.3f}", delta=f"n-gram {m['baseline_bpc']:.3f}",
                      delta_color="off", help="loss / ln 2")
-elif task == "regression":
+elif results == "forecast":
     steps_max = cfg.data.length - data.val_start(cfg.data)
     steps = st.slider("Free-running steps (how far the model runs on its own predictions)", 1, steps_max,
                       min(200, steps_max), key="free_steps")
@@ -134,6 +135,6 @@ else:
         confusion = np.asarray(run.info["confusion"])
         a.metric("Test accuracy", f"{run.metrics['test_accuracy']:.1%}",
                  help=f"on {confusion.sum():,} test samples never used in training; test loss "
-                      f"{run.metrics['test_loss']:.3f} ({plots.LOSS_NAMES[task]})")
+                      f"{run.metrics['test_loss']:.3f} ({tasks.objective(task).loss_name})")
         st.plotly_chart(plots.confusion_figure(confusion, run.info["classes"], "Confusion matrix on the test set"),
                         width="stretch")

@@ -4,12 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz import ui
+from rnnviz.config import tasks
 
 st.title("Write")
 st.caption("Pick a stored IMDB language-model run (next word or next character), give it a prompt, and let it "
            "write. Each token is coloured by one unit's activation (the char-rnn neuron view); hover a token "
            "for the 5 tokens the model found most likely there.")
-run = ui.inspect_run(kinds=("imdb_lm",))
+run = ui.inspect_run(kinds=tasks.with_pages("write"))
 from rnnviz.data import lm
 from rnnviz.plots import charts as plots
 from rnnviz.inspect import write  # noqa: E402  (after the picker: imports Keras)

@@ -19,10 +19,10 @@ import sys
 import tempfile
 from typing import Any
 
-from rnnviz.config import DATA_KINDS, RunConfig, env, presets
+from rnnviz.config import DATA_KINDS, RunConfig, env, presets, tasks
 from rnnviz.config.run import CELLS, OPTIMIZERS
 
-PREFETCH_NAMES = ("imdb", "cifar10")
+PREFETCH_NAMES = tasks.FILE_SETS
 # flag -> RunConfig field, for the flags that override a config field
 FIELD_FLAGS = {"cell": "cell", "bidirectional": "bidirectional", "layers": "layers", "units": "units",
                "dropout": "dropout", "recurrent_dropout": "recurrent_dropout", "epochs": "epochs",

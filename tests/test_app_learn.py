@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = {  # page -> (title, number of charts)
     "pages/learn_rnn.py": ("An RNN is a for-loop", 2),
-    "pages/learn_cells.py": ("LSTM, GRU and MGU, cell by cell", 2),
+    "pages/learn_cells.py": ("Gated cells, cell by cell", 2),
     "pages/learn_memory.py": ("Why plain RNNs forget", 3),
 }
 

@@ -64,7 +64,7 @@ def _figures_with_cells() -> list[tuple[str, object, dict[str, str]]]:
     out.append(("norm_figure", fig, {"rnn": "simple_rnn"}))
     n = len(vocab.CELLS)
     sweep = pd.DataFrame({"cell": [c for c in vocab.CELLS for _ in (10, 50)], "steps": [10, 50] * n,
-                          "val_mse": np.linspace(0.01, 0.1, 2 * n), "run_id": list("abcdefghij"[:2 * n])})
+                          "val_mse": np.linspace(0.01, 0.1, 2 * n), "run_id": [f"r{k}" for k in range(2 * n)]})
     fig = sweep_plots.metric_figure(sweep, ["cell", "steps"], "val_mse")
     out.append(("sweep metric_figure", fig, {c: c for c in vocab.CELLS}))
     return out
@@ -85,7 +85,7 @@ def test_every_figure_that_shows_cells_uses_the_same_colour_for_the_same_cell():
     assert len(set(colors)) == len(colors) and set(colors) <= set(style.OKABE_ITO.values())  # distinct, CB-safe
     assert {c: style.CELL_COLORS[c] for c in vocab.CELLS} == {"simple_rnn": "#0072B2", "lstm": "#D55E00",
                                                               "gru": "#009E73", "lstm_peephole": "#CC79A7",
-                                                              "lstm_cifg": "#E69F00"}
+                                                              "lstm_cifg": "#E69F00", "mgu": "#56B4E9"}
 
 
 def test_a_plain_rnn_curve_never_takes_another_cells_colour():

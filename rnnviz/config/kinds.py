@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from rnnviz.config import vocab
 from rnnviz.config.checks import CUT, Bounds, ConfigError, limits, shorten  # noqa: F401  (part of this module's API)
@@ -19,6 +19,35 @@ from rnnviz.config.checks import check_float as _float
 from rnnviz.config.checks import check_int as _int
 from rnnviz.config.checks import cut_name as _name
 from rnnviz.config.checks import fail as _fail
+
+CHAR_ALPHABET = " abcdefghijklmnopqrstuvwxyz0123456789'"
+"""The characters of the character-level vocabulary (ids 3, 4, ...; 0 pads, 1 starts, 2 is unknown); the IMDB
+text is lower case without punctuation, so these cover all but a few accented letters."""
+CHAR_VOCAB = 3 + len(CHAR_ALPHABET)
+
+
+class Shape(NamedTuple):
+    """What a data kind's samples look like, known from its options without loading anything.
+
+    Attributes:
+        steps: time steps the first recurrent layer reads (before any conv front end).
+        features: values per step (0 for token ids, which go through an embedding).
+        ids: the number of distinct token ids (0 for values).
+        outputs: the output layer's width.
+        inputs, targets: one sample's input and target shapes.
+        n_samples: samples held in memory (training, validation and test).
+        sample_values: values one sample holds, input and target.
+    """
+
+    steps: int
+    features: int
+    ids: int
+    outputs: int
+    inputs: tuple[int, ...]
+    targets: tuple[int, ...]
+    n_samples: int
+    sample_values: int
+
 
 def _floats_as_float(obj: Any) -> None:
     """Stores int values of float fields as floats, so 50 and 50.0 give one run id."""
@@ -64,6 +93,10 @@ class CosineData:
             _fail("length", self.length, f"long enough for window={self.window}, horizon={self.horizon} "
                   f"and val_fraction={self.val_fraction} in both the training and validation span")
 
+    def shape(self) -> Shape:
+        return Shape(self.window, 1, 0, self.horizon, (self.window, 1), (self.horizon,), self.length,
+                     self.window + self.horizon)
+
 
 @dataclass(frozen=True)
 class ImdbData:
@@ -101,6 +134,9 @@ class ImdbData:
         _float("val_split", self.val_split, 0.02, 0.5)
         _floats_as_float(self)
 
+    def shape(self) -> Shape:
+        return Shape(self.maxlen, 0, self.vocab_size, 1, (self.maxlen,), (), 50_000, self.maxlen)
+
 
 @dataclass(frozen=True)
 class CifarData:
@@ -128,6 +164,9 @@ class CifarData:
             _fail("train_size", self.train_size, "0 (all) or at least 20")
         _float("val_split", self.val_split, 0.02, 0.5)
         _floats_as_float(self)
+
+    def shape(self) -> Shape:
+        return Shape(32, 96, 0, 10, (32, 32, 3), (), 60_000, 3072)  # a row: 32 pixels x 3 colours
 
 
 @dataclass(frozen=True)
@@ -160,6 +199,9 @@ class MemoryData:
         _bool("recall", self.recall)
         _floats_as_float(self)
 
+    def shape(self) -> Shape:
+        return Shape(self.steps, 2, 0, 1, (self.steps, 2), (1,), self.samples, 2 * self.steps + 1)  # value, mark
+
 
 @dataclass(frozen=True)
 class TextData:
@@ -189,6 +231,11 @@ class TextData:
         _int("train_size", self.train_size, 100, 100_000)
         _int("val_size", self.val_size, 10, 10_000)
         _floats_as_float(self)
+
+    def shape(self) -> Shape:
+        ids = self.vocab_size if self.level == "word" else CHAR_VOCAB
+        return Shape(self.seq_len, 0, ids, ids, (self.seq_len,), (self.seq_len,), self.train_size + self.val_size,
+                     2 * self.seq_len)
 
 
 DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData, MemoryData, TextData)}

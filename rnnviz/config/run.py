@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-from rnnviz.config import vocab
+from rnnviz.config import tasks, vocab
 from rnnviz.config.checks import CUT, Bounds, ConfigError, limits, shorten  # noqa: F401  (part of this module's API)
 from rnnviz.config.checks import check_bool as _bool
 from rnnviz.config.checks import check_choice as _choice
@@ -95,9 +95,10 @@ class RunConfig:
         _choice("pooling", self.pooling, POOLINGS)
         _choice("front_end", self.front_end, FRONT_ENDS)
         _int("conv_filters", self.conv_filters, 1, 512)
-        if self.front_end != "none" and self.data.name != "cifar10":
-            _fail("front_end", self.front_end, "'none' unless data is cifar10")
-        if self.data.name == "imdb_lm" and (self.pooling != "last" or self.bidirectional):
+        task = tasks.of(self.data)
+        if self.front_end != "none" and task.inputs != "image":
+            _fail("front_end", self.front_end, f"'none' unless data is images ({', '.join(tasks.with_inputs('image'))})")
+        if task.objective.per_step and (self.pooling != "last" or self.bidirectional):
             bad = ("pooling", self.pooling, "'last' for the language model (it predicts at every step)") if (
                 self.pooling != "last") else ("bidirectional", True, "False for the language model (a backward "
                                                                    "layer would read the token to predict)")

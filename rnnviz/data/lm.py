@@ -25,13 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnviz.config.kinds import CHAR_ALPHABET, CHAR_VOCAB
 from rnnviz.data import imdb
 
 PAD, START, UNK = 0, 1, 2
-ALPHABET = " abcdefghijklmnopqrstuvwxyz0123456789'"
-"""The characters of the character-level vocabulary (ids 3, 4, ...); the IMDB text is lower case without
-punctuation, so these cover all but a few accented letters."""
-CHAR_VOCAB = 3 + len(ALPHABET)
+ALPHABET, CHAR_VOCAB = CHAR_ALPHABET, CHAR_VOCAB  # the character level's ids (`rnnviz.config.kinds`)
 WORD_ORDER, CHAR_ORDER = 2, 5
 DISCOUNT = 0.75
 LN2 = math.log(2.0)

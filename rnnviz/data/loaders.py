@@ -13,7 +13,7 @@ from rnnviz.data import cifar
 from rnnviz.data import imdb
 from rnnviz.data import standard
 from rnnviz.data import lm
-from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData, TextData
+from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData, TextData, tasks
 
 
 @dataclass
@@ -190,17 +190,10 @@ def n_tokens(opts: Any) -> int:
 
 def empty(opts: Any) -> Dataset:
     """A `Dataset` with no samples but the right shapes, task and width: enough to build a model."""
-    if opts.name == "cosine":
-        x, y, task, width = np.zeros((0, opts.window, 1), "float32"), np.zeros((0, opts.horizon)), "regression", opts.horizon
-    elif opts.name == "imdb":
-        x, y, task, width = np.zeros((0, opts.maxlen), "int32"), np.zeros(0), "binary", 1
-    elif opts.name == "memory":
-        x, y, task, width = np.zeros((0, opts.steps, 2), "float32"), np.zeros((0, 1)), "regression", 1
-    elif opts.name == "imdb_lm":
-        x, y, task, width = np.zeros((0, opts.seq_len), "int32"), np.zeros((0, opts.seq_len)), "lm", n_tokens(opts)
-    else:
-        x, y, task, width = np.zeros((0, 32, 32, 3), "float32"), np.zeros(0), "multiclass", 10
-    return Dataset(x, y, x, y, task=task, n_outputs=width)
+    shape = opts.shape()
+    x = np.zeros((0, *shape.inputs), "int32" if shape.ids else "float32")
+    y = np.zeros((0, *shape.targets))
+    return Dataset(x, y, x, y, task=opts.task, n_outputs=shape.outputs)
 
 
 def epoch_orders(n: int, epochs: int, seed: int) -> np.ndarray:
@@ -220,13 +213,13 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "memory": lambda opts, seed, data_dir=None, progress=None: load_memory(opts, seed),
     "imdb_lm": load_text,
 }
-GENERATED = ("cosine", "memory")  # data sets made from the seed: always available, no files
+GENERATED = tuple(t.name for t in tasks.TASKS.values() if t.generated)  # made from the seed: no files
 
 
 def availability(data_dir: str | None = None) -> list[dict[str, str]]:
     """One row per data set: its name and whether its files are here (and where), without loading it."""
     rows = [{"data set": name, "status": "available (generated)"} for name in GENERATED]
-    for name in ("imdb", "cifar10"):  # (the IMDB language model reads the IMDB files)
+    for name in tasks.FILE_SETS:  # (the IMDB language model reads the IMDB files)
         where = standard.locate(name, data_dir)
         rows.append({"data set": name, "status": f"available ({where})" if where else
                      f"not found: run `python -m rnnviz prefetch {name}` or set a data folder"})

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from rnnviz.models import budget
-from rnnviz.config import vocab
+from rnnviz.config import tasks, vocab
 from rnnviz.config import RunConfig
 MATCH_TOLERANCE = 0.05
 CELL_SETS = {"trio": vocab.TRIO, "lstm_variants": vocab.LSTM_FAMILY}
-"""Compare's one-click sets: Keras's SimpleRNN / LSTM / GRU, or LSTM, peephole LSTM, CIFG LSTM and GRU."""
-CELL_SET_LABELS = {"trio": "SimpleRNN, LSTM, GRU", "lstm_variants": "LSTM, peephole, CIFG, GRU and MGU"}
+"""Compare's one-click sets: Keras's SimpleRNN / LSTM / GRU, or the gated family (`rnnviz.config.cells.LSTM_FAMILY`)."""
+CELL_SET_LABELS = {name: ", ".join(vocab.CELL_LABELS[c] for c in cells[:-1]) + " and " + vocab.CELL_LABELS[cells[-1]]
+                   for name, cells in CELL_SETS.items()}
 
 
 param_count = budget.param_count  # the model's weights, from its architecture (equal to Keras's count)
@@ -68,9 +69,10 @@ def _task_metric(run) -> tuple[str, str, bool]:
     """(history key, label, higher is better) of the validation metric a run is judged by."""
     if "baseline_mse" in run.metrics:  # the adding problem: MSE, beside the constant answer's
         return "val_loss", "validation MSE", False
-    if run.config.data.task == "regression":
+    objective = tasks.objective(run.config.data.task)
+    if not objective.classes and not objective.per_step:
         return "val_loss", "validation RMSE", False
-    if run.config.data.task == "lm":  # a language model: cross-entropy per token (perplexity = e^loss)
+    if objective.per_step:  # a language model: cross-entropy per token (perplexity = e^loss)
         return "val_loss", "validation loss (nats per token)", False
     return "val_accuracy", "validation accuracy", True
 
@@ -176,7 +178,7 @@ def gradient_caption(data_opts) -> str:
             "is there before training comes from the cell itself (it could not learn from those steps); one that "
             "appears only after training was learned (it chose to ignore them). Each curve's height also scales "
             "with that run's error, so a better run draws a lower curve: compare shapes, not heights.")
-    if getattr(data_opts, "name", "") == "cosine" and data_opts.noise == 0:
+    if getattr(data_opts, "period", None) and getattr(data_opts, "noise", None) == 0:  # a noise-free cosine
         text += (f" On this noise-free cosine the next value is exactly 2·cos(2π/{data_opts.period:g})·x_t − "
                  "x_(t−1): a perfect model needs only the last two steps and may rightly ignore the rest.")
     return text

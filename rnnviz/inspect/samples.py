@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnviz.data import imdb
-from rnnviz.config import ImdbData, RunConfig
+from rnnviz.config import ImdbData, RunConfig, tasks
 from rnnviz.data.loaders import Dataset
 
 
@@ -73,9 +73,9 @@ def step_labels(cfg: RunConfig, x_one: np.ndarray, vocab: imdb.Vocabulary | None
         so_far: for the conv front end, label each step by all the image rows read up to it ("rows 1–5"), as
             "had the image ended here" needs; otherwise by the rows that step itself sees ("rows 2–5").
     """
-    if cfg.data.name == "imdb":
+    if tasks.of(cfg.data).inputs == "ids":
         return vocab.decode(x_one) if vocab is not None else [str(int(i)) for i in x_one]
-    if cfg.data.name == "cifar10":
+    if tasks.of(cfg.data).inputs == "image":
         if cfg.front_end == "conv":  # 16 steps, each seeing 4 image rows (`conv_step_rows`)
             return ["rows {}–{}".format(*conv_step_rows(t, so_far)) for t in range(len(x_one) // 2)]
         return [f"{'row' if cfg.data.by == 'rows' else 'column'} {t + 1}" for t in range(len(x_one))]
@@ -84,9 +84,9 @@ def step_labels(cfg: RunConfig, x_one: np.ndarray, vocab: imdb.Vocabulary | None
 
 def step_axis_title(cfg: RunConfig) -> str:
     """The time axis title for a run's data: what one step is."""
-    if cfg.data.name == "imdb":
+    if tasks.of(cfg.data).inputs == "ids":
         return "word read (time step)"
-    if cfg.data.name == "cifar10":
+    if tasks.of(cfg.data).inputs == "image":
         if cfg.front_end == "conv":
             return "conv feature row read (time step; each sees 4 image rows through the 3×3 conv and 2×2 pool)"
         return f"image {'row' if cfg.data.by == 'rows' else 'column'} read (time step)"
@@ -100,12 +100,12 @@ def reading(cfg: RunConfig) -> dict[str, str]:
         `step` ("word", "row", "column", "step"), `steps` (plural), `later` (e.g. "later columns") and `rest`
         (what a bidirectional layer's backward half reads first, e.g. "reads from the bottom row up").
     """
-    data = cfg.data
-    if data.name == "imdb":
+    data, inputs = cfg.data, tasks.of(cfg.data).inputs
+    if inputs == "ids":
         step, rest = "word", "reads from the review's last token back"
-    elif data.name == "cifar10" and cfg.front_end != "conv" and data.by == "columns":
+    elif inputs == "image" and cfg.front_end != "conv" and data.by == "columns":
         step, rest = "column", "reads from the right-most column leftwards"
-    elif data.name == "cifar10":  # rows, also behind the conv front end (which always reads rows)
+    elif inputs == "image":  # rows, also behind the conv front end (which always reads rows)
         step, rest = "row", "reads from the bottom row up"
     else:
         step, rest = "step", "reads from the last step back"
@@ -117,7 +117,7 @@ def readout_caption(cfg: RunConfig) -> str:
     reading order (rows or columns; the conv front end's overlapping rows) and padding (front or end, masked
     or not)."""
     r = reading(cfg)
-    if cfg.data.name == "imdb":
+    if tasks.of(cfg.data).inputs == "ids":
         text = "The model's own output for the text cut after each word" + (
             " (the network re-run on the words so far: a bidirectional layer's backward half would otherwise "
             "have read the rest)." if cfg.bidirectional else ": the head applied to the state after that word.")
@@ -136,7 +136,7 @@ def readout_caption(cfg: RunConfig) -> str:
         f"the whole network re-run on those {many} only, because the backward half of a bidirectional layer "
         f"{r['rest']}: its state at {one} t has already seen the {many} after t, so reading it off there would "
         "be cheating. ")
-    if cfg.data.name == "cifar10" and cfg.front_end == "conv":
+    if tasks.of(cfg.data).inputs == "image" and cfg.front_end == "conv":
         text += ("With the conv front end each step already sees 4 image rows (step t, from 1, sees rows 2t − 2 "
                  "to 2t + 1): the labels name every row read so far. ")
     return text + "The last point is the model's own prediction."

@@ -12,8 +12,7 @@ import os
 from dataclasses import dataclass
 
 from rnnviz.config import env
-from rnnviz.config import RunConfig, cells
-from rnnviz.data.lm import CHAR_VOCAB
+from rnnviz.config import RunConfig, cells, tasks
 
 FLOAT = 4  # bytes
 
@@ -54,24 +53,15 @@ def rnn_params(cell: str, n_in: int, units: int) -> int:
 def param_count(cfg: RunConfig) -> int:
     """The model's number of weights, from its architecture (equal to Keras's `count_params`)."""
     d = 2 if cfg.bidirectional else 1
-    total = 0
-    if cfg.data.name == "cosine":
-        n_in, out = 1, cfg.data.horizon
-    elif cfg.data.name == "memory":
-        n_in, out = 2, 1  # (value, marker) per step
-    elif cfg.data.name == "imdb":
-        total += cfg.data.vocab_size * cfg.embedding_dim
-        n_in, out = cfg.embedding_dim, 1
-    elif cfg.data.name == "imdb_lm":  # embedding and softmax over the word or character vocabulary
-        out = cfg.data.vocab_size if cfg.data.level == "word" else CHAR_VOCAB
-        total += out * cfg.embedding_dim
+    shape = cfg.data.shape()
+    total, n_in, out = 0, shape.features, shape.outputs
+    if shape.ids:  # token ids: an embedding first
+        total += shape.ids * cfg.embedding_dim
         n_in = cfg.embedding_dim
-    else:
-        n_in, out = 96, 10  # a row: 32 pixels x 3 colours
-        if cfg.front_end != "none":
-            total += cfg.conv_filters * (3 * 3 * 3 + 1) + 4 * cfg.conv_filters  # Conv2D + BatchNorm
-            if cfg.front_end == "conv":
-                n_in = 16 * cfg.conv_filters  # a pooled row: 16 positions x filters
+    if cfg.front_end != "none":
+        total += cfg.conv_filters * (3 * 3 * 3 + 1) + 4 * cfg.conv_filters  # Conv2D + BatchNorm
+        if cfg.front_end == "conv":
+            n_in = 16 * cfg.conv_filters  # a pooled row: 16 positions x filters
     for _ in range(cfg.layers):
         total += d * rnn_params(cfg.cell, n_in, cfg.units)
         n_in = d * cfg.units
@@ -89,22 +79,13 @@ def estimate(cfg: RunConfig) -> Estimate:
     """What training `cfg` needs, in bytes (see the module docstring)."""
     d = 2 if cfg.bidirectional else 1
     params = param_count(cfg)
-    b = cfg.batch_size
-    if cfg.data.name == "cosine":
-        steps, n_samples, sample = cfg.data.window, cfg.data.length, cfg.data.window + cfg.data.horizon
-        extra = 0
-    elif cfg.data.name == "memory":
-        steps, n_samples, sample, extra = cfg.data.steps, cfg.data.samples, 2 * cfg.data.steps + 1, 0
-    elif cfg.data.name == "imdb":
-        steps, n_samples, sample = cfg.data.maxlen, 50_000, cfg.data.maxlen
-        extra = b * steps * cfg.embedding_dim
-    elif cfg.data.name == "imdb_lm":  # plus the softmax over the vocabulary at every step
-        steps, n_samples, sample = cfg.data.seq_len, cfg.data.train_size + cfg.data.val_size, 2 * cfg.data.seq_len
-        width = cfg.data.vocab_size if cfg.data.level == "word" else CHAR_VOCAB
-        extra = b * steps * (cfg.embedding_dim + 2 * width)
-    else:
-        steps, n_samples, sample = (16 if cfg.front_end == "conv" else 32), 60_000, 3072
-        extra = b * 32 * 32 * cfg.conv_filters * 3 if cfg.front_end != "none" else 0
+    b, shape = cfg.batch_size, cfg.data.shape()
+    steps, n_samples, sample = shape.steps // (2 if cfg.front_end == "conv" else 1), shape.n_samples, shape.sample_values
+    extra = b * steps * cfg.embedding_dim if shape.ids else 0  # the embedding's output
+    if tasks.objective(cfg.data.task).per_step:  # a prediction at every step: the softmax over the vocabulary
+        extra += b * steps * 2 * shape.outputs
+    if cfg.front_end != "none":  # the conv front end's feature maps (an image of steps x steps pixels)
+        extra += b * shape.steps * shape.steps * cfg.conv_filters * 3
     per_step = cfg.layers * d * cfg.units * cells.row(cfg.cell).saved_per_step + cfg.head_units * (cfg.pooling == "mean")
     activations = 2 * FLOAT * (b * steps * per_step + extra)  # forward values and their gradients
     data = 2 * FLOAT * n_samples * sample  # the arrays, and the training copy the input pipeline holds

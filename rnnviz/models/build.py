@@ -22,6 +22,7 @@ from rnnviz import backend
 from rnnviz.models import cells
 from rnnviz.config import RunConfig
 from rnnviz.config import cells as cells_registry
+from rnnviz.config import tasks
 from rnnviz.data.loaders import Dataset
 
 
@@ -38,13 +39,6 @@ OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop
 # Keras's default 0.99 leaves BatchNorm's running statistics far behind after the few hundred steps of a
 # classroom run (validation accuracy then jumps around); 0.9 catches up (cifar-quick: 47.7% -> 56.1% test)
 BN_MOMENTUM = 0.9
-# task -> (output activation, loss, metrics)
-HEADS = {
-    "regression": (None, "mse", []),
-    "binary": ("sigmoid", "binary_crossentropy", ["accuracy"]),
-    "multiclass": ("softmax", "sparse_categorical_crossentropy", ["accuracy"]),
-    "lm": ("softmax", "sparse_categorical_crossentropy", []),  # per step; loss in nats per token
-}
 
 
 def dropout_seed(cfg: RunConfig, name: str) -> int | None:
@@ -69,14 +63,13 @@ def recurrent_layer(cfg: RunConfig, return_sequences: bool, name: str) -> layers
     return layers.Bidirectional(layer, name=name) if cfg.bidirectional else layer
 
 
-def _sequence(cfg: RunConfig, x, ds_width: int = 0):
+def _sequence(cfg: RunConfig, x):
     """Turns the model input into the sequence the first RNN reads."""
-    if cfg.data.name == "imdb":
-        return layers.Embedding(cfg.data.vocab_size, cfg.embedding_dim, mask_zero=cfg.data.mask,
+    task = tasks.of(cfg.data)
+    if task.inputs == "ids":  # (a padding id 0 is masked when the data asks for it)
+        return layers.Embedding(cfg.data.shape().ids, cfg.embedding_dim, mask_zero=getattr(cfg.data, "mask", False),
                                 name="embedding")(x)
-    if cfg.data.name == "imdb_lm":
-        return layers.Embedding(ds_width, cfg.embedding_dim, name="embedding")(x)
-    if cfg.data.name == "cifar10":
+    if task.inputs == "image":
         if cfg.front_end == "conv":
             x = layers.Conv2D(cfg.conv_filters, 3, padding="same", activation="relu", name="conv")(x)
             x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="conv_bn")(x)
@@ -112,19 +105,19 @@ def build_model(cfg: RunConfig, ds: Dataset) -> keras.Model:
         A compiled `keras.Model` whose recurrent layers are named `rnn_1`, `rnn_2`, ... and whose output
         layer is `head` (linear for regression, sigmoid for binary, softmax for multiclass).
     """
-    ids = cfg.data.name in ("imdb", "imdb_lm")
+    ids = tasks.of(cfg.data).inputs == "ids"
     inputs = keras.Input(shape=ds.x_train.shape[1:], name="inputs", dtype="int32" if ids else "float32")
     mean = cfg.pooling == "mean"
-    x = _rnn_stack(cfg, _sequence(cfg, inputs, ds.n_outputs), keep_sequences=mean or ds.task == "lm")
+    objective = tasks.objective(ds.task)
+    x = _rnn_stack(cfg, _sequence(cfg, inputs), keep_sequences=mean or objective.per_step)
     if cfg.head_units:
         x = layers.Dense(cfg.head_units, activation="relu", name="hidden")(x)  # per step when pooling "mean"
     if mean:
         x = layers.GlobalAveragePooling1D(name="mean_over_time")(x)  # skips masked steps
     if cfg.front_end == "conv+rnn":
         x = layers.Concatenate(name="branches")([_conv_branch(cfg, inputs), x])
-    activation, loss, metrics = HEADS[ds.task]
-    outputs = layers.Dense(ds.n_outputs, activation=activation, name="head")(x)
+    outputs = layers.Dense(ds.n_outputs, activation=objective.activation, name="head")(x)
     model = keras.Model(inputs, outputs, name=f"run_{cfg.run_id}")
-    model.compile(optimizer=OPTIMIZERS[cfg.optimizer](learning_rate=cfg.learning_rate), loss=loss,
-                  metrics=metrics)
+    model.compile(optimizer=OPTIMIZERS[cfg.optimizer](learning_rate=cfg.learning_rate), loss=objective.loss,
+                  metrics=list(objective.metrics))
     return model

@@ -12,10 +12,9 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from rnnviz.config import tasks
 from rnnviz.plots import style
 
-LOSS_NAMES = {"regression": "mean squared error", "binary": "binary cross-entropy",
-              "multiclass": "cross-entropy", "lm": "cross-entropy, nats per token"}
 MAX_BATCH_POINTS = 600
 
 
@@ -77,15 +76,15 @@ def loss_figure(history: dict[str, list[float]] | pd.DataFrame, batches: pd.Data
         if col in df:
             fig.add_scatter(x=df["epoch"], y=df[col], mode="lines+markers", name=f"{prefix}{split} (epoch end)",
                             line={"color": color, "dash": style.SPLIT_DASH[split]})
-    log_y = metric == "loss" and task == "regression"
-    y_title = (f"loss ({LOSS_NAMES[task]}{', log scale' if log_y else ''})" if metric == "loss"
+    log_y = metric == "loss" and tasks.objective(task).log_loss
+    y_title = (f"loss ({tasks.objective(task).loss_name}{', log scale' if log_y else ''})" if metric == "loss"
                else "accuracy (share correct)")
     fig.update_layout(title=f"{metric.capitalize()} during training", xaxis_title="epoch", yaxis_title=y_title,
                       legend={"orientation": "h", "y": -0.25}, margin={"t": 50, "b": 10}, height=380)
     fig.update_yaxes(type="log" if log_y else "linear", exponentformat="power")
     if metric == "accuracy":
         fig.update_yaxes(tickformat=".0%")
-    if task == "lm" and metric == "loss":
+    if tasks.objective(task).per_step and metric == "loss":  # a language model's loss: perplexity beside it
         _perplexity_axis(fig)
     if batches is not None and len(batches) and metric in batches:
         fig.update_xaxes(rangemode="tozero")  # fractional epochs: the batch curve starts at 0
@@ -210,8 +209,8 @@ def compare_figure(curves: pd.DataFrame, x: str = "epoch", metric: str = "loss",
     for trace in fig.data:  # px names traces "label, split"
         label, split = trace.name.rsplit(", ", 1)
         trace.update(name=f"{label} ({split})", legendgroup=label)
-    log_y = metric == "loss" and task == "regression"
-    y_title = (f"loss ({LOSS_NAMES[task]}{', log scale' if log_y else ''})" if metric == "loss"
+    log_y = metric == "loss" and tasks.objective(task).log_loss
+    y_title = (f"loss ({tasks.objective(task).loss_name}{', log scale' if log_y else ''})" if metric == "loss"
                else "accuracy (share correct)")
     fig.update_layout(title=f"{metric.capitalize()} by {'epoch' if x == 'epoch' else 'training time'}",
                       xaxis_title="epoch" if x == "epoch" else "training time (seconds since the start)",

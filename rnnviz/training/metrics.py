@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnviz.config import tasks
 from rnnviz.data import lm
 from rnnviz.data.loaders import Dataset
 
@@ -54,9 +55,10 @@ def evaluate(model, ds: Dataset, details: dict[str, Any] | None = None) -> dict[
         details: when given, a classifier's test confusion matrix (`confusion`, a list of lists) and
             class names (`classes`) are put there, so they are stored with the run.
     """
-    if ds.task == "lm":
+    objective = tasks.objective(ds.task)
+    if objective.per_step:  # a language model
         return lm_scores(float(model.evaluate(ds.x_val, ds.y_val, verbose=0, batch_size=256)), ds)
-    if ds.task == "regression":
+    if not objective.classes:
         error = rmse(one_step(model, ds), ds.y_val)
         if "baseline_mse" in ds.extra:
             return {"val_mse": error**2, "baseline_mse": float(ds.extra["baseline_mse"]), "val_rmse": error}

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnviz.config import cells
+from rnnviz.config import cells, tasks
 
 from rnnviz.ui.core import dataset, load_model, trainer
 
 
 def is_memory(cfg) -> bool:
     """True for a run of the adding problem."""
-    return cfg.data.name == "memory"
+    return tasks.of(cfg.data).sample == "marks"
 
 
 def marks_of(sel) -> list[int] | None:

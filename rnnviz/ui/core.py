@@ -7,15 +7,14 @@ from typing import Any
 
 import streamlit as st
 
-from rnnviz.config import RunConfig
+from rnnviz.config import RunConfig, tasks
 from rnnviz.ui import st_internals
 
 
 st_internals.keep_keras_state()  # see rnnviz/ui/st_internals.py: the only place that patches Streamlit
 st_internals.leave_legacy_pages()
 
-DATA_NAMES = {"cosine": "Cosine", "imdb": "IMDB reviews", "cifar10": "CIFAR-10", "memory": "Adding problem",
-              "imdb_lm": "IMDB language model"}
+DATA_NAMES = {t.name: t.label for t in tasks.TASKS.values()}
 
 
 def trainer():
@@ -127,8 +126,8 @@ def data_problem(cfg: RunConfig) -> str | None:
     folder = st.session_state.get("data_dir")
     if folder and (problem := datasets.folder_problem(folder)):
         return f"{problem} (set on the Home page)"
-    files = "imdb" if cfg.data.name == "imdb_lm" else cfg.data.name  # the language model reads the IMDB files
-    if cfg.data.name in ("cosine", "memory") or datasets.locate(files, data_dir()) is not None:
+    files = tasks.of(cfg.data).files  # (the language model reads the IMDB files)
+    if files is None or datasets.locate(files, data_dir()) is not None:
         return None
     return (f"The {DATA_NAMES[cfg.data.name]} files were not found in the data folder or in "
             f"{datasets.keras_cache_dir()}. **Train** will try to download them (needs internet). Offline? "

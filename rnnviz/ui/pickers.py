@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnviz.config import vocab
+from rnnviz.config import tasks, vocab
 from rnnviz.config import RunConfig
 from rnnviz.ui import links, player
 from rnnviz.ui.core import DATA_NAMES, show_error, trainer
@@ -44,7 +44,7 @@ def _reset_if_invalid(key: str, options: list) -> None:
         st.session_state.pop(key, None)
 
 
-def inspect_run(kinds: tuple[str, ...] = ("cosine", "imdb", "cifar10", "memory")):
+def inspect_run(kinds: tuple[str, ...] = tasks.with_pages("states", "gates", "predictions")):
     """A run picker over the stored runs of these data sets; stops the page with a link to Train if none."""
     runs, problems = trainer().store.list()
     for problem in problems:
@@ -52,7 +52,8 @@ def inspect_run(kinds: tuple[str, ...] = ("cosine", "imdb", "cifar10", "memory")
     runs = [r for r in runs if r.config.data.name in kinds]
     if not runs:
         names = " or ".join(DATA_NAMES[k] for k in kinds)
-        if kinds == ("imdb_lm",):  # the language-model presets are the slow ones (README: 228 s and 268 s)
+        if all(tasks.of(k).baseline == "ngram" for k in kinds):  # the language-model presets are the slow ones
+            # (docs/data-and-presets.md: 228 s and 268 s)
             hint = "the imdb-char-lm preset takes about 4 minutes on a 2-core CPU; it is kept, and this page can"
         else:
             hint = "a quick preset takes under a minute; it is kept, and every Inspect page can"
@@ -165,19 +166,20 @@ def show_sample(run, ds, index: int, where=st) -> None:
 
     x, y, split = samples.inspect_split(ds)
     cfg, classes = run.config, ds.extra.get("classes")
-    if cfg.data.name == "imdb":
+    sample = tasks.of(cfg.data).sample
+    if sample == "text":
         vocab = vocabulary(cfg)
         words = [w for w in samples.step_labels(cfg, x[index], vocab) if w != "<pad>"]
         where.markdown(f"**Review {index:,}** (true label: **{classes[int(y[index])]}**, {len(words)} tokens "
                        f"as the model reads them; `<oov>` = a word outside the {cfg.data.vocab_size:,}-word "
                        f"vocabulary)")
         where.text(" ".join(words))
-    elif cfg.data.name == "cifar10":
+    elif sample == "image":
         reading = "conv" if cfg.front_end == "conv" else cfg.data.by
         where.plotly_chart(prediction_plots.image_figure(samples.to_image(x[index]), reading,
                                                          f"Image {index:,}: {classes[int(y[index])]}"),
                            width="stretch", key="inspect_sample_image")
-    elif cfg.data.name == "memory":
+    elif sample == "marks":
         from rnnviz.plots import adding as memory
 
         where.plotly_chart(memory.sequence_figure(x[index], float(y[index, 0]), f"Validation sequence {index:,}"),

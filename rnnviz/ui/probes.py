@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnnviz.config import RunConfig
+from rnnviz.config import RunConfig, tasks
 from rnnviz.ui.core import DATA_NAMES, data_dir, dataset, load_model, show_error, trainer
 
 
@@ -106,7 +106,7 @@ def _vocabulary(vocab_size: int, folder: str | None):
 
 def vocabulary(cfg: RunConfig):
     """The IMDB word index with the run's vocabulary cap (None for other data, or when the file is missing)."""
-    if cfg.data.name != "imdb":
+    if tasks.of(cfg.data).vocabulary != "imdb":
         return None
     try:
         return _vocabulary(cfg.data.vocab_size, data_dir())

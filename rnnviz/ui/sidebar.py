@@ -11,7 +11,7 @@ import json
 
 from rnnviz.config import checks
 from rnnviz.config import run as config_run
-from rnnviz.config import presets
+from rnnviz.config import presets, tasks
 from rnnviz.config import vocab
 from rnnviz.config.run import ACTIVATIONS, CELLS, OPTIMIZERS
 from rnnviz.config import DATA_KINDS, RunConfig
@@ -35,12 +35,8 @@ def _apply_preset() -> None:
         set_widgets(presets.get(name).config)
 
 
-QUICK = {"cosine": "cosine-lstm", "imdb": "imdb-quick", "cifar10": "cifar-quick", "memory": "memory-lstm",
-         "imdb_lm": "imdb-char-lm"}
-
-
 def _switch_data() -> None:
-    name = QUICK[st.session_state["w_data"]]
+    name = tasks.of(st.session_state["w_data"]).quick
     set_widgets(presets.get(name).config)
     st.session_state["preset"] = name
 
@@ -112,71 +108,88 @@ def _options(kind: type, name: str) -> list:
     return list(checks.limits(kind)[name])
 
 
-def _data_widgets(sb, name: str) -> dict[str, Any]:
-    """The option widgets of one data set; returns their values by option name."""
-    k, kind = f"w_{name}_", DATA_KINDS[name]
-    if name == "cosine":
-        return dict(
-            length=_number(sb, kind, "length", "Series length (points)", 100, slider=False, key=k + "length"),
-            period=_number(sb, kind, "period", "Period (points per cycle)", 1.0, slider=False, key=k + "period"),
-            noise=_number(sb, kind, "noise", "Noise (std of added Gaussian)", 0.01, slider=False,
-                          key=k + "noise"),
-            window=_number(sb, kind, "window", "Window (steps the network reads)", key=k + "window"),
-            horizon=_number(sb, kind, "horizon", "Horizon (values predicted per window)", key=k + "horizon"),
-            val_fraction=_number(sb, kind, "val_fraction", "Validation share (end of the series)", 0.05,
-                                 key=k + "val_fraction"))
-    if name == "memory":
-        return dict(
-            steps=_number(sb, kind, "steps", "Steps T (one mark in each half)", key=k + "steps",
-                          help="The network must carry the first marked value over up to T steps."),
-            samples=_number(sb, kind, "samples", "Sequences (training + validation)", 100, key=k + "samples"),
-            val_fraction=_number(sb, kind, "val_fraction", "Validation share of the sequences", 0.05,
-                                 key=k + "val_fraction"),
-            recall=sb.toggle("Recall: answer the first marked value (not the sum)", key=k + "recall",
-                             help="An easier variant: one value to remember instead of two to add. Its "
-                                  "constant-answer baseline is 1/12 instead of 1/6."))
-    if name == "imdb_lm":
-        return dict(
-            level=sb.radio("Predict the next", _options(kind, "level"), horizontal=True, key=k + "level",
-                           format_func={"word": "word", "char": "character"}.get),
-            vocab_size=sb.select_slider("Vocabulary cap (most frequent words; word level)",
-                                        _with(k + "vocab_size", VOCABS), key=k + "vocab_size",
-                                        help="Rarer words become <unk>. The character level has a fixed alphabet."),
-            seq_len=_number(sb, kind, "seq_len", "Tokens per training window", 4, key=k + "seq_len"),
-            train_size=_number(sb, kind, "train_size", "Training samples (windows)", 100, key=k + "train_size",
-                               help="Windows of text read from the training reviews: fewer train faster."),
-            val_size=_number(sb, kind, "val_size", "Validation windows (from the test reviews)", 10,
-                             key=k + "val_size"))
-    if name not in ("imdb", "cifar10"):
-        return _plain_widgets(sb, kind, k)
-    split = dict(
+def _cosine_widgets(sb, kind: type, k: str) -> dict[str, Any]:
+    return dict(
+        length=_number(sb, kind, "length", "Series length (points)", 100, slider=False, key=k + "length"),
+        period=_number(sb, kind, "period", "Period (points per cycle)", 1.0, slider=False, key=k + "period"),
+        noise=_number(sb, kind, "noise", "Noise (std of added Gaussian)", 0.01, slider=False, key=k + "noise"),
+        window=_number(sb, kind, "window", "Window (steps the network reads)", key=k + "window"),
+        horizon=_number(sb, kind, "horizon", "Horizon (values predicted per window)", key=k + "horizon"),
+        val_fraction=_number(sb, kind, "val_fraction", "Validation share (end of the series)", 0.05,
+                             key=k + "val_fraction"))
+
+
+def _memory_widgets(sb, kind: type, k: str) -> dict[str, Any]:
+    return dict(
+        steps=_number(sb, kind, "steps", "Steps T (one mark in each half)", key=k + "steps",
+                      help="The network must carry the first marked value over up to T steps."),
+        samples=_number(sb, kind, "samples", "Sequences (training + validation)", 100, key=k + "samples"),
+        val_fraction=_number(sb, kind, "val_fraction", "Validation share of the sequences", 0.05,
+                             key=k + "val_fraction"),
+        recall=sb.toggle("Recall: answer the first marked value (not the sum)", key=k + "recall",
+                         help="An easier variant: one value to remember instead of two to add. Its "
+                              "constant-answer baseline is 1/12 instead of 1/6."))
+
+
+def _lm_widgets(sb, kind: type, k: str) -> dict[str, Any]:
+    return dict(
+        level=sb.radio("Predict the next", _options(kind, "level"), horizontal=True, key=k + "level",
+                       format_func={"word": "word", "char": "character"}.get),
+        vocab_size=sb.select_slider("Vocabulary cap (most frequent words; word level)",
+                                    _with(k + "vocab_size", VOCABS), key=k + "vocab_size",
+                                    help="Rarer words become <unk>. The character level has a fixed alphabet."),
+        seq_len=_number(sb, kind, "seq_len", "Tokens per training window", 4, key=k + "seq_len"),
+        train_size=_number(sb, kind, "train_size", "Training samples (windows)", 100, key=k + "train_size",
+                           help="Windows of text read from the training reviews: fewer train faster."),
+        val_size=_number(sb, kind, "val_size", "Validation windows (from the test reviews)", 10,
+                         key=k + "val_size"))
+
+
+def _split_widgets(sb, kind: type, k: str) -> dict[str, Any]:
+    """A standard data set's training subset and validation share."""
+    return dict(
         train_size=int(_number(sb, kind, "train_size", "Training samples (0 = all)", 1000, slider=False,
                                key=k + "train_size")),
         val_split=_number(sb, kind, "val_split", "Validation share of the training samples", 0.01,
                           key=k + "val_split"))
-    if name == "imdb":
-        opts = dict(
-            vocab_size=sb.select_slider("Vocabulary (most frequent words)", _with(k + "vocab_size", VOCABS),
-                                        key=k + "vocab_size"),
-            maxlen=_number(sb, kind, "maxlen", "Words per review (padded / cut)", 4, key=k + "maxlen"),
-            padding=sb.radio("Pad short reviews at the", _options(kind, "padding"), horizontal=True,
-                             format_func={"pre": "front", "post": "end"}.get, key=k + "padding"),
-            truncating=sb.radio("Cut long reviews at the", _options(kind, "truncating"), horizontal=True,
-                                format_func={"pre": "front (keep the end)", "post": "end (keep the start)"}.get,
-                                key=k + "truncating"),
-            mask=sb.toggle("Mask the padding", key=k + "mask",
-                           help="Masked steps leave the RNN's state unchanged, so padding cannot wash out "
-                                "what it read. Without a mask, pad at the front: then the padding comes "
-                                "first and the last steps the RNN reads are real words."))
-        sb.caption("Padding: " + ("masked, so the padding steps change nothing." if opts["mask"] else
-                                  "not masked; at the front the RNN still ends on real words." if
-                                  opts["padding"] == "pre" else "not masked and at the end: the RNN reads "
-                                  "zeros last and may forget the review. Mask it or pad at the front."))
-        return {**opts, **split}
+
+
+def _imdb_widgets(sb, kind: type, k: str) -> dict[str, Any]:
+    opts = dict(
+        vocab_size=sb.select_slider("Vocabulary (most frequent words)", _with(k + "vocab_size", VOCABS),
+                                    key=k + "vocab_size"),
+        maxlen=_number(sb, kind, "maxlen", "Words per review (padded / cut)", 4, key=k + "maxlen"),
+        padding=sb.radio("Pad short reviews at the", _options(kind, "padding"), horizontal=True,
+                         format_func={"pre": "front", "post": "end"}.get, key=k + "padding"),
+        truncating=sb.radio("Cut long reviews at the", _options(kind, "truncating"), horizontal=True,
+                            format_func={"pre": "front (keep the end)", "post": "end (keep the start)"}.get,
+                            key=k + "truncating"),
+        mask=sb.toggle("Mask the padding", key=k + "mask",
+                       help="Masked steps leave the RNN's state unchanged, so padding cannot wash out "
+                            "what it read. Without a mask, pad at the front: then the padding comes "
+                            "first and the last steps the RNN reads are real words."))
+    sb.caption("Padding: " + ("masked, so the padding steps change nothing." if opts["mask"] else
+                              "not masked; at the front the RNN still ends on real words." if
+                              opts["padding"] == "pre" else "not masked and at the end: the RNN reads "
+                              "zeros last and may forget the review. Mask it or pad at the front."))
+    return {**opts, **_split_widgets(sb, kind, k)}
+
+
+def _cifar_widgets(sb, kind: type, k: str) -> dict[str, Any]:
     return dict(
         by=sb.radio("Read each image by", _options(kind, "by"), horizontal=True, key=k + "by",
                     help="32 steps of 32 pixels x 3 colours = 96 values each"),
-        normalise=sb.toggle("Scale pixels to [0, 1]", key=k + "normalise"), **split)
+        normalise=sb.toggle("Scale pixels to [0, 1]", key=k + "normalise"), **_split_widgets(sb, kind, k))
+
+
+DATA_WIDGETS = {"cosine": _cosine_widgets, "memory": _memory_widgets, "imdb_lm": _lm_widgets,
+                "imdb": _imdb_widgets, "cifar10": _cifar_widgets}
+"""Data kind -> the labelled widgets of its options; a kind without an entry gets one plain control per option."""
+
+
+def _data_widgets(sb, name: str) -> dict[str, Any]:
+    """The option widgets of one data set; returns their values by option name."""
+    return DATA_WIDGETS.get(name, _plain_widgets)(sb, DATA_KINDS[name], f"w_{name}_")
 
 
 def _plain_widgets(sb, kind: type, k: str) -> dict[str, Any]:
@@ -276,13 +289,14 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
         recurrent_dropout=_number(sb, RunConfig, "recurrent_dropout", "Recurrent dropout (state)", 0.05),
     )
     cudnn_note = sb.empty()
-    if name in ("imdb", "imdb_lm"):
+    task = tasks.of(name)
+    if task.inputs == "ids":
         model["embedding_dim"] = _number(sb, RunConfig, "embedding_dim", "Word embedding size")
-    if name not in ("cosine", "memory", "imdb_lm"):
+    if task.objective.classes:
         model["head_units"] = _number(sb, RunConfig, "head_units", "Dense layer before the output (0 = none)")
         model["pooling"] = sb.radio("Read out", _options(RunConfig, "pooling"), horizontal=True, key="w_pooling",
                                     format_func={"last": "last step", "mean": "mean over steps"}.get)
-    if name == "cifar10":
+    if task.inputs == "image":
         model["front_end"] = sb.radio("Front end", _options(RunConfig, "front_end"), key="w_front_end",
                                       format_func=FRONT_END_NAMES.get)
         if model["front_end"] != "none":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnviz.config import RunConfig
+from rnnviz.config import RunConfig, tasks
 from rnnviz.ui.core import data_dir, trainer
 
 NONE = "(none)"
@@ -61,7 +61,7 @@ def picker(cfg: RunConfig) -> tuple[dict | None, list[RunConfig]]:
 
     _from_link(cfg)
     fields = sweep.sweepable(cfg)
-    defaults = ["cell", "steps" if cfg.data.name == "memory" else NONE]
+    defaults = ["cell", tasks.of(cfg.data).sweep_axis or NONE]
     items = []
     for k in range(2):
         key, vkey = f"sweep_field_{k}", f"sweep_values_{k}"
