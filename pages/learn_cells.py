@@ -9,7 +9,8 @@ import streamlit as st
 
 from rnnviz import ui
 from rnnviz.models import cells
-from rnnviz.learn import maths
+from rnnviz.learn import layers as learn_layers
+from rnnviz.learn import loop
 from rnnviz.plots import learn as learn_plots
 from rnnviz.config import cells as registry
 
@@ -19,9 +20,9 @@ NAMES = {c: registry.row(c).label for c in registry.LSTM_FAMILY}
 
 @st.cache_data(max_entries=64, show_spinner="Running a Keras layer and probing its gates…")
 def gates(cell: str, steps: int, input_size: int, units: int, seed: int) -> tuple[np.ndarray, dict]:
-    """The example input and every gate of a seeded Keras layer on it (`maths.cell_gates`)."""
-    x = maths.example_input(steps, input_size, seed)
-    return x, maths.cell_gates(cell, x, units, seed)
+    """The example input and every gate of a seeded Keras layer on it (`learn_layers.cell_gates`)."""
+    x = loop.example_input(steps, input_size, seed)
+    return x, learn_layers.cell_gates(cell, x, units, seed)
 
 
 st.title("Gated cells, cell by cell")
@@ -54,7 +55,7 @@ with st.expander("The input x"):
 t = st.slider("Time step t (drag to step through the sequence)", **ui.links.ranged("t", "learn_cells_t", 1, steps, 1))
 unit = (st.slider("Unit whose numbers to show", **ui.links.ranged("unit", "learn_cells_unit", 1, units, 1))
         if units > 1 else 1)
-st.latex(maths.step_equations(cell, g, t, unit))
+st.latex(learn_layers.step_equations(cell, g, t, unit))
 st.plotly_chart(learn_plots.gate_step_figure(g, t, cell), width="stretch", key="learn_cells_step")
 st.plotly_chart(learn_plots.gate_time_figure(g, t, cell), width="stretch", key="learn_cells_time")
 st.caption("Weights: Keras's seeded initialisers (Glorot-uniform kernel, orthogonal recurrent kernel), biases "

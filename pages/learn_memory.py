@@ -4,23 +4,25 @@ import numpy as np
 import streamlit as st
 
 from rnnviz import ui
-from rnnviz.learn import maths as learn
+from rnnviz.learn import forgetting
+from rnnviz.learn import layers as learn_layers
+from rnnviz.learn import loop as learn_loop
 from rnnviz.plots import learn as learn_plots  # noqa: F401  (ui: leaves the legacy pages/ mode)
 
 
 @st.cache_data(max_entries=64)
 def plain_rnn(units: int, radius: float, steps: int, input_scale: float, seed: int) -> dict:
     """The recurrent matrix, its eigenvalues, ||U^n|| and the gradient gains of a real tanh-RNN run."""
-    x, W, U, b = learn.memory_rnn(units, radius, steps, input_scale, seed)
-    h = learn.simple_rnn(x, W, U, b).h
-    return {"x": x, "eig": learn.eigenvalues(U), "radius": learn.spectral_radius(U),
-            "power": learn.power_norms(U, steps), "gradient": learn.jacobian_norms(h, U)}
+    x, W, U, b = forgetting.memory_rnn(units, radius, steps, input_scale, seed)
+    h = learn_loop.simple_rnn(x, W, U, b).h
+    return {"x": x, "eig": forgetting.eigenvalues(U), "radius": forgetting.spectral_radius(U),
+            "power": forgetting.power_norms(U, steps), "gradient": forgetting.jacobian_norms(h, U)}
 
 
 @st.cache_data(max_entries=32, show_spinner="Running a Keras LSTM…")
 def lstm_path(x: np.ndarray, units: int, seed: int, forget_bias: float) -> np.ndarray:
-    """Products of an LSTM's forget gates (`learn.forget_path`) on input `x` `(steps, 1)`."""
-    return learn.forget_path(learn.cell_gates("lstm", x, units, seed, forget_bias)["f"])
+    """Products of an LSTM's forget gates (`forgetting.forget_path`) on input `x` `(steps, 1)`."""
+    return forgetting.forget_path(learn_layers.cell_gates("lstm", x, units, seed, forget_bias)["f"])
 
 
 st.title("Why plain RNNs forget")

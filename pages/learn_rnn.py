@@ -7,7 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz import ui
-from rnnviz.learn import maths as learn
+from rnnviz.learn import activations
+from rnnviz.learn import forgetting
+from rnnviz.learn import layers as learn_layers
+from rnnviz.learn import loop as learn_loop
 from rnnviz.plots import learn as learn_plots  # noqa: F401  (ui: leaves the legacy pages/ mode)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -16,7 +19,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 @st.cache_data(max_entries=64, show_spinner="Running Keras's SimpleRNN…")
 def keras_states(x: np.ndarray, W: np.ndarray, U: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Keras's SimpleRNN with these weights, run on `x` `(time, input_size)`: `(time, units)`."""
-    return learn.keras_states(learn.keras_simple_rnn(W, U, b), x)
+    return learn_layers.keras_states(learn_layers.keras_simple_rnn(W, U, b), x)
 
 
 st.title("An RNN is a for-loop")
@@ -41,20 +44,20 @@ units = c3.slider("Units (size of h)", **ui.links.ranged("units", "learn_rnn_uni
 seed = int(c4.number_input("Seed (weights and input)", **ui.links.ranged("seed", "learn_rnn_seed", 0, 9999, 0)))
 
 st.subheader("The input x (edit me)")
-x0 = pd.DataFrame(learn.example_input(steps, input_size, seed), index=pd.RangeIndex(1, steps + 1, name="t"),
+x0 = pd.DataFrame(learn_loop.example_input(steps, input_size, seed), index=pd.RangeIndex(1, steps + 1, name="t"),
                   columns=[f"x[{j + 1}]" for j in range(input_size)])
 edited = st.data_editor(x0, key=f"learn_rnn_x_{steps}_{input_size}_{seed}", width="stretch")
 x = edited.fillna(0.0).to_numpy(dtype=float)  # (time, input_size); an emptied cell counts as 0
 
-W, U, b = learn.simple_rnn_weights(input_size, units, seed)
-trace = learn.simple_rnn(x, W, U, b)
+W, U, b = learn_loop.simple_rnn_weights(input_size, units, seed)
+trace = learn_loop.simple_rnn(x, W, U, b)
 h_keras = keras_states(x, W, U, b)
 
 code, numbers = st.columns([3, 2])
 code.markdown("**The for-loop** (this is the code that ran, from `rnnviz/learn.py`):")
-code.code(learn.loop_source(), language="python")
+code.code(learn_loop.loop_source(), language="python")
 with numbers:
-    st.metric("Largest difference, numpy loop vs Keras", f"{learn.largest_difference(trace.h, h_keras):.1e}",
+    st.metric("Largest difference, numpy loop vs Keras", f"{learn_loop.largest_difference(trace.h, h_keras):.1e}",
               help="Keras computes in float32 (about 7 significant digits), numpy here in float64.")
     st.caption("Keras stores the same weights transposed: its `kernel` is Wᵀ and its `recurrent_kernel` is Uᵀ, "
                "because it multiplies row vectors (`x_t @ kernel`).")
@@ -70,7 +73,7 @@ st.subheader("Step by step")
 t = st.slider("Time step t", **ui.links.ranged("t", "learn_rnn_t", 1, steps, 1))
 st.markdown(f"Step {t}: each row is one unit. Add the three middle columns to get the pre-activation "
             f"$a_{{{t}}}$, then tanh squashes it into $h_{{{t}}}$, which the next step reads as $h_{{t-1}}$.")
-st.dataframe(learn.step_table(trace, t, h_keras).round(4), hide_index=True, width="stretch")
+st.dataframe(learn_loop.step_table(trace, t, h_keras).round(4), hide_index=True, width="stretch")
 st.plotly_chart(learn_plots.rnn_states_figure(trace.h, h_keras, t), width="stretch", key="learn_rnn_states")
 
 st.header("Activation functions")
@@ -80,13 +83,13 @@ st.markdown(
     "descent nudges every weight in the direction that lowers the error, and by the chain rule that "
     "direction is multiplied by f′(x) at every unit it passes.")
 a1, a2, a3 = st.columns([2, 1, 1])
-functions = list(learn.ACTIVATION_NAMES)
-names = a1.multiselect("Functions", functions, format_func=learn.ACTIVATION_NAMES.get,
+functions = list(activations.ACTIVATION_NAMES)
+names = a1.multiselect("Functions", functions, format_func=activations.ACTIVATION_NAMES.get,
                        key=ui.links.follow("functions", "learn_rnn_acts", ui.links.choices(functions), functions))
 slope = a2.slider("Leaky ReLU slope for x < 0", **ui.links.ranged("slope", "learn_rnn_slope", 0.0, 1.0, 0.1, 0.01))
 x_max = a3.slider("Show x from −… to …", **ui.links.ranged("xmax", "learn_rnn_xmax", 1.0, 10.0, 5.0, 0.5))
 if names:
-    st.plotly_chart(learn_plots.activation_figure(*learn.activation_curves(names, x_max, slope)),
+    st.plotly_chart(learn_plots.activation_figure(*activations.activation_curves(names, x_max, slope)),
                     width="stretch", key="learn_rnn_activations")
 else:
     st.info("Pick at least one function.")
@@ -103,4 +106,4 @@ st.markdown(
     "make it explode. See *Why plain RNNs forget*.\n"
     "- **ReLU** max(x, 0) has slope 1 for x > 0 (gradients pass unchanged) but 0 for x < 0: a unit whose "
     "input stays negative stops learning (a 'dead' unit).\n"
-    "- " + learn.leaky_relu_note(slope))
+    "- " + forgetting.leaky_relu_note(slope))

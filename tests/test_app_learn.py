@@ -104,12 +104,12 @@ def test_cells_page_step_equations_follow_the_slider(app):
 def test_memory_page_shows_the_norm_of_the_matrix_power_as_numpy_computes_it(app):
     import numpy as np
 
-    from rnnviz.learn import maths
+    from rnnviz.learn import forgetting
 
     at = app.switch_page("pages/learn_memory.py").run()
     at.slider(key="learn_mem_radius").set_value(0.9).run()
     shown = float({m.label: m.value for m in at.metric}["‖Uⁿ‖ at n = 100"])
-    _, _, U, _ = maths.memory_rnn(16, 0.9, 100, 0.5, 0)  # the page's defaults: 16 units, input 0.5, seed 0
+    _, _, U, _ = forgetting.memory_rnn(16, 0.9, 100, 0.5, 0)  # the page's defaults: 16 units, input 0.5, seed 0
     expected = np.linalg.svd(np.linalg.matrix_power(U, 100), compute_uv=False)[0]  # largest singular value of Uⁿ
     assert shown == pytest.approx(expected, rel=5e-3)  # shown with 3 significant digits
     assert np.linalg.norm(U, 2) ** 100 > 1e6 * shown  # ‖U‖ⁿ, the misreading, is far larger

@@ -13,7 +13,7 @@ from rnnviz.models import budget
 from rnnviz.models import cells
 from rnnviz.data import loaders as data
 from rnnviz.inspect import layers as inspection
-from rnnviz.learn import maths
+from rnnviz.learn import layers as maths
 from rnnviz import probe
 from rnnviz.config import vocab
 from rnnviz.config import cells as registry

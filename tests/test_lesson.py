@@ -68,7 +68,7 @@ def test_the_built_in_lesson_has_five_steps_through_the_memory_race():
 
 def test_the_built_in_forgetting_answer_holds(rnnviz_home):
     """Step 2's right answer holds for its chart: checked against numpy's matrix power, not the view's code."""
-    from rnnviz.learn import maths
+    from rnnviz.learn import forgetting as maths
 
     s = lesson.find("memory").steps[1].settings
     _, W, U, b = maths.memory_rnn(s["units"], s["radius"], s["steps"], s["input_scale"], s["seed"])
@@ -83,7 +83,7 @@ def test_the_built_in_cell_and_loop_answers_hold():
     _, gain = lesson_views.forgetting(lsn.steps[1].settings)
     _, path = lesson_views.cell_path(lsn.steps[2].settings)
     s = lsn.steps[2].settings
-    f = __import__("rnnviz.learn.maths", fromlist=["x"]).cell_gates(
+    f = __import__("rnnviz.learn.layers", fromlist=["x"]).cell_gates(
         "lstm", np.random.default_rng(s["seed"] + 1).standard_normal((s["steps"], 1)), s["units"], s["seed"],
         s["forget_bias"])["f"]
     assert path == pytest.approx(np.prod(f, axis=0).max())  # the product of 100 forget gates

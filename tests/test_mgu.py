@@ -12,7 +12,8 @@ import pytest
 from rnnviz import cli, probe
 from rnnviz.config import MemoryData, cells
 from rnnviz.data import loaders as data
-from rnnviz.learn import maths
+from rnnviz.learn import layers as learn_layers
+from rnnviz.learn import loop
 from rnnviz.models import build, build_model
 from rnnviz.models import cells as keras_cells
 from rnnviz.probe import steps
@@ -104,10 +105,10 @@ def test_a_model_round_trips_through_a_keras_file_in_safe_mode(tmp_path):
 
 
 def test_learn_shows_its_gate_and_update():
-    g = maths.cell_gates("mgu", maths.example_input(4, 2, 0), 3, 0)
+    g = learn_layers.cell_gates("mgu", loop.example_input(4, 2, 0), 3, 0)
     f, h_hat, h = g["f"][1, 0], g["h_hat"][1, 0], g["h"][1, 0]
     np.testing.assert_allclose(h, (1 - f) * g["h"][0, 0] + f * h_hat, atol=1e-6)
-    tex = maths.step_equations("mgu", g, 2, 1)
+    tex = learn_layers.step_equations("mgu", g, 2, 1)
     assert f"{h:.3f}" in tex and f"{1 - f:.3f}" in tex
 
 

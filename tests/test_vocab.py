@@ -29,10 +29,11 @@ def test_vocab_imports_only_the_cell_registry_which_imports_nothing_from_rnnviz(
 
 
 def test_cells_are_the_ones_config_models_and_learn_use():
-    from rnnviz.learn import maths
+    from rnnviz.learn import layers as learn_layers
+    from rnnviz.learn import loop
     from rnnviz.models import build as models
 
-    assert config_run.CELLS is vocab.CELLS and maths.CELLS is vocab.CELLS  # the old names still import
+    assert config_run.CELLS is vocab.CELLS and loop.CELLS is vocab.CELLS  # the old names still import
     assert [vocab.CELL_LABELS[c] for c in vocab.TRIO] == [models.cell_layers(c).__name__ for c in vocab.TRIO]
     assert set(vocab.TRIO) | set(vocab.LSTM_FAMILY) <= set(vocab.CELLS)
     for cell in vocab.CELLS:
@@ -44,11 +45,12 @@ def test_cells_are_the_ones_config_models_and_learn_use():
 
 @pytest.mark.parametrize("cell", vocab.CELLS)
 def test_keys_are_the_arrays_the_probe_returns(cell):
-    from rnnviz.learn import maths
+    from rnnviz.learn import layers as learn_layers
+    from rnnviz.learn import loop
     from rnnviz import probe
     from rnnviz.probe import core as probe_core
 
-    layer = maths.keras_layer(cell, 2, 3, seed=1)
+    layer = learn_layers.keras_layer(cell, 2, 3, seed=1)
     g = probe.gates(layer, np.random.default_rng(0).normal(size=(1, 4, 2)).astype("float32"))
     assert set(g) == set(vocab.KEYS[cell])
     assert set(vocab.GATES[cell]) | set(vocab.CANDIDATES[cell]) <= set(vocab.KEYS[cell])

@@ -9,24 +9,26 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.config import cells
-from rnnviz.learn import maths
+from rnnviz.learn import forgetting as learn_forgetting
+from rnnviz.learn import layers as learn_layers
+from rnnviz.learn import loop as learn_loop
 from rnnviz.plots import learn as learn_plots
 from rnnviz.plots import style
 
 
 def for_loop(s: dict[str, Any]) -> tuple[go.Figure, float]:
     """The numpy for-loop's states beside Keras's SimpleRNN with the same weights, and their largest difference."""
-    x = maths.example_input(s["steps"], s["input_size"], s["seed"])  # (time, input_size)
-    W, U, b = maths.simple_rnn_weights(s["input_size"], s["units"], s["seed"])
-    h = maths.simple_rnn(x, W, U, b).h  # (time, units)
-    h_keras = maths.keras_states(maths.keras_simple_rnn(W, U, b), x)
-    return learn_plots.rnn_states_figure(h, h_keras), maths.largest_difference(h, h_keras)
+    x = learn_loop.example_input(s["steps"], s["input_size"], s["seed"])  # (time, input_size)
+    W, U, b = learn_loop.simple_rnn_weights(s["input_size"], s["units"], s["seed"])
+    h = learn_loop.simple_rnn(x, W, U, b).h  # (time, units)
+    h_keras = learn_layers.keras_states(learn_layers.keras_simple_rnn(W, U, b), x)
+    return learn_plots.rnn_states_figure(h, h_keras), learn_loop.largest_difference(h, h_keras)
 
 
 def _plain(s: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The forgetting experiment's input `(steps, 1)`, ‖Uⁿ‖ and the tanh RNN's gradient gains `(steps,)`."""
-    x, W, U, b = maths.memory_rnn(s["units"], s["radius"], s["steps"], s["input_scale"], s["seed"])
-    return x, maths.power_norms(U, s["steps"]), maths.jacobian_norms(maths.simple_rnn(x, W, U, b).h, U)
+    x, W, U, b = learn_forgetting.memory_rnn(s["units"], s["radius"], s["steps"], s["input_scale"], s["seed"])
+    return x, learn_forgetting.power_norms(U, s["steps"]), learn_forgetting.jacobian_norms(learn_loop.simple_rnn(x, W, U, b).h, U)
 
 
 def forgetting(s: dict[str, Any]) -> tuple[go.Figure, float]:
@@ -43,15 +45,15 @@ def cell_path(s: dict[str, Any]) -> tuple[go.Figure, float]:
     """The LSTM's cell path (products of forget gates) beside the plain RNN's gradient, and the path's largest
     gain at the last n."""
     x, _, gradient = _plain(s)
-    path = maths.forget_path(maths.cell_gates("lstm", x, s["units"], s["seed"], s["forget_bias"])["f"])
+    path = learn_forgetting.forget_path(learn_layers.cell_gates("lstm", x, s["units"], s["seed"], s["forget_bias"])["f"])
     return learn_plots.forget_path_figure(path, gradient), float(path[-1].max())
 
 
 def gates(s: dict[str, Any]) -> tuple[go.Figure, float]:
     """Every gate and state of a seeded Keras layer of a gated cell over time, and the mean of its keep gate
     (LSTM f, GRU z, MGU 1 - f)."""
-    x = maths.example_input(s["steps"], s["input_size"], s["seed"])
-    g = maths.cell_gates(s["cell"], x, s["units"], s["seed"])
+    x = learn_loop.example_input(s["steps"], s["input_size"], s["seed"])
+    g = learn_layers.cell_gates(s["cell"], x, s["units"], s["seed"])
     return learn_plots.gate_time_figure(g, 1, s["cell"]), float(cells.row(s["cell"]).kept(g).mean())
 
 
