@@ -29,7 +29,6 @@ from rnnviz.models import device
 from rnnviz.plots import states as state_plots
 from rnnviz.inspect import layers as inspection
 from rnnviz import probe
-from rnnviz.probe import core as probe_core
 from rnnviz.inspect import samples
 from rnnviz.config import vocab  # noqa: E402
 from rnnviz.config import ImdbData, RunConfig  # noqa: E402

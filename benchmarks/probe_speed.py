@@ -25,7 +25,6 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 from rnnviz import probe
-from rnnviz.probe import core as probe_core  # noqa: E402
 
 TIME, UNITS, FEATURES = 256, 128, 64
 BUDGET_MS = 300.0

@@ -11,7 +11,7 @@ sel = ui.inspect_controls()
 
 from rnnviz.plots import states as state_plots
 from rnnviz.inspect import layers as inspection
-from rnnviz.config import cells, vocab  # noqa: E402  (after the pickers: imports Keras)
+from rnnviz.config import cells  # noqa: E402  (after the pickers: imports Keras)
 
 cfg = sel.run.config
 h = sel.gates()["h"]  # (steps, units)

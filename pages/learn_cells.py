@@ -8,14 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz import ui
-from rnnviz.models import cells
+from rnnviz.models import keras_cells
 from rnnviz.learn import layers as learn_layers
 from rnnviz.learn import loop
 from rnnviz.plots import learn as learn_plots
-from rnnviz.config import cells as registry
+from rnnviz.config import cells
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-NAMES = {c: registry.row(c).label for c in registry.LSTM_FAMILY}
+NAMES = {c: cells.row(c).label for c in cells.LSTM_FAMILY}
 
 
 @st.cache_data(max_entries=64, show_spinner="Running a Keras layer and probing its gates…")
@@ -31,7 +31,7 @@ st.caption("The equations Keras computes, and every gate of a real Keras layer o
 cell = st.radio("Cell", list(NAMES), format_func=NAMES.get, horizontal=True,
                 key=ui.links.follow("cell", "learn_cells_cell", ui.links.choice(list(NAMES)), "lstm"))
 left, right = st.columns([3, 2])
-row = registry.row(cell)
+row = cells.row(cell)
 if row.diagram:
     left.image(str(ASSETS / row.diagram), width="stretch", caption=row.diagram_note or None)
 right.markdown(row.about)
@@ -47,7 +47,7 @@ units = c3.slider("Units", **ui.links.ranged("units", "learn_cells_units", 1, 6,
 seed = int(c4.number_input("Seed (weights and input)", **ui.links.ranged("seed", "learn_cells_seed", 0, 9999, 0)))
 x, g = gates(cell, steps, input_size, units, seed)
 st.markdown(f"**Weights of one layer** with n = {input_size} inputs and u = {units} units, beside Keras's LSTM:")
-st.dataframe(cells.param_rows(input_size, units), hide_index=True)
+st.dataframe(keras_cells.param_rows(input_size, units), hide_index=True)
 with st.expander("The input x"):
     st.dataframe(pd.DataFrame(x, index=pd.RangeIndex(1, steps + 1, name="t"),
                               columns=[f"x[{j + 1}]" for j in range(input_size)]), width="stretch")

@@ -27,7 +27,7 @@ CONFIGS = {
                       batch_size=16, learning_rate=0.03),
     "cifar10": RunConfig(data=CifarData(), cell="lstm", units=4, epochs=2, batch_size=8),
     "simple": tiny(cell="simple_rnn", bidirectional=True),
-    "peephole": tiny(cell="lstm_peephole", bidirectional=True),  # the LSTM variants (rnnviz.models.cells)
+    "peephole": tiny(cell="lstm_peephole", bidirectional=True),  # the LSTM variants (rnnviz.models.keras_cells)
     "cifg": RunConfig(data=ImdbData(vocab_size=100, maxlen=16), cell="lstm_cifg", units=4, embedding_dim=4,
                       epochs=2, batch_size=16),
 }
@@ -116,7 +116,7 @@ def test_variant_gates_page_shows_its_own_equations(at, run, shows):
     at = open_page(at, "pages/inspect_gates.py", run)
     assert not at.exception, at.exception
     assert any(shows in e.value for e in at.latex), [e.value for e in at.latex]
-    assert "rnnviz.models.cells" in " ".join(m.value for m in at.markdown)
+    assert "rnnviz.models.keras_cells" in " ".join(m.value for m in at.markdown)
 
 
 def test_review_box_changes_the_prediction(at):

@@ -1,4 +1,4 @@
-"""Tests for rnnviz.models.cells, the peephole and CIFG LSTM cells: each checked against Keras's own LSTM (a peephole
+"""Tests for rnnviz.models.keras_cells, the peephole and CIFG LSTM cells: each checked against Keras's own LSTM (a peephole
 LSTM with zero peepholes is an LSTM; a CIFG is an LSTM whose input-gate weights are minus its forget-gate
 weights, since 1 - sigmoid(z) = sigmoid(-z)), parameter counts against a hand count, `probe.gates` (a float64
 numpy recompute) against the layer's own outputs, masking, Bidirectional, stacking, config and `.keras` round
@@ -10,7 +10,7 @@ from keras import layers
 
 import keras
 from rnnviz.models import budget
-from rnnviz.models import cells
+from rnnviz.models import keras_cells as cells
 from rnnviz.data import loaders as data
 from rnnviz.inspect import layers as inspection
 from rnnviz.learn import layers as maths

@@ -43,7 +43,7 @@ def test_train_json_then_cached(rnnviz_home):
 def test_train_an_lstm_variant_then_load_it_safely(cell, rnnviz_home):
     from rnnviz import probe
     from rnnviz.models import budget
-    from rnnviz.probe import core as probe_core
+    from rnnviz.models import keras_cells
 
     done = run_cli("train", *TINY, "--cell", cell, "--json")
     assert done.returncode == 0, done.stderr
@@ -51,7 +51,7 @@ def test_train_an_lstm_variant_then_load_it_safely(cell, rnnviz_home):
     run = RunStore().load(out["run_id"])
     assert run.config.cell == cell and out["params"] == budget.param_count(run.config)
     model = run.load_model()  # safe_mode=True: the cell classes are registered
-    assert [probe_core.cells.cell_kind(layer) for layer in probe.recurrent_layers(model)] == [cell]
+    assert [keras_cells.cell_kind(layer) for layer in probe.recurrent_layers(model)] == [cell]
 
 
 @pytest.mark.parametrize("flag,value,field", [

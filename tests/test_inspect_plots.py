@@ -174,7 +174,6 @@ def test_word_effects_against_keras_on_the_review_cut_after_each_word():
 
     from rnnviz.data import imdb
     from rnnviz import probe
-    from rnnviz.probe import core as probe_core
     from rnnviz.inspect import readout
     from rnnviz.config import ImdbData, RunConfig
     from rnnviz.data.loaders import Dataset

@@ -24,7 +24,6 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rnnviz.config import checks as config_checks
-from rnnviz.config import run as config_run
 from rnnviz.config import DATA_KINDS, RunConfig
 
 ROOT = Path(__file__).resolve().parent.parent

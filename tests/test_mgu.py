@@ -15,7 +15,7 @@ from rnnviz.data import loaders as data
 from rnnviz.learn import layers as learn_layers
 from rnnviz.learn import loop
 from rnnviz.models import build, build_model
-from rnnviz.models import cells as keras_cells
+from rnnviz.models import keras_cells
 from rnnviz.probe import steps
 from rnnviz.store import RunStore
 from tests.conftest import tiny

@@ -29,7 +29,6 @@ def test_vocab_imports_only_the_cell_registry_which_imports_nothing_from_rnnviz(
 
 
 def test_cells_are_the_ones_config_models_and_learn_use():
-    from rnnviz.learn import layers as learn_layers
     from rnnviz.learn import loop
     from rnnviz.models import build as models
 
@@ -46,9 +45,7 @@ def test_cells_are_the_ones_config_models_and_learn_use():
 @pytest.mark.parametrize("cell", vocab.CELLS)
 def test_keys_are_the_arrays_the_probe_returns(cell):
     from rnnviz.learn import layers as learn_layers
-    from rnnviz.learn import loop
     from rnnviz import probe
-    from rnnviz.probe import core as probe_core
 
     layer = learn_layers.keras_layer(cell, 2, 3, seed=1)
     g = probe.gates(layer, np.random.default_rng(0).normal(size=(1, 4, 2)).astype("float32"))

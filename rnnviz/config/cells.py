@@ -20,7 +20,7 @@ from string import Template
 # Okabe-Ito, the palette every chart uses (`rnnviz.plots.style.OKABE_ITO` names them all)
 _BLUE, _VERMILLION, _GREEN, _PURPLE, _ORANGE, _SKY = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
                                                       "#56B4E9")
-_NOT_OURS = ("is our own Keras cell (rnnviz.models.cells), not Keras's LSTM or GRU: no cuDNN kernel on any backend; "
+_NOT_OURS = ("is our own Keras cell (rnnviz.models.keras_cells), not Keras's LSTM or GRU: no cuDNN kernel on any backend; "
              "it always runs the generic loop")
 
 
@@ -88,7 +88,7 @@ class Cell:
 
     @property
     def ours(self) -> bool:
-        """Built from a cell of ours (`rnnviz.models.cells`), not a `keras.layers` layer."""
+        """Built from a cell of ours (`rnnviz.models.keras_cells`), not a `keras.layers` layer."""
         return self.keras.startswith("rnnviz>")
 
     @property
@@ -220,9 +220,9 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
          about="A **peephole** LSTM (Gers and Schmidhuber, 2000) lets the gates look at the cell itself: the "
                "input and forget gates read $c_{t-1}$, the output gate reads the new $c_t$, each through "
                "one weight per unit ($p$ is a vector, not a matrix). That helps with precise timing, e.g. "
-               "counting steps. Keras has no such layer; this one is `rnnviz.models.cells.PeepholeLSTMCell`.",
+               "counting steps. Keras has no such layer; this one is `rnnviz.models.keras_cells.PeepholeLSTMCell`.",
          variants=_LSTM_VARIANTS,
-         gates_note="A **peephole** LSTM (Gers and Schmidhuber, 2000; built in `rnnviz.models.cells`, not Keras): "
+         gates_note="A **peephole** LSTM (Gers and Schmidhuber, 2000; built in `rnnviz.models.keras_cells`, not Keras): "
                     "the input and forget gates also read the old cell $c_{t-1}$, the output gate the new cell "
                     "$c_t$, each through one weight per unit ($p_i, p_f, p_o$).",
          reference="Gers and Schmidhuber, 2000", diagram="lstm_cell.svg", diagram_note="Keras's LSTM: the variant changes the gates as its equations below say"),
@@ -233,9 +233,9 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
          about="A **CIFG** LSTM couples the input and forget gates: $i_t = 1 - f_t$, so the cell forgets "
                "exactly as much as it writes. One gate fewer (a quarter fewer weights), often as good "
                "(Greff et al., 2017, *LSTM: A Search Space Odyssey*). Keras has no such layer; this one is "
-               "`rnnviz.models.cells.CIFGLSTMCell`.",
+               "`rnnviz.models.keras_cells.CIFGLSTMCell`.",
          variants=_LSTM_VARIANTS,
-         gates_note="A **CIFG** LSTM (coupled input and forget gate; `rnnviz.models.cells`): it has no input-gate "
+         gates_note="A **CIFG** LSTM (coupled input and forget gate; `rnnviz.models.keras_cells`): it has no input-gate "
                     "weights, $i_t = 1 - f_t$, so whatever the cell forgets is replaced by the candidate.",
          reference="Greff et al., 2017", diagram="lstm_cell.svg", diagram_note="Keras's LSTM: the variant changes the gates as its equations below say"),
     Cell("mgu", "MGU", _SKY, keys=("f", "h_hat", "h"), gates=("f",), candidates=("h_hat",), memory="h",
@@ -250,8 +250,8 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
          about="A **minimal gated unit** (MGU; Zhou et al., 2016) has a single gate. Its **forget gate** $f_t$ "
                "does the work of the GRU's two: it decides how much of the old state the candidate sees, and how "
                "much of the state is replaced ($h_t = (1 - f_t) h_{t-1} + f_t \\hat h_t$). Two weight blocks "
-               "instead of the GRU's three. Keras has no such layer; this one is `rnnviz.models.cells.MGUCell`.",
-         gates_note="A **minimal gated unit** (Zhou et al., 2016; `rnnviz.models.cells`, not Keras) has one gate: "
+               "instead of the GRU's three. Keras has no such layer; this one is `rnnviz.models.keras_cells.MGUCell`.",
+         gates_note="A **minimal gated unit** (Zhou et al., 2016; `rnnviz.models.keras_cells`, not Keras) has one gate: "
                     "$f_t$ both filters the old state for the candidate and mixes old and new. Here $f_t$ near 0 "
                     "means *keep the old state*, near 1 *replace it*.",
          reference="Zhou et al., 2016, Minimal gated unit for recurrent neural networks"),

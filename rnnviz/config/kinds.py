@@ -5,19 +5,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar, NamedTuple
 
-from rnnviz.config import vocab
 from rnnviz.config.checks import CUT, Bounds, ConfigError, limits, shorten  # noqa: F401  (part of this module's API)
 from rnnviz.config.checks import check_bool as _bool
 from rnnviz.config.checks import check_choice as _choice
 from rnnviz.config.checks import check_float as _float
 from rnnviz.config.checks import check_int as _int
-from rnnviz.config.checks import cut_name as _name
 from rnnviz.config.checks import fail as _fail
 
 CHAR_ALPHABET = " abcdefghijklmnopqrstuvwxyz0123456789'"

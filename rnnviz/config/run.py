@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any
 
 from rnnviz.config import tasks, vocab
 from rnnviz.config.checks import CUT, Bounds, ConfigError, limits, shorten  # noqa: F401  (part of this module's API)

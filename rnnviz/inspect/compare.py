@@ -203,7 +203,6 @@ def gradient_over_time(model, x: np.ndarray, y: np.ndarray, snapshots: dict[int,
         over samples of `probe.input_gradients`; masked (padding) steps are left out of the mean.
     """
     from rnnviz import probe
-    from rnnviz.probe import core as probe_core
 
     fn = probe.input_gradient_fn(model)
     final = model.get_weights()
@@ -236,7 +235,6 @@ def gate_saturation(model, x: np.ndarray) -> pd.DataFrame:
     """
     from rnnviz.inspect import layers as inspection
     from rnnviz import probe
-    from rnnviz.probe import core as probe_core
 
     rows = []
     for p in probe.probe_model(model, x):

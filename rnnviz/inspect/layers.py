@@ -13,10 +13,10 @@ import keras
 import numpy as np
 from keras import layers
 
-from rnnviz.models import cells
+from rnnviz.models import keras_cells
 from rnnviz import probe
 from rnnviz.inspect import samples
-from rnnviz.config import cells as registry
+from rnnviz.config import cells
 from rnnviz.config import vocab
 from rnnviz.config import RunConfig
 
@@ -86,14 +86,14 @@ def activation_name(fn) -> str:
 
 
 def cell_layer(layer: layers.Layer) -> layers.Layer:
-    """The layer's Keras cell (`LSTMCell`, ..., `rnnviz.models.cells.CIFGLSTMCell`): its units, activations and weights
+    """The layer's Keras cell (`LSTMCell`, ..., `rnnviz.models.keras_cells.CIFGLSTMCell`): its units, activations and weights
     (a Bidirectional wrapper's forward cell; both directions share settings)."""
     return (layer.forward_layer if isinstance(layer, layers.Bidirectional) else layer).cell
 
 
 def _kind(layer: layers.Layer) -> str:
-    """The layer's `vocab.CELLS` name (`cells.cell_kind`), or a ValueError naming the layer."""
-    kind = cells.cell_kind(layer)
+    """The layer's `vocab.CELLS` name (`keras_cells.cell_kind`), or a ValueError naming the layer."""
+    kind = keras_cells.cell_kind(layer)
     if kind is None:
         raise ValueError(f"`layer` must be a recurrent layer of a known cell. Received: layer={layer.name!r}")
     return kind
@@ -173,7 +173,7 @@ def cell_equations(layer: layers.Layer) -> str:
            "relu": r"\mathrm{relu}", "linear": "", "softsign": r"\mathrm{softsign}"}
     act = tex.get(activation_name(cell.activation), rf"\mathrm{{{activation_name(cell.activation)}}}")
     rec = tex.get(activation_name(getattr(cell, "recurrent_activation", None)), r"\sigma")
-    row = registry.row(kind)
+    row = cells.row(kind)
     off = tuple(a for a in ((row.alternative or ("",))[0],) if a and not getattr(cell, a, True))
     return row.latex(act, rec, off=off)
 

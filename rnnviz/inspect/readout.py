@@ -9,7 +9,6 @@ import numpy as np
 from keras import layers
 
 from rnnviz import probe
-from rnnviz.probe import core as probe_core
 
 
 def _feed(layer) -> tuple:

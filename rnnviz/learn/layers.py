@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def keras_layer(cell: str, input_size: int, units: int, seed: int = 0, forget_bias: float | None = None,
                 return_sequences: bool = True) -> "keras.layers.Layer":
-    """A built Keras SimpleRNN, LSTM or GRU layer, or an LSTM variant (`rnnviz.models.cells`), with seeded weights.
+    """A built Keras SimpleRNN, LSTM or GRU layer, or an LSTM variant (`rnnviz.models.keras_cells`), with seeded weights.
 
     Args:
         cell: a `rnnviz.config.cells` name ("simple_rnn", "lstm", "gru", "lstm_peephole", "lstm_cifg", "mgu").

@@ -19,9 +19,9 @@ import keras
 from keras import layers
 
 from rnnviz import backend
-from rnnviz.models import cells
+from rnnviz.models import keras_cells
 from rnnviz.config import RunConfig
-from rnnviz.config import cells as cells_registry
+from rnnviz.config import cells
 from rnnviz.config import tasks
 from rnnviz.data.loaders import Dataset
 
@@ -29,9 +29,9 @@ from rnnviz.data.loaders import Dataset
 
 def cell_layers(cell: str):
     """A layer factory `f(units, return_sequences=..., name=..., **cell options)` for a cell name: Keras's
-    layer (`keras.layers.LSTM`), or `keras.layers.RNN` around a cell of ours (`rnnviz.models.cells`)."""
-    row = cells_registry.row(cell)
-    return partial(cells.cell_layer, cell) if row.ours else getattr(layers, row.keras)
+    layer (`keras.layers.LSTM`), or `keras.layers.RNN` around a cell of ours (`rnnviz.models.keras_cells`)."""
+    row = cells.row(cell)
+    return partial(keras_cells.cell_layer, cell) if row.ours else getattr(layers, row.keras)
 
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,

@@ -1,6 +1,6 @@
 """Looks inside trained recurrent layers: gates, hidden states, input gradients, PCA of states.
 
-`gates` recomputes a SimpleRNN, LSTM or GRU layer, an LSTM variant of `rnnviz.models.cells` (peephole, CIFG),
+`gates` recomputes a SimpleRNN, LSTM or GRU layer, an LSTM variant of `rnnviz.models.keras_cells` (peephole, CIFG),
 or a Bidirectional wrapper of one, step by step in float64 numpy from the layer's own weights, activations
 and padding mask, with the equations of Keras's cells (and of ours), so every picture shows what the network computed (the tests check it against Keras's outputs).
 `layer_inputs` reads what each recurrent layer of a model receives, with its mask, from the model's graph.
@@ -21,15 +21,15 @@ import numpy as np
 from keras import layers
 
 from rnnviz import backend
-from rnnviz.config import cells as registry
-from rnnviz.models import cells
+from rnnviz.config import cells
+from rnnviz.models import keras_cells
 from rnnviz.probe import steps
 
 
 def _check_layer(layer) -> None:
     inner = layer.forward_layer if isinstance(layer, layers.Bidirectional) else layer
-    if cells.cell_kind(layer) is None:
-        raise ValueError("`layer` must be a SimpleRNN, LSTM or GRU layer, an `rnnviz.models.cells` LSTM variant, or a "
+    if keras_cells.cell_kind(layer) is None:
+        raise ValueError("`layer` must be a SimpleRNN, LSTM or GRU layer, an `rnnviz.models.keras_cells` LSTM variant, or a "
                          f"Bidirectional wrapper of one. Received: layer={layer!r}")
     if not inner.built:
         raise ValueError(f"`layer` must be built (called on data) first. Received: layer={layer.name!r}")
@@ -56,9 +56,9 @@ def gates(layer: layers.Layer, inputs: np.ndarray, mask: np.ndarray | None = Non
     - SimpleRNN: `a = x_t W + h_tm1 U + b` (key `a`, the pre-activation), `h = act(a)`.
     - LSTM (gate order i, f, c, o in W, U, b): `i = rec_act(.)`, `f = rec_act(.)`, `c_hat = act(.)`,
       `o = rec_act(.)`, `c = f * c_tm1 + i * c_hat`, `h = o * act(c)`.
-    - peephole LSTM (`rnnviz.models.cells.PeepholeLSTMCell`): as the LSTM, with `p_i * c_tm1` added to i's and
+    - peephole LSTM (`rnnviz.models.keras_cells.PeepholeLSTMCell`): as the LSTM, with `p_i * c_tm1` added to i's and
       `p_f * c_tm1` to f's pre-activation, and `p_o * c` to o's (c: the new cell state).
-    - CIFG LSTM (`rnnviz.models.cells.CIFGLSTMCell`, order f, c, o): as the LSTM with `i = 1 - f`.
+    - CIFG LSTM (`rnnviz.models.keras_cells.CIFGLSTMCell`, order f, c, o): as the LSTM with `i = 1 - f`.
     - GRU (order z, r, h): `z`, `r = rec_act(.)`; with `reset_after=True` (bias rows: input, recurrent)
       `h_hat = act(x_t W_h + b_xh + r * (h_tm1 U_h + b_hh))`, else `h_hat = act(x_t W_h + (r * h_tm1) U_h + b_h)`;
       `h = z * h_tm1 + (1 - z) * h_hat`.
@@ -68,7 +68,7 @@ def gates(layer: layers.Layer, inputs: np.ndarray, mask: np.ndarray | None = Non
     `go_backwards` layers. Dropout is off, as in inference.
 
     Args:
-        layer: a built `SimpleRNN`, `LSTM` or `GRU` layer, a `keras.layers.RNN` of an `rnnviz.models.cells` variant,
+        layer: a built `SimpleRNN`, `LSTM` or `GRU` layer, a `keras.layers.RNN` of an `rnnviz.models.keras_cells` variant,
             or a `Bidirectional` wrapper of one.
         inputs: what the layer receives, `(batch, time, features)`.
         mask: optional bool `(batch, time)`, False at padding steps.
@@ -94,7 +94,7 @@ def _layer_gates(layer, inputs: np.ndarray, mask: np.ndarray | None) -> dict[str
     """`gates` for one direction: runs the steps in the layer's reading order, returns input order."""
     if layer.go_backwards:
         inputs, mask = inputs[:, ::-1], None if mask is None else mask[:, ::-1]
-    step = getattr(steps, registry.row(cells.cell_kind(layer)).step)
+    step = getattr(steps, cells.row(keras_cells.cell_kind(layer)).step)
     out = step(layer.cell, inputs, mask)
     if layer.go_backwards:
         out = {key: value[:, ::-1] for key, value in out.items()}
@@ -104,7 +104,7 @@ def _layer_gates(layer, inputs: np.ndarray, mask: np.ndarray | None) -> dict[str
 def recurrent_layers(model: keras.Model) -> list[layers.Layer]:
     """The model's recurrent layers (SimpleRNN / LSTM / GRU / a variant, or Bidirectional) in graph order
     (`rnn_1`, `rnn_2`, ...)."""
-    found = [layer for layer in model.layers if cells.cell_kind(layer) is not None]
+    found = [layer for layer in model.layers if keras_cells.cell_kind(layer) is not None]
     if not found:
         raise ValueError(f"`model` has no SimpleRNN, LSTM or GRU layer. Received: model={model.name!r}")
     return found

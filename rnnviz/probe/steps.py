@@ -1,6 +1,6 @@
 """The probe's recurrences: one function per cell, recomputing a layer's every array step by step in float64
 numpy from its own weights and activations, with the equations of the cell (Keras's, or ours in
-`rnnviz.models.cells`).
+`rnnviz.models.keras_cells`).
 
 Each takes `(cell, inputs, mask)`: the layer's Keras cell, inputs `(batch, time, features)` in reading order,
 and the padding mask `(batch, time)` or None; it returns the row's `keys` (`rnnviz.config.cells`), each
@@ -15,7 +15,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from rnnviz.models import cells
+from rnnviz.models import keras_cells
 
 _NUMPY_ACTIVATIONS: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
     keras.activations.tanh: np.tanh,
@@ -55,14 +55,14 @@ def _blank_masked(out: dict[str, np.ndarray], mask: np.ndarray | None, keys: tup
 
 
 def lstm_steps(cell, inputs: np.ndarray, mask: np.ndarray | None) -> dict[str, np.ndarray]:
-    """Keras's LSTM and the `rnnviz.models.cells` variants (peepholes; CIFG's kernel holds only f, c, o)."""
+    """Keras's LSTM and the `rnnviz.models.keras_cells` variants (peepholes; CIFG's kernel holds only f, c, o)."""
     kernel, recurrent_kernel, bias = _weights(cell)  # (in, 4u), (u, 4u), (4u,); CIFG 3u
     act, rec_act = _numpy_activation(cell.activation), _numpy_activation(cell.recurrent_activation)
     batch, time, _ = inputs.shape
     u = cell.units
-    cifg = isinstance(cell, cells.CIFGLSTMCell)
+    cifg = isinstance(cell, keras_cells.CIFGLSTMCell)
     peep = [_f64(getattr(cell, f"{g}_peephole")) for g in ("input", "forget", "output")] if isinstance(
-        cell, cells.PeepholeLSTMCell) else [0.0, 0.0, 0.0]  # (u,) each
+        cell, keras_cells.PeepholeLSTMCell) else [0.0, 0.0, 0.0]  # (u,) each
     x_proj = inputs @ kernel + (0.0 if bias is None else bias)  # (batch, time, 4u) or CIFG (batch, time, 3u)
     ifco = np.empty((batch, time, 4 * u))  # i, f, c_hat, o side by side, like the kernel's columns
     c_all, h_all = np.empty((batch, time, u)), np.empty((batch, time, u))
@@ -137,7 +137,7 @@ def simple_steps(cell, inputs: np.ndarray, mask: np.ndarray | None) -> dict[str,
 
 
 def mgu_steps(cell, inputs: np.ndarray, mask: np.ndarray | None) -> dict[str, np.ndarray]:
-    """The minimal gated unit (`rnnviz.models.cells.MGUCell`): kernel blocks f, h."""
+    """The minimal gated unit (`rnnviz.models.keras_cells.MGUCell`): kernel blocks f, h."""
     kernel, recurrent_kernel, bias = _weights(cell)  # (in, 2u), (u, 2u), (2u,)
     act, rec_act = _numpy_activation(cell.activation), _numpy_activation(cell.recurrent_activation)
     batch, time, _ = inputs.shape

@@ -76,7 +76,7 @@ class StoredRun:
         """The trained Keras model, loaded with `safe_mode=True`."""
         import keras
 
-        from rnnviz.models import cells  # noqa: F401  (registers the LSTM variants' cells, so their runs load)
+        from rnnviz.models import keras_cells  # noqa: F401  (registers the LSTM variants' cells, so their runs load)
 
         return keras.saving.load_model(self.path / "model.keras", safe_mode=True)
 

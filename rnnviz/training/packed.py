@@ -83,7 +83,7 @@ class PackedModel:
         """The Keras model (`safe_mode=True`)."""
         import keras
 
-        from rnnviz.models import cells  # noqa: F401  (registers the LSTM variants' cells, so their models load)
+        from rnnviz.models import keras_cells  # noqa: F401  (registers the LSTM variants' cells, so their models load)
 
         with tempfile.TemporaryDirectory(prefix="rnnviz-model-") as tmp:
             path = Path(tmp) / "model.keras"

@@ -10,7 +10,6 @@ import streamlit as st
 import json
 
 from rnnviz.config import checks
-from rnnviz.config import run as config_run
 from rnnviz.config import presets, tasks
 from rnnviz.config import vocab
 from rnnviz.config.run import ACTIVATIONS, CELLS, OPTIMIZERS
