@@ -11,8 +11,8 @@ from rnnviz.config import tasks, vocab
 from rnnviz.training.jobs import ACTIVE
 
 st.title("Compare")
-st.caption("Train the SimpleRNN / LSTM / GRU trio of the sidebar's settings (only the cell differs), or LSTM "
-           "beside its peephole and CIFG variants and the GRU, or pick stored runs, and compare their learning "
+st.caption("Train the SimpleRNN / LSTM / GRU trio of the sidebar's settings (only the cell differs), or the gated "
+           f"cells ({compare.CELL_SET_LABELS['lstm_variants']}), or pick stored runs, and compare their learning "
            "side by side.")
 cfg = ui.config_sidebar(page_keys=("runs", "match", "cells"), default_preset="memory-lstm")  # the memory-span lesson
 if cfg is None:

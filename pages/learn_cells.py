@@ -30,8 +30,8 @@ st.caption("The equations Keras computes, and every gate of a real Keras layer o
 
 cell = st.radio("Cell", list(NAMES), format_func=NAMES.get, horizontal=True,
                 key=ui.links.follow("cell", "learn_cells_cell", ui.links.choice(list(NAMES)), "lstm"))
-left, right = st.columns([3, 2])
 row = cells.row(cell)
+left, right = st.columns([3, 2]) if row.diagram else (None, st.container())  # no picture: the text spans the page
 if row.diagram:
     left.image(str(ASSETS / row.diagram), width="stretch", caption=row.diagram_note or None)
 right.markdown(row.about)

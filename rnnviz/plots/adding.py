@@ -46,9 +46,9 @@ def keep_between(gates: dict[str, np.ndarray], cell: str, steps: list[int]) -> d
 
 
 def keep_name(cell: str) -> str:
-    """The keep gate as people read it, e.g. "forget gate f", or "1 − forget gate f" (MGU)."""
+    """The keep gate as people read it, e.g. "forget gate f", or "keep share 1 − f" (the MGU, whose low f keeps)."""
     keep = cells.row(cell).keep or ""
-    return f"1 − {vocab.NAMES[keep[2:]]}" if keep.startswith("1-") else vocab.NAMES.get(keep, "")
+    return f"keep share 1 − {keep[2:]}" if keep.startswith("1-") else vocab.NAMES.get(keep, "")
 
 
 def mark_steps(fig: go.Figure, steps: list[int], ticks: list[str]) -> go.Figure:
