@@ -46,7 +46,7 @@ for b in $BACKENDS; do
 done
 # the CLI's training path must not import TensorFlow, Streamlit or plotly
 KERAS_BACKEND=${BACKENDS%% *} python3 -c "
-import sys; from rnnviz import cli, jobs, train, probe, backend; backend.describe()
+import sys; from rnnviz import cli, probe, backend; from rnnviz.training import fit, jobs; backend.describe()
 bad = [m for m in ('tensorflow', 'streamlit', 'plotly') if m in sys.modules]; print('imports on the CLI path:', bad or 'none of tensorflow/streamlit/plotly')" \
   2>&1 | tail -n 1 | tee -a "$OUT/log.txt"
 

@@ -80,3 +80,16 @@ def test_unknown_names_are_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="Received: cell='rnn'"):
         cells.row("rnn")
     assert tasks.with_pages("write") == ("imdb_lm",) and tasks.FILE_SETS == ("imdb", "cifar10")
+
+
+def test_the_names_scripts_import_stay_where_they_were():
+    import rnnviz.config
+    import rnnviz.models
+    import rnnviz.probe
+    import rnnviz.store
+
+    assert rnnviz.config.RunConfig().data == rnnviz.config.CosineData()
+    assert {"ImdbData", "CifarData", "MemoryData", "TextData"} <= set(dir(rnnviz.config))
+    assert callable(rnnviz.probe.gates) and callable(rnnviz.probe.probe_model)
+    assert callable(rnnviz.models.build_model) and callable(rnnviz.models.recurrent_layer)
+    assert rnnviz.store.RunStore.__name__ == "RunStore"
