@@ -44,6 +44,15 @@ class Shape(NamedTuple):
     sample_values: int
 
 
+def _check_split(opts: Any) -> None:
+    """A standard data set's `train_size` (0: all, else at least 20) and `val_split`; floats stored as floats."""
+    _int("train_size", opts.train_size, 0, 10_000_000)
+    if 0 < opts.train_size < 20:
+        _fail("train_size", opts.train_size, "0 (all) or at least 20")
+    _float("val_split", opts.val_split, 0.02, 0.5)
+    _floats_as_float(opts)
+
+
 def _floats_as_float(obj: Any) -> None:
     """Stores int values of float fields as floats, so 50 and 50.0 give one run id."""
     for f in fields(obj):
@@ -123,11 +132,7 @@ class ImdbData:
         _choice("padding", self.padding, ("pre", "post"))
         _choice("truncating", self.truncating, ("pre", "post"))
         _bool("mask", self.mask)
-        _int("train_size", self.train_size, 0, 10_000_000)
-        if 0 < self.train_size < 20:
-            _fail("train_size", self.train_size, "0 (all) or at least 20")
-        _float("val_split", self.val_split, 0.02, 0.5)
-        _floats_as_float(self)
+        _check_split(self)
 
     def shape(self) -> Shape:
         return Shape(self.maxlen, 0, self.vocab_size, 1, (self.maxlen,), (), 50_000, self.maxlen)
@@ -154,11 +159,7 @@ class CifarData:
     def __post_init__(self) -> None:
         _choice("by", self.by, ("rows", "columns"))
         _bool("normalise", self.normalise)
-        _int("train_size", self.train_size, 0, 10_000_000)
-        if 0 < self.train_size < 20:
-            _fail("train_size", self.train_size, "0 (all) or at least 20")
-        _float("val_split", self.val_split, 0.02, 0.5)
-        _floats_as_float(self)
+        _check_split(self)
 
     def shape(self) -> Shape:
         return Shape(32, 96, 0, 10, (32, 32, 3), (), 60_000, 3072)  # a row: 32 pixels x 3 colours
