@@ -3,10 +3,12 @@ marked steps on the Inspect pages' charts (see `rnnviz.plots.adding` for the fig
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from rnnviz.config import cells, tasks
-
+from rnnviz.data import loaders as data
+from rnnviz.plots import adding as memory
 from rnnviz.ui.core import dataset, load_model, trainer
 
 
@@ -17,31 +19,23 @@ def is_memory(cfg) -> bool:
 
 def marks_of(sel) -> list[int] | None:
     """The chosen sample's two marked steps on an Inspect page (None for other data)."""
-    from rnnviz.plots import adding as memory
-
     return memory.marks(sel.x[sel.index]) if is_memory(sel.run.config) else None
 
 
 def marked(fig, sel):
     """The figure with the sample's marked steps drawn on its time axis (unchanged for other data)."""
-    from rnnviz.plots import adding as memory
-
     steps = marks_of(sel)
     return fig if steps is None else memory.mark_steps(fig, steps, sel.ticks)
 
 
 def marked_path(fig, sel, coords, dims: int):
     """The state's PCA path figure with the marked steps circled (unchanged for other data)."""
-    from rnnviz.plots import adding as memory
-
     steps = marks_of(sel)
     return fig if steps is None else memory.mark_path(fig, coords, steps, dims)
 
 
 def keep_gate_note(sel, gates: dict) -> None:
     """Says what the keep gate (LSTM f, GRU z, MGU 1 − f) did between the marks; nothing for other data or a SimpleRNN."""
-    from rnnviz.plots import adding as memory
-
     steps = marks_of(sel)
     if steps is None:
         return
@@ -70,16 +64,12 @@ def baseline_caption(runs: list) -> None:
 
 def baseline_line(fig, runs: list, metric: str):
     """A loss (MSE) chart with the baseline drawn across it, when the runs are adding-problem runs."""
-    from rnnviz.plots import adding as memory
-
     values = [r.metrics["baseline_mse"] for r in runs if "baseline_mse" in r.metrics]
     return memory.with_baseline(fig, max(values)) if metric == "loss" and values else fig
 
 
 @st.cache_data(max_entries=16, show_spinner="Predicting…")
 def _predictions(run_id: str, created: str):
-    import numpy as np
-
     ds = dataset(trainer().store.load(run_id).config)
     pred = np.asarray(load_model(run_id, created).predict(ds.x_val, verbose=0, batch_size=512))
     return pred, ds.y_val, float(ds.extra["baseline_mse"])
@@ -88,11 +78,6 @@ def _predictions(run_id: str, created: str):
 def results(run, model=None, cfg=None) -> None:
     """Validation MSE beside the baseline, and predictions against targets (a stored run, or a stopped run's
     in-memory `model` with its `cfg`)."""
-    import numpy as np
-
-    from rnnviz.data import loaders as data
-    from rnnviz.plots import adding as memory
-
     if run is not None:
         pred, true, baseline = _predictions(run.run_id, run.info["created"])
     else:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-
+import pandas as pd
 import streamlit as st
 
-from rnnviz.config import vocab
-from rnnviz.config import RunConfig
+from rnnviz.config import RunConfig, env, vocab
+from rnnviz.inspect import compare
+from rnnviz.store import export
 from rnnviz.ui.core import dataset, load_model, trainer
 
 
 def trio(cfg: RunConfig, match: bool, cell_set: str = "trio") -> list[RunConfig]:
     """The configs of one of `compare.CELL_SETS` (default the SimpleRNN / LSTM / GRU trio; see
     `rnnviz.inspect.compare.trio`), with a spinner."""
-    from rnnviz.inspect import compare
-
     with st.spinner("Counting parameters…"):
         return compare.trio(cfg, match, compare.CELL_SETS[cell_set])
 
@@ -54,10 +53,6 @@ def _label(run) -> str:
 
 @st.cache_data(max_entries=16, show_spinner="Computing gradients over time…")
 def _gradients(keys: tuple, across: bool):
-    import pandas as pd
-
-    from rnnviz.inspect import compare
-
     store, frames = trainer().store, []
     for run_id, created in keys:
         run = store.load(run_id)
@@ -85,10 +80,6 @@ def gradients(runs: list, across: bool):
 
 @st.cache_data(max_entries=16, show_spinner="Probing the gates…")
 def _saturations(keys: tuple):
-    import pandas as pd
-
-    from rnnviz.inspect import compare
-
     frames = []
     for run_id, created in keys:
         run = trainer().store.load(run_id)
@@ -111,14 +102,12 @@ def _fresh_model(run_id: str, created: str):
 @st.cache_data(max_entries=8, show_spinner="Packing the run…")
 def run_zip(run_id: str, created: str) -> bytes:
     """A stored run as a zip (see `rnnviz.store.export.run_zip`)."""
-    from rnnviz.store import export
-
     return export.run_zip(trainer().store.load(run_id))
 
 
 def tensorboard_note() -> str:
     """Where the runs' TensorBoard logs are, and how to open them."""
-    from rnnviz.training.fit import tensorboard_available
+    from rnnviz.training.fit import tensorboard_available  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     folder = trainer().store.root / "tensorboard"
     if not tensorboard_available():
@@ -154,9 +143,6 @@ def import_run() -> None:
 
 def _import(blob: bytes, replace: bool) -> tuple[str, str]:
     """("done" | "exists" | "refused", the line to show) for one import attempt."""
-    from rnnviz.config import env
-    from rnnviz.store import export
-
     try:
         run = export.import_zip(blob, trainer().store, replace=replace)
     except export.RunExists as e:

@@ -7,9 +7,15 @@ from typing import Any
 
 import streamlit as st
 
-from rnnviz.config import RunConfig, tasks
+from rnnviz import backend
+from rnnviz.config import RunConfig, env, tasks
+from rnnviz.data import loaders as data
+from rnnviz.data import standard as datasets
+from rnnviz.models import device
+from rnnviz.store import RunStore
+from rnnviz.store.runs import default_root
+from rnnviz.training import metrics
 from rnnviz.ui import st_internals
-
 
 st_internals.keep_keras_state()  # see rnnviz/ui/st_internals.py: the only place that patches Streamlit
 st_internals.leave_legacy_pages()
@@ -22,9 +28,6 @@ def trainer():
 
     A bad environment variable (`RNNVIZ_TRAIN_WORKERS=x`, ...) is shown on the page, which then stops.
     """
-    from rnnviz.config import env
-    from rnnviz.store.runs import default_root
-
     try:
         env.check()
         settings = (default_root(), env.train_workers(), env.folder("RNNVIZ_DATA_DIR"))
@@ -38,9 +41,7 @@ def trainer():
 def _trainer(root, workers: int, data_dir: str | None):
     """Created on the server's first page run, which also caps numpy's BLAS threads for the whole server
     (see `rnnviz.models.device.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise)."""
-    from rnnviz.models import device
-    from rnnviz.training.jobs import Trainer
-    from rnnviz.store import RunStore
+    from rnnviz.training.jobs import Trainer  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     device.limit_blas_threads(1)
     store = RunStore(root)
@@ -62,8 +63,6 @@ def where() -> str:
 @st.cache_resource
 def device_line() -> str:
     """Keras, its backend and the device that trains, e.g. 'Keras 3.15 · TensorFlow 2.21 · CPU (2 threads)'."""
-    from rnnviz import backend
-
     return backend.describe()
 
 
@@ -113,16 +112,12 @@ def dataset(cfg: RunConfig):
 
 @st.cache_resource(max_entries=3, show_spinner="Loading the data…")
 def _dataset(opts, seed: int, folder: str | None):
-    from rnnviz.data import loaders as data
-
     return data.load(opts, seed, data_dir=folder)
 
 
 def data_problem(cfg: RunConfig) -> str | None:
     """A warning when the data folder named on Home cannot be used (too long, unreadable, not a folder), or
     when the config's data set has no files here (training would try to download them)."""
-    from rnnviz.data import standard as datasets
-
     folder = st.session_state.get("data_dir")
     if folder and (problem := datasets.folder_problem(folder)):
         return f"{problem} (set on the Home page)"
@@ -138,8 +133,6 @@ def data_problem(cfg: RunConfig) -> str | None:
 @st.cache_data(max_entries=64, show_spinner="Predicting…")
 def forecast(run_id: str, created: str, steps: int) -> dict:
     """A stored cosine run's one-step and free-running forecast (see `rnnviz.training.metrics.forecast`)."""
-    from rnnviz.training import metrics
-
     run = trainer().store.load(run_id)
     return metrics.forecast(load_model(run_id, created), dataset(run.config), steps)
 
@@ -147,8 +140,6 @@ def forecast(run_id: str, created: str, steps: int) -> dict:
 @st.cache_data(max_entries=16, show_spinner="Classifying the test set…")
 def classify(run_id: str, created: str) -> dict:
     """A stored classifier's test-set probabilities, accuracy and confusion matrix."""
-    from rnnviz.training import metrics
-
     run = trainer().store.load(run_id)
     ds = dataset(run.config)
     x, y = (ds.x_test, ds.y_test) if ds.x_test is not None else (ds.x_val, ds.y_val)

@@ -7,9 +7,16 @@ import uuid
 
 import streamlit as st
 
-from rnnviz.learn import lessons as lesson
 from rnnviz.config import vocab
+from rnnviz.inspect import compare, readout, samples
+from rnnviz.learn import lessons as lesson
+from rnnviz.plots import charts as plots
+from rnnviz.plots import lesson as lesson_views
+from rnnviz.plots import predictions as prediction_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.training.jobs import ACTIVE
+from rnnviz.ui import adding as memory
+from rnnviz.ui import probes as ui_probes
 from rnnviz.ui.core import DATA_NAMES, data_dir, show_error, trainer
 
 LABELS = {"units": "Units", "radius": "Spectral radius of U", "steps": "Steps", "input_scale": "Input strength",
@@ -120,8 +127,6 @@ def verdict(step: lesson.Step, mine: int) -> None:
 
 def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> None:
     """The class's answers as a bar chart (right one marked), redrawn every few seconds as answers come in."""
-    from rnnviz.plots import lesson as lesson_views
-
     @st.fragment(run_every=REFRESH_SECONDS)
     def chart() -> None:
         counts = tally().counts(lsn.name, k - 1, len(step.choices))
@@ -137,8 +142,6 @@ def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> N
 
 @st.cache_data(max_entries=32, show_spinner="Computing…")
 def _figure(view: str, items: tuple):
-    from rnnviz.plots import lesson as lesson_views
-
     return lesson_views.FIGURES[view](dict(items))
 
 
@@ -192,10 +195,6 @@ def _not_prepared(lsn: lesson.Lesson, missing: list) -> None:
 
 def _race(runs: list, step: lesson.Step, k: int) -> None:
     """The runs' loss curves by epoch side by side (with the adding problem's baseline), and the table."""
-    from rnnviz.inspect import compare
-    from rnnviz.plots import charts as plots
-    from rnnviz.ui import adding as memory
-
     task = runs[0].config.data.task
     st.markdown(compare.summary(runs))
     fig = plots.compare_figure(compare.curves(runs, "loss"), "epoch", "loss", task)
@@ -206,12 +205,6 @@ def _race(runs: list, step: lesson.Step, k: int) -> None:
 
 def _review(runs: list, step: lesson.Step, k: int) -> None:
     """The run reads the student's review: P(positive) after each word, and the verdict."""
-    from rnnviz.plots import predictions as prediction_plots
-    from rnnviz.plots import states as state_plots
-    from rnnviz.inspect import readout
-    from rnnviz.inspect import samples
-    from rnnviz.ui import probes as ui_probes
-
     run = runs[0]
     cfg = run.config
     vocab = ui_probes.vocabulary(cfg)

@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from rnnviz.ui.st_internals import page_id
+
 SEEN = "_links_seen"  # query key -> the texts this session read or wrote for it on this page (a request can
 # carry an address the browser had before the last run's change arrived: that is no new link)
 PAGE = "\0page"  # SEEN's entry naming the page it belongs to
@@ -135,8 +137,6 @@ def follow(name: str, key: str, parse: Callable[[str, str], Any], default: Any,
     Returns:
         `key`, for the widget's `key=`.
     """
-    from rnnviz.ui.st_internals import page_id
-
     seen = st.session_state.get(SEEN)
     if seen is None or seen.get(PAGE) != page_id():  # a page switch: what the last page wrote is not ours
         seen = st.session_state[SEEN] = {PAGE: page_id()}

@@ -8,14 +8,19 @@ so the address bar is a link to the same view. Models, data and probes come cach
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from rnnviz.config import tasks, vocab
-from rnnviz.config import RunConfig
+from rnnviz.config import RunConfig, tasks, vocab
+from rnnviz.inspect import samples
+from rnnviz.plots import adding as memory
+from rnnviz.plots import predictions as prediction_plots
+from rnnviz.plots import states as state_plots
 from rnnviz.ui import links, player
 from rnnviz.ui.core import DATA_NAMES, show_error, trainer
 from rnnviz.ui.probes import (Inspection, inspect_dataset, inspect_errors, inspect_model, probe_inputs, snapshots,
                               vocabulary)
+from rnnviz.ui.st_internals import page_id
 
 
 def _shared(name: str) -> str:
@@ -27,8 +32,6 @@ def _shared(name: str) -> str:
     (`keep` then restores nothing) while the new widget starts at its default. So on the first run of each
     page visit the key is set from the mirror.
     """
-    from rnnviz.ui.st_internals import page_id
-
     page, key, marker = page_id(), f"w_inspect_{name}", f"_inspect_page_{name}"
     name = f"inspect_{name}"
     if name in st.session_state and (st.session_state.get(marker) != page or key not in st.session_state):
@@ -129,8 +132,6 @@ def pick_layer(cfg: RunConfig, where=st) -> tuple[str, str]:
 
 def pick_sample(run, ds, where=st) -> int:
     """Class filter and sample number; shows the sample (review text, image or window). Returns its index."""
-    from rnnviz.inspect import samples
-
     x, y, split = samples.inspect_split(ds)
     classes = ds.extra.get("classes")
     c1, c2 = where.columns(2)
@@ -161,9 +162,6 @@ def pick_sample(run, ds, where=st) -> int:
 
 def show_sample(run, ds, index: int, where=st) -> None:
     """The sample as a student recognises it: review text, image with row numbers, or the window's line."""
-    from rnnviz.plots import predictions as prediction_plots
-    from rnnviz.inspect import samples
-
     x, y, split = samples.inspect_split(ds)
     cfg, classes = run.config, ds.extra.get("classes")
     sample = tasks.of(cfg.data).sample
@@ -180,8 +178,6 @@ def show_sample(run, ds, index: int, where=st) -> None:
                                                          f"Image {index:,}: {classes[int(y[index])]}"),
                            width="stretch", key="inspect_sample_image")
     elif sample == "marks":
-        from rnnviz.plots import adding as memory
-
         where.plotly_chart(memory.sequence_figure(x[index], float(y[index, 0]), f"Validation sequence {index:,}"),
                            width="stretch", key="inspect_sample_sequence")
     else:
@@ -191,11 +187,6 @@ def show_sample(run, ds, index: int, where=st) -> None:
 def inspect_controls() -> Inspection:
     """The pickers of the Hidden states and Gates pages (run, epoch, sample, layer), the sample shown, and
     its probe. Stops the page (with the fix) when nothing can be shown."""
-    import numpy as np
-
-    from rnnviz.plots import states as state_plots
-    from rnnviz.inspect import samples
-
     run = inspect_run()
     ds = inspect_dataset(run)
     top = st.columns([2, 2, 1.2])

@@ -5,11 +5,19 @@ be read."""
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from rnnviz.config import RunConfig, tasks
+from rnnviz.data import imdb
+from rnnviz.data.standard import DataError, DataUnavailable
+from rnnviz.inspect import samples
+from rnnviz.models import device
+from rnnviz.store.runs import StoreError
+from rnnviz.training import metrics
 from rnnviz.ui.core import DATA_NAMES, data_dir, dataset, load_model, show_error, trainer
 
 
@@ -49,26 +57,19 @@ class Inspection:
 
     def gates(self) -> dict:
         """The chosen layer and direction's arrays for the shown steps: key -> `(steps, units)`."""
-        from rnnviz.inspect import layers as inspection
+        from rnnviz.inspect import layers as inspection  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
         return {k: v[0, self.steps] for k, v in inspection.layer_gates(self.probe, self.direction).items()}
 
 
 def inspect_errors() -> tuple:
     """The exceptions a damaged or unreadable run raises while it is loaded or probed (caught to show the fix)."""
-    import zipfile
-
-    from rnnviz.data.standard import DataError, DataUnavailable
-    from rnnviz.store.runs import StoreError
-
     return ValueError, DataError, DataUnavailable, StoreError, KeyError, OSError, zipfile.BadZipFile
 
 
 @st.cache_resource
 def _limit_blas() -> bool:
     """One BLAS thread for numpy in this server (see `device.limit_blas_threads`)."""
-    from rnnviz.models import device
-
     return device.limit_blas_threads(1)
 
 
@@ -99,8 +100,6 @@ def snapshots(run_id: str, created: str) -> dict:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the vocabulary…")
 def _vocabulary(vocab_size: int, folder: str | None):
-    from rnnviz.data import imdb
-
     return imdb.Vocabulary(imdb.word_index(folder), vocab_size)
 
 
@@ -118,7 +117,7 @@ def vocabulary(cfg: RunConfig):
 @st.cache_resource(max_entries=4, show_spinner="Setting the weights of that epoch…")
 def model_at(run_id: str, created: str, epoch: int | None):
     """The stored model, or a copy holding the weights after `epoch` (read-only, shared by all sessions)."""
-    from rnnviz.inspect import layers as inspection
+    from rnnviz.inspect import layers as inspection  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     _limit_blas()
     model = load_model(run_id, created)
@@ -130,8 +129,7 @@ def model_at(run_id: str, created: str, epoch: int | None):
 @st.cache_data(max_entries=32, show_spinner="Probing the network…")
 def probe_inputs(run_id: str, created: str, epoch: int | None, indices: tuple[int, ...]) -> list:
     """`probe.probe_model` of some samples of the run's inspection split (see `samples.inspect_split`)."""
-    from rnnviz import probe
-    from rnnviz.inspect import samples
+    from rnnviz import probe  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     x, _, _ = samples.inspect_split(dataset(trainer().store.load(run_id).config))
     return probe.probe_model(model_at(run_id, created, epoch), x[list(indices)])
@@ -140,10 +138,9 @@ def probe_inputs(run_id: str, created: str, epoch: int | None, indices: tuple[in
 @st.cache_data(max_entries=32, show_spinner="Probing the network…")
 def probe_ids(run_id: str, created: str, epoch: int | None, ids: tuple[int, ...]) -> tuple[list, float]:
     """`probe.probe_model` of one encoded review, and the model's own output for it."""
-    import keras
-    import numpy as np
+    import keras  # lazy: app.py imports rnnviz.ui before its backend check
 
-    from rnnviz import probe
+    from rnnviz import probe  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     model = model_at(run_id, created, epoch)
     x = np.asarray([ids], "int32")
@@ -153,11 +150,8 @@ def probe_ids(run_id: str, created: str, epoch: int | None, ids: tuple[int, ...]
 @st.cache_data(max_entries=8, show_spinner="Probing many samples for the PCA…")
 def _fit_set(run_id: str, created: str, epoch: int | None, layer: str, direction: str) -> tuple:
     """The fixed PCA sample set's hidden states `(n, time, units)`, mask and classes, for one layer."""
-    import numpy as np
-
-    from rnnviz.inspect import layers as inspection
-    from rnnviz import probe
-    from rnnviz.inspect import samples
+    from rnnviz import probe  # lazy: Keras; app.py imports rnnviz.ui before its backend check
+    from rnnviz.inspect import layers as inspection  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     ds = dataset(trainer().store.load(run_id).config)
     _, y, _ = samples.inspect_split(ds)
@@ -171,7 +165,7 @@ def _fit_set(run_id: str, created: str, epoch: int | None, layer: str, direction
 @st.cache_data(max_entries=8, show_spinner="Fitting the PCA…")
 def state_pca(run_id: str, created: str, layer: str, direction: str):
     """PCA of the trained model's states over the fixed sample set: the same axes for every epoch and sample."""
-    from rnnviz.inspect import layers as inspection
+    from rnnviz.inspect import layers as inspection  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     h, mask, _ = _fit_set(run_id, created, None, layer, direction)
     return inspection.fit_state_pca(h, mask)
@@ -179,7 +173,7 @@ def state_pca(run_id: str, created: str, layer: str, direction: str):
 
 def state_paths(sel: Inspection, classes: list | None, per_class: int) -> tuple:
     """The PCA, the fit set's paths to overlay (`(coords, group)` each, at the chosen epoch) and the fit set's size."""
-    from rnnviz.inspect import layers as inspection
+    from rnnviz.inspect import layers as inspection  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     created = sel.run.info["created"]
     fit = state_pca(sel.run.run_id, created, sel.layer, sel.direction)
@@ -198,7 +192,7 @@ def state_paths(sel: Inspection, classes: list | None, per_class: int) -> tuple:
 def shown_shares(sel: Inspection, fit):
     """At an earlier epoch, the share of the fit set's variance *then* along each of the trained PCA's axes
     (`inspection.variance_shares`); None for the trained model, where the PCA's own shares describe the states."""
-    from rnnviz.inspect import layers as inspection
+    from rnnviz.inspect import layers as inspection  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     if sel.epoch is None:
         return None
@@ -210,8 +204,6 @@ def shown_shares(sel: Inspection, fit):
 def horizon_error(run_id: str, created: str, steps: int) -> tuple:
     """Free-running RMSE for each number of steps ahead (`metrics.free_runs`), the same for repeating the last
     value (`metrics.persistence`, from the same starts), and the number of starts."""
-    from rnnviz.training import metrics
-
     ds = dataset(trainer().store.load(run_id).config)
     pred, true, starts = metrics.free_runs(load_model(run_id, created), ds, steps)
     base = metrics.persistence(ds, starts, true.shape[1])

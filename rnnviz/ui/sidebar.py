@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import streamlit as st
 
-import json
-
-from rnnviz.config import checks
-from rnnviz.config import presets, tasks
-from rnnviz.config import vocab
+from rnnviz.config import DATA_KINDS, RunConfig, checks, presets, tasks, vocab
 from rnnviz.config.run import ACTIVATIONS, CELLS, OPTIMIZERS
-from rnnviz.config import DATA_KINDS, RunConfig
+from rnnviz.models.device import cudnn_blockers
 from rnnviz.ui.core import DATA_NAMES
 from rnnviz.ui.projector import QUERY_KEY as PROJECTOR_KEY
 
@@ -328,8 +325,6 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
     else:
         preset_note.caption(f"Custom settings: {DATA_NAMES.get(name, name)} data, {cfg.epochs} epochs (no preset "
                             "has exactly these; the rest is under Advanced).")
-    from rnnviz.models.device import cudnn_blockers
-
     blockers = cudnn_blockers(cfg)
     if blockers:
         cudnn_note.caption("On a GPU these settings leave the fast cuDNN kernel (slower training): "

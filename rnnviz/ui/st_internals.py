@@ -101,14 +101,17 @@ def check() -> None:
 
 check()
 
+# after check(): a Streamlit that lacks one of these is named there (version and fix), not by an ImportError here
+from streamlit.delta_generator import DeltaGenerator  # noqa: E402
+from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner  # noqa: E402
+
 
 def keep_keras_state() -> None:
     """Stops Streamlit from calling `keras.backend.clear_session()` after every script run (see the module doc).
 
     Our models are owned by the trainer and the run store, so there is nothing for that clean-up to free.
     """
-    from streamlit.runtime.scriptrunner import script_runner
-
     script_runner._clean_problem_modules = lambda: None
 
 
@@ -120,8 +123,6 @@ def leave_legacy_pages() -> None:
     that page alone, with the old sidebar. Every page imports `rnnviz.ui.core`, which calls this: the first such
     run turns the old mode off and reruns through app.py's navigation (same URL, same page).
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
@@ -129,8 +130,6 @@ def leave_legacy_pages() -> None:
 
 def page_id() -> str:
     """The running page's id (its script hash); "" outside a script run."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
     ctx = get_script_run_ctx()
     return ctx.page_script_hash if ctx else ""
 
@@ -139,7 +138,6 @@ def _styling(plotly_chart, styler):
     """`plotly_chart` (the method, or `st.plotly_chart`) with its figure passed through `styler` first."""
     if getattr(plotly_chart, "_rnnviz_styled", False):
         return plotly_chart
-    from streamlit.delta_generator import DeltaGenerator
 
     @functools.wraps(plotly_chart)
     def styled_chart(*args, **kwargs):
@@ -157,7 +155,5 @@ def _styling(plotly_chart, styler):
 def style_every_chart(styler) -> None:
     """Makes every `st.plotly_chart` and `<container>.plotly_chart` pass its figure through `styler` first
     (once per process; later calls keep the first styler)."""
-    from streamlit.delta_generator import DeltaGenerator
-
     DeltaGenerator.plotly_chart = _styling(DeltaGenerator.plotly_chart, styler)
     st.plotly_chart = _styling(st.plotly_chart, styler)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnviz.config import RunConfig, tasks
+from rnnviz.training import sweep
 from rnnviz.ui.core import data_dir, trainer
 
 NONE = "(none)"
@@ -19,8 +20,6 @@ SUGGEST = {"cell": "simple_rnn,lstm,gru", "steps": "10,25,50,100", "bidirectiona
 
 def _suggest(cfg: RunConfig, field: str) -> str:
     """Values to start from for a field: a usual list, else the current value, half and double it."""
-    from rnnviz.training import sweep
-
     if field == NONE:
         return ""
     if field in SUGGEST:
@@ -42,8 +41,6 @@ def _suggest(cfg: RunConfig, field: str) -> str:
 
 def _from_link(cfg: RunConfig) -> None:
     """Fills the picker from the link's `vary` (once per link)."""
-    from rnnviz.training import sweep
-
     text = st.query_params.get("vary")
     if not text or st.session_state.get("sweep_link") == text:
         return
@@ -57,8 +54,6 @@ def _from_link(cfg: RunConfig) -> None:
 
 def picker(cfg: RunConfig) -> tuple[dict | None, list[RunConfig]]:
     """Two rows of field + values; the parsed sweep and its configs (`(None, [])` after an error box)."""
-    from rnnviz.training import sweep
-
     _from_link(cfg)
     fields = sweep.sweepable(cfg)
     defaults = ["cell", tasks.of(cfg.data).sweep_axis or NONE]
@@ -94,8 +89,6 @@ def jobs_of(configs: list[RunConfig]) -> list:
 
 def start(configs: list[RunConfig]) -> None:
     """Submits every run of the grid (stored ones load); an error box instead when one would not fit."""
-    from rnnviz.training import sweep
-
     try:
         sweep.submit(trainer(), configs, data_dir=data_dir())
     except ValueError as e:
@@ -104,8 +97,7 @@ def start(configs: list[RunConfig]) -> None:
 
 def progress(configs: list[RunConfig], vary: dict) -> None:
     """One progress bar per run, and Stop all while any runs; polls while the sweep trains."""
-    from rnnviz.training import sweep
-    from rnnviz.training.jobs import ACTIVE
+    from rnnviz.training.jobs import ACTIVE  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     jobs = jobs_of(configs)
     for cfg, job in zip(configs, jobs):
