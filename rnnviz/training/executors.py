@@ -21,16 +21,16 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from rnnviz.config import RunConfig
+from rnnviz import backend
+from rnnviz.config import RunConfig, env
+from rnnviz.training import ray
+from rnnviz.training.fit import Event, TrainResult
 from rnnviz.training.local import LocalExecutor
 from rnnviz.training.packed import PackedModel, WorkerLost, node_name, train_packed
 from rnnviz.training.processes import ProcessExecutor
 from rnnviz.training.ray import RayExecutor
-
-if TYPE_CHECKING:
-    from rnnviz.training.fit import Event, TrainResult
 
 __all__ = ["CONNECT_TIMEOUT_S", "PROCESSES", "RAY_ADDRESS", "Executor", "LocalExecutor", "PackedModel",
            "ProcessExecutor", "RayExecutor", "WorkerLost", "here", "make", "node_name", "train_packed"]
@@ -110,9 +110,6 @@ def here(workers: int = 1, note: str | None = None, default: str | None = None) 
     Raises:
         rnnviz.config.env.EnvError: `RNNVIZ_EXECUTOR` or `RNNVIZ_WORKER_RUNS` holds a bad value.
     """
-    from rnnviz import backend
-    from rnnviz.config import env
-
     kind = env.executor() or default or ("process" if backend.configured() == "tensorflow" and PROCESSES
                                          else "thread")
     if kind == "process" and not PROCESSES:
@@ -137,9 +134,6 @@ def make(workers: int = 1, address: str | None = None, timeout: float = CONNECT_
         A `RayExecutor`, or the executor on this machine (`here`; its `note` says, in one line, why the named
         cluster is not used) when no address is set, Ray is not installed, or the cluster cannot be reached.
     """
-    from rnnviz.config import env
-    from rnnviz.training import ray
-
     address = (address or os.environ.get(RAY_ADDRESS, "")).strip()
     if not address:
         return here(workers, default=default)

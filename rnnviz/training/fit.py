@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import threading
 import time
@@ -165,8 +166,6 @@ class Forward(keras.callbacks.Callback):
 def tensorboard_available() -> bool:
     """True when TensorBoard logs can be written: Keras's `TensorBoard` callback writes them with
     `tf.summary` on every backend, so it needs the `tensorboard` and `tensorflow` packages."""
-    import importlib.util
-
     return all(importlib.util.find_spec(name) is not None for name in ("tensorboard", "tensorflow"))
 
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from rnnviz.config import RunConfig
+from rnnviz.training import fit
+from rnnviz.training.fit import TrainResult
 from rnnviz.training.packed import node_name
-
-if TYPE_CHECKING:
-    from rnnviz.training.fit import TrainResult
 
 
 class LocalExecutor:
@@ -38,8 +36,6 @@ class LocalExecutor:
     def train(self, cfg: RunConfig, on_event: Callable | None = None, stop: threading.Event | None = None,
               data_dir: str | None = None, log_dir: str | None = None) -> TrainResult:
         """`rnnviz.training.fit.train`, with the node's name in the result's `details` (stored in info.json)."""
-        from rnnviz.training import fit
-
         result = fit.train(cfg, on_event=on_event, stop=stop, data_dir=data_dir, log_dir=log_dir)
         result.details["node"] = self.node
         return result

@@ -120,7 +120,7 @@ def classify(model, x: np.ndarray, y: np.ndarray, n_classes: int) -> dict[str, A
         `probs` `(n, n_classes)` (binary models: `[1 - p, p]`), `pred` `(n,)`, `loss` (the model's own
         Keras loss on these outputs), `accuracy`, `confusion` `(n_classes, n_classes)`.
     """
-    import keras
+    import keras  # lazy: rnnviz.ui imports this before app.py's backend check
 
     out = np.asarray(model.predict(x, verbose=0, batch_size=256))
     y_true = np.asarray(y, "float32").reshape(len(y), -1) if out.shape[1] == 1 else np.asarray(y)

@@ -54,7 +54,7 @@ def train_packed(cfg: RunConfig, on_event: Callable | None, stop: threading.Even
         The `TrainResult`'s fields except the model, plus the model as `.keras` bytes (`model_bytes`) and
         the TensorBoard log files (relative path -> bytes) under `logs`: what `unpack` reads.
     """
-    from rnnviz.training import fit
+    from rnnviz.training import fit  # lazy: Keras; a training child imports this before ignoring SIGINT
 
     with tempfile.TemporaryDirectory(prefix="rnnviz-worker-") as tmp:
         logs = Path(tmp) / "logs"
@@ -81,9 +81,9 @@ class PackedModel:
 
     def load(self):
         """The Keras model (`safe_mode=True`)."""
-        import keras
+        import keras  # lazy: a training child imports this before ignoring SIGINT
 
-        from rnnviz.models import keras_cells  # noqa: F401  (registers the LSTM variants' cells, so their models load)
+        from rnnviz.models import keras_cells  # noqa: F401  (registers our cells, so their models load; lazy like keras)
 
         with tempfile.TemporaryDirectory(prefix="rnnviz-model-") as tmp:
             path = Path(tmp) / "model.keras"
@@ -118,7 +118,7 @@ def unpack(out: dict[str, Any], log_dir: str | None):
 def _lazy_result_type() -> type:
     """`TrainResult` with a `model` built from its `packed` bytes on first read (made once, lazily: `fit`
     imports Keras)."""
-    from rnnviz.training.fit import TrainResult
+    from rnnviz.training.fit import TrainResult  # lazy: Keras; a training child imports this before ignoring SIGINT
 
     class UnpackedResult(TrainResult):
         @property

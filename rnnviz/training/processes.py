@@ -28,19 +28,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rnnviz import backend
 from rnnviz.config import RunConfig
 from rnnviz.training.packed import WorkerLost, node_name, train_packed, unpack
 
 if TYPE_CHECKING:
-    from rnnviz.training.fit import TrainResult
+    from rnnviz.training.fit import TrainResult  # types only: Keras; a training child imports this before ignoring SIGINT
 
 ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `rnnviz`, put on the child's path
 POLL_S = 0.05  # the longest a Stop waits before it is forwarded
@@ -62,14 +65,11 @@ def _portable(e: Exception) -> Exception:
 
 def _main(cmds_fd: int, out_fd: int) -> None:
     """The child process's loop: imports Keras, says it is ready, then trains each run the server sends."""
-    import queue
-    from multiprocessing.connection import Connection
-
     os.dup2(2, 1)  # the child's stdout (Keras's download bars, prints) goes to stderr, never the server's stdout
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C ends the server, whose closed pipe then ends this
     cmds, out = Connection(cmds_fd, writable=False), Connection(out_fd, readable=False)
 
-    from rnnviz.training import fit  # noqa: F401 - imports Keras now, before the first run is asked for
+    from rnnviz.training import fit  # noqa: F401  (lazy: imports Keras now, after SIGINT is ignored, before "ready")
 
     todo: queue.SimpleQueue = queue.SimpleQueue()
     current: list = [None, threading.Event()]  # the run id last sent, and its stop flag
@@ -163,8 +163,6 @@ class ProcessExecutor:
     kind = "process"
 
     def __init__(self, workers: int = 1, runs: int = RUNS, note: str | None = None):
-        from rnnviz import backend
-
         if runs < 1:
             raise ValueError(f"`runs` must be a positive int. Received: runs={runs!r}")
         self.slots, self.runs, self.note, self.node = workers, runs, note, node_name()
@@ -220,7 +218,7 @@ class ProcessExecutor:
             WorkerLost: the child process died before the run ended (the next run gets a new one).
             Exception: whatever the training raised in the child (`rnnviz.training.fit.Diverged`, a `DataError`...).
         """
-        from rnnviz.training.fit import tensorboard_available
+        from rnnviz.training.fit import tensorboard_available  # lazy: Keras; a training child imports this before ignoring SIGINT
 
         emit = on_event if on_event is not None else (lambda event: None)
         child, healthy = self._take(), False

@@ -23,14 +23,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
+import rnnviz
 from rnnviz.config import RunConfig
+from rnnviz.data import loaders as data
+from rnnviz.training.fit import TrainResult, tensorboard_available
 from rnnviz.training.packed import WorkerLost, node_name, train_packed, unpack
-
-if TYPE_CHECKING:
-    from rnnviz.training.fit import TrainResult
 
 PROBE_TIMEOUT_S = 3.0  # a TCP connect to the named host:port, before Ray is asked
 POLL_S = 0.25  # how often a Ray run's events are fetched
@@ -115,8 +115,6 @@ class RayExecutor:
 
     def _dataset(self, cfg: RunConfig, data_dir: str | None, on_event: Callable | None):
         """The object-store reference to `cfg`'s data (loaded here once per data config, seed and folder)."""
-        from rnnviz.data import loaders as data
-
         key = f"{cfg.data!r}|{cfg.seed}|{data_dir}"
         with self._data_lock:
             if key not in self._data:
@@ -138,8 +136,6 @@ class RayExecutor:
         Raises:
             WorkerLost: the actor's process or node died before the run ended.
         """
-        from rnnviz.training.fit import tensorboard_available
-
         ray = self.ray
         ds_ref = self._dataset(cfg, data_dir, on_event)
         actor = getattr(self._slot, "actor", None)
@@ -202,7 +198,7 @@ def connect(address: str, timeout: float) -> RayExecutor:
             cluster stopped answering once joined (the message says which, in a few words).
     """
     try:
-        import ray
+        import ray  # lazy: Ray is optional (requirements-ray.txt) and slow to import; only a named cluster needs it
     except ImportError:
         raise Unreachable("Ray is not installed (pip install -r requirements-ray.txt)") from None
     if ray.is_initialized():  # this process already joined a cluster (e.g. a test's local one)
@@ -243,8 +239,6 @@ def _join(ray, address: str, timeout: float) -> str | None:
 
     def init():
         try:
-            import rnnviz
-
             ray.init(address=address, logging_level="WARNING", log_to_driver=False,
                      runtime_env={"py_modules": [os.path.dirname(rnnviz.__file__)],
                                   "excludes": ["__pycache__"]})

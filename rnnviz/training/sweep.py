@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from rnnviz.config import RunConfig
+from rnnviz.models import budget
 
 MAX_RUNS = 60
 MAX_FIELDS = 2
@@ -175,8 +176,6 @@ def submit(trainer, configs: list[RunConfig], data_dir: str | None = None, retra
         ValueError: a config too big for the memory limit (`rnnviz.models.budget.TooBig`): checked for all of them
             before any is submitted.
     """
-    from rnnviz.models import budget
-
     for cfg in configs:
         budget.check(cfg, getattr(trainer, "workers", 1))
     return [trainer.submit(cfg, retrain=retrain, data_dir=data_dir) for cfg in configs]
@@ -184,7 +183,7 @@ def submit(trainer, configs: list[RunConfig], data_dir: str | None = None, retra
 
 def wait(jobs: list, on_progress: Callable[[list], None] | None = None, poll: float = 0.2) -> list:
     """Waits until no job is queued or running, calling `on_progress(jobs)` after each poll. Returns the jobs."""
-    from rnnviz.training.jobs import ACTIVE
+    from rnnviz.training.jobs import ACTIVE  # lazy: Keras; imported before the backend check (CLI sweep, rnnviz.ui)
 
     while True:
         if on_progress is not None:
