@@ -18,6 +18,8 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
+
 EOCD = b"PK\x05\x06"  # a zip's end-of-central-directory record: 22 bytes + a comment of up to 65,535
 ZIP64_LOCATOR = b"PK\x06\x07"
 MAX_CENTRAL_DIRECTORY = 1 << 20  # the member list a zip declares; ~46 bytes + the name per member
@@ -111,8 +113,6 @@ _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 def json_depth(blob: bytes) -> int:
     """How deeply a JSON text nests arrays and objects, counted without parsing it (no recursion)."""
-    import numpy as np
-
     code = np.frombuffer(_STRINGS.sub(b'""', blob), np.uint8)
     steps = (np.isin(code, (ord("["), ord("{"))).astype(np.int64) - np.isin(code, (ord("]"), ord("}"))))
     return int(np.cumsum(steps).max(initial=0))

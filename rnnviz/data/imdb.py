@@ -123,7 +123,7 @@ def load_imdb(num_words: int | None = 10000, data_dir: str | os.PathLike | None 
 
 def pad(seqs: list, maxlen: int, padding: str = "pre", truncating: str = "pre") -> np.ndarray:
     """`keras.utils.pad_sequences` with the padding id 0: int32 `(n, maxlen)`."""
-    import keras
+    import keras  # lazy: rnnviz.ui imports this before app.py's backend check
 
     return keras.utils.pad_sequences(seqs, maxlen=maxlen, dtype="int32", padding=padding,
                                      truncating=truncating, value=PAD)

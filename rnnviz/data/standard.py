@@ -171,7 +171,7 @@ def download(fname: str, progress: Callable[[str], None] | None = None) -> Path:
     Raises:
         DataUnavailable: downloads are off (`$RNNVIZ_OFFLINE`) or the download failed; the message gives the fixes.
     """
-    import keras
+    import keras  # lazy: only a download needs it; rnnviz.ui imports this before app.py's backend check
 
     origin, file_hash = URLS[fname]
     if env.flag("RNNVIZ_OFFLINE"):

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rnnviz.config import RunConfig, tasks, vocab
 from rnnviz.models import budget
-from rnnviz.config import tasks, vocab
-from rnnviz.config import RunConfig
+
 MATCH_TOLERANCE = 0.05
 CELL_SETS = {"trio": vocab.TRIO, "lstm_variants": vocab.LSTM_FAMILY}
 """Compare's one-click sets: Keras's SimpleRNN / LSTM / GRU, or the gated family (`rnnviz.config.cells.LSTM_FAMILY`)."""
@@ -202,7 +202,7 @@ def gradient_over_time(model, x: np.ndarray, y: np.ndarray, snapshots: dict[int,
         Columns `epoch` (None for the model's own weights), `step` (1 = first input step) and `norm`: the mean
         over samples of `probe.input_gradients`; masked (padding) steps are left out of the mean.
     """
-    from rnnviz import probe
+    from rnnviz import probe  # lazy: Keras; rnnviz.ui imports this before app.py's backend check
 
     fn = probe.input_gradient_fn(model)
     final = model.get_weights()
@@ -233,8 +233,8 @@ def gate_saturation(model, x: np.ndarray) -> pd.DataFrame:
         `high` (shares in [0, 1] below and above the thresholds), `low_label` and `high_label` (e.g. "< 0.1");
         no rows for SimpleRNN layers.
     """
-    from rnnviz.inspect import layers as inspection
-    from rnnviz import probe
+    from rnnviz import probe  # lazy: Keras; rnnviz.ui imports this before app.py's backend check
+    from rnnviz.inspect import layers as inspection  # lazy: Keras; rnnviz.ui imports this before app.py's backend check
 
     rows = []
     for p in probe.probe_model(model, x):

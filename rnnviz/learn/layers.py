@@ -7,15 +7,13 @@ open without waiting for Keras.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import keras
 import numpy as np
 
+from rnnviz import probe
 from rnnviz.config import cells, vocab
 from rnnviz.learn.loop import check_size
-
-if TYPE_CHECKING:
-    import keras
+from rnnviz.models.build import cell_layers
 
 
 def keras_layer(cell: str, input_size: int, units: int, seed: int = 0, forget_bias: float | None = None,
@@ -35,10 +33,6 @@ def keras_layer(cell: str, input_size: int, units: int, seed: int = 0, forget_bi
     Returns:
         The layer, built for inputs `(batch, time, input_size)`.
     """
-    import keras
-
-    from rnnviz.models.build import cell_layers
-
     vocab.check_cell(cell)
     check_size("input_size", input_size, 1)
     check_size("units", units, 1)
@@ -71,8 +65,6 @@ def keras_simple_rnn(W: np.ndarray, U: np.ndarray, b: np.ndarray) -> "keras.laye
 
 def keras_states(layer: "keras.layers.Layer", x: np.ndarray) -> np.ndarray:
     """A layer's outputs for one sequence: `x` `(time, input_size)` -> `(time, units)` float64."""
-    import keras
-
     out = layer(np.asarray(x, dtype=np.float32)[None])
     return keras.ops.convert_to_numpy(out).astype(np.float64)[0]  # PyTorch's output needs a detach first
 
@@ -91,8 +83,6 @@ def cell_gates(cell: str, x: np.ndarray, units: int, seed: int = 0,
     Returns:
         `(time, units)` arrays, the cell's `keys`: e.g. LSTM `i, f, c_hat, o, c, h`; GRU `z, r, h_hat, h`.
     """
-    from rnnviz import probe
-
     gated = [c.name for c in cells.CELLS.values() if c.gated]
     if cell not in gated:
         raise ValueError(f"`cell` must be a cell with gates, one of {gated}. Received: cell={cell!r}")

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rnnviz.config import presets
-from rnnviz.config import DATA_KINDS, RunConfig
+from rnnviz.config import DATA_KINDS, RunConfig, presets
+from rnnviz.store.runs import default_root
 
 BUILT_IN = Path(__file__).resolve().parents[2] / "assets" / "lessons"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -111,8 +111,6 @@ class Lesson:
 
 def folders() -> list[Path]:
     """Where lessons are looked for: the teacher's `$RNNVIZ_HOME/lessons` first, then the built-in ones."""
-    from rnnviz.store.runs import default_root
-
     return [default_root() / "lessons", BUILT_IN]
 
 
@@ -335,8 +333,6 @@ class Tally:
     """
 
     def __init__(self, path: str | Path | None = None):
-        from rnnviz.store.runs import default_root
-
         self.path = Path(path) if path is not None else default_root() / "lesson_answers.json"
         self._lock = threading.Lock()
 

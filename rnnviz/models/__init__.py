@@ -15,7 +15,7 @@ __all__ = ["build_model", "recurrent_layer"]
 
 def __getattr__(name: str):
     if name in __all__:
-        from rnnviz.models import build  # on first use: importing Keras takes seconds
+        from rnnviz.models import build  # lazy: Keras; .budget and .device (CLI checks, rnnviz.ui) are imported without it
 
         return getattr(build, name)
     raise AttributeError(f"module 'rnnviz.models' has no attribute {name!r}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+from pathlib import Path
+
 from rnnviz import backend as backends
 from rnnviz.config import RunConfig, cells
 
@@ -74,9 +77,6 @@ def limit_blas_threads(n: int = 1) -> bool:
     Returns:
         True when an OpenBLAS library was found and capped (False elsewhere, e.g. macOS Accelerate).
     """
-    import ctypes
-    from pathlib import Path
-
     maps = Path("/proc/self/maps")
     if not maps.is_file():
         return False

@@ -7,8 +7,11 @@ The same conventions as `rnnviz.plots.states` (its frame, step labels and colour
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale, sample_colorscale
 from plotly.subplots import make_subplots
 
 from rnnviz.plots import style
@@ -41,10 +44,6 @@ def word_effect_html(words: list[str], effects: np.ndarray) -> str:
     Returns:
         HTML: one `<span>` per word (escaped), for a Markdown element that allows HTML.
     """
-    from html import escape
-
-    from plotly.colors import get_colorscale, sample_colorscale
-
     effects = np.asarray(effects, np.float64)
     top = float(np.nanmax(np.abs(effects))) if effects.size else 0.0
     where = 0.5 + 0.5 * np.nan_to_num(effects) / (top or 1.0)  # 0 (most negative) .. 0.5 (none) .. 1

@@ -24,11 +24,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnviz.config import env
+from rnnviz import models
+from rnnviz.config import RunConfig, env
 from rnnviz.data import files
-from rnnviz.config import RunConfig
-from rnnviz.store.runfiles import check_batches, check_parts
+from rnnviz.data import loaders as data
 from rnnviz.store import RunStore
+from rnnviz.store.runfiles import check_batches, check_parts
 from rnnviz.store.runs import StoredRun, read_snapshots
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024  # the upload itself (Streamlit's default upload limit too)
@@ -188,10 +189,7 @@ def _repack(blob: bytes, where: str, max_members: int, dest: Path) -> Path:
 
 def _load_model(cfg: RunConfig, blob: bytes, tmp: Path):
     """The Keras model, loaded safely from the re-packed archive, checked against a model built from `cfg`."""
-    import keras
-
-    from rnnviz.data import loaders as data
-    from rnnviz import models
+    import keras  # lazy: rnnviz.ui imports this before app.py's backend check
 
     path = _repack(blob, "model.keras", MAX_MODEL_MEMBERS, tmp / "model.keras")
     try:

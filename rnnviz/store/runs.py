@@ -26,8 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnviz.config import env
-from rnnviz.config import RunConfig
+from rnnviz.config import RunConfig, env
 from rnnviz.store.runfiles import check_batches, check_parts
 
 FILES = ("model.keras", "config.json", "history.json", "metrics.json", "info.json")
@@ -74,9 +73,9 @@ class StoredRun:
 
     def load_model(self):
         """The trained Keras model, loaded with `safe_mode=True`."""
-        import keras
+        import keras  # lazy: `python -m rnnviz runs` and rnnviz.ui (before app.py's backend check) read runs without it
 
-        from rnnviz.models import keras_cells  # noqa: F401  (registers the LSTM variants' cells, so their runs load)
+        from rnnviz.models import keras_cells  # noqa: F401  (registers our cells, so their runs load; lazy like keras)
 
         return keras.saving.load_model(self.path / "model.keras", safe_mode=True)
 
