@@ -92,7 +92,7 @@ def problem(import_keras: bool = True) -> str | None:
     if not import_keras:
         return None
     try:
-        import keras  # noqa: F401  (a broken install fails here)
+        import keras  # noqa: F401  (lazy: this is the check; a broken install fails here)
     except Exception as e:  # noqa: BLE001 - any import failure is reported as one line
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         return (f"Keras could not start with KERAS_BACKEND={chosen!r}: {first}. Reinstall it with "
@@ -129,7 +129,7 @@ def reach() -> list[dict[str, str]]:
 
 def name() -> str:
     """The running backend, e.g. "tensorflow" (imports Keras)."""
-    import keras
+    import keras  # lazy: app.py and the CLI import this module before they check KERAS_BACKEND (a bad one fails here)
 
     return keras.backend.backend()
 
@@ -149,17 +149,17 @@ def describe_device() -> str:
     gpus: list[str] = []
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # lazy: the running backend's framework only (the others may not be installed)
 
         gpus = [tf.config.experimental.get_device_details(g).get("device_name", g.name)
                 for g in tf.config.list_physical_devices("GPU")]
         threads = tf.config.threading.get_intra_op_parallelism_threads() or threads
     elif backend == "jax":
-        import jax
+        import jax  # lazy: the running backend's framework only (the others may not be installed)
 
         gpus = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
     elif backend == "torch":
-        import torch
+        import torch  # lazy: the running backend's framework only (the others may not be installed)
 
         if torch.cuda.is_available():
             gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
@@ -200,7 +200,7 @@ def batches(x: np.ndarray, y: np.ndarray, orders: np.ndarray, batch_size: int) -
         batch_size: samples per batch.
     """
     if name() == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # lazy: the running backend's framework only (the others may not be installed)
 
         xt, yt = tf.constant(x), tf.constant(y)
         per_epoch = tf.data.Dataset.from_tensor_slices(orders).flat_map(
@@ -227,7 +227,7 @@ def gradient_fn(model: Any, wrt: int, loss: Callable) -> Callable[[list, np.ndar
     """
     backend = name()
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # lazy: the running backend's framework only (the others may not be installed)
 
         @tf.function(reduce_retracing=True)
         def tf_gradient(values, y_true):
@@ -239,8 +239,8 @@ def gradient_fn(model: Any, wrt: int, loss: Callable) -> Callable[[list, np.ndar
         return lambda values, y_true: tf_gradient([tf.convert_to_tensor(v) for v in values],
                                                   tf.convert_to_tensor(y_true)).numpy()
     if backend == "jax":
-        import jax
-        import jax.numpy as jnp
+        import jax  # lazy: the running backend's framework only (the others may not be installed)
+        import jax.numpy as jnp  # lazy: the running backend's framework only (the others may not be installed)
 
         def total(seq, values, y_true, trainable, non_trainable):
             values = [seq if i == wrt else v for i, v in enumerate(values)]
@@ -255,8 +255,8 @@ def gradient_fn(model: Any, wrt: int, loss: Callable) -> Callable[[list, np.ndar
 
         return jax_fn
     if backend == "torch":
-        import keras
-        import torch
+        import keras  # lazy: as in name()
+        import torch  # lazy: the running backend's framework only (the others may not be installed)
 
         def torch_fn(values, y_true):
             with torch.enable_grad():
@@ -279,15 +279,15 @@ def full_float32() -> None:
     """
     backend = name()
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # lazy: the running backend's framework only (the others may not be installed)
 
         tf.config.experimental.enable_tensor_float_32_execution(False)
     elif backend == "jax":
-        import jax
+        import jax  # lazy: the running backend's framework only (the others may not be installed)
 
         jax.config.update("jax_default_matmul_precision", "highest")
     elif backend == "torch":
-        import torch
+        import torch  # lazy: the running backend's framework only (the others may not be installed)
 
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False

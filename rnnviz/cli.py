@@ -19,8 +19,14 @@ import sys
 import tempfile
 from typing import Any
 
+from rnnviz import backend
 from rnnviz.config import DATA_KINDS, RunConfig, env, presets, tasks
 from rnnviz.config.run import CELLS, OPTIMIZERS
+from rnnviz.data import standard as datasets
+from rnnviz.data.standard import DataError, DataUnavailable
+from rnnviz.learn import lessons as lesson
+from rnnviz.models import budget
+from rnnviz.store import RunStore
 
 PREFETCH_NAMES = tasks.FILE_SETS
 # flag -> RunConfig field, for the flags that override a config field
@@ -143,13 +149,10 @@ def _native_logs_muted():
 
 def _open_store():
     """Starts Keras (a broken framework install: one line, None) and opens the run store, cleaned up."""
-    from rnnviz import backend
-
     try:
         with _native_logs_muted():
             backend.check()  # Keras itself starts (and a broken framework install fails) here
-            import rnnviz.training.jobs  # noqa: F401  (its Keras imports print their native logs here, muted)
-            from rnnviz.store import RunStore
+            import rnnviz.training.jobs  # noqa: F401  (lazy and here: its Keras imports print native logs, muted)
 
             backend.describe()
     except backend.BackendError as e:
@@ -163,9 +166,6 @@ def _open_store():
 def cmd_train(args: argparse.Namespace) -> int:
     """Trains (or loads) one config through the Trainer on this process's threads (unless RNNVIZ_EXECUTOR or
     RNNVIZ_RAY_ADDRESS say otherwise); one JSON object with the run."""
-    from rnnviz import backend
-    from rnnviz.models import budget
-
     try:
         cfg = config_from_args(args)
         budget.check(cfg)  # refuses (exit 2) what would not fit in memory
@@ -190,8 +190,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     (job,) = _run(trainer, [cfg], args.retrain, progress)
     if job.state != "done":
-        from rnnviz.data.standard import DataError, DataUnavailable
-
         data_error = isinstance(job.exception, (DataUnavailable, DataError))  # the message names the fixes
         print(f"error: {job.exception if data_error else job.error or job.state}", file=sys.stderr)
         return 1
@@ -213,8 +211,8 @@ def _trainer(store, args: argparse.Namespace, workers: int, default: str | None 
     """The Trainer every command trains through, its executor picked by `rnnviz.training.executors.make` (Ray
     when RNNVIZ_RAY_ADDRESS names a cluster that answers; else this machine, `default` when RNNVIZ_EXECUTOR is
     unset). An unused RNNVIZ_RAY_ADDRESS is said once on stderr."""
-    from rnnviz.training import executors
-    from rnnviz.training.jobs import Trainer
+    from rnnviz.training import executors  # lazy: Keras (~3 s); presets, runs and --help must not wait for it
+    from rnnviz.training.jobs import Trainer  # lazy: Keras (~3 s); presets, runs and --help must not wait for it
 
     executor = executors.make(workers, default=default)
     if executor.note:
@@ -225,7 +223,7 @@ def _trainer(store, args: argparse.Namespace, workers: int, default: str | None 
 def _run(trainer, configs: list, retrain: bool, progress) -> list:
     """Submits `configs` to `trainer` and waits for them, calling `progress(jobs)` as they go; then shuts the
     trainer down. Ctrl-C stops every job (after its current batch) before it is raised. Returns the jobs."""
-    from rnnviz.training import sweep
+    from rnnviz.training import sweep  # lazy: pandas (~0.4 s); presets, runs and --help must not wait for it
 
     jobs: list = []
     try:
@@ -242,7 +240,7 @@ def _run(trainer, configs: list, retrain: bool, progress) -> list:
 def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, stored: str) -> int:
     """Trains (or loads) `configs` through one Trainer, one after another, with progress on stderr; prints one
     JSON object `{**head, "runs": [...]}` (`--json`) or a line per run. Exit 0, or 1 if a run failed."""
-    from rnnviz.training import sweep
+    from rnnviz.training import sweep  # lazy: pandas (~0.4 s); presets, runs and --help must not wait for it
 
     store = _open_store()
     if store is None:
@@ -283,9 +281,6 @@ def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, s
 def _checked(configs: list) -> None:
     """Refuses (a ValueError: exit 2) a run too big for this machine, or a backend that cannot start, before
     anything runs."""
-    from rnnviz import backend
-    from rnnviz.models import budget
-
     for cfg in configs:
         budget.check(cfg)
     backend.check(import_keras=False)
@@ -293,7 +288,7 @@ def _checked(configs: list) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Trains (or loads) every config of the grid through the Trainer; one JSON object with all the runs."""
-    from rnnviz.training import sweep
+    from rnnviz.training import sweep  # lazy: pandas (~0.4 s); presets, runs and --help must not wait for it
 
     try:
         base = config_from_args(args)
@@ -307,8 +302,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_prepare_lesson(args: argparse.Namespace) -> int:
     """Trains (or loads) every run of a lesson through the Trainer, one after another; students then only load."""
-    from rnnviz.learn import lessons as lesson
-
     try:
         lsn = lesson.find(args.lesson)
         configs = lsn.configs()
@@ -320,8 +313,6 @@ def cmd_prepare_lesson(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from rnnviz.store import RunStore  # reads JSON only: no TensorFlow start-up
-
     runs, problems = RunStore().list()
     for problem in problems:
         print(f"warning: skipped {problem}", file=sys.stderr)
@@ -349,8 +340,6 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_prefetch(args: argparse.Namespace) -> int:
-    from rnnviz.data import standard as datasets
-
     unknown = [n for n in args.datasets if n not in PREFETCH_NAMES]
     if unknown:
         print(f"error: `prefetch` knows the data sets {', '.join(PREFETCH_NAMES)}. Received: "
