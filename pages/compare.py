@@ -3,11 +3,11 @@
 import streamlit as st
 
 from rnnviz import ui
-from rnnviz.inspect import compare
-from rnnviz.store import export
-from rnnviz.plots import states as state_plots
-from rnnviz.plots import charts as plots
 from rnnviz.config import tasks, vocab
+from rnnviz.inspect import compare
+from rnnviz.plots import charts as plots
+from rnnviz.plots import states as state_plots
+from rnnviz.store import export
 from rnnviz.training.jobs import ACTIVE
 
 st.title("Compare")

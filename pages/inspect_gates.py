@@ -3,16 +3,15 @@
 import streamlit as st
 
 from rnnviz import ui
+from rnnviz.config import cells, vocab
+from rnnviz.inspect import layers as inspection
+from rnnviz.plots import adding as memory_plots
+from rnnviz.plots import states as state_plots
 
 st.title("Gates")
 st.caption("How open each gate of every unit was at every step of one sample, and how often gates sit at the "
            "flat ends of their range.")
 sel = ui.inspect_controls()
-
-from rnnviz.plots import states as state_plots
-from rnnviz.inspect import layers as inspection
-from rnnviz.plots import adding as memory_plots
-from rnnviz.config import cells, vocab  # noqa: E402  (after the pickers: imports Keras)
 
 cfg, layer = sel.run.config, sel.keras_layer()
 g, ranges = sel.gates(), inspection.value_ranges(layer)

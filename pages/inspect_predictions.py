@@ -4,8 +4,11 @@ and "when did it know?" for images read row by row."""
 import streamlit as st
 
 from rnnviz import ui
+from rnnviz.config import tasks
 from rnnviz.data import loaders as data
+from rnnviz.inspect import readout, samples
 from rnnviz.plots import charts as plots
+from rnnviz.plots import predictions as prediction_plots
 
 st.title("Predictions")
 st.caption("What a stored run predicts on data it never trained on, where it is right, and where it is wrong.")
@@ -13,11 +16,6 @@ run = ui.inspect_run()
 ds = ui.inspect_dataset(run)
 model = ui.inspect_model(run)
 cfg, created = run.config, run.info["created"]
-
-from rnnviz.plots import predictions as prediction_plots
-from rnnviz.inspect import readout
-from rnnviz.config import tasks
-from rnnviz.inspect import samples  # noqa: E402  (after the pickers: imports Keras)
 
 task = tasks.of(cfg.data)
 if task.results == "adding":

@@ -3,7 +3,12 @@
 import streamlit as st
 
 from rnnviz import ui
-from rnnviz.config import tasks
+from rnnviz.config import cells, tasks
+from rnnviz.config.vocab import NAMES
+from rnnviz.inspect import layers as inspection
+from rnnviz.inspect import readout, samples
+from rnnviz.plots import predictions as prediction_plots
+from rnnviz.plots import states as state_plots
 
 st.title("Type your own review")
 st.caption("The text is encoded exactly as the training reviews were; the prediction and the per-word charts "
@@ -24,14 +29,6 @@ st.session_state.setdefault(key, "This movie was a wonderful surprise: the actin
                                  "kept me hooked until the end.")
 ui.links.follow("text", key, ui.links.text(3000), st.session_state[key], mirror="inspect_review_text")
 text = top[0].text_area("Your review", key=key, height=140, max_chars=3000)
-
-from rnnviz.plots import predictions as prediction_plots
-from rnnviz.plots import states as state_plots
-from rnnviz.inspect import layers as inspection
-from rnnviz.inspect import readout
-from rnnviz.inspect import samples  # noqa: E402  (after the pickers: imports Keras)
-from rnnviz.config import cells
-from rnnviz.config.vocab import NAMES  # noqa: E402  (`vocab` here is the IMDB vocabulary)
 
 enc = samples.encode_review(vocab, text, cfg.data)
 marks = {"known": "{}", "rare (out of vocabulary)": ":orange-background[{} → `<oov>`]",

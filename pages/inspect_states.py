@@ -3,15 +3,14 @@
 import streamlit as st
 
 from rnnviz import ui
+from rnnviz.config import cells
+from rnnviz.inspect import layers as inspection
+from rnnviz.plots import states as state_plots
 
 st.title("Hidden states")
 st.caption("What every unit of a recurrent layer holds after each step of one sample, and the path the whole "
            "state takes while the network reads.")
 sel = ui.inspect_controls()
-
-from rnnviz.plots import states as state_plots
-from rnnviz.inspect import layers as inspection
-from rnnviz.config import cells  # noqa: E402  (after the pickers: imports Keras)
 
 cfg = sel.run.config
 h = sel.gates()["h"]  # (steps, units)

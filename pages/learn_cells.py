@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz import ui
-from rnnviz.models import keras_cells
+from rnnviz.config import cells
 from rnnviz.learn import layers as learn_layers
 from rnnviz.learn import loop
+from rnnviz.models import keras_cells
 from rnnviz.plots import learn as learn_plots
-from rnnviz.config import cells
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 NAMES = {c: cells.row(c).label for c in cells.LSTM_FAMILY}

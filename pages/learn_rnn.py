@@ -7,8 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz import ui
-from rnnviz.learn import activations
-from rnnviz.learn import forgetting
+from rnnviz.learn import activations, forgetting
 from rnnviz.learn import layers as learn_layers
 from rnnviz.learn import loop as learn_loop
 from rnnviz.plots import learn as learn_plots  # noqa: F401  (ui: leaves the legacy pages/ mode)

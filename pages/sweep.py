@@ -3,8 +3,9 @@
 import streamlit as st
 
 from rnnviz import ui
-from rnnviz.training import sweep
 from rnnviz.config import vocab
+from rnnviz.plots import sweep as sweep_plots
+from rnnviz.training import sweep
 from rnnviz.training.jobs import ACTIVE
 
 st.title("Sweep")
@@ -40,8 +41,6 @@ numeric = [m for m in (*sweep.METRICS, "baseline_mse", "train_seconds") if m in 
 default = sweep.metric_of(df)
 metric = st.selectbox("Metric", numeric, index=numeric.index(default) if default in numeric else 0,
                       key=ui.keep("sweep_metric"))
-
-from rnnviz.plots import sweep as sweep_plots  # noqa: E402  (plotly express, after the controls)
 
 st.plotly_chart(sweep_plots.metric_figure(df, list(vary), metric), width="stretch", key="sweep_line")
 if len(vary) == 2 and all(sweep_plots.is_numeric(df, f) for f in vary):

@@ -4,12 +4,12 @@ import numpy as np
 import streamlit as st
 
 from rnnviz import ui
-from rnnviz.data import loaders as data
-from rnnviz.training import metrics
-from rnnviz.plots import charts as plots
 from rnnviz.config import tasks, vocab
-from rnnviz.training.jobs import ACTIVE
+from rnnviz.data import loaders as data
+from rnnviz.plots import charts as plots
 from rnnviz.store.runs import StoreError
+from rnnviz.training import metrics
+from rnnviz.training.jobs import ACTIVE
 from rnnviz.ui import train as train_ui
 
 st.title("Train")

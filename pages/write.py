@@ -5,15 +5,15 @@ import streamlit as st
 
 from rnnviz import ui
 from rnnviz.config import tasks
+from rnnviz.data import lm
+from rnnviz.inspect import write
+from rnnviz.plots import charts as plots
 
 st.title("Write")
 st.caption("Pick a stored IMDB language-model run (next word or next character), give it a prompt, and let it "
            "write. Each token is coloured by one unit's activation (the char-rnn neuron view); hover a token "
            "for the 5 tokens the model found most likely there.")
 run = ui.inspect_run(kinds=tasks.with_pages("write"))
-from rnnviz.data import lm
-from rnnviz.plots import charts as plots
-from rnnviz.inspect import write  # noqa: E402  (after the picker: imports Keras)
 
 cfg = run.config
 epoch = ui.pick_epoch(run)
@@ -31,12 +31,10 @@ length = c2.slider("Length (tokens)", 1, 400, 120 if cfg.data.level == "char" el
 seed = int(c3.number_input("Seed (same seed, same text)", 0, 2**31 - 1, 0, key=ui.keep("write_seed")))
 unit = st.slider("Colour by unit", 0, cfg.units - 1, 0, key=f"write_unit_{run.run_id}")
 
-
 @st.cache_data(max_entries=32, show_spinner="Writing…")
 def written(run_id: str, created: str, epoch_: int | None, text: str, n: int, t: float, s: int) -> write.Writing:
     """`write.generate` for one run, epoch, prompt and setting (cached: the same input writes the same text)."""
     return write.generate(ui.model_at(run_id, created, epoch_), tokens, text, n, t, s)
-
 
 w = written(run.run_id, run.info["created"], epoch, prompt or "", length, float(temperature), seed)
 if w.note:

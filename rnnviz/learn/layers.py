@@ -1,9 +1,5 @@
 """Keras layers with seeded weights for the Learn pages: any cell of the registry built and seeded, a SimpleRNN
-holding given numpy weights, and every gate of a gated cell on one sequence (through `rnnviz.probe`).
-
-Keras and the probe are imported when a function is called, not with the module: the Learn pages' numpy parts
-open without waiting for Keras.
-"""
+holding given numpy weights, and every gate of a gated cell on one sequence (through `rnnviz.probe`)."""
 
 from __future__ import annotations
 
