@@ -120,7 +120,7 @@ def test_cli_refuses_an_unknown_backend_in_one_line():
 
 
 STORE_TWO_RUNS = """
-from rnnviz.jobs import train_and_store
+from rnnviz.training.jobs import train_and_store
 from rnnviz.store import RunStore
 from tests.conftest import tiny
 for cell in ("lstm", "gru"):
