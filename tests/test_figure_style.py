@@ -212,3 +212,23 @@ def test_theme_text_contrast_passes_wcag_aa(theme):
         assert style.contrast_ratio(font.color, config["backgroundColor"]) >= 4.5
     assert style.contrast_ratio(config["primaryColor"], config["backgroundColor"]) >= 4.5  # links, buttons
     assert style.contrast_ratio("#808495", style.THEMES["light"]["backgroundColor"]) < 4.5  # Streamlit's tick grey
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_a_figure_drawn_again_from_streamlits_cache_is_styled_as_the_first_time(name):
+    """On a chart's second drawing its arrays come back as Plotly's typed-array dicts ({"dtype", "bdata"}); in
+    Chromium that crashed lesson steps 2-3 in projector mode (float() of a dict in the log-axis ticks)."""
+    fig = FIGURES[name]()
+    cached = go.Figure(json.loads(fig.to_json()))
+    for dark in (False, True):
+        first = figure_style.styled(fig, projector=True, dark=dark).to_dict()["layout"]
+        again = figure_style.styled(cached, projector=True, dark=dark).to_dict()["layout"]
+        assert again == first
+
+
+def test_the_cached_copy_of_a_log_axis_chart_has_typed_arrays_and_the_same_ticks():
+    fig = plots.loss_figure({"loss": [0.5, 0.05, 0.004], "val_loss": [0.6, 0.07, 0.005]}, task="regression")
+    cached = go.Figure(json.loads(fig.to_json()))
+    assert isinstance(cached.data[0].y, dict) and "bdata" in cached.data[0].y  # what the second drawing gets
+    first = figure_style.styled(fig, projector=True).layout.yaxis.tickvals
+    assert first and figure_style.styled(cached, projector=True).layout.yaxis.tickvals == first

@@ -10,6 +10,7 @@ No Streamlit here: figure in, figure out.
 
 from __future__ import annotations
 
+import base64
 import math
 
 import numpy as np
@@ -86,7 +87,7 @@ def _log_ticks(fig: go.Figure, layout: dict) -> None:
         ref, values = name[0] + name[5:], []
         for trace in fig.data:
             if (getattr(trace, name[0] + "axis", None) or name[0]) == ref and getattr(trace, name[0], None) is not None:
-                v = np.asarray(getattr(trace, name[0]), dtype=float).ravel()
+                v = _values(getattr(trace, name[0]))
                 values.append(v[np.isfinite(v) & (v > 0)])
         v = np.concatenate(values) if values else np.array([])
         if not len(v):
@@ -97,6 +98,15 @@ def _log_ticks(fig: go.Figure, layout: dict) -> None:
         ticks = [t for t in ticks if v.min() / 1.5 <= t <= v.max() * 1.5]
         if len(ticks) >= 2:
             axis.update(tickmode="array", tickvals=ticks)
+
+
+def _values(values) -> np.ndarray:
+    """A trace's x or y as a flat float array, from a list, an array, or Plotly's typed-array dict
+    (`{"dtype": "f8", "bdata": <base64>, "shape": ...}`: how a figure's arrays come back from Streamlit's cache,
+    that is on a chart's second drawing)."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values.get("dtype", "f8"))).astype(float)
+    return np.asarray(values, dtype=float).ravel()
 
 
 def _rows(z) -> int:
