@@ -26,7 +26,7 @@ from rnnviz.data import standard as datasets
 from rnnviz.data.standard import DataError, DataUnavailable
 from rnnviz.learn import lessons as lesson
 from rnnviz.models import budget
-from rnnviz.store import RunStore
+from rnnviz.store import RunStore, settings
 
 PREFETCH_NAMES = tasks.FILE_SETS
 # flag -> RunConfig field, for the flags that override a config field
@@ -309,6 +309,12 @@ def cmd_prepare_lesson(args: argparse.Namespace) -> int:
     except ValueError as e:  # an unknown lesson, an invalid lesson file (file, line, fix), a run too big
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.data_dir:  # remembered for the app: students' pages find the lesson's data without typing it
+        if problem := datasets.folder_problem(args.data_dir):
+            print(f"error: --data-dir: {problem}", file=sys.stderr)
+            return 2
+        print(f"data folder for the app: {args.data_dir} (saved in {settings.save_data_dir(args.data_dir)})",
+              file=sys.stderr)
     return _train_all(configs, args, f"lesson {lsn.name} ({lsn.path})", {"lesson": lsn.name}, "stored")
 
 

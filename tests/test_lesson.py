@@ -196,3 +196,41 @@ def test_prepare_lesson_trains_then_finds_stored(rnnviz_home, capsys):
     second = json.loads(capsys.readouterr().out)
     assert [r["cached"] for r in second["runs"]] == [True, True]
     assert [r["metrics"] for r in second["runs"]] == [r["metrics"] for r in first["runs"]]
+
+
+def test_prepare_lesson_remembers_its_data_folder_for_the_app(rnnviz_home, tmp_path, capsys):
+    from rnnviz.store import settings
+
+    write(rnnviz_home / "lessons", TINY)
+    folder = tmp_path / "datasets"
+    folder.mkdir()
+    assert settings.data_dir() is None
+    assert cli.main(["prepare-lesson", "tiny", "--data-dir", str(folder), "--json"]) == 0
+    assert settings.data_dir() == str(folder.resolve())
+    assert "data folder for the app" in capsys.readouterr().err
+    # a folder that cannot be used is refused, naming it, and the saved one stays
+    assert cli.main(["prepare-lesson", "tiny", "--data-dir", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err and settings.data_dir() == str(folder.resolve())
+    (rnnviz_home / settings.NAME).write_text("{not json")  # a damaged file is ignored, not a traceback
+    assert settings.data_dir() is None
+
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def test_the_app_reads_the_saved_data_folder_when_nothing_else_names_one(rnnviz_home, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from rnnviz.store import settings
+
+    folder = tmp_path / "datasets"
+    (folder / "imdb").mkdir(parents=True)
+    (folder / "imdb" / "imdb.npz").write_bytes(b"")  # found by name: the Home page lists where it is
+    settings.save_data_dir(str(folder))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert str(folder) in " ".join(table["status"].astype(str))  # Home's data table: IMDB available there
+    monkeypatch.setenv("RNNVIZ_DATA_DIR", str(tmp_path))  # the environment variable comes first
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert str(folder) not in " ".join(at.dataframe[0].value["status"].astype(str))

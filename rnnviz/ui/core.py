@@ -12,7 +12,7 @@ from rnnviz.config import RunConfig, env, tasks
 from rnnviz.data import loaders as data
 from rnnviz.data import standard as datasets
 from rnnviz.models import device
-from rnnviz.store import RunStore
+from rnnviz.store import RunStore, settings
 from rnnviz.store.runs import default_root
 from rnnviz.training import metrics
 from rnnviz.ui import st_internals
@@ -97,8 +97,9 @@ def keep(name: str) -> str:
 
 
 def data_dir() -> str | None:
-    """The data folder this session named on the Home page, else `$RNNVIZ_DATA_DIR` (None: Keras cache)."""
-    return st.session_state.get("data_dir") or trainer().data_dir
+    """The data folder this session named on the Home page, else `$RNNVIZ_DATA_DIR`, else the one
+    `prepare-lesson --data-dir` saved for the server (None: the Keras cache)."""
+    return st.session_state.get("data_dir") or trainer().data_dir or settings.data_dir()
 
 
 def dataset(cfg: RunConfig):
