@@ -11,8 +11,8 @@ from rnnviz.plots import charts as plots
 
 st.title("Write")
 st.caption("Pick a stored IMDB language-model run (next word or next character), give it a prompt, and let it "
-           "write. Each token is coloured by one unit's activation (the char-rnn neuron view); hover a token "
-           "for the 5 tokens the model found most likely there.")
+           "write. Each token is coloured by one unit's activation after reading it (the char-rnn neuron view); "
+           "hover a token for the 5 tokens the model found most likely there, which it was drawn from.")
 run = ui.inspect_run(kinds=tasks.with_pages("write"))
 
 cfg = run.config
@@ -29,14 +29,27 @@ temperature = c1.number_input("Temperature (0 = always the most likely token)", 
                               key=ui.keep("write_temperature"), help="Values outside [0, 5] are clamped.")
 length = c2.slider("Length (tokens)", 1, 400, 120 if cfg.data.level == "char" else 40, key=ui.keep("write_length"))
 seed = int(c3.number_input("Seed (same seed, same text)", 0, 2**31 - 1, 0, key=ui.keep("write_seed")))
-unit = st.slider("Colour by unit", 0, cfg.units - 1, 0, key=f"write_unit_{run.run_id}")
+unit_key = f"write_unit_{run.run_id}"
+picked = st.session_state.get("write_units", {}).get("selection", {}).get("rows", [])
+if picked and st.session_state.get("write_unit_rows") and picked[0] < len(st.session_state["write_unit_rows"]):
+    st.session_state[unit_key] = st.session_state["write_unit_rows"][picked[0]]  # a "Find units" row clicked
+unit = st.slider("Colour by unit", 0, cfg.units - 1, 0, key=unit_key)
 
-@st.cache_data(max_entries=32, show_spinner="Writing…")
-def written(run_id: str, created: str, epoch_: int | None, text: str, n: int, t: float, s: int) -> write.Writing:
-    """`write.generate` for one run, epoch, prompt and setting (cached: the same input writes the same text)."""
-    return write.generate(ui.model_at(run_id, created, epoch_), tokens, text, n, t, s)
+key = (run.run_id, run.info["created"], epoch, prompt or "", length, float(temperature), seed)
+done = st.session_state.setdefault("write_done", {})  # this session's last writings: the same input, the same text
+w = done.get(key)
+if w is None:
+    live = st.empty()
 
-w = written(run.run_id, run.info["created"], epoch, prompt or "", length, float(temperature), seed)
+    def show(so_far: write.Writing) -> None:
+        if len(so_far.ids) % 8 == 0:  # the text appears as it is written
+            live.text("Writing… " + tokens.text(so_far.ids))
+
+    w = write.generate(ui.model_at(run.run_id, run.info["created"], epoch), tokens, prompt or "", length,
+                       float(temperature), seed, on_token=show)
+    live.empty()
+    done.pop(next(iter(done)), None) if len(done) >= 8 else None
+    done[key] = w
 if w.note:
     st.info(w.note)
 if w.dropped:
@@ -45,7 +58,7 @@ if w.dropped:
 if not prompt:
     st.caption("Empty prompt: the model starts from the start-of-review token.")
 symbols = tokens.decode(w.ids)
-hover = [f"after '{s}': " + ", ".join(f"{t!r} {p:.0%}" for t, p in top) for s, top in zip(symbols, w.top)]
+hover = [f"{s!r} was drawn from: " + ", ".join(f"{t!r} {p:.0%}" for t, p in top) for s, top in zip(symbols, w.top)]
 st.plotly_chart(plots.writing_figure(symbols, w.states[:, unit], hover, f"What it wrote, coloured by unit {unit}"
                                      f" (temperature {w.temperature:g})"), width="stretch", key="write_text")
 st.text(tokens.text([lm.START, *w.prompt.tolist()]) + " ‖ " + tokens.text(w.ids))
@@ -55,6 +68,9 @@ st.caption("Units whose activation follows something countable in the text above
            "tokens. (The IMDB files hold no punctuation, so sentences, quotes and parentheses cannot be counted.)")
 rows = write.find_units(w.states, write.features(tokens, w.ids))
 if rows:
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.session_state["write_unit_rows"] = [r["unit"] for r in rows]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="write_units", on_select="rerun",
+                 selection_mode="single-row")
+    st.caption("Click a row to colour the text above by that unit.")
 else:
     st.info("Nothing here varies enough to correlate: write more tokens.")

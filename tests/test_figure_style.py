@@ -35,7 +35,7 @@ def _rgba(color: str) -> tuple[int, int, int, float] | None:
 
 STYLE_COLORS = [*style.OKABE_ITO.values(), *style.CELL_COLORS.values(), style.UNKNOWN_CELL, style.POSITIVE,
                 style.NEGATIVE, style.SEQUENTIAL_LOW, style.SEQUENTIAL_MID, style.SEQUENTIAL_HIGH, style.NEUTRAL,
-                style.INK, style.INK_SOFT, style.REFERENCE, style.MARK_SPAN, style.OUTLINE]
+                style.INK, style.INK_SOFT, style.REFERENCE, style.MARK_SPAN, style.OUTLINE, *style.ON_COLOUR]
 ALLOWED_RGB = {_rgba(c)[:3] for c in STYLE_COLORS}
 
 

@@ -1,6 +1,8 @@
 """Tests for rnnviz.inspect.write and the Write page: sampling is reproducible for a fixed seed, temperature 0 is
 greedy, out-of-range temperatures are clamped with a note, an empty prompt starts from the start token,
-unknown words are dropped and listed, the states are the layer's own, and `find_units` finds a planted unit."""
+unknown words are dropped and listed, writing steps the model exactly as its own outputs (each token drawn from
+the distribution before it, each state read after it), the letters stay readable on their squares, and
+`find_units` finds a planted unit."""
 
 from pathlib import Path
 
@@ -40,17 +42,6 @@ def test_sampling_is_reproducible_and_greedy_at_zero(stored):
     assert greedy.ids == [tokens.symbols.index(top[0][0]) for top in greedy.top]  # always the most likely
     assert all(abs(sum(p for _, p in top)) <= 1 + 1e-6 and top[0][1] >= top[-1][1] for top in greedy.top)
     assert greedy.states.shape == (12, CFG.units)
-
-
-def test_states_are_the_first_layers_own(stored):
-    _, run = stored
-    model, tokens = run.load_model(), lm.char_tokens()
-    w = write.generate(model, tokens, "", 3, temperature=0)
-    window = [lm.START] * 8  # an empty prompt: only the start token, padded in front with it
-    from rnnviz import probe
-
-    h = probe.probe_model(model, np.asarray([window], "int32"))[0].states  # the float64 recompute
-    np.testing.assert_allclose(w.states[0], h[0, -1], atol=1e-5)
 
 
 def test_bad_input_is_named_not_raised(stored):
@@ -100,3 +91,28 @@ def test_write_page(stored, monkeypatch):
     epochs.set_value(0).run()  # what the untrained model writes
     assert not at.exception, at.exception
     assert data.empty(CFG.data).n_outputs == lm.CHAR_VOCAB
+
+
+def test_writing_steps_the_model_as_its_own_outputs_at_every_position(stored):
+    _, run = stored
+    model, tokens = run.load_model(), lm.char_tokens()
+    w = write.generate(model, tokens, "", 7, temperature=0)  # with the start token: one window of seq_len = 8
+    seq = np.asarray([[lm.START, *w.ids]], "int32")
+    from rnnviz import probe
+    import keras
+
+    probs = keras.ops.convert_to_numpy(model(seq))[0]  # (8, vocab): the model's own next-token probabilities
+    for i, top in enumerate(w.top):  # token i was drawn from the distribution after the tokens before it
+        assert top[0][0] == tokens.symbols[int(np.argmax(probs[i]))]
+        np.testing.assert_allclose(top[0][1], probs[i].max(), atol=1e-6)
+    h = probe.probe_model(model, seq)[0].states  # the float64 recompute, (1, 8, units)
+    np.testing.assert_allclose(w.states, h[0, 1:], atol=1e-5)  # the state AFTER reading each written token
+
+
+def test_text_on_every_square_is_readable():
+    from rnnviz.plots import charts, style
+
+    fig = charts.writing_figure(list("abcde"), np.array([-1.0, -0.3, 0.0, 0.4, 1.0]), ["h"] * 5, "t")
+    colours = charts.px_colors.sample_colorscale(style.DIVERGING, [0.0, 0.35, 0.5, 0.7, 1.0])
+    for text, square in zip(fig.data[0].textfont.color, colours):
+        assert style.contrast_ratio(text, charts._hex(square)) >= 4.5, (text, square)

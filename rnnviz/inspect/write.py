@@ -2,9 +2,11 @@
 step, one unit's activation per generated token (the char-rnn "neuron" view), and units ranked by how well
 they follow something countable in the text. No Streamlit here.
 
-The model reads fixed windows of `seq_len` tokens: each step feeds the last `seq_len` tokens (fewer at the
-start, padded in front with the start token), reads the next-token probabilities at the last position, and
-the first recurrent layer's state there.
+Writing steps the network one token at a time, as char-rnn does: each recurrent layer's Keras cell is called on
+the new token with the states it left, and the layers after the recurrent ones (the head) turn the last state
+into the next token's probabilities. That is the computation the model does at every position of a window
+(the tests check it against the model's own outputs), without re-reading a window per token; the state carries
+on beyond `seq_len` tokens, where the trained windows stopped.
 """
 
 from __future__ import annotations
@@ -60,8 +62,47 @@ def sample(probs: np.ndarray, temperature: float, rng: np.random.Generator) -> i
     return int(rng.choice(len(q), p=q / q.sum()))
 
 
+class Stepper:
+    """A language model run one token at a time: its embedding, its recurrent layers' cells with their states,
+    and the layers after them, as one network stepped by `step`.
+
+    Args:
+        model: a stored language model (`StoredRun.load_model()`): ids -> Embedding -> recurrent layers
+            (one direction, returning sequences) -> Dense layers applied at every step.
+    """
+
+    def __init__(self, model: keras.Model):
+        self.rnns = probe.recurrent_layers(model)
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        first, last = layers.index(self.rnns[0]), layers.index(self.rnns[-1])
+        self.before, self.after = layers[:first], layers[last + 1:]
+        self.states = [list(_as_list(rnn.cell.get_initial_state(batch_size=1))) for rnn in self.rnns]
+
+    def step(self, token: int) -> tuple[np.ndarray, np.ndarray]:
+        """Reads one token.
+
+        Returns:
+            The first recurrent layer's state after it `(units,)` and the next token's probabilities `(vocab,)`.
+        """
+        x = np.asarray([token], "int32")  # (1,)
+        for layer in self.before:
+            x = layer(x, training=False)  # the embedding: (1, embedding_dim)
+        first = None
+        for k, rnn in enumerate(self.rnns):
+            x, states = rnn.cell(x, self.states[k], training=False)  # (1, units)
+            self.states[k] = list(_as_list(states))
+            first = x if first is None else first
+        for layer in self.after:
+            x = layer(x, training=False)
+        return keras.ops.convert_to_numpy(first)[0], keras.ops.convert_to_numpy(x)[0]
+
+
+def _as_list(states) -> list:
+    return list(states) if isinstance(states, (list, tuple)) else [states]
+
+
 def generate(model: keras.Model, tokens: lm.Tokens, prompt: str, length: int, temperature: float = 1.0,
-             seed: int = 0) -> Writing:
+             seed: int = 0, on_token=None) -> Writing:
     """Writes `length` tokens after `prompt` (an empty prompt starts from the start token alone).
 
     Args:
@@ -71,34 +112,32 @@ def generate(model: keras.Model, tokens: lm.Tokens, prompt: str, length: int, te
         length: tokens to write (1-2000).
         temperature: 0 = always the most likely token; clamped to [0, 5] with a note.
         seed: seeds the sampling: the same seed, prompt and model write the same text.
+        on_token: called with the `Writing` so far after each token (to show the text as it is written).
 
     Returns:
-        A `Writing`.
+        A `Writing`: `top[i]` is the distribution token `i` was drawn from, `states[i]` the first recurrent
+        layer's state after reading token `i`.
     """
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not 1 <= length <= 2000:
         raise ValueError(f"`length` must be an int from 1 to 2000. Received: length={length!r}")
     t, note = clamp_temperature(temperature)
     ids, dropped = tokens.encode(prompt)
     out = Writing(prompt=ids, dropped=dropped, temperature=t, note=note)
-    seq_len = int(model.inputs[0].shape[1])
-    rnn = probe.recurrent_layers(model)[0]
-    both = keras.Model(model.inputs, [rnn.output, model.output])
     rng = np.random.default_rng(seed)
-    text = [lm.START, *ids.tolist()]
+    net = Stepper(model)
+    for token in [lm.START, *ids.tolist()]:
+        _, probs = net.step(token)
     states = []
     for _ in range(length):
-        window = text[-seq_len:]
-        window = [lm.START] * (seq_len - len(window)) + window  # (seq_len,)
-        h, p = (keras.ops.convert_to_numpy(out)  # (1, seq_len, units), (1, seq_len, vocab)
-                for out in both([np.asarray([window], "int32")], training=False))
-        probs = p[0, -1]  # (vocab,)
         best = np.argsort(probs)[::-1][:TOP]
         out.top.append([(tokens.symbols[k], float(probs[k])) for k in best])
-        states.append(h[0, -1])
         nxt = sample(probs, t, rng)
         out.ids.append(nxt)
-        text.append(nxt)
-    out.states = np.asarray(states)  # (length, units)
+        h, probs = net.step(nxt)
+        states.append(h)
+        out.states = np.asarray(states)  # (tokens so far, units)
+        if on_token is not None:
+            on_token(out)
     return out
 
 

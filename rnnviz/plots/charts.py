@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.express as px
+import plotly.colors as px_colors
 import plotly.graph_objects as go
 
 from rnnviz.config import tasks
@@ -287,6 +288,11 @@ def saturation_figure(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _hex(rgb: str) -> str:
+    """"rgb(r, g, b)" (as Plotly's colour scales give them) -> "#RRGGBB"."""
+    return "#" + "".join(f"{round(v):02X}" for v in px_colors.unlabel_rgb(rgb))
+
+
 def writing_figure(symbols: list[str], activation: np.ndarray, hover: list[str], title: str,
                    per_line: int = 60) -> go.Figure:
     """Generated text, each token on a square coloured by one unit's activation (blue −, red +), the hover
@@ -308,9 +314,13 @@ def writing_figure(symbols: list[str], activation: np.ndarray, hover: list[str],
         ys.append(y)
         x += width + (1 if len(s) > 1 else 0)
     limit = float(np.nanmax(np.abs(activation))) if len(activation) else 1.0
+    limit = limit or 1.0
+    squares = px_colors.sample_colorscale(style.DIVERGING, list((np.clip(np.nan_to_num(activation), -limit, limit)
+                                                                 / limit + 1) / 2)) if len(activation) else []
+    ink = [max(style.ON_COLOUR, key=lambda c, b=b: style.contrast_ratio(c, _hex(b))) for b in squares]
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=[s if s != " " else "·" for s in symbols], hovertext=hover,
-        hoverinfo="text", textfont={"family": "monospace", "size": 14},
+        hoverinfo="text", textfont={"family": "monospace", "size": 14, "color": ink},  # dark or light: 4.5:1
         marker={"symbol": "square", "size": 18, "color": activation, "colorscale": style.DIVERGING,
                 "cmin": -(limit or 1.0), "cmax": limit or 1.0, "colorbar": {"title": "activation"}}))
     fig.update_layout(title=title, xaxis_title="position in the line", yaxis_title="line", height=120 + 26 * (y + 1),

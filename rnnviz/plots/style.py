@@ -61,6 +61,11 @@ MARK_SPAN = "rgba(0,0,0,0.06)"
 OUTLINE = "#FFFFFF"
 """Thin outlines around markers and bars, so touching marks stay apart."""
 
+ON_COLOUR = ("#1A1A1A", "#FAFAFA")
+"""Text drawn on a coloured mark (Write's letters on their squares): whichever of the two contrasts more with
+that mark's colour (at least 4.5:1 on every colour of `DIVERGING`). The mark decides, not the page: the dark theme
+leaves them as they are."""
+
 DARK_INK = {INK: "#FFFFFF", INK_SOFT: "rgba(255,255,255,0.7)", NEUTRAL: "rgba(255,255,255,0.35)",
             MARK_SPAN: "rgba(255,255,255,0.08)", OUTLINE: "#0E1117", "black": "#FFFFFF"}
 """On the dark theme, each ink colour above -> its light counterpart (black on a dark page would vanish)."""
