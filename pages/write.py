@@ -31,8 +31,10 @@ length = c2.slider("Length (tokens)", 1, 400, 120 if cfg.data.level == "char" el
 seed = int(c3.number_input("Seed (same seed, same text)", 0, 2**31 - 1, 0, key=ui.keep("write_seed")))
 unit_key = f"write_unit_{run.run_id}"
 picked = st.session_state.get("write_units", {}).get("selection", {}).get("rows", [])
-if picked and st.session_state.get("write_unit_rows") and picked[0] < len(st.session_state["write_unit_rows"]):
-    st.session_state[unit_key] = st.session_state["write_unit_rows"][picked[0]]  # a "Find units" row clicked
+if picked != st.session_state.get("write_units_applied"):  # a "Find units" row just clicked (once: the slider
+    st.session_state["write_units_applied"] = picked      # may be moved afterwards)
+    if picked and picked[0] < len(st.session_state.get("write_unit_rows", [])):
+        st.session_state[unit_key] = st.session_state["write_unit_rows"][picked[0]]
 unit = st.slider("Colour by unit", 0, cfg.units - 1, 0, key=unit_key)
 
 key = (run.run_id, run.info["created"], epoch, prompt or "", length, float(temperature), seed)
