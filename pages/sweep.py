@@ -37,7 +37,8 @@ if not done:
 
 st.subheader("Results")
 df = sweep.results(done, vary)
-numeric = [m for m in (*sweep.METRICS, "baseline_mse", "train_seconds") if m in df.columns]
+numeric = [m for m in (*sweep.METRICS, "perplexity_ratio", "baseline_mse", "baseline_perplexity", "train_seconds")
+           if m in df.columns]
 default = sweep.metric_of(df)
 metric = st.selectbox("Metric", numeric, index=numeric.index(default) if default in numeric else 0,
                       key=ui.keep("sweep_metric"))

@@ -124,3 +124,24 @@ def test_stop_all_stops_the_running_run_and_the_queued_ones(tmp_path):
     assert [j.state for j in jobs] == ["stopped"] * 3
     assert store.list()[0] == []  # a stopped run is not stored
     assert [r["state"] for r in map(sweep.run_record, jobs)] == ["stopped"] * 3
+
+
+def test_a_recall_sweep_draws_each_values_own_baseline_and_log_axes_say_so():
+    df = pd.DataFrame({"cell": ["lstm", "lstm", "gru", "gru"], "recall": [False, True, False, True],
+                       "val_mse": [0.15, 0.07, 0.01, 0.005], "baseline_mse": [0.163, 0.080, 0.163, 0.080],
+                       "run_id": list("abcd")})
+    fig = sweep_plots.metric_figure(df, ["cell", "recall"], "val_mse")
+    base = [t for t in fig.data if t.name and t.name.startswith("baseline")]
+    assert len(base) == 1 and list(base[0].y) == pytest.approx([0.163, 0.080])  # recall False, True
+    assert not fig.layout.shapes  # no single line across at one of them
+    assert "log scale" in fig.layout.yaxis.title.text
+    same = sweep_plots.metric_figure(df.assign(baseline_mse=0.163), ["cell", "recall"], "val_mse")
+    assert len(same.layout.shapes) == 1 and not [t for t in same.data if t.name.startswith("baseline")]
+
+
+def test_a_language_model_sweep_is_judged_by_perplexity():
+    df = pd.DataFrame({"cell": ["lstm", "lstm"], "units": [8, 16], "val_perplexity": [9.0, 7.5],
+                       "val_loss": [2.2, 2.0], "train_seconds": [1.0, 2.0], "run_id": ["a", "b"]})
+    assert sweep.metric_of(df) == "val_perplexity" and sweep.best(df, "val_perplexity")["units"] == 16
+    fig = sweep_plots.metric_figure(df, ["units"], "val_perplexity")
+    assert fig.layout.yaxis.title.text.startswith("validation perplexity")

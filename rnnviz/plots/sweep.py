@@ -16,7 +16,9 @@ from rnnviz.training.sweep import LOWER_IS_BETTER
 
 LABELS = {"val_mse": "validation MSE", "val_rmse": "validation RMSE", "baseline_mse": "baseline MSE",
           "test_accuracy": "test accuracy", "val_accuracy": "validation accuracy", "val_loss": "validation loss",
-          "test_loss": "test loss", "train_seconds": "training time (s)", "steps": "steps T", "cell": "cell"}
+          "test_loss": "test loss", "train_seconds": "training time (s)", "steps": "steps T", "cell": "cell",
+          "val_perplexity": "validation perplexity", "val_bpc": "validation bits per character",
+          "perplexity_ratio": "perplexity over the n-gram's", "baseline_perplexity": "n-gram perplexity"}
 
 
 def is_numeric(df: pd.DataFrame, field: str) -> bool:
@@ -47,20 +49,34 @@ def metric_figure(df: pd.DataFrame, vary: list[str], metric: str) -> go.Figure:
     if color is not None:
         done = done.assign(**{color: done[color].astype(str)})
     log = metric in LOWER_IS_BETTER and len(done) and bool((done[metric] > 0).all())
-    fig = px.line(done, x=x, y=metric, color=color, markers=True, log_y=log, hover_data=["run_id"],
-                  labels={k: v for k, v in LABELS.items() if k in (x, metric, color)},
+    labels = {k: v for k, v in LABELS.items() if k in (x, metric, color)}
+    labels[metric] = LABELS.get(metric, metric) + (" (log scale)" if log else "")
+    fig = px.line(done, x=x, y=metric, color=color, markers=True, log_y=log, hover_data=["run_id"], labels=labels,
                   color_discrete_map=style.CELL_COLORS if color == "cell" else {},  # one colour per cell
                   color_discrete_sequence=style.CATEGORY_COLORS)
     if metric == "val_mse" and "baseline_mse" in done and done["baseline_mse"].notna().any():
-        base = float(done["baseline_mse"].max())
-        fig.add_hline(y=base, line_dash="dash", line_color=style.INK,
-                      annotation_text=f"baseline MSE {base:.3f} (answering the mean)", annotation_position="top left")
+        _baselines(fig, done, x)
     if not len(done) or not is_numeric(done, x):
         fig.update_xaxes(type="category")
     fig.update_layout(title=f"{LABELS.get(metric, metric)} against {LABELS.get(x, x)}"
                       + (f", one line per {LABELS.get(color, color)}" if color else ""), height=420,
                       margin={"t": 60, "b": 10, "l": 10, "r": 10})
     return fig
+
+
+def _baselines(fig: go.Figure, done: pd.DataFrame, x: str) -> None:
+    """The constant answer's MSE: one line across when every run has the same, else a dashed line over the swept
+    values (e.g. a sweep of `recall`: 1/6 for the sum, 1/12 for recalling one value)."""
+    base = done.dropna(subset=["baseline_mse"]).groupby(x, sort=True)["baseline_mse"]
+    if done["baseline_mse"].round(4).nunique() == 1:
+        value = float(done["baseline_mse"].iloc[0])
+        fig.add_hline(y=value, line_dash="dash", line_color=style.INK,
+                      annotation_text=f"baseline MSE {value:.3f} (answering the mean)", annotation_position="top left")
+        return
+    means = base.mean()
+    xs = [str(v) for v in means.index] if not is_numeric(done, x) else list(means.index)
+    fig.add_scatter(x=xs, y=means.to_numpy(), mode="lines+markers", name="baseline MSE (answering the mean)",
+                    line={"color": style.INK, "dash": "dash"}, marker={"color": style.INK, "symbol": "x"})
 
 
 def heatmap_figure(df: pd.DataFrame, vary: list[str], metric: str) -> go.Figure:

@@ -58,8 +58,8 @@ def baseline_caption(runs: list) -> None:
     values = sorted({round(r.metrics["baseline_mse"], 4) for r in runs if "baseline_mse" in r.metrics})
     if values:
         st.caption(f"Baseline MSE (answering the training mean every time): **{', '.join(map(str, values))}** "
-                   "(1/6 ≈ 0.167 for the sum of two U(0, 1) values). A run near it has learned nothing; "
-                   "the target is 1/16 of it.")
+                   "(1/6 ≈ 0.167 for the sum of two U(0, 1) values, 1/12 ≈ 0.083 for recalling one). A run near "
+                   "it has learned nothing; the goal is 1/16 of it.")
 
 
 def baseline_line(fig, runs: list, metric: str):
