@@ -57,8 +57,10 @@ def mark_steps(fig: go.Figure, steps: list[int], ticks: list[str]) -> go.Figure:
     Args:
         fig: a figure whose x axes are categorical, one category per step (as the Inspect figures' are).
         steps: the two marked steps, 0-based positions on that axis.
-        ticks: the axis categories. The lines are placed by category name: a bare number would be read as
-            the category of that name ("5" is step 5, position 4), not as a position.
+        ticks: the axis categories (for the check that `steps` are on the axis). The lines are placed by
+            position: Plotly reads a shape's or annotation's x on a category axis as a position when it looks
+            like a number, so the name "10" would mean position 10, the 11th step (the marks were drawn one
+            step late).
 
     Returns:
         The same figure.
@@ -66,10 +68,13 @@ def mark_steps(fig: go.Figure, steps: list[int], ticks: list[str]) -> go.Figure:
     where = {"row": "all", "col": "all"} if fig._grid_ref is not None else {}  # make_subplots: every panel
     fig.add_vrect(x0=steps[0] + 0.5, x1=steps[1] + 0.5, fillcolor=SPAN_COLOR, line_width=0, layer="below",
                   **where)  # positions between categories (x.5 names no category)
+    if max(steps) >= len(ticks):
+        raise ValueError(f"`steps` must be positions on the axis (0 to {len(ticks) - 1}). Received: steps={steps}")
     for k, s in enumerate(steps, start=1):
-        fig.add_vline(x=ticks[s], line_dash="dash", line_color=MARK_COLOR, line_width=2, **where)
-        fig.add_annotation(x=ticks[s], y=1.0, xref="x", yref="paper", yanchor="bottom", text=f"mark {k}",
-                           showarrow=False, font={"color": MARK_COLOR, "size": 12})
+        fig.add_vline(x=s, line_dash="dash", line_color=MARK_COLOR, line_width=2, **where)
+        fig.add_annotation(x=s, y=1.0, xref="x", yref="paper", yanchor="top", xanchor="left", xshift=3,
+                           text=f"mark {k}", showarrow=False, bgcolor=style.OUTLINE,  # inside the top panel,
+                           font={"color": MARK_COLOR, "size": 12})  # under its title, not over it
     return fig
 
 
