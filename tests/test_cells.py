@@ -194,3 +194,15 @@ def test_bad_arguments_are_named():
         cells.PeepholeLSTMCell(0)
     with pytest.raises(ValueError, match="Received: units=0"):
         cells.param_rows(2, 0)
+
+
+def test_the_three_peepholes_start_from_their_own_draws():
+    keras.utils.set_random_seed(1)
+    cell = cells.cell_layer("lstm_peephole", 16)
+    cell.build((None, 3, 2))
+    p = [numpy(w) for w in (cell.cell.input_peephole, cell.cell.forget_peephole, cell.cell.output_peephole)]
+    assert not np.allclose(p[0], p[1]) and not np.allclose(p[1], p[2])  # one shared draw made p_i = p_f = p_o
+    keras.utils.set_random_seed(1)
+    again = cells.cell_layer("lstm_peephole", 16)
+    again.build((None, 3, 2))
+    np.testing.assert_array_equal(numpy(again.cell.forget_peephole), p[1])  # still reproducible from the seed

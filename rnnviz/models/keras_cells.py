@@ -122,9 +122,9 @@ class PeepholeLSTMCell(_VariantCell):
 
     def build(self, input_shape) -> None:
         super().build(input_shape)
-        for name in ("input_peephole", "forget_peephole", "output_peephole"):  # (u,) each: diagonal
+        for k, name in enumerate(("input_peephole", "forget_peephole", "output_peephole")):  # (u,) each: diagonal
             setattr(self, name, self.add_weight(shape=(self.units,), name=name,
-                                                initializer=self.peephole_initializer))
+                                                initializer=_own_draw(self.peephole_initializer, k)))
 
     def call(self, inputs, states, training=False):
         h_tm1, c_tm1 = states[0], states[1]
@@ -138,6 +138,16 @@ class PeepholeLSTMCell(_VariantCell):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "peephole_initializer": initializers.serialize(self.peephole_initializer)}
+
+
+def _own_draw(initializer, k: int):
+    """A copy of `initializer` that draws its own values: one initializer object gives the same values at every
+    call (Keras fixes an unseeded one's seed when it is made), so three peepholes would start equal."""
+    config = initializer.get_config()
+    if "seed" not in config:  # zeros, ones, constants: nothing to draw
+        return initializer
+    seed = config["seed"]
+    return type(initializer).from_config({**config, "seed": None if seed is None else seed + k})
 
 
 @keras.saving.register_keras_serializable(package="rnnviz")
