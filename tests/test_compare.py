@@ -147,3 +147,17 @@ def test_gradient_figure_puts_the_untrained_panel_beside_the_trained_one():
     assert "vanishing gradient:" not in text and "compare shapes, not heights" in text
     assert "2·cos(2π/50)·x_t − x_(t−1)" in text
     assert "2·cos" not in compare.gradient_caption(CosineData(length=200, window=10, noise=0.1))
+
+
+def test_a_language_models_row_shows_its_perplexity_not_an_empty_rmse():
+    from types import SimpleNamespace
+
+    from rnnviz.config import RunConfig, TextData
+
+    cfg = RunConfig(data=TextData(level="char"), units=8)
+    run = SimpleNamespace(config=cfg, run_id=cfg.run_id, history={"loss": [2.5, 2.2], "val_loss": [2.4, 2.1]},
+                          metrics={"val_loss": 2.1, "val_perplexity": 8.17, "baseline_perplexity": 9.0},
+                          info={"params": 100, "train_seconds": 4.0})
+    df = compare.table([run])
+    assert df["final validation perplexity"].tolist() == [8.17]
+    assert not [c for c in df.columns if "RMSE" in c] and not df.drop(columns=["best at epoch"]).isna().any().any()

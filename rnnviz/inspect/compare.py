@@ -77,6 +77,11 @@ def _task_metric(run) -> tuple[str, str, bool]:
     return "val_accuracy", "validation accuracy", True
 
 
+FINAL = (("test_accuracy", "test accuracy"), ("val_mse", "final validation MSE"),
+         ("val_rmse", "final validation RMSE"), ("val_perplexity", "final validation perplexity"))
+"""The score a table shows after training, by the first of these metrics a run has."""
+
+
 def table(runs: list) -> pd.DataFrame:
     """One row per stored run: its label (`vocab.run_labels`, e.g. "LSTM 32u · 20 ep"), cell, parameters, seconds
     per epoch, best validation metric and its epoch, the test (or final validation) metric, and the run id last.
@@ -89,7 +94,7 @@ def table(runs: list) -> pd.DataFrame:
             values = np.sqrt(values)  # RMSE
         best = int(np.argmax(values) if higher else np.argmin(values)) if len(values) else None
         epochs = len(run.history.get("loss", []))
-        test_key = next(k for k in ("test_accuracy", "val_mse", "val_rmse", "") if k in run.metrics or not k)
+        final = next(((k, name) for k, name in FINAL if k in run.metrics), None)  # a stopped run has none
         baseline = {"baseline MSE": run.metrics["baseline_mse"]} if "baseline_mse" in run.metrics else {}
         rows.append({
             "run": run_label,
@@ -99,8 +104,7 @@ def table(runs: list) -> pd.DataFrame:
             "seconds per epoch": run.info.get("train_seconds", float("nan")) / max(epochs, 1),
             f"best {label}": float(values[best]) if best is not None else float("nan"),
             "best at epoch": (best + 1) if best is not None else None,
-            {"test_accuracy": "test accuracy", "val_mse": "final validation MSE"}.get(
-                test_key, "final validation RMSE"): float(run.metrics.get(test_key, float("nan"))),
+            **({final[1]: float(run.metrics[final[0]])} if final else {}),
             **baseline,
             "run id": run.run_id,
         })
