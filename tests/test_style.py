@@ -66,7 +66,7 @@ def _figures_with_cells() -> list[tuple[str, object, dict[str, str]]]:
     sweep = pd.DataFrame({"cell": [c for c in vocab.CELLS for _ in (10, 50)], "steps": [10, 50] * n,
                           "val_mse": np.linspace(0.01, 0.1, 2 * n), "run_id": [f"r{k}" for k in range(2 * n)]})
     fig = sweep_plots.metric_figure(sweep, ["cell", "steps"], "val_mse")
-    out.append(("sweep metric_figure", fig, {c: c for c in vocab.CELLS}))
+    out.append(("sweep metric_figure", fig, {vocab.CELL_LABELS[c]: c for c in vocab.CELLS}))  # labels, not names
     return out
 
 

@@ -79,7 +79,7 @@ def test_figures_draw_one_line_per_cell_and_a_heatmap_of_two_numbers():
                        "val_mse": [0.01, 0.1, 0.02, 0.03], "baseline_mse": [0.16] * 4, "run_id": list("abcd")})
     fig = sweep_plots.metric_figure(df, ["cell", "steps"], "val_mse")
     lines = {t.name: list(t.y) for t in fig.data}
-    assert lines == {"lstm": [0.01, 0.1], "gru": [0.02, 0.03]}
+    assert lines == {"LSTM": [0.01, 0.1], "GRU": [0.02, 0.03]}  # the names people read, not simple_rnn or lstm
     assert fig.layout.shapes[0].y0 == 0.16  # the baseline
     df2 = df.assign(units=[2, 2, 4, 4]).drop(columns="cell").assign(cell="gru")
     heat = sweep_plots.heatmap_figure(df2, ["steps", "units"], "val_mse")

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from rnnviz.config import vocab
 from rnnviz.plots import style
 from rnnviz.training.sweep import LOWER_IS_BETTER
 
@@ -46,13 +47,16 @@ def metric_figure(df: pd.DataFrame, vary: list[str], metric: str) -> go.Figure:
     """
     x, color = axes(vary)
     done = df[df[metric].notna()].sort_values(x) if metric in df else df.iloc[:0]
-    if color is not None:
+    if color == "cell":  # the names people read ("SimpleRNN"), in the cells' own colours
+        done = done.assign(cell=done["cell"].map(lambda c: vocab.CELL_LABELS.get(c, c)))
+    elif color is not None:
         done = done.assign(**{color: done[color].astype(str)})
     log = metric in LOWER_IS_BETTER and len(done) and bool((done[metric] > 0).all())
     labels = {k: v for k, v in LABELS.items() if k in (x, metric, color)}
     labels[metric] = LABELS.get(metric, metric) + (" (log scale)" if log else "")
     fig = px.line(done, x=x, y=metric, color=color, markers=True, log_y=log, hover_data=["run_id"], labels=labels,
-                  color_discrete_map=style.CELL_COLORS if color == "cell" else {},  # one colour per cell
+                  color_discrete_map={vocab.CELL_LABELS[c]: v for c, v in style.CELL_COLORS.items()}
+                  if color == "cell" else {},  # one colour per cell
                   color_discrete_sequence=style.CATEGORY_COLORS)
     if metric == "val_mse" and "baseline_mse" in done and done["baseline_mse"].notna().any():
         _baselines(fig, done, x)
