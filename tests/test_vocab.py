@@ -99,3 +99,9 @@ def test_run_labels_set_apart_runs_with_the_same_label():
     memory = a.replace(data=MemoryData())
     assert vocab.run_labels([a, memory]) == ["LSTM 4u · 2 ep · data cosine", "LSTM 4u · 2 ep · data memory"]
     assert vocab.run_labels([a, a]) == ["LSTM 4u · 2 ep", "LSTM 4u · 2 ep #2"]
+
+
+def test_a_run_label_names_a_seed_other_than_the_default():
+    cfg = config.RunConfig(units=64, epochs=9)
+    assert vocab.run_label(cfg) == "LSTM 64u · 9 ep" and vocab.run_label(cfg.replace(seed=3)) == "LSTM 64u · 9 ep · seed 3"
+    assert vocab.run_label(cfg.replace(seed=3), epochs=False) == "LSTM 64u · seed 3"

@@ -62,7 +62,8 @@ def cell_label(cell: str, bidirectional: bool = False) -> str:
 
 
 def run_label(cfg: Any, epochs: bool = True) -> str:
-    """A run as people read it, instead of its hash: e.g. "LSTM 32u · 20 ep", "BiGRU 2×64u · 5 ep".
+    """A run as people read it, instead of its hash: e.g. "LSTM 32u · 20 ep", "BiGRU 2×64u · 5 ep", and a seed
+    other than 0: "LSTM 32u · 20 ep · seed 3".
 
     Args:
         cfg: a `RunConfig` (anything with `cell`, `bidirectional`, `layers`, `units` and `epochs`).
@@ -74,7 +75,9 @@ def run_label(cfg: Any, epochs: bool = True) -> str:
     layers = getattr(cfg, "layers", 1)
     units = f"{layers}×{cfg.units}u" if layers > 1 else f"{cfg.units}u"
     text = f"{cell_label(cfg.cell, getattr(cfg, 'bidirectional', False))} {units}"
-    return f"{text} · {cfg.epochs} ep" if epochs else text
+    text = f"{text} · {cfg.epochs} ep" if epochs else text
+    seed = getattr(cfg, "seed", 0)
+    return f"{text} · seed {seed}" if seed else text  # two seeds of one config are two different runs
 
 
 def run_labels(cfgs: list[Any]) -> list[str]:
