@@ -269,3 +269,12 @@ def test_gru_diagram_legend_keeps_both_biases():
     assert "W x + b + r × (U h + b′)" in candidate, candidate
     gate = next(t for t in texts if t.startswith("gate: σ("))
     assert "W x + b + U h + b′" in gate, gate
+
+
+def test_the_cell_state_is_not_clipped_at_one():
+    g = {k: np.full((4, 2), 0.5) for k in ("i", "f", "c_hat", "o", "h")}
+    g["c"] = np.array([[0.3, 2.17], [0.1, -0.4], [1.5, 0.0], [0.2, 0.2]])  # a sum of gated candidates passes 1
+    fig = learn_plots.gate_time_figure(g, 1, "lstm")
+    assert fig.layout.coloraxis.cmax == pytest.approx(2.17) and fig.layout.coloraxis.cmin == pytest.approx(-2.17)
+    assert fig.layout.coloraxis2.cmax == 1  # gates keep 0 to 1
+    assert "may pass ±1" in learn_plots.gate_step_figure(g, 1, "lstm").layout.xaxis.title.text

@@ -168,7 +168,7 @@ def gate_step_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figu
     Args:
         gates: name -> `(time, units)` (from `learn.cell_gates`).
         t: the time step, 1-based.
-        cell: "lstm" or "gru" (the order and labels of the bars).
+        cell: a cell with gates (the order and labels of the bars).
     """
     names = vocab.KEYS[cell]
     labels = [vocab.NAMES[k] for k in names]
@@ -178,7 +178,8 @@ def gate_step_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figu
         fig.add_bar(x=labels, y=values, name=f"unit {k + 1}", marker_color=COLORS[k % len(COLORS)],
                     text=[f"{v:.2f}" for v in values], textposition="outside")
     top = max(1.0, max(float(np.abs(gates[n][t - 1]).max()) for n in names))
-    fig.update_xaxes(title="quantity (gates are σ: between 0 and 1; candidates and h are tanh: −1 to 1)")
+    fig.update_xaxes(title="quantity (gates are σ: between 0 and 1; candidates and h are tanh: −1 to 1"
+                           + ("; the cell state c is a sum and may pass ±1)" if "c" in names else ")"))
     fig.update_yaxes(title="value at this step (no unit)", range=[-1.2 * top, 1.2 * top])
     return _layout(fig, f"Step t = {t}: every gate and state, one bar per unit", 440, barmode="group")
 
@@ -192,7 +193,7 @@ def gate_time_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figu
     Args:
         gates: name -> `(time, units)`.
         t: the time step to mark, 1-based.
-        cell: "lstm" or "gru".
+        cell: a cell with gates.
     """
     names = vocab.KEYS[cell]
     steps = np.arange(1, len(gates[names[0]]) + 1)
@@ -207,8 +208,10 @@ def gate_time_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figu
         fig.update_yaxes(title="unit", dtick=1, autorange="reversed", row=row, col=1)
         fig.add_vline(x=t, line_color=style.INK, line_width=2, row=row, col=1)
     fig.update_xaxes(title="time step t", dtick=1, row=len(names), col=1)
-    fig.update_layout(coloraxis={"colorscale": style.DIVERGING, "cmin": -1, "cmax": 1,
-                                 "colorbar": {"title": "others<br>(−1 to 1)", "y": 0.25, "len": 0.48}},
+    others = [np.abs(gates[n]).max() for n in names if n not in vocab.GATES.get(cell, ())]
+    top = max(1.0, float(np.nanmax(others))) if others else 1.0  # an LSTM's cell state c passes ±1: not clipped
+    fig.update_layout(coloraxis={"colorscale": style.DIVERGING, "cmin": -top, "cmax": top,
+                                 "colorbar": {"title": f"others<br>(±{top:.3g})", "y": 0.25, "len": 0.48}},
                       coloraxis2={"colorscale": style.SEQUENTIAL, "cmin": 0, "cmax": 1,
                                   "colorbar": {"title": "gates<br>(0 to 1)", "y": 0.75, "len": 0.48}})
     return _layout(fig, "All steps at once (gates: dark 0 closed, yellow 1 open; others: red +, blue −; "
