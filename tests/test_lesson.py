@@ -234,3 +234,15 @@ def test_the_app_reads_the_saved_data_folder_when_nothing_else_names_one(rnnviz_
     monkeypatch.setenv("RNNVIZ_DATA_DIR", str(tmp_path))  # the environment variable comes first
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert str(folder) not in " ".join(at.dataframe[0].value["status"].astype(str))
+
+
+def test_the_race_explanation_gives_the_second_mark_alone_error_it_claims():
+    from rnnviz.config import MemoryData
+    from rnnviz.data import loaders
+
+    race = lesson.find("memory").steps[3]
+    x, y = loaders.adding_problem(MemoryData(steps=50, samples=20_000), seed=0)
+    second = np.array([row[np.flatnonzero(m)[1], 0] for row, m in zip(x, x[..., 1])])  # the later marked value
+    alone = float(np.mean((second + 0.5 - y[:, 0]) ** 2))  # the best answer knowing only it: E[first] = 1/2
+    assert alone == pytest.approx(1 / 12, abs=0.005) and "0.08" in race.explanation
+    assert "answer about the average" not in race.explanation  # it scored 0.127 against the baseline's 0.163
