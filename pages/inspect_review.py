@@ -68,11 +68,7 @@ if (problem := readout.readout_problem(model)) is None:
         st.markdown("**Each word, coloured by how much it moved P(positive)**")
         st.markdown(prediction_plots.word_effect_html([words[steps[i]] for i in real[1:]], effects),
                     unsafe_allow_html=True)
-        st.caption("A word's colour is the change in P(positive) on reading it: the model's output for the text "
-                   "cut after the word minus its output cut just before it (the curve above, step by step; no "
-                   "word is deleted). **Red: the word raised P(positive); blue: it lowered it**; white: no "
-                   f"change. The deepest colours are the largest change, {abs(effects).max():.3f}; hover a word "
-                   "for its number.")
+        st.caption(samples.word_effect_caption(cfg, float(abs(effects).max())))
 else:
     b.caption(f"No word-by-word prediction for this model: {problem}")
 

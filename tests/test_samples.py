@@ -135,3 +135,14 @@ def test_readout_caption_follows_the_padding(padding, mask, says):
     assert ("padding first" in text) == (says == "pads at the front")
     assert ("followed by padding" in text) == (says == "pads at the end")
     assert says is None or says in text
+
+
+def test_the_word_colour_caption_claims_exact_cuts_only_where_they_are():
+    from rnnviz.config import ImdbData, RunConfig
+
+    masked = samples.word_effect_caption(RunConfig(data=ImdbData(mask=True, padding="post")), 0.2)
+    front = samples.word_effect_caption(RunConfig(data=ImdbData(mask=False, padding="pre")), 0.2)
+    end = samples.word_effect_caption(RunConfig(data=ImdbData(mask=False, padding="post")), 0.2)
+    assert "cut after the word minus its output cut just before it" in masked and "not" not in masked.split("**")[0]
+    assert "close to, not exactly" in front
+    assert "cut after the word" not in end and "not the outputs for the review cut" in end  # error 0.0079 there

@@ -142,6 +142,26 @@ def readout_caption(cfg: RunConfig) -> str:
     return text + "The last point is the model's own prediction."
 
 
+def word_effect_caption(cfg: RunConfig, largest: float) -> str:
+    """The caption under the word colours of "Type your own review": what a colour measures, and how exactly for
+    this run's padding (the same conditions as `readout_caption`).
+
+    Args:
+        cfg: the run's config (IMDB).
+        largest: the largest change shown.
+    """
+    what = ("A word's colour is the change in P(positive) on reading it: the model's output for the text cut after "
+            "the word minus its output cut just before it (the curve above, step by step; no word is deleted). ")
+    if not cfg.data.mask and cfg.data.padding == "post":
+        what = ("A word's colour is the change in P(positive) right after reading it (the curve above, step by "
+                "step). This run pads at the end without a mask, so these are not the outputs for the review cut "
+                "there: the padding after a cut review would still change the state. ")
+    elif not cfg.data.mask:
+        what += "(This run pads at the front without a mask: the outputs are close to, not exactly, the cut review's.) "
+    return (what + "**Red: the word raised P(positive); blue: it lowered it**; white: no change. The deepest "
+            f"colours are the largest change, {largest:.3f}; hover a word for its number.")
+
+
 def visible_steps(mask: np.ndarray | None, time: int) -> np.ndarray:
     """The steps worth showing: all, or the unmasked ones (masked padding leaves the state unchanged)."""
     return np.arange(time) if mask is None else np.flatnonzero(np.asarray(mask, bool))
