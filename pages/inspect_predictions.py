@@ -40,8 +40,8 @@ if task.results == "forecast":
     st.caption("One step ahead the model reads the true past; running free, each prediction becomes the next "
                "input, so small errors feed on themselves. Each point is the RMSE over free runs started from "
                f"{n_starts} windows spread over the validation span, that many steps after their start. Dotted: "
-               "the same windows forecast by repeating each one's last value (on a periodic series it drops to "
-               "0 a whole period ahead); a model below it has learned where the series goes next.")
+               f"the same windows forecast by repeating each one's last value ({samples.persistence_note(cfg.data)}); "
+               "a model below it has learned where the series goes next.")
     st.stop()
 
 cl = ui.classify(run.run_id, created)

@@ -146,3 +146,18 @@ def test_the_word_colour_caption_claims_exact_cuts_only_where_they_are():
     assert "cut after the word minus its output cut just before it" in masked and "not" not in masked.split("**")[0]
     assert "close to, not exactly" in front
     assert "cut after the word" not in end and "not the outputs for the review cut" in end  # error 0.0079 there
+
+
+def test_the_persistence_note_says_when_it_reaches_zero():
+    from rnnviz.config import CosineData
+    from rnnviz.data import loaders
+
+    def error_a_period_ahead(opts):  # repeating the last value, one period later, from every start
+        x = loaders.cosine_series(opts)
+        p = int(round(opts.period))
+        return float(np.abs(x[p:] - x[:-p]).max())
+
+    exact, off, noisy = CosineData(period=50), CosineData(period=50.5), CosineData(period=50, noise=0.1)
+    assert error_a_period_ahead(exact) < 1e-5 and "drops to 0" in samples.persistence_note(exact)
+    assert error_a_period_ahead(off) > 1e-3 and "not to 0" in samples.persistence_note(off)
+    assert error_a_period_ahead(noisy) > 0.1 and "not to 0" in samples.persistence_note(noisy)

@@ -142,6 +142,17 @@ def readout_caption(cfg: RunConfig) -> str:
     return text + "The last point is the model's own prediction."
 
 
+def persistence_note(data) -> str:
+    """When the "repeat the last value" forecast of a cosine series is exact: a whole period ahead on a noise-free
+    series with a whole-number period; otherwise it only dips there (to about the noise, √2·noise, with noise)."""
+    period, noise = float(data.period), float(data.noise)
+    if noise == 0 and period.is_integer():
+        return f"on this noise-free series it drops to 0 every whole period, {period:g} steps, ahead"
+    if noise == 0:
+        return f"it dips near every period ({period:g} steps) but not to 0: the period is not a whole number of steps"
+    return f"it dips near every period ({period:g} steps), to about √2·noise = {2 ** 0.5 * noise:.3g}, not to 0"
+
+
 def word_effect_caption(cfg: RunConfig, largest: float) -> str:
     """The caption under the word colours of "Type your own review": what a colour measures, and how exactly for
     this run's padding (the same conditions as `readout_caption`).
