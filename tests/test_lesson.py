@@ -246,3 +246,10 @@ def test_the_race_explanation_gives_the_second_mark_alone_error_it_claims():
     alone = float(np.mean((second + 0.5 - y[:, 0]) ** 2))  # the best answer knowing only it: E[first] = 1/2
     assert alone == pytest.approx(1 / 12, abs=0.005) and "0.08" in race.explanation
     assert "answer about the average" not in race.explanation  # it scored 0.127 against the baseline's 0.163
+
+
+def test_the_cell_path_note_reads_as_a_share():
+    from rnnviz.ui import lesson as lesson_ui
+
+    note = lesson_ui.FIGURE_NOTES["cell_path"].format(0.269)
+    assert "**27%**" in note and "e-01" not in note  # it printed 2.69e-01

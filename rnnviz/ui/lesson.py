@@ -147,8 +147,9 @@ def _figure(view: str, items: tuple):
 
 FIGURE_NOTES = {"for_loop": "Largest difference, numpy loop vs Keras: **{:.1e}**",
                 "forgetting": "Gradient gain left at the last step back: **{:.2e}**",
-                "cell_path": "Largest gain left along the LSTM's cell path at the last step back: **{:.2e}**",
-                "gates": "Mean of the keep gate (LSTM f, GRU z): **{:.2f}**"}
+                "cell_path": "Largest share left along the LSTM's cell path at the last step back: **{0:.0%}** "
+                             "(a gain of {0:.3f})",
+                "gates": "Mean of the keep gate (LSTM f, GRU z, MGU 1 − f): **{:.2f}**"}
 
 
 def show(lsn: lesson.Lesson, step: lesson.Step, k: int) -> None:
