@@ -232,3 +232,15 @@ def test_the_cached_copy_of_a_log_axis_chart_has_typed_arrays_and_the_same_ticks
     assert isinstance(cached.data[0].y, dict) and "bdata" in cached.data[0].y  # what the second drawing gets
     first = figure_style.styled(fig, projector=True).layout.yaxis.tickvals
     assert first and figure_style.styled(cached, projector=True).layout.yaxis.tickvals == first
+
+
+@pytest.mark.parametrize("projector", [False, True])
+def test_every_log_axis_reads_in_powers_of_ten_not_si_prefixes(projector):
+    found = 0
+    for name, draw in FIGURES.items():
+        layout = figure_style.styled(draw(), projector=projector).to_dict()["layout"]
+        for key, axis in layout.items():
+            if key.startswith(("xaxis", "yaxis")) and axis.get("type") == "log":
+                found += 1
+                assert axis.get("exponentformat") == "power", (name, key)  # Plotly's default drew "100µ"
+    assert found >= 3

@@ -164,6 +164,8 @@ def styled(fig: go.Figure, projector: bool = False, dark: bool = False) -> go.Fi
     for axis in _axes(layout, data):
         _font(_get(axis, "tickfont"), size, text)
         _font(_get(axis, "title", "font"), size, text)
+        if axis.get("type") == "log":
+            axis.setdefault("exponentformat", "power")  # 10⁻⁴, not Plotly's SI "100µ" on a number without a unit
     for bar in _colorbars(layout, data):
         _font(_get(bar, "tickfont"), size, text)
         _font(_get(bar, "title", "font"), size, text)
