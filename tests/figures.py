@@ -115,6 +115,7 @@ FIGURES = {
     "adding.mark_steps": lambda: adding.mark_steps(_heatmap(), [1, 4], TICKS),
     "adding.mark_path": lambda: adding.mark_path(adding.sequence_figure(_sequence(), 0.5, "s"),
                                                  RNG.normal(size=(T, 2)), [1, 4]),
+    "adding.with_goal": lambda: adding.with_goal(plots.loss_figure({"loss": [0.5, 0.3]}, cell="lstm"), 0.01, "val_mse"),
     "adding.with_baseline": lambda: adding.with_baseline(plots.loss_figure({"loss": [0.5, 0.3]}, cell="lstm"), 0.16),
     "lesson.answers_figure": lambda: importlib.import_module("rnnviz.plots.lesson").answers_figure(
         ["a", "b", "c"], [3, 5, 1], 1, 0),

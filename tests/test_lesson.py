@@ -253,3 +253,16 @@ def test_the_cell_path_note_reads_as_a_share():
 
     note = lesson_ui.FIGURE_NOTES["cell_path"].format(0.269)
     assert "**27%**" in note and "e-01" not in note  # it printed 2.69e-01
+
+
+def test_the_race_draws_the_goal_its_question_asks_about():
+    import plotly.graph_objects as go
+
+    from rnnviz.config import presets
+    from rnnviz.plots import adding
+
+    trio = [presets.get(n).config for n in ("memory-simple-rnn", "memory-lstm", "memory-gru")]
+    assert lesson.shared_goal(trio) == ("val_mse", 0.01) and "0.01" in lesson.find("memory").steps[3].question
+    assert lesson.shared_goal([presets.get("imdb-quick").config, *trio]) is None  # two goals: none drawn
+    fig = adding.with_goal(go.Figure(), 0.01, "val_mse")
+    assert fig.layout.shapes[0].y0 == 0.01 and "goal: validation MSE 0.01" in fig.layout.annotations[0].text

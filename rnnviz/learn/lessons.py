@@ -367,3 +367,9 @@ class Tally:
                 tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
                 tmp.write_text(json.dumps(data))
                 os.replace(tmp, self.path)
+
+
+def shared_goal(configs: list[RunConfig]) -> tuple[str, float] | None:
+    """The goal `(metric, value)` that the presets of these runs share (the race's 0.01), or None."""
+    goals = {(p.metric, p.goal) for p in presets.PRESETS.values() for c in configs if p.config == c and p.goal}
+    return next(iter(goals)) if len(goals) == 1 else None

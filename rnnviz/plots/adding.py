@@ -140,6 +140,14 @@ def prediction_figure(pred: np.ndarray, true: np.ndarray, baseline: float, title
     return fig
 
 
+def with_goal(fig: go.Figure, goal: float, metric: str) -> go.Figure:
+    """Adds a preset's goal (e.g. validation MSE 0.01) as a dotted horizontal line to a loss chart."""
+    fig.add_hline(y=goal, line_dash="dot", line_color=style.REFERENCE,
+                  annotation_text=f"goal: {metric.replace('val_', 'validation ').replace('mse', 'MSE')} {goal:g}",
+                  annotation_position="bottom left")
+    return fig
+
+
 def with_baseline(fig: go.Figure, baseline: float) -> go.Figure:
     """Adds the constant-answer baseline MSE as a horizontal line to a loss (MSE) chart."""
     fig.add_hline(y=baseline, line_dash="dash", line_color=MARK_COLOR,

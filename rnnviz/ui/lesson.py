@@ -10,6 +10,7 @@ import streamlit as st
 from rnnviz.config import vocab
 from rnnviz.inspect import compare, readout, samples
 from rnnviz.learn import lessons as lesson
+from rnnviz.plots import adding as memory_plots
 from rnnviz.plots import charts as plots
 from rnnviz.plots import lesson as lesson_views
 from rnnviz.plots import predictions as prediction_plots
@@ -198,8 +199,10 @@ def _race(runs: list, step: lesson.Step, k: int) -> None:
     """The runs' loss curves by epoch side by side (with the adding problem's baseline), and the table."""
     task = runs[0].config.data.task
     st.markdown(compare.summary(runs))
-    fig = plots.compare_figure(compare.curves(runs, "loss"), "epoch", "loss", task)
-    st.plotly_chart(memory.baseline_line(fig, runs, "loss"), width="stretch", key=f"lesson_race_{k}")
+    fig = memory.baseline_line(plots.compare_figure(compare.curves(runs, "loss"), "epoch", "loss", task), runs, "loss")
+    if (goal := lesson.shared_goal([r.config for r in runs])) and goal[0] == "val_mse":  # the question's threshold
+        fig = memory_plots.with_goal(fig, goal[1], goal[0])
+    st.plotly_chart(fig, width="stretch", key=f"lesson_race_{k}")
     memory.baseline_caption(runs)
     st.dataframe(compare.table(runs), hide_index=True)
 
