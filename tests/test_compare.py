@@ -161,3 +161,17 @@ def test_a_language_models_row_shows_its_perplexity_not_an_empty_rmse():
     df = compare.table([run])
     assert df["final validation perplexity"].tolist() == [8.17]
     assert not [c for c in df.columns if "RMSE" in c] and not df.drop(columns=["best at epoch"]).isna().any().any()
+
+
+def test_the_summary_points_to_match_parameter_count_only_where_it_is():
+    from types import SimpleNamespace
+
+    def run(cell, params):
+        cfg = tiny(cell=cell)
+        return SimpleNamespace(config=cfg, run_id=cfg.run_id, history={"loss": [1.0], "val_loss": [0.5]},
+                               metrics={"val_rmse": 0.7}, info={"params": params, "train_seconds": 1.0})
+
+    runs = [run("simple_rnn", 100), run("gru", 300)]
+    assert "match parameter count" in compare.summary(runs)  # Compare has the control
+    text = compare.summary(runs, matching=False)  # the lesson page has not
+    assert "match parameter count" not in text and "bigger models may win by size alone." in text

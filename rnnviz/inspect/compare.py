@@ -111,8 +111,13 @@ def table(runs: list) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summary(runs: list) -> str:
-    """The comparison in words, e.g. 'GRU reached 86.1% validation accuracy in 3 epochs (12 s), LSTM ...'."""
+def summary(runs: list, matching: bool = True) -> str:
+    """The comparison in words, e.g. 'GRU reached 86.1% validation accuracy in 3 epochs (12 s), LSTM ...'.
+
+    Args:
+        runs: stored runs.
+        matching: the page has the "match parameter count" control (Compare), so the text may point to it.
+    """
     if not runs:
         return ""
     df = table(runs)
@@ -129,7 +134,8 @@ def summary(runs: list) -> str:
     if len(counts) > 1 and min(counts) > 0:
         text += (f" Parameter counts differ by {spread(counts):.0%}"
                  + (" (within 5%: a like-for-like comparison)." if spread(counts) <= MATCH_TOLERANCE else
-                    ": bigger models may win by size alone; try \u201cmatch parameter count\u201d."))
+                    ": bigger models may win by size alone" + ("; try \u201cmatch parameter count\u201d." if matching
+                                                                 else ".")))
     return text
 
 

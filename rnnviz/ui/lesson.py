@@ -198,7 +198,7 @@ def _not_prepared(lsn: lesson.Lesson, missing: list) -> None:
 def _race(runs: list, step: lesson.Step, k: int) -> None:
     """The runs' loss curves by epoch side by side (with the adding problem's baseline), and the table."""
     task = runs[0].config.data.task
-    st.markdown(compare.summary(runs))
+    st.markdown(compare.summary(runs, matching=False))  # no such control on the lesson page
     fig = memory.baseline_line(plots.compare_figure(compare.curves(runs, "loss"), "epoch", "loss", task), runs, "loss")
     if (goal := lesson.shared_goal([r.config for r in runs])) and goal[0] == "val_mse":  # the question's threshold
         fig = memory_plots.with_goal(fig, goal[1], goal[0])
