@@ -126,3 +126,16 @@ def test_rnn_page_tanh_and_leaky_relu_sentences(app):
     at.slider(key="learn_rnn_slope").set_value(0.0).run()
     assert "no unit is ever completely dead" not in text() and "can die" in text()
     assert not at.exception
+
+
+def test_memory_page_says_which_path_keeps_more_for_the_numbers_on_screen(app):
+    import re
+
+    at = app.switch_page("pages/learn_memory.py").run()
+    assert at.slider(key="learn_mem_fbias").value == 4.0  # the LSTM's way out opens where it is one
+    for bias in (4.0, 1.0):  # at Keras's starting bias 1 the cell path fades as fast as the plain RNN, or faster
+        at.slider(key="learn_mem_fbias").set_value(bias).run()
+        assert not at.exception, at.exception
+        text = next(m.value for m in at.markdown if "At this bias the cell path keeps" in m.value)
+        kept, plain = (float(v) for v in re.findall(r"\*\*([-0-9.e+]+)\*\*", text)[:2])
+        assert ("**: more" in text) == (kept > plain) and ("**: less" in text) == (kept <= plain), text
