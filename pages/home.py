@@ -31,10 +31,11 @@ left, right = st.columns(2)
 with left:
     st.subheader("Backend and device")
     st.write(ui.device_line())
-    st.write(f"Trainings run on {ui.where()}.")
-    st.caption("Keras runs on TensorFlow, JAX or PyTorch: start the app with e.g. `KERAS_BACKEND=jax "
-               "streamlit run app.py` (or set it in `~/.keras/keras.json`). A stored run opens under any "
-               "of them (see **Backends** below).")
+    with st.expander("Where trainings run (for the teacher)"):
+        st.write(f"Trainings run on {ui.where()}.")
+        st.caption("Keras runs on TensorFlow, JAX or PyTorch: start the app with e.g. `KERAS_BACKEND=jax "
+                   "streamlit run app.py` (or set it in `~/.keras/keras.json`). A stored run opens under any "
+                   "of them (see **Backends** below).")
 with right:
     st.subheader("Data sets")
     folder = st.text_input("Data folder (optional)", key=ui.keep("data_dir"), placeholder="e.g. /srv/datasets",

@@ -15,8 +15,10 @@ from rnnviz.ui import train as train_ui
 st.title("Train")
 st.caption("Pick data and a recurrent network in the sidebar, train it, and watch it learn.")
 cfg = ui.config_sidebar()
-st.caption(f"Trains on: **{ui.device_line()}** (set `KERAS_BACKEND` to change the backend; see Home), "
-           f"on {ui.where()}")
+slots = ui.trainer().executor.slots
+st.caption(f"Trains on: **{ui.device_line()}**, {'one training' if slots == 1 else f'{slots} trainings'} at a time.")
+with st.expander("Where it trains (for the teacher)"):
+    st.caption(f"On {ui.where()}. Set `KERAS_BACKEND` to change the backend (see Home).")
 if cfg is None:
     st.stop()
 trainer = ui.trainer()

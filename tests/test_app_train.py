@@ -163,3 +163,15 @@ def test_runs_are_named_by_labels_not_ids_where_people_pick_them(train, page, ke
     for units in STORED:
         assert any(o.startswith(f"LSTM {units}u · 2 ep") for o in picker.options), picker.options
     assert not any(i in o for o in picker.options for i in ids)
+
+
+def test_the_train_page_speaks_to_students_and_keeps_server_details_folded(rnnviz_home):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    top = next(c.value for c in at.caption if c.value.startswith("Trains on:"))
+    assert "KERAS_BACKEND" not in top and "process" not in top and "at a time" in top
+    folded = " ".join(c.value for e in at.expander if e.label.startswith("Where it trains") for c in e.caption)
+    assert "KERAS_BACKEND" in folded and "this server" in folded
