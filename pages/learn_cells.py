@@ -33,7 +33,7 @@ cell = st.radio("Cell", list(NAMES), format_func=NAMES.get, horizontal=True,
 row = cells.row(cell)
 left, right = st.columns([3, 2]) if row.diagram else (None, st.container())  # no picture: the text spans the page
 if row.diagram:
-    left.image(str(ASSETS / row.diagram), width="stretch", caption=row.diagram_note or None)
+    left.image(str(ASSETS / row.diagram), width="stretch", caption=row.diagram_note or None, alt=row.diagram_alt)
 right.markdown(row.about)
 right.caption("σ is the sigmoid, ⊙ multiplies element by element (unit by unit). Every W, U, b is a separate "
               "weight matrix or vector; Keras stores them side by side in one `kernel`, `recurrent_kernel` "

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz import ui
+from rnnviz.config import cells
 from rnnviz.learn import activations, forgetting
 from rnnviz.learn import layers as learn_layers
 from rnnviz.learn import loop as learn_loop
@@ -25,7 +26,7 @@ st.title("An RNN is a for-loop")
 st.caption("A recurrent network written as a few lines of numpy, next to Keras's SimpleRNN with the same weights.")
 
 left, right = st.columns([3, 2])
-left.image(str(ASSETS / "rnn_cell.svg"), width="stretch")
+left.image(str(ASSETS / cells.row("simple_rnn").diagram), width="stretch", alt=cells.row("simple_rnn").diagram_alt)
 right.markdown(
     "A recurrent network reads a sequence **one step at a time**. At step *t* it takes the new input "
     "$x_t$ and what it remembered from the step before, $h_{t-1}$, mixes them with weights, and squashes "

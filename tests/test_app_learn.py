@@ -139,3 +139,16 @@ def test_memory_page_says_which_path_keeps_more_for_the_numbers_on_screen(app):
         text = next(m.value for m in at.markdown if "At this bias the cell path keeps" in m.value)
         kept, plain = (float(v) for v in re.findall(r"\*\*([-0-9.e+]+)\*\*", text)[:2])
         assert ("**: more" in text) == (kept > plain) and ("**: less" in text) == (kept <= plain), text
+
+
+def test_the_learn_diagrams_say_what_they_show(app):
+    from rnnviz.config import cells
+
+    for page, cell in (("pages/learn_rnn.py", None), ("pages/learn_cells.py", "gru")):
+        at = app.switch_page(page).run()
+        if cell:
+            at.radio(key="learn_cells_cell").set_value(cell).run()
+        assert not at.exception, at.exception
+        alts = [img.alt for element in at.get("image") for img in element.proto.imgs]
+        want = cells.row(cell or "simple_rnn").diagram_alt
+        assert want and want in alts, alts

@@ -20,8 +20,8 @@ from string import Template
 # Okabe-Ito, the palette every chart uses (`rnnviz.plots.style.OKABE_ITO` names them all)
 _BLUE, _VERMILLION, _GREEN, _PURPLE, _ORANGE, _SKY = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
                                                       "#56B4E9")
-_NOT_OURS = ("is our own Keras cell (rnnviz.models.keras_cells), not Keras's LSTM or GRU: no cuDNN kernel on any backend; "
-             "it always runs the generic loop")
+_NOT_OURS = ("is our own Keras cell (rnnviz.models.keras_cells), not Keras's LSTM or GRU: no cuDNN kernel on any "
+             "backend; it always runs the generic loop")
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Cell:
         gates_note: what the Gates page says about it.
         reference: where it comes from.
         diagram: its picture in `assets/` ("" for none); diagram_note: the picture's caption when it is another
-            cell's.
+            cell's; diagram_alt: what the picture shows, for screen readers.
     """
 
     name: str
@@ -85,6 +85,7 @@ class Cell:
     reference: str = ""
     diagram: str = ""
     diagram_note: str = ""
+    diagram_alt: str = ""
 
     @property
     def ours(self) -> bool:
@@ -141,6 +142,14 @@ class Cell:
 _LSTM_KEYS = ("i", "f", "c_hat", "o", "c", "h")
 _LSTM_UPDATE = (r"\begin{aligned} c_{$t} &= f \cdot c_{$tm1} + i \cdot \hat c = $f \times $c_tm1 + $i \times "
                 r"${c_hat} = $c \\ h_{$t} &= o \cdot \tanh(c_{$t}) = $o \times \tanh($c) = $h \end{aligned}")
+_RNN_ALT = ("A recurrent cell drawn twice: folded, one tanh box whose output loops back into it; unrolled, the "
+            "same box with the same W, U and b at steps t = 1, 2 and 3, each passing its state to the next.")
+_GRU_ALT = ("One time step of a GRU cell: the update and reset gates are sigmoids of the input and the previous "
+            "state; the tanh candidate sees the previous state through the reset gate; the next state mixes the "
+            "previous one (times z) and the candidate (times 1 − z).")
+_LSTM_ALT = ("One time step of an LSTM cell: the cell state runs along the top, multiplied by the forget gate and "
+             "added to the input gate times the tanh candidate; the output gate times tanh of the new cell state is "
+             "the output and next hidden state. Gates are sigmoids between 0 and 1.")
 _LSTM_VARIANTS = (
     "**Variants in textbooks, not in Keras.** *Peephole* LSTMs (Gers and Schmidhuber, 2000) let the "
     "gates also read the cell: $i_t = \\sigma(W_i x_t + U_i h_{t-1} + p_i \\odot c_{t-1} + b_i)$, and "
@@ -175,7 +184,7 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
          gates_note="A SimpleRNN has **no gates**: every step overwrites the state through one activation. "
                     "Where that activation is flat (tanh near ±1) its slope is near 0, so gradients shrink at "
                     "each step back: the plain RNN forgets.",
-         reference="Elman, 1990", diagram="rnn_cell.svg"),
+         reference="Elman, 1990", diagram="rnn_cell.svg", diagram_alt=_RNN_ALT),
     Cell("lstm", "LSTM", _VERMILLION, keys=_LSTM_KEYS, gates=("i", "f", "o"), candidates=("c_hat",), memory="c",
          keep="f", blocks=4, vectors=4, saved_per_step=7, keras="LSTM", keras_cell="LSTMCell", step="lstm_steps",
          equations=_lstm_rows(), update=_LSTM_UPDATE,
@@ -187,7 +196,8 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
          gates_note="Keras's `LSTM` has **no peepholes**: its gates read only $x_t$ and $h_{t-1}$, never the cell "
                     "$c_{t-1}$ (textbook peephole LSTMs add $p \\odot c_{t-1}$ inside the gates). Its input and "
                     "forget gates are separate (no coupling $i_t = 1 - f_t$); the forget bias starts at 1.",
-         reference="Hochreiter and Schmidhuber, 1997; Gers et al., 2000", diagram="lstm_cell.svg"),
+         reference="Hochreiter and Schmidhuber, 1997; Gers et al., 2000", diagram="lstm_cell.svg",
+         diagram_alt=_LSTM_ALT),
     Cell("gru", "GRU", _GREEN, keys=("z", "r", "h_hat", "h"), gates=("z", "r"), candidates=("h_hat",), memory="h",
          keep="z", blocks=3, vectors=6, saved_per_step=6, keras="GRU", keras_cell="GRUCell", step="gru_steps",
          equations=((r"z_t", r"<rec>(W_z x_t + U_z h_{t-1} + b_z)", "update gate: how much of the old state to keep"),
@@ -212,7 +222,7 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
                   "then means 'replace' instead of 'keep'.",
          gates_note="Keras's `GRU` resets **after** the matrix product (`reset_after=True`, as cuDNN): "
                     "$r_t$ multiplies $U_h h_{t-1} + b'_h$. Here $z_t$ near 1 means *keep the old state*.",
-         reference="Cho et al., 2014", diagram="gru_cell.svg"),
+         reference="Cho et al., 2014", diagram="gru_cell.svg", diagram_alt=_GRU_ALT),
     Cell("lstm_peephole", "peephole LSTM", _PURPLE, keys=_LSTM_KEYS, gates=("i", "f", "o"), candidates=("c_hat",),
          memory="c", keep="f", blocks=4, vectors=7, saved_per_step=7, keras="rnnviz>PeepholeLSTMCell",
          keras_cell="PeepholeLSTMCell", step="lstm_steps", equations=_lstm_rows(peep=True), update=_LSTM_UPDATE,
@@ -222,10 +232,12 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
                "one weight per unit ($p$ is a vector, not a matrix). That helps with precise timing, e.g. "
                "counting steps. Keras has no such layer; this one is `rnnviz.models.keras_cells.PeepholeLSTMCell`.",
          variants=_LSTM_VARIANTS,
-         gates_note="A **peephole** LSTM (Gers and Schmidhuber, 2000; built in `rnnviz.models.keras_cells`, not Keras): "
+         gates_note="A **peephole** LSTM (Gers and Schmidhuber, 2000; built in `rnnviz.models.keras_cells`, not "
+                    "Keras): "
                     "the input and forget gates also read the old cell $c_{t-1}$, the output gate the new cell "
                     "$c_t$, each through one weight per unit ($p_i, p_f, p_o$).",
-         reference="Gers and Schmidhuber, 2000", diagram="lstm_cell.svg", diagram_note="Keras's LSTM: the variant changes the gates as its equations below say"),
+         reference="Gers and Schmidhuber, 2000", diagram="lstm_cell.svg", diagram_alt=_LSTM_ALT,
+         diagram_note="Keras's LSTM: the variant changes the gates as its equations below say"),
     Cell("lstm_cifg", "CIFG LSTM", _ORANGE, keys=_LSTM_KEYS, gates=("i", "f", "o"), candidates=("c_hat",),
          memory="c", keep="f", blocks=3, vectors=3, saved_per_step=6, keras="rnnviz>CIFGLSTMCell",
          keras_cell="CIFGLSTMCell", step="lstm_steps", equations=_lstm_rows(cifg=True), update=_LSTM_UPDATE,
@@ -235,9 +247,11 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
                "(Greff et al., 2017, *LSTM: A Search Space Odyssey*). Keras has no such layer; this one is "
                "`rnnviz.models.keras_cells.CIFGLSTMCell`.",
          variants=_LSTM_VARIANTS,
-         gates_note="A **CIFG** LSTM (coupled input and forget gate; `rnnviz.models.keras_cells`): it has no input-gate "
+         gates_note="A **CIFG** LSTM (coupled input and forget gate; `rnnviz.models.keras_cells`): it has no "
+                    "input-gate "
                     "weights, $i_t = 1 - f_t$, so whatever the cell forgets is replaced by the candidate.",
-         reference="Greff et al., 2017", diagram="lstm_cell.svg", diagram_note="Keras's LSTM: the variant changes the gates as its equations below say"),
+         reference="Greff et al., 2017", diagram="lstm_cell.svg", diagram_alt=_LSTM_ALT,
+         diagram_note="Keras's LSTM: the variant changes the gates as its equations below say"),
     Cell("mgu", "MGU", _SKY, keys=("f", "h_hat", "h"), gates=("f",), candidates=("h_hat",), memory="h",
          keep="1-f", blocks=2, vectors=2, saved_per_step=5, keras="rnnviz>MGUCell", keras_cell="MGUCell",
          step="mgu_steps",
@@ -251,7 +265,8 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
                "does the work of the GRU's two: it decides how much of the old state the candidate sees, and how "
                "much of the state is replaced ($h_t = (1 - f_t) h_{t-1} + f_t \\hat h_t$). Two weight blocks "
                "instead of the GRU's three. Keras has no such layer; this one is `rnnviz.models.keras_cells.MGUCell`.",
-         gates_note="A **minimal gated unit** (Zhou et al., 2016; `rnnviz.models.keras_cells`, not Keras) has one gate: "
+         gates_note="A **minimal gated unit** (Zhou et al., 2016; `rnnviz.models.keras_cells`, not Keras) has one "
+                    "gate: "
                     "$f_t$ both filters the old state for the candidate and mixes old and new. Here $f_t$ near 0 "
                     "means *keep the old state*, near 1 *replace it*.",
          reference="Zhou et al., 2016, Minimal gated unit for recurrent neural networks"),
