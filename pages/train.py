@@ -18,7 +18,7 @@ cfg = ui.config_sidebar()
 slots = ui.trainer().executor.slots
 st.caption(f"Trains on: **{ui.device_line()}**, {'one training' if slots == 1 else f'{slots} trainings'} at a time.")
 with st.expander("Where it trains (for the teacher)"):
-    st.caption(f"On {ui.where()}. Set `KERAS_BACKEND` to change the backend (see Home).")
+    st.caption(f"Trainings run on {ui.where()}. Set `KERAS_BACKEND` to change the backend (see Home).")
 if cfg is None:
     st.stop()
 trainer = ui.trainer()
