@@ -125,7 +125,8 @@ def test_sweep_page_trains_shows_and_reloads(at):
     assert len(table) == 4 and list(table["cell"]) == ["simple_rnn", "simple_rnn", "gru", "gru"]
     assert (table["state"] == "done").all() and table["val_mse"].notna().all()
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert {t["name"] for t in chart["data"]} == {"simple_rnn", "gru"}  # one line per cell, steps across
+    lines = {t["name"] for t in chart["data"] if not t["name"].startswith("baseline")}  # (tiny data sets: each
+    assert lines == {"SimpleRNN", "GRU"}  # steps value's own baseline may differ by more than 10%) one line per cell
     assert at.get("download_button")[0].proto.label == "Download the table (CSV)"
     vary, configs = sweep.from_items(MEMORY.replace(epochs=1), ["cell=simple_rnn,gru", "steps=8,10"])
     assert all(RunStore().has(c.run_id) for c in configs)  # ordinary stored runs

@@ -69,11 +69,12 @@ def metric_figure(df: pd.DataFrame, vary: list[str], metric: str) -> go.Figure:
 
 
 def _baselines(fig: go.Figure, done: pd.DataFrame, x: str) -> None:
-    """The constant answer's MSE: one line across when every run has the same, else a dashed line over the swept
-    values (e.g. a sweep of `recall`: 1/6 for the sum, 1/12 for recalling one value)."""
+    """The constant answer's MSE: one line across when the runs' baselines agree within 10% (each data set's own
+    training mean gives a slightly different one), else a dashed line over the swept values (e.g. a sweep of
+    `recall`: 1/6 for the sum, 1/12 for recalling one value)."""
     base = done.dropna(subset=["baseline_mse"]).groupby(x, sort=True)["baseline_mse"]
-    if done["baseline_mse"].round(4).nunique() == 1:
-        value = float(done["baseline_mse"].iloc[0])
+    if done["baseline_mse"].max() <= 1.1 * done["baseline_mse"].min():  # one baseline, up to sampling noise
+        value = float(done["baseline_mse"].max())
         fig.add_hline(y=value, line_dash="dash", line_color=style.INK,
                       annotation_text=f"baseline MSE {value:.3f} (answering the mean)", annotation_position="top left")
         return
