@@ -175,3 +175,14 @@ def test_the_summary_points_to_match_parameter_count_only_where_it_is():
     assert "match parameter count" in compare.summary(runs)  # Compare has the control
     text = compare.summary(runs, matching=False)  # the lesson page has not
     assert "match parameter count" not in text and "bigger models may win by size alone." in text
+
+
+def test_the_summary_time_is_where_the_curve_by_training_time_reaches_that_epoch():
+    from types import SimpleNamespace
+
+    cfg = tiny(cell="gru")
+    run = SimpleNamespace(config=cfg, run_id=cfg.run_id, history={"loss": [1.0, 0.5], "val_loss": [0.6, 0.2]},
+                          metrics={"val_rmse": 0.45}, info={"params": 300, "train_seconds": 43.0,
+                                                            "epoch_seconds": [14.0, 29.0]})
+    curve = compare.curves([run])
+    assert "(29 s)" in compare.summary([run]) and curve["seconds"].max() == 29.0  # not 43 / 2 x 2 = 43 s

@@ -125,9 +125,14 @@ def summary(runs: list, matching: bool = True) -> str:
     col = f"best {label}"
     df = df.sort_values(col, ascending=not higher)
     fmt = (lambda v: f"{v:.1%}") if higher else (lambda v: f"{v:.4f}")
+    clocks = {r.run_id: r.info.get("epoch_seconds") or [] for r in runs}
+
+    def when(r) -> float:  # the wall clock at that epoch's end, as the curves by training time draw it
+        epoch, clock = r["best at epoch"], clocks.get(r["run id"], [])
+        return clock[epoch - 1] if 0 < epoch <= len(clock) else r["seconds per epoch"] * epoch
+
     parts = [f"{r.run} ({r.parameters:,} parameters) reached {fmt(r[col])} in {r['best at epoch']} "
-             f"epoch{'s' if r['best at epoch'] != 1 else ''} ({r['seconds per epoch'] * r['best at epoch']:.0f} s)"
-             for _, r in df.iterrows()]
+             f"epoch{'s' if r['best at epoch'] != 1 else ''} ({when(r):.0f} s)" for _, r in df.iterrows()]
     first = parts[0].replace(" reached ", f" reached the best {label}, ", 1)
     text = "; ".join([first, *parts[1:]]) + "."
     counts = df["parameters"].tolist()
