@@ -183,11 +183,6 @@ def load_text(opts: TextData, seed: int = 0, data_dir: str | None = None,
                    extra={"tokens": tokens, "level": opts.level, "baseline_nll": nll, "baseline": name})
 
 
-def n_tokens(opts: Any) -> int:
-    """The vocabulary size of a language-model data set (its output width), known without loading it."""
-    return opts.vocab_size if opts.level == "word" else lm.CHAR_VOCAB
-
-
 def empty(opts: Any) -> Dataset:
     """A `Dataset` with no samples but the right shapes, task and width: enough to build a model."""
     shape = opts.shape()
