@@ -90,13 +90,20 @@ for metric in metrics:
         col.plotly_chart(ui.memory.baseline_line(plots.compare_figure(curves, axis, metric, task), runs, metric),
                          width="stretch")
 
-st.subheader("Gradient flow over time")
-st.caption(compare.gradient_caption(runs[0].config.data))
-across = st.toggle("Across epochs (from the runs' snapshots)", key="grad_epochs",
-                   help="Off: the untrained weights (epoch 0) beside the trained ones. On: up to five epochs.")
+graded = all(ui.memory.is_memory(r.config) for r in runs)
+if graded:  # the adding problem's answer is known: grade where each run looked against it
+    st.subheader("What did it look at?")
+    st.caption(compare.LOOKED_CAPTION)
+    ui.memory.connectivity_view(runs, "compare_looked")
+else:
+    st.subheader("Gradient flow over time")
+    st.caption(compare.gradient_caption(runs[0].config.data))
+    across = st.toggle("Across epochs (from the runs' snapshots)", key="grad_epochs",
+                       help="Off: the untrained weights (epoch 0) beside the trained ones. On: up to five epochs.")
 try:
-    st.plotly_chart(plots.gradient_figure(ui.gradients(runs, across), "Gradient of the loss with respect to "
-                                          "each input step"), width="stretch")
+    if not graded:
+        st.plotly_chart(plots.gradient_figure(ui.gradients(runs, across), "Gradient of the loss with respect to "
+                                              "each input step"), width="stretch")
     sat = ui.saturations(runs)
     if none := state_plots.no_saturation_text(sat.rename(columns={"gate": "name"}).to_dict("records"),
                                               "in every run, unit and step of the probe samples"):

@@ -103,6 +103,11 @@ def test_prepare_lesson_then_the_page_loads_the_stored_runs(home, capsys):
     table = at.dataframe[0].value
     assert len(table) == 2 and {"best validation MSE", "baseline MSE"} <= set(table.columns)
     assert "baseline MSE" in " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    # "what did it look at?": the share on the marked steps per epoch, both runs on one chart, and their numbers
+    shares = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "marked steps" in c.proto.spec)
+    assert len([t for t in shares["data"] if t.get("mode") == "lines+markers"]) == 2
+    sentence = next(m.value for m in at.markdown if "share of the answer's gradient on the marked steps" in m.value)
+    assert sentence.count("%**") == 2 and "Spread evenly it would be" in sentence
     from rnnviz.ui.core import trainer
 
     for cfg in (TINY_RUN.replace(cell="simple_rnn"), TINY_RUN.replace(cell="gru")):  # nothing queued or trained

@@ -1,10 +1,12 @@
 """The adding problem and the Sweep page under Streamlit's AppTest: Compare opens on it, Train shows the baseline
 beside the MSE, the Inspect pages mark the two marked steps, and a sweep trains, shows, links and reloads."""
 
+import base64
 import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -60,6 +62,18 @@ def test_compare_opens_on_the_memory_trio(at):
     assert {"best validation MSE", "baseline MSE"} <= set(table.columns)
     assert "Baseline MSE (answering the training mean" in " ".join(c.value for c in at.caption)
     assert "baseline MSE" in specs(at)  # the baseline drawn across the loss curves
+    # the answer is known, so Compare grades where each run looked instead of the epoch-0 gradient rule
+    assert "What did it look at?" in [h.value for h in at.subheader]
+    assert "Gradient flow over time" not in [h.value for h in at.subheader]
+    assert "cannot tell" not in " ".join(c.value for c in at.caption)
+    at.select_slider(key="compare_looked_epoch").set_value(0)
+    at.number_input(key="compare_looked_sample").set_value(3).run()
+    assert not at.exception, at.exception
+    steps = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "Sample 3 at epoch 0" in c.proto.spec)
+    x = steps["data"][0]["x"]  # plotly sends numpy arrays as {"dtype", "bdata": base64}
+    x = np.frombuffer(base64.b64decode(x["bdata"]), x["dtype"]) if isinstance(x, dict) else x
+    assert len(steps["data"]) == 3 and list(x) == list(range(1, 9))  # three runs, eight steps
+    assert sum(1 for a in steps["layout"]["annotations"] if a["text"].startswith("mark ")) == 2
 
 
 def test_train_shows_the_mse_beside_the_baseline(at):

@@ -100,9 +100,13 @@ def adding_problem(opts: MemoryData, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return np.stack([values, markers], axis=-1), y[:, None].astype(np.float32)
 
 
+VALUE_FEATURE = 0
+"""The adding problem's input feature that holds the values (feature 1 holds the markers)."""
+
+
 def marked_steps(x: np.ndarray) -> np.ndarray:
     """The marked steps of adding-problem inputs `(n, steps, 2)`: int `(n, 2)`, 0-based, in order."""
-    return np.nonzero(x[..., 1] > 0.5)[1].reshape(len(x), 2)  # row-major: each row's two steps, in order
+    return np.nonzero(x[..., 1 - VALUE_FEATURE] > 0.5)[1].reshape(len(x), 2)  # row-major: each row's two steps, in order
 
 
 def baseline_mse(y_train: np.ndarray, y_val: np.ndarray) -> float:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rnnviz.config import RunConfig, tasks, vocab
+from rnnviz.inspect import connectivity
 from rnnviz.models import budget
 
 MATCH_TOLERANCE = 0.05
@@ -184,15 +185,24 @@ def gradient_epochs(snapshot_epochs: list[int], across: bool = False) -> list[in
     return [0, None] if 0 in epochs else [None]
 
 
+LOOKED_CAPTION = (
+    "The adding problem's answer depends on exactly the two marked values, so where a run looks can be graded: "
+    "how much the model's answer (its output, not its loss, which fades as the error does) moves when the value "
+    "at each step changes. The number per epoch is the share of that gradient on the marked steps, averaged over "
+    f"the first {connectivity.SAMPLES} validation sequences; only the value feature counts (the exact answer "
+    "moves with every step's marker). Below it, one sample at one epoch.")
+
+
 def gradient_caption(data_opts) -> str:
     """What Compare's gradient-over-time chart shows and what it cannot tell by itself, for the runs' data."""
     text = ("How much the loss moves when the input at each step changes, averaged over the same validation "
             "samples for every run (log scale). A curve that falls toward the early steps says those inputs "
             "barely move the loss: either the gradient vanishes on its way back through the steps, or the model "
-            "learned that it does not need them. The untrained weights (epoch 0) tell the two apart: a fall that "
-            "is there before training comes from the cell itself (it could not learn from those steps); one that "
-            "appears only after training was learned (it chose to ignore them). Each curve's height also scales "
-            "with that run's error, so a better run draws a lower curve: compare shapes, not heights.")
+            "learned that it does not need them. The untrained weights (epoch 0) cannot tell those two apart, nor "
+            "whether a cell can learn from the early steps: gated cells may start with almost no gradient from "
+            "them and learn to open their gates (on the adding problem, whose answer is known, Compare grades "
+            "where each run looked instead). Each curve's height also scales with that run's error, so a better "
+            "run draws a lower curve: compare shapes, not heights.")
     if getattr(data_opts, "period", None) and getattr(data_opts, "noise", None) == 0:  # a noise-free cosine
         text += (f" On this noise-free cosine the next value is exactly 2·cos(2π/{data_opts.period:g})·x_t − "
                  "x_(t−1): a perfect model needs only the last two steps and may rightly ignore the rest.")
@@ -204,7 +214,7 @@ def gradient_over_time(model, x: np.ndarray, y: np.ndarray, snapshots: dict[int,
     """How much the loss moves with the input at each step: mean over samples of |d loss / d input at step t|.
 
     A fall toward the early steps means those inputs barely move the loss: the gradient vanished on the way
-    back, or the model learned not to need them. Comparing with the untrained weights (epoch 0) tells which.
+    back, or the model learned not to need them (the untrained weights, epoch 0, do not tell which).
 
     Args:
         model: a run's model (its weights are restored afterwards when snapshots are used).

@@ -9,6 +9,7 @@ unchanged until the second mark (an LSTM's forget gate f near 1, a GRU's update 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from rnnviz.plots import style
@@ -152,4 +153,50 @@ def with_baseline(fig: go.Figure, baseline: float) -> go.Figure:
     """Adds the constant-answer baseline MSE as a horizontal line to a loss (MSE) chart."""
     fig.add_hline(y=baseline, line_dash="dash", line_color=MARK_COLOR,
                   annotation_text=f"baseline MSE {baseline:.3f} (answering the mean)", annotation_position="top left")
+    return fig
+
+
+def share_figure(shares: pd.DataFrame, chance: float) -> go.Figure:
+    """Each run's share of the answer's gradient on the marked steps, epoch by epoch (`connectivity.Looked`).
+
+    Args:
+        shares: columns `label`, `cell`, `epoch`, `share` (in [0, 1]).
+        chance: the share of a gradient spread evenly over the steps (2/T).
+    """
+    fig = go.Figure()
+    for label, rows in shares.groupby("label", sort=False):
+        fig.add_scatter(x=rows["epoch"], y=rows["share"], mode="lines+markers", name=label,
+                        line={"color": style.cell_color(rows["cell"].iloc[0]), "width": 2.5},
+                        hovertemplate="epoch %{x}: %{y:.0%} on the marked steps<extra>" + label + "</extra>")
+    fig.add_hline(y=1.0, line_dash="dot", line_color=style.REFERENCE, annotation_position="bottom left",
+                  annotation_text="the exact answer: 100% on the marked steps")
+    fig.add_hline(y=chance, line_dash="dash", line_color=MARK_COLOR, annotation_position="top right",
+                  annotation_text=f"spread evenly over the steps: {chance:.0%}")
+    fig.update_xaxes(title="epoch (0 = before training)", dtick=1 if shares["epoch"].max() <= 20 else None)
+    fig.update_yaxes(title="share on the marked steps", tickformat=".0%", range=[0, 1.05])
+    fig.update_layout(title="Share of the answer's gradient on the two marked steps, by epoch", height=420,
+                      margin={"t": 60, "b": 10}, legend={"orientation": "h", "y": -0.25, "title": None})
+    return fig
+
+
+def looked_figure(per_step: pd.DataFrame, steps: list[int], title: str) -> go.Figure:
+    """One sample: each run's share of the answer's gradient at every step, with the marked steps drawn.
+
+    Args:
+        per_step: columns `label`, `cell`, `step` (1-based) and `share` (the step's part of the run's gradient
+            over all steps, so runs whose answers move by different amounts are drawn on one scale).
+        steps: the sample's marked steps, 0-based.
+    """
+    fig = go.Figure()
+    for label, rows in per_step.groupby("label", sort=False):
+        fig.add_scatter(x=rows["step"], y=rows["share"], mode="lines+markers", name=label,
+                        line={"color": style.cell_color(rows["cell"].iloc[0]), "width": 2.5}, marker={"size": 5},
+                        hovertemplate="step %{x}: %{y:.1%} of the gradient<extra>" + label + "</extra>")
+    for k, s in enumerate(steps):
+        fig.add_vline(x=s + 1, line_dash="dash", line_color=MARK_COLOR, annotation_position="top",
+                      annotation_text=f"mark {k + 1} (step {s + 1})")
+    fig.update_xaxes(title="input time step (1 = first read)")
+    fig.update_yaxes(title="share of |d answer / d value|", tickformat=".0%", rangemode="tozero")
+    fig.update_layout(title=title, height=420, margin={"t": 80, "b": 10},
+                      legend={"orientation": "h", "y": -0.25, "title": None})
     return fig

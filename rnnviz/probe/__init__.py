@@ -6,8 +6,8 @@ Scripts use the functions below as `rnnviz.probe.gates` and so on.
 May import: `rnnviz.models`, `rnnviz.config`, `rnnviz.backend` (for input gradients). No figures.
 """
 
-from rnnviz.probe.core import (PCA, LayerProbe, gates, hidden_states, input_gradient_fn, input_gradients,
+from rnnviz.probe.core import (OUTPUT, PCA, LayerProbe, gates, hidden_states, input_gradient_fn, input_gradients,
                                layer_inputs, pca, probe_model, recurrent_layers, saturation)
 
-__all__ = ["PCA", "LayerProbe", "gates", "hidden_states", "input_gradient_fn", "input_gradients", "layer_inputs",
+__all__ = ["OUTPUT", "PCA", "LayerProbe", "gates", "hidden_states", "input_gradient_fn", "input_gradients", "layer_inputs",
            "pca", "probe_model", "recurrent_layers", "saturation"]

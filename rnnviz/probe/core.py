@@ -230,18 +230,30 @@ def hidden_states(model: keras.Model, inputs) -> list[np.ndarray]:
     return [p.states for p in probe_model(model, inputs)]
 
 
-def input_gradient_fn(model: keras.Model, loss: str | Callable | None = None
+OUTPUT = "output"
+"""`loss=OUTPUT`: differentiate the model's output itself (its sum over output units), not a loss."""
+
+
+def _output_sum(y_true, y_pred):
+    """The model's output summed over its units, per sample: `(batch,)` (the "loss" whose gradient is the output's)."""
+    return keras.ops.sum(keras.ops.reshape(y_pred, (keras.ops.shape(y_pred)[0], -1)), axis=-1)
+
+
+def input_gradient_fn(model: keras.Model, loss: str | Callable | None = None, features=None
                       ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """`fn(x, y)` = `input_gradients(model, x, y, loss)`, compiled once by the backend and then reused.
+    """`fn(x, y)` = `input_gradients(model, x, y, loss, features)`, compiled once by the backend and then reused.
 
     The first call compiles (about a second); later calls run compiled (tens of ms for 256 steps). Pages
     should cache the function per run (it holds no per-user state).
     """
-    loss = model.loss if loss is None else loss
-    if loss is None:
-        raise ValueError("`loss` must be given for a model that is not compiled. Received: loss=None")
-    loss_fn = keras.losses.get(loss)
-    per_sample = loss_fn.call if isinstance(loss_fn, keras.losses.Loss) else loss_fn  # (batch,) losses
+    if loss == OUTPUT:
+        per_sample = _output_sum
+    else:
+        loss = model.loss if loss is None else loss
+        if loss is None:
+            raise ValueError("`loss` must be given for a model that is not compiled. Received: loss=None")
+        loss_fn = keras.losses.get(loss)
+        per_sample = loss_fn.call if isinstance(loss_fn, keras.losses.Loss) else loss_fn  # (batch,) losses
     seq_t, mask_t = _graph_feed(recurrent_layers(model)[0])
     feeds = [t for t in (seq_t, mask_t) if t is not None]
     try:
@@ -250,22 +262,23 @@ def input_gradient_fn(model: keras.Model, loss: str | Callable | None = None
         sub, with_model_input = keras.Model([*model.inputs, *feeds], model.output), True
     seq_index = len(sub.inputs) - len(feeds)
     gradient = backend.gradient_fn(sub, seq_index, per_sample)  # (batch, time, features)
+    pick = slice(None) if features is None else [features] if isinstance(features, int) else features
 
-    def fn(x, y) -> np.ndarray:
+    def fn(x, y=None) -> np.ndarray:
         known: dict[int, tuple] = {}
         _graph_values(model, x, feeds, known)
         values = [*(_as_list(x) if with_model_input else []), *(known[id(t)][1] for t in feeds)]
-        y_true = np.asarray(y, np.float32)  # Keras's losses take float targets, also for class ids
         out_shape = (len(values[seq_index]), *model.output.shape[1:])
+        y_true = np.zeros(out_shape, np.float32) if y is None else np.asarray(y, np.float32)  # Keras's losses take float targets, also for class ids
         if y_true.size == np.prod(out_shape):  # e.g. (batch,) against (batch, 1), aligned as Keras does
             y_true = y_true.reshape(out_shape)
-        return np.linalg.norm(gradient([np.asarray(v) for v in values], y_true), axis=-1)
+        return np.linalg.norm(gradient([np.asarray(v) for v in values], y_true)[..., pick], axis=-1)
 
     return fn
 
 
-def input_gradients(model: keras.Model, x, y, loss: str | Callable | None = None) -> np.ndarray:
-    """How strongly each time step of the first recurrent layer's input moves the loss.
+def input_gradients(model: keras.Model, x, y=None, loss: str | Callable | None = None, features=None) -> np.ndarray:
+    """How strongly each time step of the first recurrent layer's input moves the loss (or the output).
 
     The L2 norm over features of d loss / d (input of `rnn_1`), for each sample's own loss (a sum over
     the batch, not the mean, so a sample's values do not depend on the batch it is in). Computed by the
@@ -275,13 +288,16 @@ def input_gradients(model: keras.Model, x, y, loss: str | Callable | None = None
     (no dropout). For repeated calls on one model use `input_gradient_fn`.
 
     Args:
-        model, x, y: a functional model, a batch of its inputs and their targets (as for `model.fit`).
-        loss: a Keras loss name, function or `Loss`; default the model's compiled loss.
+        model, x, y: a functional model, a batch of its inputs and their targets (as for `model.fit`; `y` is
+            not needed with `loss=OUTPUT`).
+        loss: a Keras loss name, function or `Loss`; default the model's compiled loss; `OUTPUT` ("output"):
+            the model's output itself (summed over its units), which does not fade as the error does.
+        features: which input features the norm is taken over (an index, a list or a slice; default all).
 
     Returns:
         Float32 `(batch, time)`; zero at masked steps (the layer does not read them).
     """
-    return input_gradient_fn(model, loss)(x, y)
+    return input_gradient_fn(model, loss, features)(x, y)
 
 
 @dataclass(frozen=True)

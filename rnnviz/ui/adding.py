@@ -4,10 +4,12 @@ marked steps on the Inspect pages' charts (see `rnnviz.plots.adding` for the fig
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from rnnviz.config import cells, tasks
+from rnnviz.config import cells, tasks, vocab
 from rnnviz.data import loaders as data
+from rnnviz.inspect import connectivity
 from rnnviz.plots import adding as memory
 from rnnviz.ui.core import dataset, load_model, trainer
 
@@ -93,3 +95,74 @@ def results(run, model=None, cfg=None) -> None:
     st.plotly_chart(memory.prediction_figure(pred, true, baseline, f"Answers on {len(true):,} validation "
                                              f"sequences: {mse / baseline:.1%} of the baseline error", cell),
                     width="stretch", key="memory_predictions")
+
+
+@st.cache_data(max_entries=16, show_spinner="Working out where each run looked…")
+def _looked(run_id: str, created: str) -> connectivity.Looked:
+    """Shared by every session: the same run always gives the same answer."""
+    run = trainer().store.load(run_id)
+    x = dataset(run.config).x_val[:connectivity.SAMPLES]
+    return connectivity.looked_at(run.load_model(), x, run.snapshots(), run.config.data.recall,
+                                  len(run.history.get("loss", [])))
+
+
+def looked_at(runs: list) -> dict[str, connectivity.Looked]:
+    """Run id -> where its answer looked, for adding-problem runs of one data setting (see
+    `rnnviz.inspect.connectivity`).
+
+    Raises:
+        ValueError: the runs are not all adding-problem runs of one data setting (and seed).
+    """
+    if not all(is_memory(r.config) for r in runs) or len({(r.config.data, r.config.seed) for r in runs}) > 1:
+        raise ValueError("the connectivity view needs adding-problem runs of one data setting and seed: they are "
+                         "graded on the same validation samples")
+    return {r.run_id: _looked(r.run_id, r.info["created"]) for r in runs}
+
+
+def shares_sentence(runs: list, looked: dict, epoch: int | None = None) -> str:
+    """One line with each run's share on the marked steps at `epoch` (default each run's last), beside chance."""
+    parts = []
+    for r in runs:
+        lk = looked[r.run_id]
+        k = len(lk.epochs) - 1 if epoch is None or epoch not in lk.epochs else lk.epochs.index(epoch)
+        parts.append(f"{vocab.run_label(r.config)} **{lk.shares[k]:.0%}**"
+                     + ("" if epoch is not None else f" (epoch {lk.epochs[k]})"))
+    chance = next(iter(looked.values())).chance
+    when = f"At epoch {epoch}" if epoch is not None else "After training"
+    return (f"{when}, share of the answer's gradient on the marked steps: {', '.join(parts)}. Spread evenly it "
+            f"would be {chance:.0%}; the exact answer puts 100% there.")
+
+
+def connectivity_view(runs: list, key: str, detail: bool = True) -> None:
+    """"What did it look at?": the share on the marked steps over the epochs (all runs on one chart), then (with
+    `detail`) one sample's gradient per step at a chosen epoch, with its marks drawn."""
+    try:
+        looked = looked_at(runs)
+    except ValueError as e:
+        st.info(f"What did it look at: {e}.")
+        return
+    labels = {r.run_id: vocab.run_label(r.config) for r in runs}
+    shares = pd.DataFrame([{"label": labels[r.run_id], "cell": r.config.cell, "epoch": e, "share": s}
+                           for r in runs for e, s in zip(looked[r.run_id].epochs, looked[r.run_id].shares)])
+    chance = next(iter(looked.values())).chance
+    st.plotly_chart(memory.share_figure(shares, chance), width="stretch", key=f"{key}_shares")
+    st.markdown(shares_sentence(runs, looked))
+    if not detail:
+        return
+    epochs = sorted(set().union(*(lk.epochs for lk in looked.values())))
+    left, right = st.columns(2)
+    epoch = left.select_slider("Epoch (0 = before training)", epochs, value=epochs[-1], key=f"{key}_epoch")
+    n = len(next(iter(looked.values())).deps)
+    sample = right.number_input(f"Validation sample (1 to {n})", 1, n, 1, key=f"{key}_sample")
+    rows = []
+    for r in runs:
+        lk = looked[r.run_id]
+        if epoch in lk.epochs:
+            norms = lk.norms[lk.epochs.index(epoch), sample - 1]
+            share = norms / norms.sum() if norms.sum() > 0 else norms
+            rows += [{"label": labels[r.run_id], "cell": r.config.cell, "step": t + 1, "share": v}
+                     for t, v in enumerate(share)]
+    marks = [int(s) for s in np.flatnonzero(next(iter(looked.values())).deps[sample - 1])]
+    st.plotly_chart(memory.looked_figure(pd.DataFrame(rows), marks, f"Sample {sample} at epoch {epoch}: where "
+                                         "a change of the input value moves the answer"),
+                    width="stretch", key=f"{key}_steps")

@@ -205,6 +205,10 @@ def _race(runs: list, step: lesson.Step, k: int) -> None:
     st.plotly_chart(fig, width="stretch", key=f"lesson_race_{k}")
     memory.baseline_caption(runs)
     st.dataframe(compare.table(runs), hide_index=True)
+    if all(memory.is_memory(r.config) for r in runs):  # the answer is known: where did each run look?
+        st.markdown("**What did it look at?** How much each run's answer moves when the value at a step changes: "
+                    "the share on the two marked steps, epoch by epoch.")
+        memory.connectivity_view(runs, f"lesson_looked_{k}", detail=False)
 
 
 def _review(runs: list, step: lesson.Step, k: int) -> None:
