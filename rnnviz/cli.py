@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any
+from typing import Any, Callable
 
 from rnnviz import backend
 from rnnviz.config import DATA_KINDS, RunConfig, env, presets, tasks
@@ -78,6 +78,8 @@ def parser() -> argparse.ArgumentParser:
                     "NAME.toml), or a lesson file's path")
     le.add_argument("--data-dir", help="folder holding the data sets' standard files (as for `train`)")
     le.add_argument("--retrain", action="store_true", help="train even if a run is stored")
+    le.add_argument("--skip-preflight", action="store_true",
+                    help="do not open every step as a student would (in both modes) after training")
     le.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     f = sub.add_parser("prefetch", help="download data sets into the Keras cache, for offline classrooms")
     # no `choices` here: with nargs="*" and a list default, Python 3.11's argparse checks the default list
@@ -237,9 +239,13 @@ def _run(trainer, configs: list, retrain: bool, progress) -> list:
         trainer.shutdown()  # a Ray worker or training process is ended now, not when this process exits
 
 
-def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, stored: str) -> int:
+def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, stored: str,
+               after: Callable[[], dict] | None = None) -> int:
     """Trains (or loads) `configs` through one Trainer, one after another, with progress on stderr; prints one
-    JSON object `{**head, "runs": [...]}` (`--json`) or a line per run. Exit 0, or 1 if a run failed."""
+    JSON object `{**head, "runs": [...]}` (`--json`) or a line per run. Exit 0, or 1 if a run failed.
+
+    `after`: called once every run is done; its keys join the JSON object, and `{"ok": False}` in any of its
+    values makes the exit 1."""
     from rnnviz.training import sweep  # lazy: pandas (~0.4 s); presets, runs and --help must not wait for it
 
     store = _open_store()
@@ -265,17 +271,18 @@ def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, s
 
     jobs = _run(trainer, configs, args.retrain, progress)
     runs = [sweep.run_record(job) for job in jobs]
+    failed = [r for r in runs if r["state"] != "done"]
+    extra = after() if after is not None and not failed else {}
     if args.json:
-        print(json.dumps({**head, "runs": runs}))
+        print(json.dumps({**head, "runs": runs, **extra}))
     else:
         for run in runs:
             scores = ", ".join(f"{k} {v:.4g}" for k, v in run["metrics"].items()) or run.get("error", run["state"])
             print(f"{run['run_id']} {stored if run['cached'] else run['state']}: "
                   f"{RunConfig.from_dict(run['config']).summary()}: {scores}")
-    failed = [r for r in runs if r["state"] != "done"]
     for r in failed:
         print(f"error: run {r['run_id']} {r['state']}: {r.get('error', '')}", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if failed or any(isinstance(v, dict) and v.get("ok") is False for v in extra.values()) else 0
 
 
 def _checked(configs: list) -> None:
@@ -315,7 +322,16 @@ def cmd_prepare_lesson(args: argparse.Namespace) -> int:
             return 2
         print(f"data folder for the app: {args.data_dir} (saved in {settings.save_data_dir(args.data_dir)})",
               file=sys.stderr)
-    return _train_all(configs, args, f"lesson {lsn.name} ({lsn.path})", {"lesson": lsn.name}, "stored")
+    return _train_all(configs, args, f"lesson {lsn.name} ({lsn.path})", {"lesson": lsn.name}, "stored",
+                      None if args.skip_preflight else lambda: _preflight(lsn))
+
+
+
+def _preflight(lsn) -> dict:
+    from rnnviz.ui import preflight  # lazy: Streamlit's AppTest; the other commands must not wait for it
+
+    with contextlib.redirect_stdout(sys.stderr):  # the page's own prints must not reach --json's stdout
+        return preflight.check(lsn, lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

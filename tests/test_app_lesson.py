@@ -113,3 +113,35 @@ def test_prepare_lesson_then_the_page_loads_the_stored_runs(home, capsys):
     for cfg in (TINY_RUN.replace(cell="simple_rnn"), TINY_RUN.replace(cell="gru")):  # nothing queued or trained
         job = trainer().get(cfg.run_id)
         assert job is None or job.cached
+
+
+def test_prepare_lesson_preflight_names_the_step_that_breaks(home, capsys, monkeypatch):
+    """Issue 22 item 4: every step is opened in both modes with an answer locked in; a step that fails is named
+    and the exit is 1 (the rehearsal's answers are not counted for the class)."""
+    from rnnviz.ui import lesson as lesson_ui
+
+    assert cli.main(["prepare-lesson", "tiny", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["preflight"] == {"ok": True, "problems": []}
+    assert "step 2 (" in err and "projector mode: ok" in err
+    assert lesson.Tally().counts("tiny", 0, 3) == [0, 0, 0]  # a rehearsal is not a student
+
+    def broken(*args):
+        raise RuntimeError("the race view broke")
+
+    monkeypatch.setattr(lesson_ui, "_race", broken)
+    st.cache_data.clear()
+    assert cli.main(["prepare-lesson", "tiny", "--json"]) == 1
+    out, err = capsys.readouterr()
+    problems = json.loads(out)["preflight"]["problems"]
+    assert len(problems) == 2 and all(p.startswith("step 2 (") and "the race view broke" in p for p in problems)
+    assert "error: pre-flight: step 2 (" in err
+
+
+def test_preflight_names_a_step_whose_data_the_server_cannot_find(rnnviz_home):
+    from rnnviz.ui import preflight
+
+    problems = preflight.data_problems(lesson.find("memory"), None)  # no data folder, an empty Keras cache
+    assert [p.step for p in problems] == [5]
+    assert "imdb files were not found" in problems[0].line(lesson.find("memory"))
+    assert "step 5 (Your own review)" in problems[0].line(lesson.find("memory"))

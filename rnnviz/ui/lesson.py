@@ -101,7 +101,8 @@ def _lock_in(lsn: lesson.Lesson, k: int) -> None:
     """The Lock-in button's callback: counts this session's pick (before the page redraws, so it shows locked)."""
     pick = st.session_state.get(f"lesson_pick_{lsn.name}_{k}")
     if pick is not None and f"lesson_answer/{lsn.name}/{k}" not in st.session_state:
-        tally().vote(lsn.name, k - 1, _session_id(), int(pick))
+        if not st.session_state.get("lesson_rehearsal"):  # prepare-lesson's pre-flight is not a student
+            tally().vote(lsn.name, k - 1, _session_id(), int(pick))
         st.session_state[f"lesson_answer/{lsn.name}/{k}"] = int(pick)
 
 
