@@ -182,17 +182,18 @@ def test_prepare_lesson_refuses_a_bad_lesson_with_exit_2(rnnviz_home, capsys):
 @pytest.mark.slow  # trains two tiny runs in-process: about 10-25 s with the Keras import
 def test_prepare_lesson_trains_then_finds_stored(rnnviz_home, capsys):
     write(rnnviz_home / "lessons", TINY)
-    assert cli.main(["prepare-lesson", "tiny", "--json"]) == 0
+    assert cli.main(["prepare-lesson", "tiny", "--json", "--skip-preflight"]) == 0
     out, err = capsys.readouterr()
     first = json.loads(out)  # exactly one JSON object on stdout
     want = [TINY_RUN.replace(cell=c) for c in ("simple_rnn", "gru")]
+    assert "preflight" not in first and "pre-flight" not in err
     assert first["lesson"] == "tiny" and [r["run_id"] for r in first["runs"]] == [c.run_id for c in want]
     for run, cfg in zip(first["runs"], want):
         assert {"run_id", "cached", "config", "metrics", "train_seconds"} <= run.keys()
         assert run["cached"] is False and run["config"] == cfg.to_dict() and run["train_seconds"] > 0
         assert run["metrics"]["baseline_mse"] > 0 and "val_mse" in run["metrics"]
     assert "[1/2 " in err and "epoch 1:" in err  # progress lines on stderr
-    assert cli.main(["prepare-lesson", str(rnnviz_home / "lessons" / "tiny.toml"), "--json"]) == 0
+    assert cli.main(["prepare-lesson", str(rnnviz_home / "lessons" / "tiny.toml"), "--json"]) == 0  # a path: its pre-flight passes
     second = json.loads(capsys.readouterr().out)
     assert [r["cached"] for r in second["runs"]] == [True, True]
     assert [r["metrics"] for r in second["runs"]] == [r["metrics"] for r in first["runs"]]
@@ -205,7 +206,7 @@ def test_prepare_lesson_remembers_its_data_folder_for_the_app(rnnviz_home, tmp_p
     folder = tmp_path / "datasets"
     folder.mkdir()
     assert settings.data_dir() is None
-    assert cli.main(["prepare-lesson", "tiny", "--data-dir", str(folder), "--json"]) == 0
+    assert cli.main(["prepare-lesson", "tiny", "--data-dir", str(folder), "--json", "--skip-preflight"]) == 0
     assert settings.data_dir() == str(folder.resolve())
     assert "data folder for the app" in capsys.readouterr().err
     # a folder that cannot be used is refused, naming it, and the saved one stays
