@@ -20,6 +20,7 @@ if cfg is None:
 trainer = ui.trainer()
 
 st.subheader("The trio")
+ui.seed_note(cfg)
 linked = st.query_params.get("cells")
 cell_set = st.radio("Cells", list(compare.CELL_SETS), format_func=compare.CELL_SET_LABELS.get, horizontal=True,
                     key=ui.keep("compare_cells"), index=list(compare.CELL_SETS).index(linked)

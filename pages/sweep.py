@@ -15,6 +15,7 @@ st.caption(f"Vary one or two settings of the sidebar's config over lists of valu
 cfg = ui.config_sidebar(page_keys=("vary",))
 if cfg is None:
     st.stop()
+ui.seed_note(cfg)
 
 vary, configs = ui.sweep.picker(cfg)
 if vary is None:

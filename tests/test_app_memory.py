@@ -172,3 +172,21 @@ def test_sweep_picker_suggests_values_and_drops_the_second_field(at):
     assert at.text_input(key="sweep_values_1").value == "" and at.text_input(key="sweep_values_1").disabled
     assert "3 = 3 runs" in " ".join(m.value for m in at.markdown)
     assert at.query_params["vary"] == "units=16,32,64"
+
+
+def test_compare_says_when_the_seed_is_not_the_default_and_sets_it_back(at):
+    """Issue 22: Compare and Sweep silently took Train's seed, so the prepared trio was not shown."""
+    at.switch_page("pages/compare.py").run()
+    at.sidebar.number_input(key="w_seed").set_value(3)  # as a student's Train page leaves it (checked in Chromium)
+    for key, value in {"w_memory_steps": 8, "w_memory_samples": 200, "w_units": 3, "w_epochs": 2}.items():
+        at.sidebar.slider(key=key).set_value(value)
+    at.sidebar.select_slider(key="w_batch_size").set_value(32).run()
+    assert not at.exception, at.exception
+    note = next(i.value for i in at.info if "Seed **3**" in i.value)
+    assert "not shown as stored" in note
+    assert list(at.dataframe[0].value["stored"]) == ["no"] * 3  # seed 3: other runs
+    at.button(key="seed_default").click().run()
+    assert not at.exception, at.exception
+    assert at.sidebar.number_input(key="w_seed").value == 0
+    assert not [i for i in at.info if "Seed **" in i.value]
+    assert list(at.dataframe[0].value["stored"]) == ["yes"] * 3  # the seeded trio, seed 0

@@ -1,5 +1,5 @@
 """The Train page for students under AppTest: earlier runs as ghost curves (pin and unpin), run labels instead
-of hashes, Cell and Units above the Advanced expander, and the last result kept (and marked) after a change."""
+of hashes, data set, Cell and Units above the Advanced expander, and the last result kept (and marked) after a change."""
 
 import base64
 import json
@@ -69,20 +69,21 @@ def loss_traces(at) -> list[dict]:
     return traces
 
 
-def test_the_sidebar_shows_cell_and_units_first_and_the_rest_under_advanced(train):
+def test_the_sidebar_shows_data_cell_and_units_first_and_the_rest_under_advanced(train):
     at = train
     assert not at.exception
     sidebar = list(at.sidebar.children.values())  # the sidebar's own elements, in order (not the expander's)
     keys = [e.key for e in sidebar if (getattr(e, "key", None) or "").startswith(("w_", "preset"))]
-    assert keys == ["w_cell", "w_units"]  # the config's widgets outside Advanced (a page may add its own)
+    # the config's widgets outside Advanced (a page may add its own): the data choice is not hidden (issue 22)
+    assert keys == ["w_data", "w_cell", "w_units"]
     advanced = [e for e in sidebar if e.type == "expander" and e.proto.label == "Advanced"]
     assert len(advanced) == 1
     inside = {w.key for kind in ("slider", "select_slider", "number_input", "radio", "selectbox", "toggle")
               for w in getattr(advanced[0], kind)}
-    assert {"preset", "w_data", "w_cosine_length", "w_cosine_window", "w_layers", "w_bidirectional", "w_activation",
+    assert {"preset", "w_cosine_length", "w_cosine_window", "w_layers", "w_bidirectional", "w_activation",
             "w_dropout", "w_epochs", "w_batch_size", "w_learning_rate", "w_optimizer", "w_seed"} <= inside
-    assert not {"w_cell", "w_units"} & inside
-    assert not advanced[0].proto.expanded  # collapsed: a student sees Cell and Units
+    assert not {"w_data", "w_cell", "w_units"} & inside
+    assert not advanced[0].proto.expanded  # collapsed: a student sees the data set, Cell and Units
 
 
 def test_a_changed_slider_keeps_the_last_result_marked_as_the_old_settings(train):

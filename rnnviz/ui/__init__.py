@@ -19,4 +19,4 @@ from rnnviz.ui.probes import (Inspection, horizon_error, inspect_dataset, inspec
                               probe_ids, probe_inputs, shown_shares, state_paths, state_pca, vocabulary)
 from rnnviz.ui import links, sweep  # noqa: F401  (pages use ui.links and ui.sweep)
 from rnnviz.ui import adding as memory  # noqa: F401  (shareable links; the adding problem; the Sweep page)
-from rnnviz.ui.sidebar import CELL_NAMES, config_sidebar, set_widgets  # noqa: F401
+from rnnviz.ui.sidebar import CELL_NAMES, config_sidebar, seed_note, set_widgets  # noqa: F401

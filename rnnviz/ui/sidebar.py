@@ -263,16 +263,17 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
     _init(presets.get(default_name).config)
     link = _apply_query(page_keys)
     top = sb = _Fitting(st.sidebar)
+    name = sb.radio("Data set", list(DATA_KINDS), horizontal=True, key="w_data", format_func=DATA_NAMES.get,
+                    on_change=_switch_data, help="Switching data set starts from its quick preset; its options "
+                                                 "are under Advanced.")
     cell = sb.radio("Cell", CELLS, format_func=CELL_NAMES.get, horizontal=True, key="w_cell")
     units = _number(sb, RunConfig, "units", "Units per layer")
     preset_note = sb.empty()
-    sb = _Fitting(st.sidebar.expander("Advanced", icon=":material/tune:"))  # everything but Cell and Units
+    sb = _Fitting(st.sidebar.expander("Advanced", icon=":material/tune:"))  # everything but data, cell and units
     st.session_state.setdefault("preset", default_name)
     sb.selectbox("Preset", [CUSTOM, *presets.PRESETS], key="preset", on_change=_apply_preset,
                  help="Start from a named configuration; every control below stays editable.")
-    sb.subheader("Data")
-    name = sb.radio("Data set", list(DATA_KINDS), horizontal=True, key="w_data", format_func=DATA_NAMES.get,
-                    on_change=_switch_data, help="Switching data set starts from its quick preset.")
+    sb.subheader(f"Data: {DATA_NAMES.get(name, name)}")
     data = _data_widgets(sb, name)
     sb.subheader("Model")
     model = dict(
@@ -330,3 +331,20 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
         cudnn_note.caption("On a GPU these settings leave the fast cuDNN kernel (slower training): "
                            + "; ".join(blockers) + ".")
     return cfg
+
+
+def _default_seed() -> None:
+    st.session_state["w_seed"] = RunConfig().seed
+
+
+def seed_note(cfg: RunConfig) -> None:
+    """Says so when the sidebar's seed (under Advanced, kept from another page) is not the default, which the
+    presets and lessons use: their stored runs are then other runs. A button sets it back."""
+    default = RunConfig().seed
+    if cfg.seed == default:
+        return
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.info(f"Seed **{cfg.seed}** (under Advanced, kept from another page): runs trained with seed {default}, "
+              "like the presets' and a lesson's, are other runs and are not shown as stored.",
+              icon=":material/casino:")
+    right.button(f"Use seed {default}", key="seed_default", on_click=_default_seed)
