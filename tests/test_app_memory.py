@@ -190,3 +190,4 @@ def test_compare_says_when_the_seed_is_not_the_default_and_sets_it_back(at):
     assert at.sidebar.number_input(key="w_seed").value == 0
     assert not [i for i in at.info if "Seed **" in i.value]
     assert list(at.dataframe[0].value["stored"]) == ["yes"] * 3  # the seeded trio, seed 0
+    assert len(at.multiselect(key="compare_runs").value) == 3  # the untouched picker follows to the stored trio

@@ -32,13 +32,16 @@ def compare_picker(trio_configs: list[RunConfig]) -> list:
         st.session_state["compare_runs"] = [r for r in want if r in by_id]
         if len(st.session_state["compare_runs"]) == len(want):
             del st.session_state["compare_want"]
+    stored_trio = [c.run_id for c in trio_configs if c.run_id in by_id]
     if "compare_runs" not in st.session_state:
         wanted = [r for r in st.query_params.get("runs", "").split(",") if r]
         unknown = [r for r in wanted if r not in by_id]
         if unknown:
             st.warning(f"The link names runs not stored here: {', '.join(unknown)} (train them first).")
-        st.session_state["compare_runs"] = [r for r in wanted if r in by_id] or [
-            c.run_id for c in trio_configs if c.run_id in by_id]
+        st.session_state["compare_runs"] = [r for r in wanted if r in by_id] or stored_trio
+    elif st.session_state["compare_runs"] == st.session_state.get("compare_default") != stored_trio:
+        st.session_state["compare_runs"] = stored_trio  # untouched since it was the trio's: follow the sidebar
+    st.session_state["compare_default"] = stored_trio
     st.session_state["compare_runs"] = [r for r in st.session_state["compare_runs"] if r in by_id]
     labels = dict(zip(by_id, vocab.run_labels([r.config for r in runs])))
     chosen = st.multiselect("Stored runs to compare", list(by_id), key="compare_runs", format_func=labels.get,
