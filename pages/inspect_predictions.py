@@ -19,7 +19,7 @@ cfg, created = run.config, run.info["created"]
 
 task = tasks.of(cfg.data)
 if task.results == "adding":
-    ui.memory.results(run)
+    ui.memory.inspect_results(run)
     st.stop()
 if task.results == "forecast":
     steps_max = cfg.data.length - data.val_start(cfg.data)

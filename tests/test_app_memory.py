@@ -99,8 +99,9 @@ def test_inspect_pages_mark_the_two_steps(at, cell):
         at.selectbox(key="w_inspect_run").set_value(cfg.run_id).run()
         assert not at.exception, (page, at.exception)
         text = specs(at)
-        if page.endswith("predictions.py"):
-            assert "baseline MSE" in text
+        if page.endswith("predictions.py"):  # not Train's scatter again: the error by gap, and one sequence
+            assert "baseline MSE" in text and "Error by how long the first value must be held" in text
+            assert "validation sequences:" not in text and '"text":"mark 1: ' in text
             continue
         assert '"text":"mark 1: ' in text  # the sample, its marked values labelled
         if page.endswith("states.py"):  # the heatmap's time axis, and the state's path

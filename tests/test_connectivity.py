@@ -112,3 +112,17 @@ def test_a_sample_with_no_gradient_is_left_out_not_counted_as_zero():
     assert np.isnan(shares[0]) and shares[1] == pytest.approx(0.75)
     assert connectivity.Looked([1], np.array([[[0.0, 0.0, 0.0], [1.0, 1.0, 2.0]]]), deps).shares == \
         pytest.approx([0.75])
+
+
+def test_the_error_by_gap_matches_a_direct_count():
+    x = adding_inputs(n=100, steps=10)
+    rng = np.random.default_rng(0)
+    y, pred = rng.random(100), rng.random((100, 1))
+    rows = connectivity.error_by_gap(x, y, pred, bins=3)
+    gaps = np.diff(loaders.marked_steps(x), axis=1).ravel()
+    assert sum(r["n"] for r in rows) == 100 and rows[0]["lo"] == gaps.min() and rows[-1]["hi"] == gaps.max()
+    for r in rows:
+        inside = (gaps >= r["lo"]) & (gaps <= r["hi"])
+        assert r["n"] == inside.sum()
+        assert r["mse"] == pytest.approx(np.mean((pred.ravel()[inside] - y[inside]) ** 2))
+    assert all(a["hi"] < b["lo"] for a, b in zip(rows, rows[1:]))

@@ -97,3 +97,25 @@ def looked_at(model, x: np.ndarray, snapshots: dict[int, list], recall: bool = F
     finally:
         model.set_weights(final)
     return Looked(epochs, np.stack(norms).astype(np.float64), dependency(x, recall))
+
+
+def error_by_gap(x: np.ndarray, y: np.ndarray, pred: np.ndarray, bins: int = 6) -> list[dict]:
+    """The squared error by how far apart the two marks are (the steps the first value must be held).
+
+    Args:
+        x: adding-problem inputs `(n, steps, 2)`; y, pred: targets and answers `(n,)` or `(n, 1)`.
+        bins: at most this many gap ranges of about equal width (fewer when the gaps span less).
+
+    Returns:
+        One dict per non-empty range, in order: `lo`, `hi` (gaps, in steps, both included), `mse` and `n`.
+    """
+    marks = marked_steps(x)
+    gaps = marks[:, 1] - marks[:, 0]
+    err = (np.asarray(pred, np.float64).ravel() - np.asarray(y, np.float64).ravel()) ** 2
+    edges = np.unique(np.linspace(gaps.min(), gaps.max() + 1, bins + 1).astype(int))
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (gaps >= lo) & (gaps < hi)
+        if inside.any():
+            rows.append({"lo": int(lo), "hi": int(hi - 1), "mse": float(err[inside].mean()), "n": int(inside.sum())})
+    return rows

@@ -200,3 +200,17 @@ def looked_figure(per_step: pd.DataFrame, steps: list[int], title: str) -> go.Fi
     fig.update_layout(title=title, height=420, margin={"t": 80, "b": 10},
                       legend={"orientation": "h", "y": -0.25, "title": None})
     return fig
+
+
+def gap_figure(rows: list[dict], baseline: float, cell: str | None = None) -> go.Figure:
+    """Validation MSE by the gap between the marks (`connectivity.error_by_gap`), beside the baseline."""
+    names = [f"{r['lo']}–{r['hi']}" if r["hi"] > r["lo"] else str(r["lo"]) for r in rows]
+    fig = go.Figure(go.Bar(x=names, y=[r["mse"] for r in rows], marker_color=style.cell_color(cell),
+                           customdata=[r["n"] for r in rows], name="validation MSE",
+                           hovertemplate="gap %{x} steps: MSE %{y:.4f} (%{customdata} sequences)<extra></extra>"))
+    with_baseline(fig, baseline)
+    fig.update_xaxes(title="gap between the two marks (steps the first value must be held)", type="category")
+    fig.update_yaxes(title="validation MSE (log scale)", type="log", exponentformat="power")
+    fig.update_layout(title="Error by how long the first value must be held", height=380,
+                      margin={"t": 60, "b": 10, "l": 10, "r": 10}, showlegend=False)
+    return fig

@@ -166,3 +166,23 @@ def connectivity_view(runs: list, key: str, detail: bool = True) -> None:
     st.plotly_chart(memory.looked_figure(pd.DataFrame(rows), marks, f"Sample {sample} at epoch {epoch}: where "
                                          "a change of the input value moves the answer"),
                     width="stretch", key=f"{key}_steps")
+
+
+def inspect_results(run) -> None:
+    """The Predictions page for the adding problem: the error by the gap between the marks (what Train does not
+    show), and one validation sequence with the model's answer."""
+    pred, true, baseline = _predictions(run.run_id, run.info["created"])
+    x = dataset(run.config).x_val
+    mse = float(np.mean((pred.astype("float64") - true) ** 2))
+    a, b = st.columns(2)
+    a.metric("Validation MSE", f"{mse:.4f}", help="mean squared error on the validation sequences")
+    b.metric("Baseline MSE (constant answer)", f"{baseline:.4f}",
+             help="the MSE of answering the training targets' mean every time: about 1/6 for the sum")
+    st.plotly_chart(memory.gap_figure(connectivity.error_by_gap(x, true, pred), baseline, run.config.cell),
+                    width="stretch", key="memory_gap")
+    st.caption("Each bar is the validation MSE of the sequences whose marks are that many steps apart (log scale), "
+               "beside the baseline of answering the mean. Does this run's error depend on how long it must hold "
+               "the first value? Compare another cell's run here.")
+    k = st.number_input(f"Validation sequence (1 to {len(x):,})", 1, len(x), 1, key="memory_sequence")
+    st.plotly_chart(memory.sequence_figure(x[k - 1], float(true[k - 1].ravel()[0]), f"Sequence {k:,}",
+                                           float(pred[k - 1].ravel()[0])), width="stretch", key="memory_one")
