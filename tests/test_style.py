@@ -142,3 +142,49 @@ def test_gradient_runs_of_one_cell_share_its_colour_and_differ_by_marker():
     lstm = [t for t in fig.data if t.name.startswith("LSTM")]
     assert {t.line.color for t in lstm} == {style.CELL_COLORS["lstm"]} and len({t.marker.symbol for t in lstm}) == 2
     assert [t.name for t in fig.data] == ["LSTM 4u", "LSTM 8u", "GRU 4u"]
+
+
+def _look(trace) -> tuple:
+    """What tells a trace apart without colour: its marker symbol (when markers are drawn) and its line dash."""
+    symbol = trace.marker.symbol if trace.mode is None or "markers" in (trace.mode or "") else None
+    return symbol, trace.line.dash or "solid"
+
+
+def test_each_cell_has_its_own_marker_and_dash_defined_with_its_colour():
+    """Issue 23 item 4: shapes as well as colours, one row per cell."""
+    from rnnviz.config import cells
+
+    rows = list(cells.CELLS.values())
+    assert len({c.symbol for c in rows}) == len(rows) and len({c.dash for c in rows}) == len(rows)
+    for c in rows:
+        assert style.cell_symbol(c.name) == c.symbol and style.cell_dash(c.name) == c.dash
+
+
+def test_the_four_cell_comparison_stays_apart_without_colour():
+    """LSTM, peephole, CIFG and GRU: under deuteranopia peephole and GRU turn into near-identical greys, LSTM
+    and CIFG into two yellows, so every pair must differ in marker or dash, on every chart that shows them."""
+    from rnnviz.plots import adding
+
+    four = [("LSTM 8u", "lstm"), ("peephole LSTM 8u", "lstm_peephole"), ("CIFG LSTM 8u", "lstm_cifg"),
+            ("GRU 8u", "gru")]
+    curves = pd.DataFrame([{"run": label, "label": label, "cell": cell, "epoch": e, "seconds": e, "split": split,
+                            "value": 1.0 / e} for label, cell in four for e in (1, 2, 3)
+                           for split in ("training", "validation")])
+    fig = plots.compare_figure(curves, "epoch")
+    for split in ("training", "validation"):
+        looks = [_look(t) for t in fig.data if t.name.endswith(f"({split})")]
+        assert len(looks) == 4 and len(set(looks)) == 4, (split, looks)
+        assert all(symbol is not None for symbol, _ in looks)
+    shares = pd.DataFrame([{"label": label, "cell": cell, "epoch": e, "share": 0.1 * e}
+                           for label, cell in four for e in (0, 1)])
+    looks = [_look(t) for t in adding.share_figure(shares, 0.04).data]
+    assert len(set(looks)) == 4
+    rows = [{"label": label, "cell": cell, "epoch": epoch, "step": s, "norm": 1.0 / s}
+            for label, cell in four for epoch in (0, None) for s in (1, 2)]
+    looks = {_look(t) for t in plots.gradient_figure(pd.DataFrame(rows), "t").data if t.showlegend is not False}
+    assert len(looks) == 4
+    sweep = pd.DataFrame({"cell": [c for _, c in four for _ in (10, 50)], "steps": [10, 50] * 4,
+                          "val_mse": np.linspace(0.01, 0.1, 8), "run_id": [f"r{k}" for k in range(8)]})
+    looks = [_look(t) for t in sweep_plots.metric_figure(sweep, ["cell", "steps"], "val_mse").data
+             if t.name in {vocab.CELL_LABELS[c] for _, c in four}]
+    assert len(looks) == 4 and len(set(looks)) == 4

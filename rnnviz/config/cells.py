@@ -32,6 +32,8 @@ class Cell:
         name: the `RunConfig.cell` value, e.g. "lstm".
         label: the name people read, e.g. "LSTM" (Keras's class name for Keras's own cells).
         color: its colour in every chart.
+        symbol, dash: its Plotly marker symbol and line dash, with the colour on every chart, so the cells stay
+            apart in greyscale and for every colour-vision deficiency.
         keys: every array `rnnviz.probe.gates` returns for it, in the order of its equations.
         gates: the arrays that go through `recurrent_activation` (a sigmoid by default).
         candidates: the arrays that go through `activation` (tanh by default).
@@ -63,6 +65,8 @@ class Cell:
     name: str
     label: str
     color: str
+    symbol: str
+    dash: str
     keys: tuple[str, ...]
     gates: tuple[str, ...]
     candidates: tuple[str, ...]
@@ -177,7 +181,8 @@ def _lstm_rows(peep: bool = False, cifg: bool = False) -> tuple[tuple[str, str, 
 
 
 CELLS: dict[str, Cell] = {c.name: c for c in (
-    Cell("simple_rnn", "SimpleRNN", _BLUE, keys=("a", "h"), gates=(), candidates=("h",), memory="h", keep=None,
+    Cell("simple_rnn", "SimpleRNN", _BLUE, "circle", "solid", keys=("a", "h"), gates=(), candidates=("h",),
+         memory="h", keep=None,
          blocks=1, vectors=1, saved_per_step=2, keras="SimpleRNN", keras_cell="SimpleRNNCell", step="simple_steps",
          equations=((r"a_t", r"W x_t + U h_{t-1} + b", "pre-activation"), (r"h_t", r"<act>(a_t)", "new state")),
          no_fused="SimpleRNN has no cuDNN kernel on any backend: it always runs the generic loop",
@@ -185,7 +190,8 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
                     "Where that activation is flat (tanh near ±1) its slope is near 0, so gradients shrink at "
                     "each step back: the plain RNN forgets.",
          reference="Elman, 1990", diagram="rnn_cell.svg", diagram_alt=_RNN_ALT),
-    Cell("lstm", "LSTM", _VERMILLION, keys=_LSTM_KEYS, gates=("i", "f", "o"), candidates=("c_hat",), memory="c",
+    Cell("lstm", "LSTM", _VERMILLION, "square", "dash",
+         keys=_LSTM_KEYS, gates=("i", "f", "o"), candidates=("c_hat",), memory="c",
          keep="f", blocks=4, vectors=4, saved_per_step=7, keras="LSTM", keras_cell="LSTMCell", step="lstm_steps",
          equations=_lstm_rows(), update=_LSTM_UPDATE,
          about="An LSTM carries two states: the **cell** $c_t$ (long-term memory) and the **hidden state** $h_t$ "
@@ -198,7 +204,8 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
                     "forget gates are separate (no coupling $i_t = 1 - f_t$); the forget bias starts at 1.",
          reference="Hochreiter and Schmidhuber, 1997; Gers et al., 2000", diagram="lstm_cell.svg",
          diagram_alt=_LSTM_ALT),
-    Cell("gru", "GRU", _GREEN, keys=("z", "r", "h_hat", "h"), gates=("z", "r"), candidates=("h_hat",), memory="h",
+    Cell("gru", "GRU", _GREEN, "diamond", "dot",
+         keys=("z", "r", "h_hat", "h"), gates=("z", "r"), candidates=("h_hat",), memory="h",
          keep="z", blocks=3, vectors=6, saved_per_step=6, keras="GRU", keras_cell="GRUCell", step="gru_steps",
          equations=((r"z_t", r"<rec>(W_z x_t + U_z h_{t-1} + b_z)", "update gate: how much of the old state to keep"),
                     (r"r_t", r"<rec>(W_r x_t + U_r h_{t-1} + b_r)",
@@ -223,7 +230,8 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
          gates_note="Keras's `GRU` resets **after** the matrix product (`reset_after=True`, as cuDNN): "
                     "$r_t$ multiplies $U_h h_{t-1} + b'_h$. Here $z_t$ near 1 means *keep the old state*.",
          reference="Cho et al., 2014", diagram="gru_cell.svg", diagram_alt=_GRU_ALT),
-    Cell("lstm_peephole", "peephole LSTM", _PURPLE, keys=_LSTM_KEYS, gates=("i", "f", "o"), candidates=("c_hat",),
+    Cell("lstm_peephole", "peephole LSTM", _PURPLE, "triangle-up", "dashdot",
+         keys=_LSTM_KEYS, gates=("i", "f", "o"), candidates=("c_hat",),
          memory="c", keep="f", blocks=4, vectors=7, saved_per_step=7, keras="rnnviz>PeepholeLSTMCell",
          keras_cell="PeepholeLSTMCell", step="lstm_steps", equations=_lstm_rows(peep=True), update=_LSTM_UPDATE,
          no_fused=f"lstm_peephole {_NOT_OURS}",
@@ -238,7 +246,8 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
                     "$c_t$, each through one weight per unit ($p_i, p_f, p_o$).",
          reference="Gers and Schmidhuber, 2000", diagram="lstm_cell.svg", diagram_alt=_LSTM_ALT,
          diagram_note="Keras's LSTM: the variant changes the gates as its equations below say"),
-    Cell("lstm_cifg", "CIFG LSTM", _ORANGE, keys=_LSTM_KEYS, gates=("i", "f", "o"), candidates=("c_hat",),
+    Cell("lstm_cifg", "CIFG LSTM", _ORANGE, "x", "longdash",
+         keys=_LSTM_KEYS, gates=("i", "f", "o"), candidates=("c_hat",),
          memory="c", keep="f", blocks=3, vectors=3, saved_per_step=6, keras="rnnviz>CIFGLSTMCell",
          keras_cell="CIFGLSTMCell", step="lstm_steps", equations=_lstm_rows(cifg=True), update=_LSTM_UPDATE,
          no_fused=f"lstm_cifg {_NOT_OURS}",
@@ -252,7 +261,8 @@ CELLS: dict[str, Cell] = {c.name: c for c in (
                     "weights, $i_t = 1 - f_t$, so whatever the cell forgets is replaced by the candidate.",
          reference="Greff et al., 2017", diagram="lstm_cell.svg", diagram_alt=_LSTM_ALT,
          diagram_note="Keras's LSTM: the variant changes the gates as its equations below say"),
-    Cell("mgu", "MGU", _SKY, keys=("f", "h_hat", "h"), gates=("f",), candidates=("h_hat",), memory="h",
+    Cell("mgu", "MGU", _SKY, "star", "longdashdot",
+         keys=("f", "h_hat", "h"), gates=("f",), candidates=("h_hat",), memory="h",
          keep="1-f", blocks=2, vectors=2, saved_per_step=5, keras="rnnviz>MGUCell", keras_cell="MGUCell",
          step="mgu_steps",
          equations=((r"f_t", r"<rec>(W_f x_t + U_f h_{t-1} + b_f)", "forget gate: how much to replace"),

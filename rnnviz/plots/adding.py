@@ -165,8 +165,10 @@ def share_figure(shares: pd.DataFrame, chance: float) -> go.Figure:
     """
     fig = go.Figure()
     for label, rows in shares.groupby("label", sort=False):
+        cell = rows["cell"].iloc[0]
         fig.add_scatter(x=rows["epoch"], y=rows["share"], mode="lines+markers", name=label,
-                        line={"color": style.cell_color(rows["cell"].iloc[0]), "width": 2.5},
+                        line={"color": style.cell_color(cell), "width": 2.5, "dash": style.cell_dash(cell)},
+                        marker={"symbol": style.cell_symbol(cell), "size": 9},
                         hovertemplate="epoch %{x}: %{y:.0%} on the marked steps<extra>" + label + "</extra>")
     fig.add_hline(y=1.0, line_dash="dot", line_color=style.REFERENCE, annotation_position="bottom left",
                   annotation_text="the exact answer: 100% on the marked steps")
@@ -189,8 +191,10 @@ def looked_figure(per_step: pd.DataFrame, steps: list[int], title: str) -> go.Fi
     """
     fig = go.Figure()
     for label, rows in per_step.groupby("label", sort=False):
+        cell = rows["cell"].iloc[0]
         fig.add_scatter(x=rows["step"], y=rows["share"], mode="lines+markers", name=label,
-                        line={"color": style.cell_color(rows["cell"].iloc[0]), "width": 2.5}, marker={"size": 5},
+                        line={"color": style.cell_color(cell), "width": 2.5, "dash": style.cell_dash(cell)},
+                        marker={"size": 6, "symbol": style.cell_symbol(cell)},
                         hovertemplate="step %{x}: %{y:.1%} of the gradient<extra>" + label + "</extra>")
     for k, s in enumerate(steps):
         fig.add_vline(x=s + 1, line_dash="dash", line_color=MARK_COLOR, annotation_position="top",

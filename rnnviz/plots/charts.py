@@ -182,14 +182,19 @@ def _cell_colors(df: pd.DataFrame) -> dict[str, str]:
     return {label: style.cell_color(cell) for label, cell in zip(df["label"], cells)}
 
 
+EXTRA_SYMBOLS = ("circle-open", "square-open", "diamond-open", "triangle-down", "cross", "hexagon", "pentagon")
+"""Markers for a second (third, ...) run of one cell: the cells' own symbols are taken by the cells."""
+
+
 def _symbols(df: pd.DataFrame) -> dict[str, str]:
-    """Legend label -> marker symbol: runs of one cell share its colour and differ by marker."""
+    """Legend label -> marker symbol: each cell's own (`style.cell_symbol`); further runs of one cell (same colour)
+    get other symbols."""
     cells = df["cell"] if "cell" in df else pd.Series([None] * len(df), index=df.index)
     seen: dict = {}
     out = {}
     for label, cell in dict(zip(df["label"], cells)).items():
         k = seen[cell] = seen.get(cell, -1) + 1
-        out[label] = ("circle", "square", "diamond", "triangle-up", "x", "star")[k % 6]
+        out[label] = style.cell_symbol(cell) if k == 0 else EXTRA_SYMBOLS[(k - 1) % len(EXTRA_SYMBOLS)]
     return out
 
 
@@ -244,8 +249,10 @@ def gradient_figure(df: pd.DataFrame, title: str) -> go.Figure:
     shared = len(set(symbols.values())) > 1  # two runs of one cell: one colour, told apart by marker
     styling = {"line_dash": "when", "line_dash_map": {w: dashes[max(0, len(dashes) - len(order) + k)]
                                                       for k, w in enumerate(order)}}
-    if beside:
-        styling = {"facet_col": "when", "facet_col_spacing": 0.06}
+    if beside:  # the dash is free: each cell's own
+        cells = df["cell"] if "cell" in df else [None] * len(df)
+        styling = {"facet_col": "when", "facet_col_spacing": 0.06, "line_dash": "label",
+                   "line_dash_map": {label: style.cell_dash(c) for label, c in zip(df["label"], cells)}}
     fig = px.line(df, x="step", y="norm", color="label", color_discrete_map=_cell_colors(df),
                   category_orders={"when": order}, symbol="label" if shared else None,
                   symbol_map=symbols if shared else {}, markers=shared, **styling)

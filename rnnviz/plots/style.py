@@ -105,6 +105,16 @@ def cell_color(cell: str | None) -> str:
     return CELL_COLORS.get(cell, UNKNOWN_CELL) if cell is not None else UNKNOWN_CELL
 
 
+def cell_symbol(cell: str | None) -> str:
+    """The marker symbol of a cell on every chart, with its colour ("circle" for None or an unknown name)."""
+    return cells.CELLS[cell].symbol if cell in cells.CELLS else "circle"
+
+
+def cell_dash(cell: str | None) -> str:
+    """The line dash of a cell where a chart's dash means nothing else ("solid" for None or an unknown name)."""
+    return cells.CELLS[cell].dash if cell in cells.CELLS else "solid"
+
+
 def category_color(k: int) -> str:
     """The `k`-th colour for categories that are not cells (wraps around)."""
     return CATEGORY_COLORS[k % len(CATEGORY_COLORS)]

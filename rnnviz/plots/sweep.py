@@ -54,10 +54,13 @@ def metric_figure(df: pd.DataFrame, vary: list[str], metric: str) -> go.Figure:
     log = metric in LOWER_IS_BETTER and len(done) and bool((done[metric] > 0).all())
     labels = {k: v for k, v in LABELS.items() if k in (x, metric, color)}
     labels[metric] = LABELS.get(metric, metric) + (" (log scale)" if log else "")
+    by_cell = color == "cell"  # one colour, marker and dash per cell
     fig = px.line(done, x=x, y=metric, color=color, markers=True, log_y=log, hover_data=["run_id"], labels=labels,
                   color_discrete_map={vocab.CELL_LABELS[c]: v for c, v in style.CELL_COLORS.items()}
-                  if color == "cell" else {},  # one colour per cell
-                  color_discrete_sequence=style.CATEGORY_COLORS)
+                  if by_cell else {}, color_discrete_sequence=style.CATEGORY_COLORS,
+                  symbol=color if by_cell else None, line_dash=color if by_cell else None,
+                  symbol_map={vocab.CELL_LABELS[c]: style.cell_symbol(c) for c in style.CELL_COLORS} if by_cell else {},
+                  line_dash_map={vocab.CELL_LABELS[c]: style.cell_dash(c) for c in style.CELL_COLORS} if by_cell else {})
     if metric == "val_mse" and "baseline_mse" in done and done["baseline_mse"].notna().any():
         _baselines(fig, done, x)
     if not len(done) or not is_numeric(done, x):
