@@ -13,6 +13,7 @@ again a pinned run whose files no longer match (`changed_pins`).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import hmac
 import json
@@ -90,15 +91,19 @@ def matches(given: str | None, root: Path | None = None) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
 
 
+class AddressError(ValueError, argparse.ArgumentTypeError):
+    """Not an http(s) address (as `--url`'s type, argparse prints this message and exits 2)."""
+
+
 def url(base: str) -> str:
     """`base` stripped, if it is an http(s) address (the `--url` of `teacher-link` and `prepare-lesson`).
 
     Raises:
-        ValueError: it is not.
+        AddressError: it is not.
     """
     parts = urllib.parse.urlsplit(base.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"the app's address must look like {DEFAULT_URL}. Received: {env.cut(base)!r}")
+        raise AddressError(f"the app's address must look like {DEFAULT_URL}. Received: {env.cut(base)!r}")
     return base.strip()
 
 

@@ -59,6 +59,7 @@ def unlock() -> None:
 
 def is_teacher() -> bool:
     """True when this session has the teacher's rights: it was unlocked, or there is no key (one person)."""
+    unlock()  # app.py unlocks on every run; a page run on its own (AppTest) unlocks here
     return bool(st.session_state.get(UNLOCKED)) or not classroom_mode()
 
 
