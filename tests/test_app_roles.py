@@ -8,9 +8,9 @@ import pytest
 import streamlit as st
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
+from test_lesson import TINY, write
 
 from rnnviz.store import classroom
-from test_lesson import TINY, write
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -124,5 +124,6 @@ def test_a_student_cannot_replace_a_stored_run_by_import(home):
     at = at.switch_page("pages/compare.py").run()
     at.file_uploader(key="import_zip").set_value(("run.zip", export.run_zip(run), "application/zip")).run()
     assert not at.exception and not has_button(at, "import_replace")
-    assert [e.value for e in at.error] == [f"Import refused: run {run.run_id} ({run.config.summary()}) is stored "
-                                           "here already: in this class only the teacher replaces a stored run."]
+    want = (f"Import refused: run {run.run_id} ({run.config.summary()}) is stored here already: in this class only "
+            "the teacher replaces a stored run.")
+    assert [e.value for e in at.error] == [want]

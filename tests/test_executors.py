@@ -351,6 +351,21 @@ def test_stop_reaches_the_training_process(proc_trainer):
     assert not proc_trainer.store.has(LONG.run_id)
 
 
+@pytest.mark.slow  # a training process starts (its Keras import): 5-20 s on a busy 2-core machine
+def test_the_ceiling_on_training_time_reaches_the_training_process(tmp_path):
+    from rnnviz.training.processes import ProcessExecutor
+
+    trainer = Trainer(RunStore(tmp_path), workers=1, executor=ProcessExecutor(1), max_minutes=1e-6)
+    try:
+        job = trainer.submit(LONG.replace(seed=9))
+        _until(lambda: job.state not in ACTIVE, "the run to reach its ceiling")
+        assert job.state == "stopped" and job.error is None, job.error
+        assert len(job.run.history["loss"]) == 1 and job.run.info["stopped"].startswith("Stopped after epoch 1 of 1000")
+        assert set(_proc_pids(job)) == set(trainer.executor.pids())  # trained in the child, which is kept
+    finally:
+        trainer.executor.shutdown()
+
+
 @pytest.mark.slow  # a training process is killed and replaced: 10-40 s on a busy 2-core machine
 def test_killed_training_process_fails_its_run_the_others_finish(proc_trainer):
     doomed = proc_trainer.submit(LONG.replace(seed=7))

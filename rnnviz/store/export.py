@@ -28,8 +28,7 @@ from rnnviz import models
 from rnnviz.config import RunConfig, env
 from rnnviz.data import files
 from rnnviz.data import loaders as data
-from rnnviz.store import RunStore
-from rnnviz.store import classroom
+from rnnviz.store import RunStore, classroom
 from rnnviz.store.runfiles import check_batches, check_parts
 from rnnviz.store.runs import StoredRun, read_snapshots
 
