@@ -125,7 +125,7 @@ def test_the_session_cap_is_read_from_the_environment(monkeypatch, tmp_path):
 
 
 def test_stop_withdraws_one_sessions_interest_and_a_job_nobody_waits_for_stops(gated):
-    trainer, ex = gated
+    trainer, _ = gated
     job = trainer.submit(tiny(seed=1), owner="alice")
     assert trainer.submit(tiny(seed=1), owner="bob") is job  # bob joins alice's training
     until(lambda: job.state == "running", "the run to start")
