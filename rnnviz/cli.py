@@ -81,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
     le.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     tl = sub.add_parser("teacher-link", help="print the link that unlocks the teacher's browser session")
     for p_ in (le, tl):
-        p_.add_argument("--url", default=classroom.DEFAULT_URL, type=classroom.url, help="the app's address, for the teacher's link")
+        p_.add_argument("--url", default=classroom.DEFAULT_URL, type=classroom.url, help="the app's address")
     f = sub.add_parser("prefetch", help="download data sets into the Keras cache, for offline classrooms")
     # no `choices` here: with nargs="*" and a list default, Python 3.11's argparse checks the default list
     # itself against the choices and exits 2 (`prefetch` alone failed); cmd_prefetch checks the names
