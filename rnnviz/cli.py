@@ -220,7 +220,7 @@ def _trainer(store, args: argparse.Namespace, workers: int, default: str | None 
     executor = executors.make(workers, default=default)
     if executor.note:
         print(f"note: {executor.note}", file=sys.stderr)
-    return Trainer(store, workers=workers, data_dir=args.data_dir, executor=executor)
+    return Trainer(store, workers=workers, data_dir=args.data_dir, executor=executor, max_minutes=env.max_run_minutes())
 
 
 def _run(trainer, configs: list, retrain: bool, progress) -> list:

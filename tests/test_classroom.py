@@ -103,3 +103,14 @@ def test_prepare_lesson_pins_its_runs_trains_a_changed_one_again_and_prints_the_
     assert again[victim]["cached"] is False and again[victim]["metrics"] == runs[0]["metrics"]
     assert again[runs[1]["run_id"]]["cached"] is True
     assert classroom.changed_pins(store, list(again)) == []
+
+
+@pytest.mark.slow  # trains one tiny run in-process: about 5-15 s with the Keras import
+def test_a_ceiling_set_for_the_command_line_stops_its_run_and_keeps_it(rnnviz_home, monkeypatch, capsys):
+    classroom.ensure_key()  # classroom mode alone gives the app's runs 20 minutes, not the teacher's commands
+    monkeypatch.setenv("RNNVIZ_MAX_RUN_MINUTES", "1e-6")
+    assert cli.main(["train", "--epochs", "30", "--units", "4", "--json"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "error: Stopped after epoch 1 of 30: it reached this server's ceiling" in err
+    stored, _ = RunStore().list()
+    assert len(stored) == 1 and len(stored[0].history["loss"]) == 1  # kept, as stopped

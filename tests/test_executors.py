@@ -359,7 +359,7 @@ def test_the_ceiling_on_training_time_reaches_the_training_process(tmp_path):
     try:
         job = trainer.submit(LONG.replace(seed=9))
         _until(lambda: job.state not in ACTIVE, "the run to reach its ceiling")
-        assert job.state == "stopped" and job.error is None, job.error
+        assert job.state == "stopped" and job.error == job.run.info["stopped"]
         assert len(job.run.history["loss"]) == 1 and job.run.info["stopped"].startswith("Stopped after epoch 1 of 1000")
         assert set(_proc_pids(job)) == set(trainer.executor.pids())  # trained in the child, which is kept
     finally:

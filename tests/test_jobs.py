@@ -136,7 +136,7 @@ def test_a_run_reaching_the_ceiling_on_training_time_stops_after_its_epoch_and_i
     the first epoch passes it, so training ends after that epoch, and the run is stored with one line saying so."""
     trainer = Trainer(RunStore(tmp_path), max_minutes=lambda: 1e-6)
     job = wait(trainer.submit(tiny(epochs=50)))
-    assert job.state == "stopped" and job.error is None and job.run is not None
+    assert job.state == "stopped" and job.run is not None and job.error == job.run.info["stopped"]
     assert len(job.run.history["loss"]) == 1 and len(job.result.epoch_seconds) == 1  # whole epochs only
     assert job.run.info["stopped"] == ("Stopped after epoch 1 of 50: it reached this server's ceiling of 1e-06 "
                                        "minutes of training per run (RNNVIZ_MAX_RUN_MINUTES).")

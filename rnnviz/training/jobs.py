@@ -101,7 +101,7 @@ class Job:
         events: batch and epoch events so far (see `rnnviz.training.fit.Forward`).
         run: the stored run once done.
         result: the in-memory result (its model too), also for a stopped run, which is not stored.
-        error: one-line reason when failed.
+        error: one-line reason when failed, or the line saying the ceiling on training time stopped it.
         exception: the exception when failed (its traceback dropped), for callers that report it in full.
         cached: True when the run was already stored and nothing was trained.
         owners: the sessions that wait for it (`Trainer.stop` withdraws one).
@@ -310,6 +310,8 @@ class Trainer:
                                                   job.stop_flag, job.data_dir, train=self.executor.train,
                                                   max_seconds=job.max_seconds)
             job.state = "done" if job.run is not None and "stopped" not in job.run.info else "stopped"
+            if job.run is not None and job.state == "stopped":  # the ceiling: stored, and the line says why
+                job.error = job.run.info["stopped"]
         except Exception as e:  # shown to the user as the job's reason; the server keeps running
             job.error, job.exception = f"{type(e).__name__}: {e}".splitlines()[0], _bare(e)
             job.state = "failed"
