@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnnviz import backend
-from rnnviz.ui import projector
+from rnnviz.ui import projector, roles
 
 st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide",
                    initial_sidebar_state=projector.sidebar_state(),
@@ -12,6 +12,7 @@ if (problem := backend.problem()) is not None:  # unknown or uninstalled KERAS_B
     st.error(problem)
     st.stop()
 projector.setup()  # the Projector mode toggle; every chart styled for this session's mode and theme
+roles.unlock()  # the teacher's link (`?teacher=KEY`) unlocks this session; the key leaves the address bar
 st.navigation({
     "": [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -40,7 +40,8 @@ if match and compare.spread(counts) > compare.MATCH_TOLERANCE:
                "to match them within 5%.")
 if st.button("Train the trio", type="primary", help="Stored runs are reused; the others train one after another"):
     try:
-        st.session_state["trio"] = [trainer.submit(c, data_dir=ui.data_dir()).run_id for c in configs]
+        st.session_state["trio"] = [trainer.submit(c, data_dir=ui.data_dir(), owner=ui.roles.owner()).run_id
+                                    for c in configs]
         st.session_state["compare_want"] = [c.run_id for c in configs]
     except ValueError as e:  # e.g. too big for this machine's memory
         ui.show_error(e, "Starting the trio")
@@ -58,9 +59,10 @@ def trio_progress() -> None:
         st.session_state["trio_active"] = False
         st.rerun(scope="app")
     st.session_state["trio_active"] = any(j is not None and j.state in ACTIVE for j in jobs)
-    if st.session_state["trio_active"] and st.button("Stop the trio"):
-        for job in jobs:
-            job.stop()
+    mine = [j for j in jobs if j is not None and j.state in ACTIVE and ui.roles.owner() in j.owners]
+    if mine and st.button("Stop the trio", help="Stop the runs you asked for (others waiting for one keep it)"):
+        for job in mine:
+            trainer.stop(job, ui.roles.owner())
 
 
 with st.container():  # a fixed slot for the fragment (see pages/train.py)

@@ -26,6 +26,8 @@ st.markdown(
     "**Lesson** walks a class through it, question by question; **Write** makes a language model write."
 )
 st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+if note := ui.roles.reachable_note():
+    st.info(note, icon=":material/school:")
 
 left, right = st.columns(2)
 with left:

@@ -30,7 +30,7 @@ left, mid, _ = st.columns([1, 2, 3], vertical_alignment="center")
 retrain = mid.checkbox("Retrain even if stored", key="retrain")
 if left.button("Train", type="primary", help="Train this configuration (or load it if it is stored)"):
     try:
-        st.session_state["job"] = trainer.submit(cfg, retrain=retrain, data_dir=ui.data_dir())
+        st.session_state["job"] = trainer.submit(cfg, retrain=retrain, data_dir=ui.data_dir(), owner=ui.roles.owner())
     except ValueError as e:  # e.g. too big for this machine's memory
         ui.show_error(e, "Starting the training")
 
@@ -63,8 +63,8 @@ def live(run_id: str, was_active: bool, had_events: bool, ghosts: list) -> None:
     if job.state == "queued":
         text += f" (position {trainer.queue_position(job) + 1})"
     st.progress(fraction, text=text)
-    if job.state in ACTIVE and st.button("Stop", help="Stop after the current batch"):
-        job.stop()
+    if job.state in ACTIVE:
+        ui.roles.stop_controls(job, trainer, "stop")
     epochs, batches = plots.event_frames(job.events)
     history = job.run.history if job.run is not None else epochs
     if job.run is not None and not len(batches):  # a stored run: the per-batch curve kept with it
@@ -90,8 +90,10 @@ with chart:
 
 if job.state == "failed":
     st.error(f"Training failed: {job.error}")
-elif job.state == "stopped":
+elif job.state == "stopped" and job.run is None:
     st.warning("Stopped before the last epoch: this run is not stored. Press **Train** to train it fully.")
+if job.run is not None and job.run.info.get("stopped"):  # the ceiling on training time ended it; it is stored
+    st.warning(job.run.info["stopped"], icon=":material/timer_off:")
 if job.state != "done" and (job.state != "stopped" or job.result is None):
     st.stop()
 

@@ -1,5 +1,5 @@
-"""Command line: `python -m rnnviz train|sweep|prepare-lesson|runs|presets|prefetch` for teachers who pre-train
-(`prepare-lesson` trains every run a lesson needs before class), and for checks.
+"""Command line: `python -m rnnviz train|sweep|prepare-lesson|teacher-link|runs|presets|prefetch` for teachers
+who pre-train (`prepare-lesson` trains and pins every run a lesson needs before class, and locks the server).
 
 `train`, `sweep` and `prepare-lesson` train as the pages do: through a `rnnviz.training.jobs.Trainer` and the
 executor `rnnviz.training.executors.make` picks (`_trainer`, `_run`); `train`'s one run stays in this process.
@@ -26,7 +26,7 @@ from rnnviz.data import standard as datasets
 from rnnviz.data.standard import DataError, DataUnavailable
 from rnnviz.learn import lessons as lesson
 from rnnviz.models import budget
-from rnnviz.store import RunStore, settings
+from rnnviz.store import RunStore, classroom, settings
 
 PREFETCH_NAMES = tasks.FILE_SETS
 # flag -> RunConfig field, for the flags that override a config field
@@ -81,6 +81,9 @@ def parser() -> argparse.ArgumentParser:
     le.add_argument("--skip-preflight", action="store_true",
                     help="do not open every step as a student would (in both modes) after training")
     le.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    tl = sub.add_parser("teacher-link", help="print the link that unlocks the teacher's browser session")
+    for p_ in (le, tl):
+        p_.add_argument("--url", default=classroom.DEFAULT_URL, type=classroom.url, help="the app's address")
     f = sub.add_parser("prefetch", help="download data sets into the Keras cache, for offline classrooms")
     # no `choices` here: with nargs="*" and a list default, Python 3.11's argparse checks the default list
     # itself against the choices and exits 2 (`prefetch` alone failed); cmd_prefetch checks the names
@@ -219,7 +222,7 @@ def _trainer(store, args: argparse.Namespace, workers: int, default: str | None 
     executor = executors.make(workers, default=default)
     if executor.note:
         print(f"note: {executor.note}", file=sys.stderr)
-    return Trainer(store, workers=workers, data_dir=args.data_dir, executor=executor)
+    return Trainer(store, workers=workers, data_dir=args.data_dir, executor=executor, max_minutes=env.max_run_minutes())
 
 
 def _run(trainer, configs: list, retrain: bool, progress) -> list:
@@ -322,9 +325,13 @@ def cmd_prepare_lesson(args: argparse.Namespace) -> int:
             return 2
         print(f"data folder for the app: {args.data_dir} (saved in {settings.save_data_dir(args.data_dir)})",
               file=sys.stderr)
-    return _train_all(configs, args, f"lesson {lsn.name} ({lsn.path})", {"lesson": lsn.name}, "stored",
+    store, ids = RunStore(), [c.run_id for c in configs]
+    for run_id in classroom.drop_changed(store, ids):  # e.g. replaced by an edited import: trained again
+        print(f"warning: run {run_id} changed since prepare-lesson stored it; training it again", file=sys.stderr)
+    code = _train_all(configs, args, f"lesson {lsn.name} ({lsn.path})", {"lesson": lsn.name}, "stored",
                       None if args.skip_preflight else lambda: _preflight(lsn))
-
+    classroom.pin(store, [r for r in ids if store.has(r)])
+    return cmd_teacher_link(args, prepared=True) or code
 
 
 def _preflight(lsn) -> dict:
@@ -332,6 +339,15 @@ def _preflight(lsn) -> dict:
 
     with contextlib.redirect_stdout(sys.stderr):  # the page's own prints must not reach --json's stdout
         return preflight.check(lsn, lambda line: print(line, file=sys.stderr, flush=True))
+
+
+def cmd_teacher_link(args: argparse.Namespace, prepared: bool = False) -> int:
+    """Prints the link that unlocks the teacher's session (stderr after prepare-lesson); makes a key when none."""
+    link, made = classroom.teacher_link(args.url)  # --url was checked by argparse (`classroom.url`)
+    if made:
+        print(f"made {classroom.key_path()}: classroom mode is on", file=sys.stderr)
+    print(f"teacher link (keep it private): {link}" if prepared else link, file=sys.stderr if prepared else sys.stdout)
+    return 0
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -385,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env.check()
         return {"train": cmd_train, "sweep": cmd_sweep, "runs": cmd_runs, "presets": cmd_presets,
-                "prefetch": cmd_prefetch, "prepare-lesson": cmd_prepare_lesson}[args.command](args)
+                "prefetch": cmd_prefetch, "prepare-lesson": cmd_prepare_lesson,
+                "teacher-link": cmd_teacher_link}[args.command](args)
     except env.EnvError as e:  # e.g. RNNVIZ_MEMORY_LIMIT_MB=abc: invalid input, named in the message
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -15,6 +15,8 @@ def rnnviz_home(tmp_path, monkeypatch):
     monkeypatch.delenv("RNNVIZ_DATA_DIR", raising=False)
     monkeypatch.delenv("RNNVIZ_RAY_ADDRESS", raising=False)  # tests that want a Ray cluster name their own
     monkeypatch.setenv("RNNVIZ_OFFLINE", "1")
+    for name in ("RNNVIZ_TEACHER_KEY", "RNNVIZ_SESSION_QUEUE", "RNNVIZ_MAX_RUN_MINUTES"):  # no classroom unless asked
+        monkeypatch.delenv(name, raising=False)
     # trainings in this process (tests monkeypatch loaders and spy on the trainer); tests of the training
     # processes (tests/test_executors.py) make a `ProcessExecutor` themselves
     monkeypatch.setenv("RNNVIZ_EXECUTOR", "thread")
@@ -47,6 +49,12 @@ def set_sidebar(at, values: dict) -> None:
 SLOW = {
     "test_app.py": {
         "test_train_tiny_imdb_model_shows_accuracy_and_confusion",
+    },
+    "test_app_roles.py": {
+        "test_a_student_does_not_see_clear_answers_and_the_teachers_link_unlocks_it",
+    },
+    "test_classroom.py": {
+        "test_an_import_never_replaces_a_pinned_run",
     },
     "test_app_compare.py": {
         "test_import_refuses_a_bad_zip_and_accepts_a_good_one",
@@ -100,6 +108,7 @@ SLOW = {
         "test_model_at_epoch_sets_snapshot_weights_without_training",
     },
     "test_jobs.py": {
+        "test_a_run_reaching_the_ceiling_on_training_time_stops_after_its_epoch_and_is_stored_as_stopped",
         "test_failure_is_a_state_with_a_reason",
         "test_queue_and_stop",
         "test_stored_batch_curve_is_what_the_live_events_carried",

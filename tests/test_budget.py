@@ -1,5 +1,7 @@
 """The memory guard: parameter counts equal Keras's, estimates grow as they should, big configs are refused."""
 
+import os
+
 import pytest
 
 from rnnviz.models import budget
@@ -57,3 +59,20 @@ def test_cli_refuses_a_config_too_big(monkeypatch, capsys, rnnviz_home):
     assert cli.main(["train", "--units", "512", "--layers", "3"]) == 2
     assert "allowed here" in capsys.readouterr().err
     assert RunStore().list() == ([], [])
+
+
+def test_the_guard_sets_aside_each_training_processs_own_memory(monkeypatch):
+    monkeypatch.delenv("RNNVIZ_MEMORY_LIMIT_MB", raising=False)
+    half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    assert budget.limit_bytes(workers=1) == half
+    assert budget.limit_bytes(workers=2, processes=2) == (half - 2 * budget.PROCESS_MB * 2**20) // 2
+    from rnnviz.store import RunStore
+    from rnnviz.training.jobs import Trainer
+
+    class Processes:  # a process executor's shape, without starting any
+        kind, slots, note = "process", 2, None
+
+    seen = []
+    monkeypatch.setattr(budget, "check", lambda cfg, workers=1, processes=0: seen.append((workers, processes)))
+    Trainer(RunStore(), workers=2, executor=Processes()).check(RunConfig())
+    assert seen == [(2, 2)]

@@ -273,14 +273,15 @@ def test_on_tensorflow_the_default_is_the_process_executor(monkeypatch):
     monkeypatch.setattr(backend, "configured", lambda: "tensorflow")  # whichever backend this pass imported
     ex = executors.make(workers=1)
     try:
-        assert ex.kind == "process" and ex.slots == 1 and ex.note is None and len(ex.pids()) == 1
+        assert ex.kind == "process" and ex.slots == 1 and ex.note is None
+        assert ex.pids() == [] and ex.started == 0  # a training process starts only when a run needs one
         assert ex.describe().endswith("1 training at a time, in a training process renewed every 25 runs")
     finally:
         ex.shutdown()
     monkeypatch.setenv("RNNVIZ_WORKER_RUNS", "3")
     ex = executors.make(workers=2)
     try:
-        assert ex.kind == "process" and (ex.slots, ex.runs) == (2, 3) and len(ex.pids()) == 2
+        assert ex.kind == "process" and (ex.slots, ex.runs) == (2, 3) and ex.pids() == []
     finally:
         ex.shutdown()
     assert executors.make(workers=1, default="thread").kind == "local"  # `python -m rnnviz train`'s one run
@@ -348,6 +349,21 @@ def test_stop_reaches_the_training_process(proc_trainer):
     assert job.state == "stopped" and job.run is None and job.error is None
     assert 1 <= len(job.result.history.get("loss", [])) < LONG.epochs
     assert not proc_trainer.store.has(LONG.run_id)
+
+
+@pytest.mark.slow  # a training process starts (its Keras import): 5-20 s on a busy 2-core machine
+def test_the_ceiling_on_training_time_reaches_the_training_process(tmp_path):
+    from rnnviz.training.processes import ProcessExecutor
+
+    trainer = Trainer(RunStore(tmp_path), workers=1, executor=ProcessExecutor(1), max_minutes=1e-6)
+    try:
+        job = trainer.submit(LONG.replace(seed=9))
+        _until(lambda: job.state not in ACTIVE, "the run to reach its ceiling")
+        assert job.state == "stopped" and job.error == job.run.info["stopped"]
+        assert len(job.run.history["loss"]) == 1 and job.run.info["stopped"].startswith("Stopped after epoch 1 of 1000")
+        assert set(_proc_pids(job)) == set(trainer.executor.pids())  # trained in the child, which is kept
+    finally:
+        trainer.executor.shutdown()
 
 
 @pytest.mark.slow  # a training process is killed and replaced: 10-40 s on a busy 2-core machine

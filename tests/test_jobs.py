@@ -129,3 +129,19 @@ def test_a_failed_job_keeps_its_exception_without_traceback_and_shutdown_ends_th
     trainer.shutdown()
     with pytest.raises(RuntimeError, match="shutdown"):
         trainer.submit(tiny(seed=4))
+
+
+def test_a_run_reaching_the_ceiling_on_training_time_stops_after_its_epoch_and_is_stored_as_stopped(tmp_path):
+    """RNNVIZ_MAX_RUN_MINUTES (here a tiny fraction of a minute, a function read at each submit, as the app's):
+    the first epoch passes it, so training ends after that epoch, and the run is stored with one line saying so."""
+    trainer = Trainer(RunStore(tmp_path), max_minutes=lambda: 1e-6)
+    job = wait(trainer.submit(tiny(epochs=50)))
+    assert job.state == "stopped" and job.run is not None and job.error == job.run.info["stopped"]
+    assert len(job.run.history["loss"]) == 1 and len(job.result.epoch_seconds) == 1  # whole epochs only
+    assert job.run.info["stopped"] == ("Stopped after epoch 1 of 50: it reached this server's ceiling of 1e-06 "
+                                       "minutes of training per run (RNNVIZ_MAX_RUN_MINUTES).")
+    assert trainer.store.has(job.run_id) and "val_rmse" in job.run.metrics
+    again = trainer.submit(tiny(epochs=50))  # stored: loads, still saying it was stopped
+    assert again.cached and again.run.info["stopped"] == job.run.info["stopped"]
+    free = wait(Trainer(RunStore(tmp_path / "other")).submit(tiny(epochs=2)))  # no ceiling: as before
+    assert free.state == "done" and "stopped" not in free.run.info and len(free.run.history["loss"]) == 2

@@ -12,6 +12,9 @@ characters) and the fix, so the CLI exits 2 with one line and a page shows it in
 | `RNNVIZ_TRAIN_WORKERS`   | trainings the app runs at once                     | 1                    |
 | `RNNVIZ_EXECUTOR`        | where trainings run: `process` or `thread`         | process on TF        |
 | `RNNVIZ_WORKER_RUNS`     | runs a training process does before it is replaced | 25                   |
+| `RNNVIZ_TEACHER_KEY`     | the teacher's key: classroom mode on               | `$RNNVIZ_HOME/teacher.key` |
+| `RNNVIZ_SESSION_QUEUE`   | runs one browser session may have queued           | 12                   |
+| `RNNVIZ_MAX_RUN_MINUTES` | longest training of one run, in minutes (0: none)  | 20 in classroom mode |
 | `KERAS_HOME`             | Keras's folder (its `datasets/` cache)             | `~/.keras`           |
 """
 
@@ -126,6 +129,43 @@ def worker_runs() -> int:
     return integer("RNNVIZ_WORKER_RUNS", 25, 1, 100_000)
 
 
+def teacher_key() -> str | None:
+    """`$RNNVIZ_TEACHER_KEY`: the teacher's key (None when unset or blank: the key file decides). Never echoed.
+
+    Raises:
+        EnvError: the key is shorter than 8 characters or holds characters a link cannot carry as they are.
+    """
+    raw = os.environ.get("RNNVIZ_TEACHER_KEY", "").strip()
+    if not raw:
+        return None
+    if len(raw) < 8 or len(raw) > 256 or not all(c.isascii() and (c.isalnum() or c in "-_.~") for c in raw):
+        raise EnvError("`RNNVIZ_TEACHER_KEY` must be 8 to 256 letters, digits or `-_.~` (its value is not "
+                       "repeated here). Fix: unset it and run `python -m rnnviz teacher-link`, which makes one.")
+    return raw
+
+
+def session_queue() -> int:
+    """`$RNNVIZ_SESSION_QUEUE`: runs one browser session may have waiting in the queue (1 to 10,000, default 12);
+    a session's further runs wait for room."""
+    return integer("RNNVIZ_SESSION_QUEUE", 12, 1, 10_000)
+
+
+def max_run_minutes() -> float | None:
+    """`$RNNVIZ_MAX_RUN_MINUTES`: the longest one run may train, in minutes (fractions allowed); None when unset,
+    0.0 when set to 0 (no ceiling, even in classroom mode)."""
+    raw = os.environ.get("RNNVIZ_MAX_RUN_MINUTES", "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise _fail("RNNVIZ_MAX_RUN_MINUTES", raw, "a number of minutes, 0 or more", "set it to e.g. 20 "
+                    "(0: no ceiling), or unset it (default: 20 in classroom mode, none otherwise).")
+    return value
+
+
 def check() -> None:
     """Parses every variable in the table above, so a bad one is reported at start-up, not when first used.
 
@@ -139,3 +179,6 @@ def check() -> None:
     train_workers()
     executor()
     worker_runs()
+    teacher_key()
+    session_queue()
+    max_run_minutes()

@@ -15,6 +15,9 @@ from rnnviz.config import env
 from rnnviz.config import RunConfig, cells, tasks
 
 FLOAT = 4  # bytes
+PROCESS_MB = 900
+"""What one training process holds once Keras is imported, before any training (four idle ones held 3.5 GB on
+TensorFlow, issue 21); the guard sets it aside for each process the trainer may run."""
 
 
 class TooBig(ValueError):
@@ -92,8 +95,9 @@ def estimate(cfg: RunConfig) -> Estimate:
     return Estimate(params, 4 * FLOAT * params, activations, data)
 
 
-def limit_bytes(workers: int = 1) -> int:
-    """Memory one training may use: `$RNNVIZ_MEMORY_LIMIT_MB`, else half the machine's RAM over `workers`.
+def limit_bytes(workers: int = 1, processes: int = 0) -> int:
+    """Memory one training may use: `$RNNVIZ_MEMORY_LIMIT_MB`, else half the machine's RAM, less `PROCESS_MB` for
+    each of the `processes` training processes that may run (their Keras), over `workers`.
 
     Raises:
         rnnviz.config.env.EnvError: `$RNNVIZ_MEMORY_LIMIT_MB` is not a positive number.
@@ -102,16 +106,16 @@ def limit_bytes(workers: int = 1) -> int:
     if mb is not None:
         return int(mb * 2**20)
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return ram // 2 // max(1, workers)
+    return max(0, ram // 2 - processes * PROCESS_MB * 2**20) // max(1, workers)
 
 
-def check(cfg: RunConfig, workers: int = 1) -> Estimate:
-    """The estimate for `cfg`, if it fits.
+def check(cfg: RunConfig, workers: int = 1, processes: int = 0) -> Estimate:
+    """The estimate for `cfg`, if it fits in `limit_bytes(workers, processes)`.
 
     Raises:
         TooBig: naming the estimate, its parts and the limit, and what to lower.
     """
-    est, limit = estimate(cfg), limit_bytes(workers)
+    est, limit = estimate(cfg), limit_bytes(workers, processes)
     if est.total > limit:
         gb = lambda n: f"{n / 2**30:.1f} GB"  # noqa: E731
         raise TooBig(f"This configuration needs about {gb(est.total)} to train ({est.params:,} weights: "

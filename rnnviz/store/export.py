@@ -28,7 +28,7 @@ from rnnviz import models
 from rnnviz.config import RunConfig, env
 from rnnviz.data import files
 from rnnviz.data import loaders as data
-from rnnviz.store import RunStore
+from rnnviz.store import RunStore, classroom
 from rnnviz.store.runfiles import check_batches, check_parts
 from rnnviz.store.runs import StoredRun, read_snapshots
 
@@ -93,6 +93,7 @@ def import_zip(blob: bytes, store: RunStore, replace: bool = False) -> StoredRun
 
     Raises:
         RunExists: the run id is stored here and `replace` is False. Nothing is stored then.
+        RunImportError: also for a run `prepare-lesson` pinned (`rnnviz.store.classroom`), whatever `replace` says.
         RunImportError: anything else wrong: too large, too many members, not a zip, a member missing or too
             large, malformed or deeply nested JSON, a bad history.csv, wrong types, a run id that does not
             match the config, a model Keras will not load safely or that does not fit the config, snapshots
@@ -103,6 +104,9 @@ def import_zip(blob: bytes, store: RunStore, replace: bool = False) -> StoredRun
                              "be imported.")
     members = _unpack(blob)
     cfg, parts = _check_parts(members)
+    if (store.runs / cfg.run_id).exists() and classroom.pinned(cfg.run_id, store.root):
+        raise RunImportError(f"run {cfg.run_id} ({cfg.summary()}) was prepared for a lesson (`prepare-lesson` "
+                             "pinned it), so an import never replaces it.")
     if not replace and (store.runs / cfg.run_id).exists():
         raise RunExists(cfg.run_id, cfg.summary())
     with tempfile.TemporaryDirectory() as tmp:

@@ -65,7 +65,7 @@ class Executor(Protocol):
 
     def train(self, cfg: RunConfig, on_event: Callable[[Event], None] | None = None,
               stop: threading.Event | None = None, data_dir: str | None = None,
-              log_dir: str | None = None) -> TrainResult:
+              log_dir: str | None = None, max_seconds: float | None = None) -> TrainResult:
         """Trains one run, as `rnnviz.training.fit.train` does, wherever this executor trains. Called on one of
         the Trainer's threads, `slots` at once; the caller (the Trainer) alone writes the run store.
 
@@ -75,6 +75,8 @@ class Executor(Protocol):
             stop: when set, training ends after the batch in progress (the result has `stopped=True`).
             data_dir: folder with the data set's standard files.
             log_dir: where the run's TensorBoard logs are written (if `tensorboard` is installed), or None.
+            max_seconds: the ceiling on training time (`RNNVIZ_MAX_RUN_MINUTES`): training ends after the epoch
+                that reaches it and the result says so in `details["stopped"]`; None: no ceiling.
 
         Returns:
             The `TrainResult`, with the training machine's name in `details["node"]`; a result from another

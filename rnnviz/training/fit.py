@@ -43,9 +43,10 @@ class TrainResult:
         train_seconds: wall-clock seconds spent in `fit`.
         device: the device line (`rnnviz.models.device.describe()`).
         backend: Keras, its backend and the device (`rnnviz.backend.describe()`).
-        stopped: True when the stop flag ended training before the last epoch.
+        stopped: True when the stop flag or the ceiling on training time ended training before the last epoch.
         epoch_seconds: wall-clock seconds at the end of each epoch, from the start of `fit`.
-        details: for classifiers, the test `confusion` matrix and the `classes` (stored in info.json).
+        details: for classifiers, the test `confusion` matrix and the `classes`; for a run the ceiling on
+            training time stopped, `stopped`: one line saying so (such a run is stored; stored in info.json).
         snapshots: epoch -> all weights (`model.get_weights()`), from epoch 0 (before training); see
             `Snapshots`.
         batches: every batch event's values as columns (`epoch`, `step`, `steps`, `seconds`, `loss`, ...),
@@ -91,7 +92,8 @@ class Snapshots(keras.callbacks.Callback):
 
 class Forward(keras.callbacks.Callback):
     """Sends every batch's and epoch's logs to `on_event`; once `stop` is set, training ends after the batch
-    it is in (seen at the next batch's start or at the epoch's end).
+    it is in (seen at the next batch's start or at the epoch's end). With `max_seconds`, training ends after
+    the epoch during which that much time passed (`ceiling` is then that epoch).
 
     Events are dicts (a download before training may also send `{"kind": "note", "text"}`):
     `{"kind": "batch", "epoch", "step", "steps", "seconds", "loss", ...}` after each batch
@@ -109,9 +111,10 @@ class Forward(keras.callbacks.Callback):
 
     async_safe = True
 
-    def __init__(self, on_event: Callable[[Event], None] | None, stop: threading.Event | None, steps: int):
+    def __init__(self, on_event: Callable[[Event], None] | None, stop: threading.Event | None, steps: int,
+                 max_seconds: float | None = None):
         super().__init__()
-        self.on_event, self.stop, self.steps = on_event, stop, steps
+        self.on_event, self.stop, self.steps, self.max_seconds, self.ceiling = on_event, stop, steps, max_seconds, 0
         self.epoch, self.t0, self.epoch_seconds, self.diverged = 0, 0.0, [], None
         self.batches: dict[str, list[float]] = {}
         self._lock, self._pending, self._next = threading.Lock(), {}, 0
@@ -159,6 +162,8 @@ class Forward(keras.callbacks.Callback):
         if bad and self.diverged is None:
             self.diverged = f"{bad[0]} became {logs[bad[0]]} in epoch {epoch + 1}"
         self._halt()  # also a flag set by a batch event that came after the epoch's last batch
+        if self.max_seconds is not None and self.epoch_seconds[-1] >= self.max_seconds and not self.model.stop_training:
+            self.ceiling, self.model.stop_training = epoch + 1, True
         if self.on_event is not None and self.diverged is None:
             self.on_event({"kind": "epoch", "epoch": epoch + 1, "seconds": self.epoch_seconds[-1], **logs})
 
@@ -189,7 +194,7 @@ def write_tensorboard(model: keras.Model, history: dict[str, list[float]], log_d
 
 def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event], None] | None = None,
           stop: threading.Event | None = None, data_dir: str | None = None,
-          log_dir: str | None = None) -> TrainResult:
+          log_dir: str | None = None, max_seconds: float | None = None) -> TrainResult:
     """Trains the model a config describes, seeded so the same config gives the same curve on CPU.
 
     The weights are seeded by `keras.utils.set_random_seed(cfg.seed)`; the order the samples are read in
@@ -204,9 +209,11 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
         data_dir: folder with the data set's standard files, for the data sets that need files.
         log_dir: when given, standard TensorBoard logs (per-epoch scalars) of a run not stopped are written
             there, if the `tensorboard` package is installed.
+        max_seconds: the ceiling on training time (`RNNVIZ_MAX_RUN_MINUTES`): training ends after the epoch
+            that reaches it, and `details["stopped"]` says so in one line.
 
     Returns:
-        The `TrainResult`, with `stopped=True` if `stop` ended it early.
+        The `TrainResult`, with `stopped=True` if `stop` or the ceiling ended it early.
 
     Raises:
         Diverged: the loss became NaN or infinite.
@@ -218,7 +225,7 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
         keras.utils.set_random_seed(cfg.seed)
         model = build_model(cfg, ds)  # weights and each layer's dropout seed generator drawn here
     steps = math.ceil(len(ds.x_train) / cfg.batch_size)
-    forward, snapshots = Forward(on_event, stop, steps), Snapshots(cfg.epochs)
+    forward, snapshots = Forward(on_event, stop, steps, max_seconds), Snapshots(cfg.epochs)
     t0 = time.perf_counter()
     batches = backend.batches(ds.x_train, ds.y_train, data.epoch_orders(len(ds.x_train), cfg.epochs, cfg.seed),
                               cfg.batch_size)
@@ -230,9 +237,12 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
                        f"(now {cfg.learning_rate}) or fewer units.")
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
     stopped = len(history.get("loss", [])) < cfg.epochs
-    if log_dir is not None and not stopped and tensorboard_available():  # a stopped run is not kept
-        write_tensorboard(model, history, log_dir)
     details: dict[str, Any] = {}
+    if stopped and forward.ceiling:  # stopped by the ceiling, not by Stop: the run is kept
+        details["stopped"] = (f"Stopped after epoch {forward.ceiling} of {cfg.epochs}: it reached this server's "
+                              f"ceiling of {max_seconds / 60:g} minutes of training per run (RNNVIZ_MAX_RUN_MINUTES).")
+    if log_dir is not None and (not stopped or forward.ceiling) and tensorboard_available():  # Stop: not kept
+        write_tensorboard(model, history, log_dir)
     scores = metrics.evaluate(model, ds, details)
     return TrainResult(model=model, history=history, metrics=scores, details=details,
                        params=int(model.count_params()), train_seconds=seconds, device=device.describe(),

@@ -34,9 +34,11 @@ class LocalExecutor:
         return f"this server, {self.node}: {at_once}"
 
     def train(self, cfg: RunConfig, on_event: Callable | None = None, stop: threading.Event | None = None,
-              data_dir: str | None = None, log_dir: str | None = None) -> TrainResult:
+              data_dir: str | None = None, log_dir: str | None = None, max_seconds: float | None = None,
+              ) -> TrainResult:
         """`rnnviz.training.fit.train`, with the node's name in the result's `details` (stored in info.json)."""
-        result = fit.train(cfg, on_event=on_event, stop=stop, data_dir=data_dir, log_dir=log_dir)
+        result = fit.train(cfg, on_event=on_event, stop=stop, data_dir=data_dir, log_dir=log_dir,
+                           max_seconds=max_seconds)
         result.details["node"] = self.node
         return result
 

@@ -38,7 +38,8 @@ def node_name() -> str:
 
 
 def train_packed(cfg: RunConfig, on_event: Callable | None, stop: threading.Event | None, tensorboard: bool,
-                 ds=None, data_dir: str | None = None, node: str = "") -> dict[str, Any]:
+                 ds=None, data_dir: str | None = None, node: str = "",
+                 max_seconds: float | None = None) -> dict[str, Any]:
     """Trains `cfg` in this process and packs the result for another process (a Ray actor's or a child's).
 
     Args:
@@ -49,6 +50,7 @@ def train_packed(cfg: RunConfig, on_event: Callable | None, stop: threading.Even
         ds: the run's data (loaded from `cfg.data` and `data_dir` when None).
         data_dir: folder with the data set's files.
         node: this machine's name, put into `details["node"]`.
+        max_seconds: the ceiling on training time (see `rnnviz.training.fit.train`), or None.
 
     Returns:
         The `TrainResult`'s fields except the model, plus the model as `.keras` bytes (`model_bytes`) and
@@ -59,7 +61,7 @@ def train_packed(cfg: RunConfig, on_event: Callable | None, stop: threading.Even
     with tempfile.TemporaryDirectory(prefix="rnnviz-worker-") as tmp:
         logs = Path(tmp) / "logs"
         result = fit.train(cfg, ds=ds, on_event=on_event, stop=stop, data_dir=data_dir,
-                           log_dir=str(logs) if tensorboard else None)
+                           log_dir=str(logs) if tensorboard else None, max_seconds=max_seconds)
         out = {k: v for k, v in vars(result).items() if k != "model"}
         result.model.save(Path(tmp) / "model.keras")
         out["model_bytes"] = (Path(tmp) / "model.keras").read_bytes()

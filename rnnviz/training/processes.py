@@ -6,9 +6,9 @@ each run in a child process instead, one per slot, and replaces a child after `r
 (`RNNVIZ_WORKER_RUNS`), which gives its memory back to the system. A child is a fresh interpreter (as with
 `multiprocessing`'s `spawn`: forking a process that has imported TensorFlow is unsafe) started by
 `subprocess` with two `multiprocessing` pipes, so unlike `spawn` it never re-runs the server's `__main__`
-script, which a script or notebook without an `if __name__ == "__main__"` guard would not survive. The
-children start when the executor is made, so the first training does not wait for their Keras import; a
-replacement starts at once too. Children get their pipes by `pass_fds`, so this executor runs on POSIX only
+script, which a script or notebook without an `if __name__ == "__main__"` guard would not survive. A
+child starts only when a training needs one (each costs about 0.9 GB once Keras is imported, which the memory
+guard counts: `rnnviz.models.budget.PROCESS_MB`); an idle one is kept for the next run. Children get their pipes by `pass_fds`, so this executor runs on POSIX only
 (`rnnviz.training.executors.PROCESSES`).
 
 It works like the Ray executor on one machine: the child trains with `rnnviz.training.packed.train_packed` and
@@ -17,7 +17,7 @@ TensorBoard logs); batch events stream over a pipe as they happen, so live chart
 the server alone writes the store. A child that dies mid-run (killed, out of memory) fails only that run,
 with `rnnviz.training.packed.WorkerLost`; the slot gets a new child and the other runs go on.
 
-Protocol (one pipe each way). Server to child: `("train", run_id, cfg_dict, data_dir, tensorboard)`,
+Protocol (one pipe each way). Server to child: `("train", run_id, cfg_dict, data_dir, tensorboard, max_seconds)`,
 `("stop", run_id)`; closing the pipe ends the child (an idle one is killed when replaced). Child to server:
 `("ready",)` once Keras is imported, then per run `("event", event)`... and `("done", packed)` or
 `("error", exception)`.
@@ -91,10 +91,10 @@ def _main(cmds_fd: int, out_fd: int) -> None:
     try:
         out.send(("ready",))
         while True:
-            (_, _, cfg_dict, data_dir, tensorboard), stop = todo.get()
+            (_, _, cfg_dict, data_dir, tensorboard, max_seconds), stop = todo.get()
             try:
                 packed = train_packed(RunConfig.from_dict(cfg_dict), lambda e: out.send(("event", e)), stop,
-                                      tensorboard, data_dir=data_dir, node=node)
+                                      tensorboard, data_dir=data_dir, node=node, max_seconds=max_seconds)
                 reply: tuple = ("done", packed)
             except Exception as e:  # noqa: BLE001 - raised on the server, as the thread executor would
                 reply = ("error", _portable(e))
@@ -168,8 +168,8 @@ class ProcessExecutor:
         self.slots, self.runs, self.note, self.node = workers, runs, note, node_name()
         self.backend = backend.configured()
         self._lock = threading.Lock()
-        self._idle = [self._start() for _ in range(workers)]  # importing Keras while nobody waits
-        self.started = workers  # children started so far (replacements included)
+        self._idle: list[_Child] = []  # started only when a training needs one
+        self.started = 0  # children started so far (replacements included)
 
     def _start(self) -> _Child:
         return _Child(self.backend)
@@ -190,26 +190,21 @@ class ProcessExecutor:
             if self._idle:
                 return self._idle.pop(0)
             self.started += 1
-        return self._start()  # more trainings at once than slots, or after `shutdown`
+        return self._start()  # no idle child: start one now (its Keras import is the run's first note)
 
     def _give_back(self, child: _Child, healthy: bool) -> None:
-        """Keeps `child` for the next run, or ends it (dead, broken, or done `runs` runs) and starts another."""
+        """Keeps `child` for the next run, or ends it (dead, broken, or done `runs` runs); the next run that needs
+        a process starts one."""
         if healthy and child.runs < self.runs:
             with self._lock:
                 if len(self._idle) < self.slots:
                     self._idle.append(child)
                     return
         child.retire()
-        with self._lock:
-            if len(self._idle) >= self.slots:
-                return
-            self.started += 1
-        fresh = self._start()  # imports Keras now, not when the next run is asked for
-        with self._lock:
-            self._idle.append(fresh)
 
     def train(self, cfg: RunConfig, on_event: Callable | None = None, stop: threading.Event | None = None,
-              data_dir: str | None = None, log_dir: str | None = None) -> TrainResult:
+              data_dir: str | None = None, log_dir: str | None = None, max_seconds: float | None = None,
+              ) -> TrainResult:
         """Trains `cfg` in a child process, forwarding its events to `on_event` and `stop` to it.
 
         With `log_dir` (and `tensorboard` installed), the run's TensorBoard logs are written there.
@@ -223,7 +218,8 @@ class ProcessExecutor:
         emit = on_event if on_event is not None else (lambda event: None)
         child, healthy = self._take(), False
         try:
-            result = self._run(child, cfg, emit, stop, data_dir, log_dir is not None and tensorboard_available())
+            result = self._run(child, cfg, emit, stop, data_dir, log_dir is not None and tensorboard_available(),
+                               max_seconds)
             healthy = True
         except _Died:
             where = "during" if child.ready else "before"
@@ -239,7 +235,7 @@ class ProcessExecutor:
         return unpack(result, log_dir)
 
     def _run(self, child: _Child, cfg: RunConfig, emit: Callable, stop: threading.Event | None, data_dir,
-             tensorboard: bool) -> dict[str, Any]:
+             tensorboard: bool, max_seconds: float | None = None) -> dict[str, Any]:
         """Sends one run to `child` and relays its messages until it answers; its packed result."""
         def note(text: str) -> None:
             emit({"kind": "note", "text": text, "pid": child.proc.pid, "node": self.node})
@@ -248,7 +244,7 @@ class ProcessExecutor:
             child.ready = child.ready or msg[0] == "ready"
         note("Loading the data, building the model" if child.ready else
              "Starting the training process (it imports Keras once)")
-        child.send(("train", cfg.run_id, cfg.to_dict(), data_dir, tensorboard))
+        child.send(("train", cfg.run_id, cfg.to_dict(), data_dir, tensorboard, max_seconds))
         stop_sent = False
         while True:
             if stop is not None and stop.is_set() and not stop_sent:

@@ -62,12 +62,14 @@ class RunWorker:
         if run_id == self.run_id:
             self.stop_flag.set()
 
-    def train(self, cfg_dict: dict[str, Any], ds, tensorboard: bool = False) -> dict[str, Any]:
+    def train(self, cfg_dict: dict[str, Any], ds, tensorboard: bool = False,
+              max_seconds: float | None = None) -> dict[str, Any]:
         """Trains `cfg_dict`'s config on `ds`; returns `train_packed`'s dict (this node's name in `details`)."""
         cfg = RunConfig.from_dict(cfg_dict)
         self.events, self.stop_flag = [], threading.Event()
         self.run_id = cfg.run_id
-        return train_packed(cfg, self.events.append, self.stop_flag, tensorboard, ds=ds, node=self.node)
+        return train_packed(cfg, self.events.append, self.stop_flag, tensorboard, ds=ds, node=self.node,
+                            max_seconds=max_seconds)
 
 
 class RayExecutor:
@@ -126,7 +128,8 @@ class RayExecutor:
             return self._data[key]
 
     def train(self, cfg: RunConfig, on_event: Callable | None = None, stop: threading.Event | None = None,
-              data_dir: str | None = None, log_dir: str | None = None) -> TrainResult:
+              data_dir: str | None = None, log_dir: str | None = None, max_seconds: float | None = None,
+              ) -> TrainResult:
         """Trains `cfg` in this thread's actor (started on its first run), forwarding its events to `on_event`
         and `stop` to it.
 
@@ -143,7 +146,7 @@ class RayExecutor:
             actor = self._slot.actor = self._actor.remote()
             with self._data_lock:
                 self._actors.append(actor)
-        done = actor.train.remote(cfg.to_dict(), ds_ref, log_dir is not None and tensorboard_available())
+        done = actor.train.remote(cfg.to_dict(), ds_ref, log_dir is not None and tensorboard_available(), max_seconds)
         node, seen, announced = None, 0, False
         try:
             while True:

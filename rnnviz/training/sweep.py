@@ -21,7 +21,6 @@ from typing import Any
 import pandas as pd
 
 from rnnviz.config import RunConfig
-from rnnviz.models import budget
 
 MAX_RUNS = 60
 MAX_FIELDS = 2
@@ -166,9 +165,11 @@ def from_text(text: str) -> list[str]:
     return [item for item in text.split(";") if item.strip()]
 
 
-def submit(trainer, configs: list[RunConfig], data_dir: str | None = None, retrain: bool = False) -> list:
-    """Hands every config to the trainer (`Trainer.submit`); stored runs come back as done jobs (unless
-    `retrain`).
+def submit(trainer, configs: list[RunConfig], data_dir: str | None = None, retrain: bool = False,
+           owner: str = "") -> list:
+    """Hands every config to the trainer (`Trainer.submit`) for `owner` (a browser session; "" the command
+    line); stored runs come back as done jobs (unless `retrain`). The trainer serves owners in turn: runs beyond
+    the owner's share of the queue wait for room, none is refused.
 
     Returns:
         The jobs, in grid order.
@@ -178,8 +179,8 @@ def submit(trainer, configs: list[RunConfig], data_dir: str | None = None, retra
             before any is submitted.
     """
     for cfg in configs:
-        budget.check(cfg, getattr(trainer, "workers", 1))
-    return [trainer.submit(cfg, retrain=retrain, data_dir=data_dir) for cfg in configs]
+        trainer.check(cfg)
+    return [trainer.submit(cfg, retrain=retrain, data_dir=data_dir, owner=owner) for cfg in configs]
 
 
 def wait(jobs: list, on_progress: Callable[[list], None] | None = None, poll: float = 0.2) -> list:
@@ -194,10 +195,14 @@ def wait(jobs: list, on_progress: Callable[[list], None] | None = None, poll: fl
         time.sleep(poll)
 
 
-def stop_all(jobs: list) -> None:
-    """Asks every queued or running job to stop (queued ones never start)."""
+def stop_all(jobs: list, trainer=None, owner: str = "", everyone: bool = False) -> None:
+    """Stops `owner`'s interest in every job (`Trainer.stop`: a job others still wait for keeps training), or
+    every job for everyone (`everyone`, or no `trainer`: the command line's Ctrl-C). Queued ones never start."""
     for job in jobs:
-        job.stop()
+        if trainer is None:
+            job.stop()
+        else:
+            trainer.stop(job, owner, everyone=everyone)
 
 
 def run_record(job) -> dict[str, Any]:

@@ -5,6 +5,7 @@ cached models and data, errors), `sidebar` (the config widgets and the config in
 Compare page's helpers), `pickers` and `probes` (the Inspect pages' pickers; their cached models and probes),
 `sweep`, `train`, `lesson`, `preflight` (`prepare-lesson`'s rehearsal of every step), `adding` (the adding
 problem's notes, marks and "what did it look at?"), `links` (the URL as a link),
+`roles` (the teacher and the students in classroom mode, and each session's id as the owner of its runs),
 `player`, `projector` and `st_internals` (the Streamlit internals the app relies on, in one guarded place).
 
 May import: everything in `rnnviz` except `rnnviz.cli`, and `streamlit` (nothing else in `rnnviz` may).
@@ -18,6 +19,6 @@ from rnnviz.ui.pickers import (inspect_controls, inspect_run, pick_epoch, pick_l
                                show_sample)
 from rnnviz.ui.probes import (Inspection, horizon_error, inspect_dataset, inspect_model, model_at,  # noqa: F401
                               probe_ids, probe_inputs, shown_shares, state_paths, state_pca, vocabulary)
-from rnnviz.ui import links, sweep  # noqa: F401  (pages use ui.links and ui.sweep)
+from rnnviz.ui import links, roles, sweep  # noqa: F401  (pages use ui.links, ui.roles and ui.sweep)
 from rnnviz.ui import adding as memory  # noqa: F401  (shareable links; the adding problem; the Sweep page)
 from rnnviz.ui.sidebar import CELL_NAMES, config_sidebar, seed_note, set_widgets  # noqa: F401

@@ -8,6 +8,7 @@ import streamlit as st
 from rnnviz.config import RunConfig, env, vocab
 from rnnviz.inspect import compare
 from rnnviz.store import export
+from rnnviz.ui import roles
 from rnnviz.ui.core import dataset, load_model, trainer
 
 
@@ -136,6 +137,9 @@ def import_run() -> None:
         _, kind, message = seen
         if kind != "exists":
             (st.success if kind == "done" else st.error)(message)
+            return
+        if not roles.is_teacher():  # classroom mode: a student never replaces a stored run
+            st.error(f"{message.split('. Confirm')[0]}: in this class only the teacher replaces a stored run.")
             return
         st.warning(message)
         if st.button("Replace my stored run with the imported one", key="import_replace"):

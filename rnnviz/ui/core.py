@@ -12,7 +12,7 @@ from rnnviz.config import RunConfig, env, tasks
 from rnnviz.data import loaders as data
 from rnnviz.data import standard as datasets
 from rnnviz.models import device
-from rnnviz.store import RunStore, settings
+from rnnviz.store import RunStore, classroom, settings
 from rnnviz.store.runs import default_root
 from rnnviz.training import metrics
 from rnnviz.ui import st_internals
@@ -46,7 +46,8 @@ def _trainer(root, workers: int, data_dir: str | None):
     device.limit_blas_threads(1)
     store = RunStore(root)
     store.cleanup()
-    return Trainer(store, workers=workers, data_dir=data_dir)
+    # the ceiling on a run's training time is read at each submit: a key made later turns classroom mode on
+    return Trainer(store, workers=workers, data_dir=data_dir, max_minutes=lambda: classroom.max_run_minutes(root))
 
 
 def where() -> str:

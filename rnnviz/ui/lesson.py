@@ -18,6 +18,7 @@ from rnnviz.plots import states as state_plots
 from rnnviz.training.jobs import ACTIVE
 from rnnviz.ui import adding as memory
 from rnnviz.ui import probes as ui_probes
+from rnnviz.ui import roles
 from rnnviz.ui.core import DATA_NAMES, data_dir, show_error, trainer
 
 LABELS = {"units": "Units", "radius": "Spectral radius of U", "steps": "Steps", "input_scale": "Input strength",
@@ -136,6 +137,8 @@ def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> N
                         width="stretch", key=f"lesson_answers_{k}")
 
     chart()
+    if not roles.is_teacher():  # classroom mode: only the teacher's session clears answers
+        return
     with st.expander("For the teacher"):
         st.caption("Answers are counted on the server, one per browser session, for everyone on this lesson.")
         if st.button("Clear this step's answers (a new class)", key=f"lesson_clear_{k}"):
@@ -175,10 +178,11 @@ def _not_prepared(lsn: lesson.Lesson, missing: list) -> None:
     st.warning("This step's runs are not stored yet: " + ", ".join(f"**{c.summary()}**" for c in missing)
                + f". Before class, run `python -m rnnviz prepare-lesson {lsn.name}`; then every student loads "
                "them at once.")
-    if st.button("Train them on this server now (everyone waits in one queue)", key="lesson_train_missing"):
+    if roles.is_teacher() and st.button("Train them on this server now (everyone waits in one queue)",
+                                        key="lesson_train_missing"):
         try:
             for cfg in missing:
-                trainer().submit(cfg, data_dir=data_dir())
+                trainer().submit(cfg, data_dir=data_dir(), owner=roles.owner())
         except ValueError as e:
             show_error(e, "Starting the training")
 

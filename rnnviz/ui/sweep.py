@@ -10,6 +10,7 @@ import streamlit as st
 
 from rnnviz.config import RunConfig, tasks
 from rnnviz.training import sweep
+from rnnviz.ui import roles
 from rnnviz.ui.core import data_dir, trainer
 
 NONE = "(none)"
@@ -90,7 +91,7 @@ def jobs_of(configs: list[RunConfig]) -> list:
 def start(configs: list[RunConfig]) -> None:
     """Submits every run of the grid (stored ones load); an error box instead when one would not fit."""
     try:
-        sweep.submit(trainer(), configs, data_dir=data_dir())
+        sweep.submit(trainer(), configs, data_dir=data_dir(), owner=roles.owner())
     except ValueError as e:
         st.error(f"Starting the sweep failed: {e}")
 
@@ -109,8 +110,14 @@ def progress(configs: list[RunConfig], vary: dict) -> None:
         st.progress(fraction, text=f"{label}: {text}" + (f" (failed: {job.error})" if job.state == "failed" else "")
                     + (" (stopped)" if job.state == "stopped" else ""))
     active = [j for j in jobs if j is not None and j.state in ACTIVE]
-    if active and st.button("Stop all", help="Stop every queued and running run of this sweep"):
-        sweep.stop_all(active)
+    me = roles.owner()
+    if any(me in j.owners for j in active) and st.button(
+            "Stop all", help="Stop every queued and running run you asked for in this sweep (a run other "
+                             "sessions also wait for keeps training for them)"):
+        sweep.stop_all(active, trainer(), me)
+    if any(j.owners - {me} for j in active) and roles.is_teacher() and st.button(
+            "Stop all for everyone", help="Stop every queued and running run of this sweep, whoever asked for it"):
+        sweep.stop_all(active, trainer(), everyone=True)
     was = st.session_state.get("sweep_active", False)
     st.session_state["sweep_active"] = bool(active)
     if was and not active:

@@ -1,0 +1,207 @@
+"""Classroom mode: the teacher's key, the link that unlocks a browser session, and the runs `prepare-lesson` pins.
+
+Classroom mode is on when a teacher key exists: `$RNNVIZ_TEACHER_KEY`, or the key file
+`$RNNVIZ_HOME/teacher.key` (made by `python -m rnnviz teacher-link` or `prepare-lesson`, readable by its owner
+only). A session opened with the teacher's link (`?teacher=KEY`) is unlocked; every other session is a
+student's. With no key the app is one person's, with every right (`rnnviz.ui.roles` decides what a session may
+do; this module is the plain-Python part, so the command line uses it too).
+
+Pinned runs (`$RNNVIZ_HOME/pinned.json`): every run `prepare-lesson` stored or found, with a fingerprint of its
+files. An import never replaces a pinned run (`rnnviz.store.export.import_zip`), and `prepare-lesson` trains
+again a pinned run whose files no longer match (`changed_pins`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import urllib.parse
+from pathlib import Path
+
+from rnnviz.config import env
+from rnnviz.store.runs import FILES, RunStore, default_root
+
+KEY_FILE = "teacher.key"
+PINS_FILE = "pinned.json"
+LINK_KEY = "teacher"
+"""The link key that carries the teacher's key (`?teacher=KEY`)."""
+DEFAULT_URL = "http://localhost:8501"
+CLASSROOM_MINUTES = 20.0
+"""The ceiling on one run's training time in classroom mode when `RNNVIZ_MAX_RUN_MINUTES` is unset."""
+MAX_KEY_BYTES = 1024
+
+
+def key_path(root: Path | None = None) -> Path:
+    """`$RNNVIZ_HOME/teacher.key`."""
+    return (root or default_root()) / KEY_FILE
+
+
+def key(root: Path | None = None) -> str | None:
+    """The teacher's key: `$RNNVIZ_TEACHER_KEY`, else the key file's (None: no key, the app is one person's).
+
+    Raises:
+        rnnviz.config.env.EnvError: `RNNVIZ_TEACHER_KEY` holds an unusable value.
+    """
+    given = env.teacher_key()
+    if given is not None:
+        return given
+    try:
+        with open(key_path(root), "rb") as f:
+            text = f.read(MAX_KEY_BYTES).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def classroom(root: Path | None = None) -> bool:
+    """True when a teacher key exists (classroom mode)."""
+    return key(root) is not None
+
+
+def ensure_key(root: Path | None = None) -> tuple[str, bool]:
+    """The teacher's key, made (and written to the key file, mode 0600) when there is none.
+
+    Returns:
+        `(key, made)`: `made` is True when this call wrote the key file.
+    """
+    existing = key(root)
+    if existing is not None:
+        return existing, False
+    path = key_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = secrets.token_urlsafe(24)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another command made it a moment ago: theirs is the key
+        return key(root) or new, False
+    with os.fdopen(fd, "w") as f:
+        f.write(new + "\n")
+    return new, True
+
+
+def matches(given: str | None, root: Path | None = None) -> bool:
+    """True when `given` is the teacher's key (compared in constant time)."""
+    expected = key(root)
+    if not given or expected is None:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
+
+
+class AddressError(ValueError, argparse.ArgumentTypeError):
+    """Not an http(s) address (as `--url`'s type, argparse prints this message and exits 2)."""
+
+
+def url(base: str) -> str:
+    """`base` stripped, if it is an http(s) address (the `--url` of `teacher-link` and `prepare-lesson`).
+
+    Raises:
+        AddressError: it is not.
+    """
+    parts = urllib.parse.urlsplit(base.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise AddressError(f"the app's address must look like {DEFAULT_URL}. Received: {env.cut(base)!r}")
+    return base.strip()
+
+
+def link(teacher_key: str, base: str = DEFAULT_URL) -> str:
+    """The link that unlocks a browser session: `base` with `?teacher=KEY` (other query values kept).
+
+    Raises:
+        ValueError: `base` is not an http(s) address.
+    """
+    parts = urllib.parse.urlsplit(url(base))
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != LINK_KEY] + [(LINK_KEY, teacher_key)]
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urllib.parse.urlencode(query),
+                                    ""))
+
+
+def teacher_link(base: str = DEFAULT_URL, root: Path | None = None) -> tuple[str, bool]:
+    """The teacher's link on `base`, the key file made first when there is no key.
+
+    Returns:
+        `(link, made)`: `made` is True when this call wrote the key file.
+
+    Raises:
+        ValueError: `base` is not an http(s) address (nothing is made then).
+    """
+    url(base)  # checked before any key file is made
+    teacher_key, made = ensure_key(root)
+    return link(teacher_key, base), made
+
+
+def max_run_minutes(root: Path | None = None) -> float | None:
+    """The ceiling on one run's training time for the app's runs: `$RNNVIZ_MAX_RUN_MINUTES` (0: none), else
+    `CLASSROOM_MINUTES` in classroom mode, else None."""
+    given = env.max_run_minutes()
+    if given is not None:
+        return given or None
+    return CLASSROOM_MINUTES if classroom(root) else None
+
+
+def fingerprint(store: RunStore, run_id: str) -> str | None:
+    """A sha256 over a stored run's files (None when it is not stored)."""
+    digest = hashlib.sha256()
+    folder = store.runs / run_id
+    for name in (*FILES, "snapshots.npz", "batches.json"):
+        try:
+            with open(folder / name, "rb") as f:
+                digest.update(name.encode() + b"\0")
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        except FileNotFoundError:
+            if name in FILES:
+                return None
+        except OSError:
+            return None
+    return digest.hexdigest()
+
+
+def pins(root: Path | None = None) -> dict[str, str]:
+    """Pinned run id -> fingerprint (empty when there is no pin file or it is unreadable)."""
+    try:
+        data = json.loads(((root or default_root()) / PINS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def pinned(run_id: str, root: Path | None = None) -> bool:
+    """True when `prepare-lesson` pinned this run (an import may not replace it)."""
+    return run_id in pins(root)
+
+
+def pin(store: RunStore, run_ids: list[str]) -> None:
+    """Pins these stored runs with their files' fingerprints (written whole, then renamed into place)."""
+    current = pins(store.root)
+    for run_id in run_ids:
+        if (print_ := fingerprint(store, run_id)) is not None:
+            current[run_id] = print_
+    store.root.mkdir(parents=True, exist_ok=True)
+    path, tmp = store.root / PINS_FILE, store.root / f".{PINS_FILE}.{os.getpid()}"
+    tmp.write_text(json.dumps(current, indent=1))
+    os.replace(tmp, path)
+
+
+def changed_pins(store: RunStore, run_ids: list[str]) -> list[str]:
+    """The pinned runs among `run_ids` whose stored files no longer match their pin (edited, replaced)."""
+    current = pins(store.root)
+    return [r for r in run_ids if r in current and (store.runs / r).exists()
+            and fingerprint(store, r) != current[r]]
+
+
+def drop_changed(store: RunStore, run_ids: list[str]) -> list[str]:
+    """Deletes the pinned runs among `run_ids` whose files changed (`changed_pins`), so they are trained again.
+
+    Returns:
+        Their run ids.
+    """
+    changed = changed_pins(store, run_ids)
+    for run_id in changed:
+        store.delete(run_id)
+    return changed

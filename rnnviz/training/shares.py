@@ -1,0 +1,107 @@
+"""Fair shares of the training queue: sessions are served in turn, each with a cap on its queued runs.
+
+One browser session's 60-run sweep must not push a classmate's single run to position 60. `FairQueue` keeps one
+lane per owner (a browser session; the command line is one owner too) and serves the lanes round robin: the
+next run comes from the lane served longest ago (a new lane first), so a newcomer's run waits for at most one
+run of each other session. A lane holds at most `cap` runs (`RNNVIZ_SESSION_QUEUE`); an owner's further runs wait for
+room, outside the queue, and move into their lane as its runs start. Nothing is refused.
+
+The queue holds any objects with a writable `held` attribute (the Trainer's jobs): True while the item waits
+for room, False once it is in its lane. It is not thread-safe: the `rnnviz.training.jobs.Trainer` calls it
+with its lock held.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+CAP = 12
+"""Runs one owner may have in the queue by default (`RNNVIZ_SESSION_QUEUE`)."""
+
+
+class FairQueue:
+    """Lanes served round robin, each of at most `cap` items; the rest wait for room (module docstring).
+
+    Args:
+        cap: items one owner may have in its lane.
+    """
+
+    def __init__(self, cap: int = CAP):
+        if cap < 1:
+            raise ValueError(f"`cap` must be a positive int. Received: cap={cap!r}")
+        self.cap = cap
+        self._lanes: dict[str, deque] = {}  # per owner with queued items, in the order the lanes were opened
+        self._last: dict[str, int] = {}  # owner -> the turn its lane was last served (never: absent)
+        self._turn = 0
+        self._waiting: dict[str, deque] = {}  # per owner, in submission order
+
+    def __len__(self) -> int:
+        return sum(map(len, self._lanes.values())) + sum(map(len, self._waiting.values()))
+
+    def put(self, item: Any, owner: str) -> None:
+        """Queues `item` at the end of `owner`'s lane, or among its runs waiting for room when the lane is full."""
+        lane = self._lanes.setdefault(owner, deque())  # a new lane is served before those served already
+        if len(lane) < self.cap:
+            item.held = False
+            lane.append(item)
+        else:
+            item.held = True
+            self._waiting.setdefault(owner, deque()).append(item)
+
+    def take(self) -> Any | None:
+        """The next item in turn (None when the queue is empty); its lane goes to the back of the turn."""
+        if not self._lanes:
+            return None
+        owner = min(self._lanes, key=lambda o: self._last.get(o, -1))  # ties (new lanes): the first opened
+        item = self._lanes[owner].popleft()
+        self._last[owner], self._turn = self._turn, self._turn + 1
+        self._refill(owner)
+        return item
+
+    def remove(self, item: Any) -> bool:
+        """Takes `item` out of the queue (a run nobody waits for any more). Returns whether it was queued."""
+        for owner, lane in list(self._lanes.items()) + list(self._waiting.items()):
+            if item in lane:
+                lane.remove(item)
+                self._refill(owner)
+                return True
+        return False
+
+    def _refill(self, owner: str) -> None:
+        """Moves `owner`'s runs waiting for room into its lane while there is room; drops empty lanes."""
+        waiting = self._waiting.get(owner)
+        while waiting and len(self._lanes.get(owner, ())) < self.cap:
+            item = waiting.popleft()
+            item.held = False
+            if owner not in self._lanes:
+                self._lanes[owner] = deque()
+            self._lanes[owner].append(item)
+        if waiting is not None and not waiting:
+            del self._waiting[owner]
+        if owner in self._lanes and not self._lanes[owner]:
+            del self._lanes[owner]  # an owner who comes back later is served as a new one
+            self._last.pop(owner, None)
+
+    def order(self) -> list:
+        """Every queued item in the order `take` will return them (if nothing else is queued meanwhile)."""
+        lanes = {o: deque(lane) for o, lane in self._lanes.items()}
+        waiting = {o: deque(w) for o, w in self._waiting.items()}
+        last, turn, out = dict(self._last), self._turn, []
+        while lanes:
+            owner = min(lanes, key=lambda o: last.get(o, -1))
+            lane = lanes[owner]
+            out.append(lane.popleft())
+            last[owner], turn = turn, turn + 1
+            if waiting.get(owner):
+                lane.append(waiting[owner].popleft())
+            if not lane:
+                del lanes[owner]
+        return out
+
+    def owners(self) -> dict[str, int]:
+        """Owner -> its queued items (in its lane and waiting for room)."""
+        counts = {o: len(lane) for o, lane in self._lanes.items()}
+        for owner, waiting in self._waiting.items():
+            counts[owner] = counts.get(owner, 0) + len(waiting)
+        return counts

@@ -1,0 +1,129 @@
+"""Classroom mode in the app (AppTest): a student's session does not see the teacher's controls, the teacher's link
+unlocks them for the session's life and leaves the address bar, Stop is per session, and Home says how to turn
+classroom mode on when the server is reachable."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit import config as st_config
+from streamlit.testing.v1 import AppTest
+from test_lesson import TINY, write
+
+from rnnviz.store import classroom
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def home(rnnviz_home):
+    write(rnnviz_home / "lessons", TINY)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    return rnnviz_home
+
+
+def open_step(step: int, **extra) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/lesson.py")
+    at.query_params.update({"lesson": "tiny", "step": str(step), **extra})
+    return at.run()
+
+
+def answered(at: AppTest) -> AppTest:
+    at.radio(key="lesson_pick_tiny_1").set_value(1).run()
+    return at.button(key="lesson_lock_tiny_1").click().run()
+
+
+def has_button(at: AppTest, key: str) -> bool:
+    return any(b.key == key for b in at.button)
+
+
+def test_a_student_does_not_see_clear_answers_and_the_teachers_link_unlocks_it(home):
+    assert has_button(answered(open_step(1)), "lesson_clear_1")  # no key: one person, every right (as before)
+    key, _ = classroom.ensure_key()
+    student = answered(open_step(1))
+    assert not student.exception, student.exception
+    assert not has_button(student, "lesson_clear_1") and not student.expander  # not shown at all
+    teacher = answered(open_step(1, teacher=key))
+    assert "teacher" not in teacher.query_params  # the key left the address bar
+    assert not teacher.exception and has_button(teacher, "lesson_clear_1")
+    assert has_button(teacher.run(), "lesson_clear_1")  # still unlocked on a later rerun
+    teacher.button(key="lesson_clear_1").click().run()
+    assert not teacher.exception
+    wrong = answered(open_step(1, teacher="not-the-key-at-all"))
+    assert any("does not match this server's key" in w.value for w in wrong.warning)
+    assert "teacher" not in wrong.query_params and not has_button(wrong, "lesson_clear_1")
+
+
+def _stop_page():
+    import types
+
+    import streamlit as st
+
+    from rnnviz.ui import roles
+
+    class Trainer:
+        def stop(self, job, owner="", everyone=False):
+            st.session_state.setdefault("stops", []).append((owner, everyone))
+
+    roles.owner()
+    job = types.SimpleNamespace(owners={st.session_state["rnnviz_owner"] if "me" in o else o
+                                        for o in st.session_state["asked"]})
+    roles.stop_controls(job, Trainer(), "stop")
+
+
+@pytest.mark.parametrize("asked, unlocked, want", [
+    (["me", "bob"], False, ["stop"]),  # a student's Stop: withdraws this session's interest only
+    (["bob"], False, []),  # someone else's run: no Stop at all
+    (["bob"], True, ["stop_all"]),  # the teacher may stop anyone's
+    (["me"], True, ["stop"]),  # nobody else waits: a plain Stop
+])
+def test_stop_is_offered_for_this_sessions_runs_and_to_the_teacher_for_everyones(home, asked, unlocked, want):
+    classroom.ensure_key()
+    at = AppTest.from_function(_stop_page)
+    at.session_state["asked"] = asked
+    if unlocked:
+        at.session_state["teacher_unlocked"] = True
+    at.run()
+    assert not at.exception and [b.key for b in at.button] == want
+    if want:
+        at.button(key=want[0]).click().run()
+        me = at.session_state["rnnviz_owner"]
+        assert at.session_state["stops"] == ([(me, False)] if want == ["stop"] else [("", True)])
+
+
+def test_home_says_how_to_turn_classroom_mode_on_only_where_it_is_reachable_and_off(home):
+    def note(at: AppTest) -> bool:
+        return any("teacher-link" in i.value for i in at.info)
+
+    before = st_config.get_option("server.address")
+    try:
+        st_config.set_option("server.address", "0.0.0.0")  # reachable from other machines
+        assert note(AppTest.from_file(APP, default_timeout=120).run())
+        classroom.ensure_key()
+        assert not note(AppTest.from_file(APP, default_timeout=120).run())  # classroom mode is on already
+        (home / "teacher.key").unlink()
+        st_config.set_option("server.address", "127.0.0.1")  # this machine only
+        assert not note(AppTest.from_file(APP, default_timeout=120).run())
+    finally:
+        st_config.set_option("server.address", before)
+
+
+@pytest.mark.slow  # trains a tiny run and opens Compare: about 10-20 s with the Keras import
+def test_a_student_cannot_replace_a_stored_run_by_import(home):
+    from rnnviz.store import RunStore, export
+    from rnnviz.training.jobs import train_and_store
+    from tests.conftest import tiny
+
+    run = train_and_store(tiny(), RunStore())[0]
+    classroom.ensure_key()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at = at.switch_page("pages/compare.py").run()
+    at.file_uploader(key="import_zip").set_value(("run.zip", export.run_zip(run), "application/zip")).run()
+    assert not at.exception and not has_button(at, "import_replace")
+    want = (f"Import refused: run {run.run_id} ({run.config.summary()}) is stored here already: in this class only "
+            "the teacher replaces a stored run.")
+    assert [e.value for e in at.error] == [want]
