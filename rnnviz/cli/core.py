@@ -1,11 +1,8 @@
-"""Command line: `python -m rnnviz train|sweep|prepare-lesson|teacher-link|runs|presets|prefetch` for teachers
-who pre-train (`prepare-lesson` trains and pins every run a lesson needs before class, and locks the server).
+"""The commands `train`, `sweep`, `runs`, `presets` and `prefetch`, the parser of every command, and the helpers the
+lesson commands (`rnnviz.cli.lesson`) share: train a list of configs through one Trainer with progress on stderr.
 
 `train`, `sweep` and `prepare-lesson` train as the pages do: through a `rnnviz.training.jobs.Trainer` and the
 executor `rnnviz.training.executors.make` picks (`_trainer`, `_run`); `train`'s one run stays in this process.
-
-Exit codes: 0 success, 2 invalid input (the message names the field; nothing is stored), 1 any other
-failure (a one-line reason on stderr). Progress goes to stderr; `--json` prints one object on stdout.
 """
 
 from __future__ import annotations
@@ -24,9 +21,8 @@ from rnnviz.config import DATA_KINDS, RunConfig, env, presets, tasks
 from rnnviz.config.run import CELLS, OPTIMIZERS
 from rnnviz.data import standard as datasets
 from rnnviz.data.standard import DataError, DataUnavailable
-from rnnviz.learn import lessons as lesson
 from rnnviz.models import budget
-from rnnviz.store import RunStore, classroom, settings
+from rnnviz.store import RunStore, classroom
 
 PREFETCH_NAMES = tasks.FILE_SETS
 # flag -> RunConfig field, for the flags that override a config field
@@ -310,46 +306,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return _train_all(configs, args, f"sweep of {sweep.to_text(vary)}", {"vary": vary}, "loaded from store")
 
 
-def cmd_prepare_lesson(args: argparse.Namespace) -> int:
-    """Trains (or loads) every run of a lesson through the Trainer, one after another; students then only load."""
-    try:
-        lsn = lesson.find(args.lesson)
-        configs = lsn.configs()
-        _checked(configs)
-    except ValueError as e:  # an unknown lesson, an invalid lesson file (file, line, fix), a run too big
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if args.data_dir:  # remembered for the app: students' pages find the lesson's data without typing it
-        if problem := datasets.folder_problem(args.data_dir):
-            print(f"error: --data-dir: {problem}", file=sys.stderr)
-            return 2
-        print(f"data folder for the app: {args.data_dir} (saved in {settings.save_data_dir(args.data_dir)})",
-              file=sys.stderr)
-    store, ids = RunStore(), [c.run_id for c in configs]
-    for run_id in classroom.drop_changed(store, ids):  # e.g. replaced by an edited import: trained again
-        print(f"warning: run {run_id} changed since prepare-lesson stored it; training it again", file=sys.stderr)
-    code = _train_all(configs, args, f"lesson {lsn.name} ({lsn.path})", {"lesson": lsn.name}, "stored",
-                      None if args.skip_preflight else lambda: _preflight(lsn))
-    classroom.pin(store, [r for r in ids if store.has(r)])
-    return cmd_teacher_link(args, prepared=True) or code
-
-
-def _preflight(lsn) -> dict:
-    from rnnviz.ui import preflight  # lazy: Streamlit's AppTest; the other commands must not wait for it
-
-    with contextlib.redirect_stdout(sys.stderr):  # the page's own prints must not reach --json's stdout
-        return preflight.check(lsn, lambda line: print(line, file=sys.stderr, flush=True))
-
-
-def cmd_teacher_link(args: argparse.Namespace, prepared: bool = False) -> int:
-    """Prints the link that unlocks the teacher's session (stderr after prepare-lesson); makes a key when none."""
-    link, made = classroom.teacher_link(args.url)  # --url was checked by argparse (`classroom.url`)
-    if made:
-        print(f"made {classroom.key_path()}: classroom mode is on", file=sys.stderr)
-    print(f"teacher link (keep it private): {link}" if prepared else link, file=sys.stderr if prepared else sys.stdout)
-    return 0
-
-
 def cmd_runs(args: argparse.Namespace) -> int:
     runs, problems = RunStore().list()
     for problem in problems:
@@ -393,22 +349,3 @@ def cmd_prefetch(args: argparse.Namespace) -> int:
             how = "downloaded" if row["downloaded"] else "already there"
             print(f"{row['dataset']}: {row['path']} ({row['bytes'] / 1e6:.1f} MB, {how})")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Runs one command; returns the exit code."""
-    args = parser().parse_args(argv)
-    try:
-        env.check()
-        return {"train": cmd_train, "sweep": cmd_sweep, "runs": cmd_runs, "presets": cmd_presets,
-                "prefetch": cmd_prefetch, "prepare-lesson": cmd_prepare_lesson,
-                "teacher-link": cmd_teacher_link}[args.command](args)
-    except env.EnvError as e:  # e.g. RNNVIZ_MEMORY_LIMIT_MB=abc: invalid input, named in the message
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 1
-    except Exception as e:  # any other failure: one line, exit 1
-        print(f"error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", file=sys.stderr)
-        return 1
