@@ -13,6 +13,7 @@ characters) and the fix, so the CLI exits 2 with one line and a page shows it in
 | `RNNVIZ_EXECUTOR`        | where trainings run: `process` or `thread`         | process on TF        |
 | `RNNVIZ_WORKER_RUNS`     | runs a training process does before it is replaced | 25                   |
 | `KERAS_HOME`             | Keras's folder (its `datasets/` cache)             | `~/.keras`           |
+| `RNNVIZ_UPLOAD_LIMIT_MB` | the largest data file a user may upload or name    | 50                   |
 """
 
 from __future__ import annotations
@@ -126,6 +127,16 @@ def worker_runs() -> int:
     return integer("RNNVIZ_WORKER_RUNS", 25, 1, 100_000)
 
 
+def home() -> str:
+    """`$RNNVIZ_HOME` (the run store, `datasets/`, ...), or `~/.rnnviz` when it is not set."""
+    return folder("RNNVIZ_HOME") or os.path.join(os.path.expanduser("~"), ".rnnviz")
+
+
+def upload_limit_mb() -> int:
+    """`$RNNVIZ_UPLOAD_LIMIT_MB`: the largest data file (CSV) a user may upload or name, in MB (default 50)."""
+    return integer("RNNVIZ_UPLOAD_LIMIT_MB", 50, 1, 100_000)
+
+
 def check() -> None:
     """Parses every variable in the table above, so a bad one is reported at start-up, not when first used.
 
@@ -139,3 +150,4 @@ def check() -> None:
     train_workers()
     executor()
     worker_runs()
+    upload_limit_mb()
