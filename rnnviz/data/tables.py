@@ -1,6 +1,6 @@
 """A user's CSV file read as a table, and the series a `CsvData` config picks from it.
 
-pandas reads the file and sniffs its separator (`sep=None, engine="python"`); the text is UTF-8 (with or without
+pandas reads the file, its separator sniffed as pandas's `sep=None` does (`csv.Sniffer`, among , ; tab |); the text is UTF-8 (with or without
 a byte-order mark) or, failing that, Latin-1. Columns of numbers are usable (a decimal comma is accepted); the
 others are listed and left out. Every refusal is a `CsvError` of one line naming the file, the column and,
 where there is one, the line of the file.
@@ -85,12 +85,7 @@ def read_table(blob: bytes, where: str = "the CSV file") -> Table:
     header = text.lstrip().split("\n", 1)[0]
     if max(header.count(s) for s in SEPARATORS) >= MAX_COLUMNS:
         raise CsvError(f"{where} has more than {MAX_COLUMNS:,} columns in its header: keep the ones you need")
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=None, engine="python")
-    except csv.Error:  # one column: nothing to sniff
-        frame = _read(io.StringIO(text), where, sep=",")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise CsvError(f"{where} is not a readable CSV table ({_first_line(e)})") from e
+    frame = _read(io.StringIO(text), where, sep=sniff(text))
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise CsvError(f"{where} has a header but no rows of values")
@@ -108,9 +103,18 @@ def read_table(blob: bytes, where: str = "the CSV file") -> Table:
     return Table(frame, encoding, numeric, other)
 
 
+def sniff(text: str) -> str:
+    """The separator, as pandas's `sep=None` finds it (`csv.Sniffer`), but only among `SEPARATORS`; "," when
+    there is nothing to sniff (a single column)."""
+    try:
+        return csv.Sniffer().sniff(text[:65536], delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        return ","
+
+
 def _read(source: io.StringIO, where: str, sep: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(source, sep=sep)
+        return pd.read_csv(source, sep=sep, engine="python")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
         raise CsvError(f"{where} is not a readable CSV table ({_first_line(e)})") from e
 
