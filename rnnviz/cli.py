@@ -130,7 +130,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     cfg = cfg.replace(**changes)
     from rnnviz.data import loaders  # lazy: pandas (~0.4 s); presets, runs and --help must not wait for it
 
-    loaders.check_upload(cfg.data, blob, args.csv if blob is not None else None)  # a bad file: nothing stored
+    cfg = cfg.replace(data=loaders.check_upload(cfg.data, blob, args.csv if blob is not None else None))  # bad: exit 2
     if blob is not None:
         userdata.put(blob, tasks.of(cfg.data).upload)
     return cfg

@@ -196,25 +196,25 @@ def load_csv(opts: CsvData, seed: int = 0, data_dir: str | None = None,
     return Dataset(**timeseries.load(opts), task="regression", n_outputs=opts.horizon)
 
 
-UPLOADED: dict[str, Callable[..., dict[str, Any]]] = {"csv": timeseries.prepare}
-"""Data kind -> how its user file is read and checked (`(opts, blob, where)`), for the kinds with an `upload`."""
+UPLOADED: dict[str, Callable[..., Any]] = {"csv": timeseries.resolve}
+"""Data kind -> how a config is checked against its user file (`(opts, blob, where) -> opts`, the defaults it
+leaves to the file named), for the kinds with an `upload`."""
 
 
-def check_upload(opts: Any, blob: bytes | None = None, where: str | None = None) -> None:
+def check_upload(opts: Any, blob: bytes | None = None, where: str | None = None) -> Any:
     """Reads a user's file for a config of an upload kind (`blob`, else the file stored under the config's hash),
-    so a bad file or column choice is refused before anything is stored or trained. Does nothing for the other
-    kinds.
+    so a bad file or column choice is refused before anything is stored or trained. Other kinds pass unchanged.
+
+    Returns:
+        The options with what they leave to the file named (a CSV's target column).
 
     Raises:
         ValueError: the file or a chosen column cannot be used, or the stored file is missing (one line each).
     """
     if not tasks.of(opts).upload:
-        return
+        return opts
     try:
-        if blob is None:
-            LOADERS[opts.name](opts)
-        else:
-            UPLOADED[opts.name](opts, blob, where or "the file")
+        return UPLOADED[opts.name](opts, blob, where)
     except standard.DataUnavailable as e:
         raise ValueError(str(e)) from e
 

@@ -12,6 +12,7 @@ windows, and scored by the two naive forecasts every forecast is compared with.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -143,6 +144,19 @@ def load(opts: CsvData) -> dict[str, Any]:
     """
     blob = userdata.read(opts.file, "csv", "CSV file")
     return prepare(opts, blob, f"the CSV file {opts.file}")
+
+
+def resolve(opts: CsvData, blob: bytes | None = None, where: str | None = None) -> CsvData:
+    """Checks a config against its file (`blob`, else the stored one) and names its target column when the config
+    left it to the default (""), so the config records every column it uses.
+
+    Raises:
+        userdata.DatasetMissing: no blob and no stored file; tables.CsvError: as `prepare`.
+    """
+    if blob is None:
+        blob, where = userdata.read(opts.file, "csv", "CSV file"), f"the CSV file {opts.file}"
+    names = prepare(opts, blob, where or "the CSV file")["extra"]["names"]
+    return dataclasses.replace(opts, target=names[0])
 
 
 def unscale(values: np.ndarray, extra: dict[str, Any]) -> np.ndarray:
