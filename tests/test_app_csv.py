@@ -41,7 +41,10 @@ def upload(at: AppTest, blob: bytes, name: str = "series.csv") -> AppTest:
 
 
 def done(at) -> bool:
-    job = at.session_state["job"] if "job" in at.session_state else None
+    try:
+        job = at.session_state["job"]
+    except KeyError:
+        return False
     return job is not None and job.state == "done" and any("persistence" in c.value for c in at.caption)
 
 
@@ -120,6 +123,6 @@ def test_without_its_dataset_a_run_opens_and_the_pages_say_so(stored_run, rnnviz
     assert len(errors) == 1 and "is not on this server" in errors[0] and "\n" not in errors[0], errors
     at = app("pages/inspect_predictions.py")
     at.selectbox(key="w_inspect_run").set_value(stored_run.run_id).run()
-    assert not at.exception and [e.value for e in at.error] == [
+    assert not at.exception and [e.value for e in at.error] == [(
         f"Loading the CSV time series data failed: The CSV file {stored_run.data.file} of this run is not on this "
-        "server (imported without its data?): upload the same .csv file again, or import the run with its data."]
+        "server (imported without its data?): upload the same .csv file again, or import the run with its data.")]

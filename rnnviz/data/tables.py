@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from rnnviz.config.env import cut
 from rnnviz.data.standard import DataError
 
 MAX_COLUMNS = 1000
@@ -124,7 +125,7 @@ def _first_line(e: Exception) -> str:
 
 
 def _names(names) -> str:
-    shown = ", ".join(repr(str(n)) for n in list(names)[:12])
+    shown = ", ".join(repr(cut(str(n), 60)) for n in list(names)[:12])
     return shown + (f" and {len(names) - 12} more" if len(names) > 12 else "")
 
 

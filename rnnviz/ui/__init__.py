@@ -3,7 +3,7 @@
 Pages use it as `from rnnviz import ui` and call the names below; the parts live in `core` (trainer, store,
 cached models and data, errors), `sidebar` (the config widgets and the config in the URL), `compare` (the
 Compare page's helpers), `pickers` and `probes` (the Inspect pages' pickers; their cached models and probes),
-`sweep`, `train`, `lesson`, `adding` (the adding problem's notes and marks), `links` (the URL as a link),
+`sweep`, `train`, `lesson`, `adding` (the adding problem's notes and marks), `uploads` (a user's CSV file), `links` (the URL as a link),
 `player`, `projector` and `st_internals` (the Streamlit internals the app relies on, in one guarded place).
 
 May import: everything in `rnnviz` except `rnnviz.cli`, and `streamlit` (nothing else in `rnnviz` may).

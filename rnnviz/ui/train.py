@@ -1,5 +1,6 @@
 """Streamlit helpers for the Train page: this session's earlier runs as faint "ghost" curves (the recent ones,
-and the ones a student pins), and the words that mark a result kept after the settings changed.
+and the ones a student pins), the words that mark a result kept after the settings changed, and a forecast's
+results (beside the naive baselines when the data has them).
 
 The session remembers each finished run the page showed (its config and per-epoch history, newest last), so
 drawing ghosts reads nothing from the run store.
