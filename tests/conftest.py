@@ -48,6 +48,12 @@ SLOW = {
     "test_app.py": {
         "test_train_tiny_imdb_model_shows_accuracy_and_confusion",
     },
+    "test_app_csv.py": {
+        "test_upload_train_and_the_same_file_again_trains_nothing",
+    },
+    "test_csv_runs.py": {
+        "test_cli_trains_on_a_csv_and_a_second_copy_trains_nothing",
+    },
     "test_app_compare.py": {
         "test_import_refuses_a_bad_zip_and_accepts_a_good_one",
         "test_run_import_refuses_in_one_line_and_replaces_only_when_asked",

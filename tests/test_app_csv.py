@@ -3,6 +3,7 @@ line when unusable), train, the same file uploaded in a new session loads the st
 and the Inspect pages open a tiny stored CSV run; without its dataset a run still opens and the pages that need
 the data say so in one line."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -85,13 +86,25 @@ def test_an_unusable_upload_is_refused_in_one_line_and_not_stored(rnnviz_home, b
     assert not (rnnviz_home / "datasets").exists()
 
 
+CFG = RunConfig(data=CsvData(file=userdata.digest(series_csv()), target="temp", inputs="wind", time="step",
+                             window=6, horizon=2), units=4, epochs=2, batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """A `$RNNVIZ_HOME` with the CSV file and one tiny run on it, trained once for the module."""
+    home = tmp_path_factory.mktemp("csv_pages") / "rnnviz_home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNNVIZ_HOME", str(home))
+        userdata.put(series_csv(), "csv")
+        assert train_and_store(CFG, RunStore())[0] is not None
+    return home
+
+
 @pytest.fixture
-def stored_run(rnnviz_home):
-    name = userdata.put(series_csv(), "csv")
-    cfg = RunConfig(data=CsvData(file=name, target="temp", inputs="wind", time="step", window=6, horizon=2),
-                    units=4, epochs=2, batch_size=16)
-    assert train_and_store(cfg, RunStore())[0] is not None
-    return cfg
+def stored_run(seeded, rnnviz_home):
+    shutil.copytree(seeded, rnnviz_home)
+    return CFG
 
 
 @pytest.mark.parametrize("page, charts", [("pages/inspect_states.py", 3), ("pages/inspect_gates.py", 3),

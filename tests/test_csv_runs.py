@@ -4,6 +4,7 @@ column), metrics in the data's units beside the baselines, and exports that carr
 it."""
 
 import io
+import shutil
 import json
 import zipfile
 
@@ -72,12 +73,23 @@ def test_cli_refuses_a_missing_or_binary_file(tmp_path, capsys, rnnviz_home):
     assert not (rnnviz_home / "datasets").exists()
 
 
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """A `$RNNVIZ_HOME` with the CSV file and one tiny run on it, trained once for the module."""
+    home = tmp_path_factory.mktemp("csv_runs") / "rnnviz_home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNNVIZ_HOME", str(home))
+        name = userdata.put(series_csv(), "csv")
+        cfg = RunConfig(data=CsvData(file=name, target="level", time="date", window=6, horizon=2), units=4,
+                        epochs=1, batch_size=16)
+        return home, train_and_store(cfg, RunStore())[0].run_id
+
+
 @pytest.fixture
-def csv_run(rnnviz_home):
-    name = userdata.put(series_csv(), "csv")
-    cfg = RunConfig(data=CsvData(file=name, target="level", time="date", window=6, horizon=2), units=4, epochs=1,
-                    batch_size=16)
-    return train_and_store(cfg, RunStore())[0]
+def csv_run(seeded, rnnviz_home):
+    """The seeded run, in this test's own `$RNNVIZ_HOME` (with its dataset)."""
+    shutil.copytree(seeded[0], rnnviz_home)
+    return RunStore().load(seeded[1])
 
 
 def test_metrics_are_in_the_data_units(csv_run):
