@@ -4,8 +4,8 @@ column), metrics in the data's units beside the baselines, and exports that carr
 it."""
 
 import io
-import shutil
 import json
+import shutil
 import zipfile
 
 import numpy as np
