@@ -24,7 +24,10 @@ if task.results == "adding":
 if task.results == "forecast":
     steps_max = train_ui.free_steps(ds)
     if "persistence_rmse" in run.metrics:
-        st.caption(train_ui.naive_lines(run.metrics)[0])
+        text, warning = train_ui.naive_lines(run.metrics)
+        st.caption(text)
+        if warning:
+            st.warning(warning, icon=":material/trending_flat:")
     key = ui.keep("inspect_free_steps")
     st.session_state[key] = min(st.session_state.get(key) or 200, steps_max)  # this run may be shorter
     ui.links.follow("steps", key, ui.links.integer(1, steps_max), min(200, steps_max), mirror="inspect_free_steps")

@@ -39,6 +39,8 @@ def _store_upload(sb, upload, k: str) -> None:
     blob = upload.getvalue()
     name = userdata.digest(blob)
     if st.session_state.get(k + "uploaded") == name:
+        if not st.session_state.get(k + "file") and k + "refused" not in st.session_state:
+            st.session_state[k + "file"] = name  # a preset cleared the choice; the upload is still there
         return
     st.session_state[k + "uploaded"] = name
     try:
