@@ -5,10 +5,10 @@ import streamlit as st
 
 from rnnviz import ui
 from rnnviz.config import tasks
-from rnnviz.data import loaders as data
 from rnnviz.inspect import readout, samples
 from rnnviz.plots import charts as plots
 from rnnviz.plots import predictions as prediction_plots
+from rnnviz.ui import train as train_ui
 
 st.title("Predictions")
 st.caption("What a stored run predicts on data it never trained on, where it is right, and where it is wrong.")
@@ -22,7 +22,12 @@ if task.results == "adding":
     ui.memory.inspect_results(run)
     st.stop()
 if task.results == "forecast":
-    steps_max = cfg.data.length - data.val_start(cfg.data)
+    steps_max = train_ui.free_steps(ds)
+    if "persistence_rmse" in run.metrics:
+        text, warning = train_ui.naive_lines(run.metrics)
+        st.caption(text)
+        if warning:
+            st.warning(warning, icon=":material/trending_flat:")
     key = ui.keep("inspect_free_steps")
     st.session_state[key] = min(st.session_state.get(key) or 200, steps_max)  # this run may be shorter
     ui.links.follow("steps", key, ui.links.integer(1, steps_max), min(200, steps_max), mirror="inspect_free_steps")

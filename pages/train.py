@@ -5,10 +5,8 @@ import streamlit as st
 
 from rnnviz import ui
 from rnnviz.config import tasks, vocab
-from rnnviz.data import loaders as data
 from rnnviz.plots import charts as plots
 from rnnviz.store.runs import StoreError
-from rnnviz.training import metrics
 from rnnviz.training.jobs import ACTIVE
 from rnnviz.ui import train as train_ui
 
@@ -119,17 +117,7 @@ elif results == "lm":  # a language model: perplexity (and bits per character) b
             b.metric("Bits per character", f"{m['val_bpc']:.3f}", delta=f"n-gram {m['baseline_bpc']:.3f}",
                      delta_color="off", help="loss / ln 2")
 elif results == "forecast":
-    steps_max = cfg.data.length - data.val_start(cfg.data)
-    steps = st.slider("Free-running steps (how far the model runs on its own predictions)", 1, steps_max,
-                      min(200, steps_max), key="free_steps")
-    if run is not None:
-        fc = ui.forecast(run.run_id, run.info["created"], steps)
-    else:
-        fc = metrics.forecast(job.result.model, data.load(cfg.data, cfg.seed), steps)
-    a.metric("Validation RMSE, one step", f"{fc['rmse_one']:.4f}")
-    b.metric(f"RMSE free-running, {steps} steps", f"{fc['rmse_free']:.4f}")
-    st.plotly_chart(plots.prediction_figure(fc["series"], fc["start"], fc["one_step"], fc["free_run"],
-                                            fc["rmse_one"], fc["rmse_free"], cell=cfg.cell), width="stretch")
+    train_ui.forecast_results(cfg, run, job.result, (a, b))
 else:
     history = run.history if run is not None else job.result.history
     if history.get("val_accuracy"):

@@ -56,6 +56,12 @@ SLOW = {
     "test_classroom.py": {
         "test_an_import_never_replaces_a_pinned_run",
     },
+    "test_app_csv.py": {
+        "test_upload_train_and_the_same_file_again_trains_nothing",
+    },
+    "test_csv_runs.py": {
+        "test_cli_trains_on_a_csv_and_a_second_copy_trains_nothing",
+    },
     "test_app_compare.py": {
         "test_import_refuses_a_bad_zip_and_accepts_a_good_one",
         "test_run_import_refuses_in_one_line_and_replaces_only_when_asked",
@@ -73,6 +79,9 @@ SLOW = {
     },
     "test_app_learn.py": {
         "test_controls_at_their_extremes",
+    },
+    "test_app_lesson.py": {
+        "test_prepare_lesson_preflight_names_the_step_that_breaks",
     },
     "test_app_lm.py": {
         "test_stored_language_model_shows_perplexity_beside_the_baseline",

@@ -50,6 +50,8 @@ def _text(value: Any) -> str:
 
 
 def _ends(accepts: Any) -> list[Any]:
+    if isinstance(accepts, config_checks.Text):  # names: the shortest and a longest accepted one
+        return list(accepts.ends)
     return [accepts.min, accepts.max] if isinstance(accepts, config_checks.Bounds) else [accepts[0], accepts[-1]]
 
 

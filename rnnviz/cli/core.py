@@ -19,6 +19,7 @@ from typing import Any, Callable
 from rnnviz import backend
 from rnnviz.config import DATA_KINDS, RunConfig, env, presets, tasks
 from rnnviz.config.run import CELLS, OPTIMIZERS
+from rnnviz.data import userdata
 from rnnviz.data import standard as datasets
 from rnnviz.data.standard import DataError, DataUnavailable
 from rnnviz.models import budget
@@ -36,6 +37,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     """The flags `train` and `sweep` share: a preset, the data, config fields, --set, --retrain, --json."""
     p.add_argument("--preset", help="start from a named preset (see `presets`)")
     p.add_argument("--data", choices=list(DATA_KINDS), help="data set")
+    p.add_argument("--csv", metavar="FILE", help="a CSV file for --data csv (copied once into "
+                   "$RNNVIZ_HOME/datasets/, named by its content hash); pick columns with --set target=COLUMN ...")
     p.add_argument("--data-dir", help="folder holding the data set's standard files (default: "
                    "$RNNVIZ_DATA_DIR, then the Keras cache, then a download)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -103,6 +106,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         ValueError: naming the invalid field.
     """
     cfg = presets.get(args.preset).config if args.preset else RunConfig()
+    blob = userdata.read_file(args.csv) if getattr(args, "csv", None) else None
+    if blob is not None:
+        args.data = args.data or tasks.with_upload("csv")[0]
     changes = {field: getattr(args, flag) for flag, field in FIELD_FLAGS.items()
                if getattr(args, flag) is not None}
     if args.data and args.data != cfg.data.name:
@@ -120,7 +126,15 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             changes[key] = _value(text)
         else:
             raise ValueError(f"`--set` names no config field or {data.name} option. Received: {key}={text!r}")
-    return cfg.replace(**changes)
+    if blob is not None:
+        changes["data_file"] = userdata.digest(blob)
+    cfg = cfg.replace(**changes)
+    from rnnviz.data import loaders  # lazy: pandas (~0.4 s); presets, runs and --help must not wait for it
+
+    cfg = cfg.replace(data=loaders.check_upload(cfg.data, blob, args.csv if blob is not None else None))  # bad: exit 2
+    if blob is not None:
+        userdata.put(blob, tasks.of(cfg.data).upload)
+    return cfg
 
 
 def _progress(event: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import contextvars
 import dataclasses
 import functools
 import math
+import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -72,6 +73,18 @@ class Bounds:
         return math.nextafter(self.hi, -math.inf) if self.hi_open else self.hi
 
 
+@dataclass(frozen=True)
+class Text:
+    """The strings a field accepts: at most `max_chars` characters matching `pattern` (a full match).
+
+    `ends` holds the shortest accepted value and a longest one, for tests that walk every field to its ends.
+    """
+
+    pattern: str
+    max_chars: int
+    ends: tuple[str, str]
+
+
 _RULES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("rnnviz_config_rules", default=None)
 
 
@@ -92,7 +105,7 @@ def limits(kind: type) -> Mapping[str, Any]:
         kind: `RunConfig` or a data-options class such as `CosineData`.
 
     Returns:
-        Field name -> `Bounds` (numbers), or the tuple of accepted values (choices; `(False, True)` for flags).
+        Field name -> `Bounds` (numbers), `Text` (names), or the tuple of accepted values (choices; `(False, True)` for flags).
         Rules across fields (a cosine window must fit in its series, `front_end` needs CIFAR-10) are not here.
     """
     defaults = {f.name: f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
@@ -133,6 +146,14 @@ def check_choice(name: str, value: Any, options: tuple[str, ...]) -> None:
     _rule(name, tuple(options))
     if value not in options:
         fail(name, value, "one of " + ", ".join(repr(o) for o in options))
+
+
+def check_text(name: str, value: Any, pattern: str, max_chars: int, ends: tuple[str, str], rule: str) -> None:
+    """`value` must be a string of at most `max_chars` characters that `pattern` matches in full (`rule` says
+    so in words)."""
+    _rule(name, Text(pattern, max_chars, ends))
+    if not isinstance(value, str) or len(value) > max_chars or re.fullmatch(pattern, value) is None:
+        fail(name, value, rule)
 
 
 def check_bool(name: str, value: Any) -> None:

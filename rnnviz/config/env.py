@@ -16,6 +16,7 @@ characters) and the fix, so the CLI exits 2 with one line and a page shows it in
 | `RNNVIZ_SESSION_QUEUE`   | runs one browser session may have queued           | 12                   |
 | `RNNVIZ_MAX_RUN_MINUTES` | longest training of one run, in minutes (0: none)  | 20 in classroom mode |
 | `KERAS_HOME`             | Keras's folder (its `datasets/` cache)             | `~/.keras`           |
+| `RNNVIZ_UPLOAD_LIMIT_MB` | the largest data file a user may upload or name    | 50                   |
 """
 
 from __future__ import annotations
@@ -166,6 +167,16 @@ def max_run_minutes() -> float | None:
     return value
 
 
+def home() -> str:
+    """`$RNNVIZ_HOME` (the run store, `datasets/`, ...), or `~/.rnnviz` when it is not set."""
+    return folder("RNNVIZ_HOME") or os.path.join(os.path.expanduser("~"), ".rnnviz")
+
+
+def upload_limit_mb() -> int:
+    """`$RNNVIZ_UPLOAD_LIMIT_MB`: the largest data file (CSV) a user may upload or name, in MB (default 50)."""
+    return integer("RNNVIZ_UPLOAD_LIMIT_MB", 50, 1, 100_000)
+
+
 def check() -> None:
     """Parses every variable in the table above, so a bad one is reported at start-up, not when first used.
 
@@ -182,3 +193,4 @@ def check() -> None:
     teacher_key()
     session_queue()
     max_run_minutes()
+    upload_limit_mb()

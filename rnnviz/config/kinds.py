@@ -13,6 +13,7 @@ from rnnviz.config.checks import check_bool as _bool
 from rnnviz.config.checks import check_choice as _choice
 from rnnviz.config.checks import check_float as _float
 from rnnviz.config.checks import check_int as _int
+from rnnviz.config.checks import check_text as _text
 from rnnviz.config.checks import fail as _fail
 
 CHAR_ALPHABET = " abcdefghijklmnopqrstuvwxyz0123456789'"
@@ -234,4 +235,68 @@ class TextData:
                      2 * self.seq_len)
 
 
-DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData, MemoryData, TextData)}
+COLUMN = r"[^+\x00-\x1f\x7f]*"  # a column name: no control character, no "+" (it joins several)
+COLUMNS = r"([^+\x00-\x1f\x7f]+(\+[^+\x00-\x1f\x7f]+)*)?"
+MAX_COLUMN_CHARS = 200
+CSV_ROWS_GUESS = 20_000
+"""The rows `CsvData.shape()` assumes for the memory guard (the file is not read there); the two real series in
+the docs have 2,820 and 3,650."""
+
+
+@dataclass(frozen=True)
+class CsvData:
+    """A time series from a CSV file stored in `$RNNVIZ_HOME/datasets/` (see `rnnviz.data.userdata`), forecast from
+    windows of its past like the cosine series.
+
+    The file is named by its content hash, so the run id stays the same for the same file and columns.
+
+    Attributes:
+        file: the first 16 hex digits of the file's sha256 ("" until a file is chosen).
+        target: the column to forecast ("": the first numeric column).
+        inputs: extra input columns read beside the target, joined with "+" ("": the target alone).
+        time: a column of dates or times to sort by ("": the file's row order); gaps and duplicates are reported.
+        fill: "none" refuses missing values (with their count and first row); "interpolate" fills them.
+        window: input steps the network reads.
+        horizon: future values predicted from each window.
+        period: the seasonal-naive baseline's period in rows (0: estimated from the autocorrelation).
+        val_fraction: share of the series (its end, by time) kept for validation.
+    """
+
+    name: ClassVar[str] = "csv"
+    task: ClassVar[str] = "regression"
+    file: str = ""
+    target: str = ""
+    inputs: str = ""
+    time: str = ""
+    fill: str = "none"
+    window: int = 24
+    horizon: int = 1
+    period: int = 0
+    val_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        _text("file", self.file, r"([0-9a-f]{16})?", 16, ("", "0" * 16), "16 hex digits (a file's hash) or ''")
+        names = "a column name without '+' or control characters, at most 200 characters"
+        _text("target", self.target, COLUMN, MAX_COLUMN_CHARS, ("", "y" * MAX_COLUMN_CHARS), names)
+        _text("inputs", self.inputs, COLUMNS, MAX_COLUMN_CHARS, ("", "x" * MAX_COLUMN_CHARS),
+              "column names joined with '+', at most 200 characters")
+        _text("time", self.time, COLUMN, MAX_COLUMN_CHARS, ("", "t" * MAX_COLUMN_CHARS), names)
+        _choice("fill", self.fill, ("none", "interpolate"))
+        _int("window", self.window, 2, 1000)
+        _int("horizon", self.horizon, 1, 100)
+        _int("period", self.period, 0, 100_000)
+        _float("val_fraction", self.val_fraction, 0.05, 0.5)
+        _floats_as_float(self)
+
+    @property
+    def input_columns(self) -> tuple[str, ...]:
+        """The extra input columns, in order."""
+        return tuple(self.inputs.split("+")) if self.inputs else ()
+
+    def shape(self) -> Shape:
+        features = 1 + len(self.input_columns)
+        return Shape(self.window, features, 0, self.horizon, (self.window, features), (self.horizon,),
+                     CSV_ROWS_GUESS, self.window * features + self.horizon)
+
+
+DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData, MemoryData, TextData, CsvData)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData, RunConfig, TextData
+from rnnviz.config import CifarData, CosineData, CsvData, ImdbData, MemoryData, RunConfig, TextData
 
 
 MEMORY_EPOCHS = 9
@@ -121,6 +121,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "a quick one for a 2-core laptop: Conv2D(32) -> BatchNorm -> MaxPool -> 16 rows -> GRU(64) -> "
            "Dense(10, softmax)",
            "-", "test accuracy >= 45% in <= 90 s of training on a 2-core CPU", "test_accuracy", 0.45, 90.0),
+    Preset("csv-lstm", RunConfig(data=CsvData(), cell="lstm", units=32, epochs=20),
+           "LSTM(32) forecasting the next value of your own CSV series from the last 24 rows (upload a file, or "
+           "--csv FILE)", "-", "none: compare its validation RMSE with persistence and seasonal-naive"),
 ]}
 
 

@@ -66,7 +66,10 @@ class Task:
         results: how a trained run's results are shown: "forecast" (one-step and free-running), "classes"
             (accuracy, confusion), "adding" (MSE beside the constant answer), "lm" (perplexity beside the n-gram).
         vocabulary: the word index its token ids come from ("imdb"), None when it has none of its own.
-        baseline: "constant" (the constant answer's MSE), "ngram" (a count-based n-gram), or None.
+        baseline: "constant" (the constant answer's MSE), "ngram" (a count-based n-gram), "naive" (persistence
+            and seasonal-naive forecasts), or None.
+        upload: the kind of file a user uploads or names for it ("csv"), kept in `$RNNVIZ_HOME/datasets/`
+            (`rnnviz.data.userdata`); None when it reads no user file.
     """
 
     name: str
@@ -80,6 +83,7 @@ class Task:
     vocabulary: str | None = None
     sweep_axis: str | None = None
     baseline: str | None = None
+    upload: str | None = None
 
     @property
     def kind(self) -> type:
@@ -93,7 +97,7 @@ class Task:
     @property
     def generated(self) -> bool:
         """Made from the seed: always available, no files."""
-        return self.files is None
+        return self.files is None and self.upload is None
 
 
 INSPECT = ("states", "gates", "predictions")
@@ -106,6 +110,8 @@ TASKS: dict[str, Task] = {t.name: t for t in (
          baseline="constant"),
     Task("imdb_lm", "IMDB language model", "imdb-char-lm", "imdb", "ids", ("write",), "text", "lm",
          baseline="ngram"),
+    Task("csv", "CSV time series", "csv-lstm", None, "values", INSPECT, "window", "forecast", baseline="naive",
+         upload="csv"),
 )}
 """Data kind -> its row, in the order the data picker lists them."""
 
@@ -135,6 +141,11 @@ def objective(task: str) -> Objective:
 def with_inputs(inputs: str) -> tuple[str, ...]:
     """The data kinds whose inputs are of this kind ("values", "ids", "image"), in the registry's order."""
     return tuple(t.name for t in TASKS.values() if t.inputs == inputs)
+
+
+def with_upload(upload: str) -> tuple[str, ...]:
+    """The data kinds that read a user's file of this kind ("csv"), in the registry's order."""
+    return tuple(t.name for t in TASKS.values() if t.upload == upload)
 
 
 def with_pages(*pages: str) -> tuple[str, ...]:

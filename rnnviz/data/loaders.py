@@ -13,7 +13,8 @@ from rnnviz.data import cifar
 from rnnviz.data import imdb
 from rnnviz.data import standard
 from rnnviz.data import lm
-from rnnviz.config import CifarData, CosineData, ImdbData, MemoryData, TextData, tasks
+from rnnviz.data import timeseries
+from rnnviz.config import CifarData, CosineData, CsvData, ImdbData, MemoryData, TextData, tasks
 
 
 @dataclass
@@ -187,6 +188,41 @@ def load_text(opts: TextData, seed: int = 0, data_dir: str | None = None,
                    extra={"tokens": tokens, "level": opts.level, "baseline_nll": nll, "baseline": name})
 
 
+def load_csv(opts: CsvData, seed: int = 0, data_dir: str | None = None,
+             progress: Callable[[str], None] | None = None) -> Dataset:
+    """A user's CSV series (`rnnviz.data.timeseries`): scaled windows split by time, with the persistence and
+    seasonal-naive baselines in `extra`.
+
+    Raises:
+        rnnviz.data.userdata.DatasetMissing: the file is not stored here; rnnviz.data.tables.CsvError: a bad file
+        or column choice.
+    """
+    return Dataset(**timeseries.load(opts), task="regression", n_outputs=opts.horizon)
+
+
+UPLOADED: dict[str, Callable[..., Any]] = {"csv": timeseries.resolve}
+"""Data kind -> how a config is checked against its user file (`(opts, blob, where) -> opts`, the defaults it
+leaves to the file named), for the kinds with an `upload`."""
+
+
+def check_upload(opts: Any, blob: bytes | None = None, where: str | None = None) -> Any:
+    """Reads a user's file for a config of an upload kind (`blob`, else the file stored under the config's hash),
+    so a bad file or column choice is refused before anything is stored or trained. Other kinds pass unchanged.
+
+    Returns:
+        The options with what they leave to the file named (a CSV's target column).
+
+    Raises:
+        ValueError: the file or a chosen column cannot be used, or the stored file is missing (one line each).
+    """
+    if not tasks.of(opts).upload:
+        return opts
+    try:
+        return UPLOADED[opts.name](opts, blob, where)
+    except standard.DataUnavailable as e:
+        raise ValueError(str(e)) from e
+
+
 def empty(opts: Any) -> Dataset:
     """A `Dataset` with no samples but the right shapes, task and width: enough to build a model."""
     shape = opts.shape()
@@ -211,6 +247,7 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "cifar10": load_cifar,
     "memory": lambda opts, seed, data_dir=None, progress=None: load_memory(opts, seed),
     "imdb_lm": load_text,
+    "csv": load_csv,
 }
 GENERATED = tuple(t.name for t in tasks.TASKS.values() if t.generated)  # made from the seed: no files
 

@@ -145,6 +145,8 @@ def readout_caption(cfg: RunConfig) -> str:
 def persistence_note(data) -> str:
     """When the "repeat the last value" forecast of a cosine series is exact: a whole period ahead on a noise-free
     series with a whole-number period; otherwise it only dips there (to about the noise, √2·noise, with noise)."""
+    if not hasattr(data, "noise"):  # a user's series: no period known to be exact
+        return "on a series with a season it dips one season ahead, as the seasonal-naive forecast does"
     period, noise = float(data.period), float(data.noise)
     if noise == 0 and period.is_integer():
         return f"on this noise-free series it drops to 0 every whole period, {period:g} steps, ahead"

@@ -6,6 +6,10 @@ can lie); the archives inside it (`model.keras`, `snapshots.npz`) are checked th
 from those capped reads, so Keras and numpy only ever see checked bytes. JSON is refused when it nests
 deeper than `MAX_JSON_DEPTH`. Nothing is unpickled; the model is loaded with `safe_mode=True`.
 
+A run trained on a user's file (a CSV series) carries that file as `dataset.csv` when it is at most 20 MB; an
+import stores it in `$RNNVIZ_HOME/datasets/` when its hash is the config's. A run imported without it opens,
+and the pages that need the data say in one line that it is missing.
+
 An import is then checked as fully as a stored run: the JSON types (`rnnviz.store.runfiles`), the run id against
 the config, the model's input, output and weight shapes against a model built from the config, and every
 snapshot's shapes against the model's weights. A run id that is stored here already is refused
@@ -25,8 +29,8 @@ from pathlib import Path
 import pandas as pd
 
 from rnnviz import models
-from rnnviz.config import RunConfig, env
-from rnnviz.data import files
+from rnnviz.config import RunConfig, env, tasks
+from rnnviz.data import files, userdata
 from rnnviz.data import loaders as data
 from rnnviz.store import RunStore, classroom
 from rnnviz.store.runfiles import check_batches, check_parts
@@ -42,9 +46,11 @@ MAX_SNAPSHOT_MEMBERS = 4096  # (epochs kept, at most 21) x (weight arrays) + 1
 MAX_JSON_DEPTH = 64  # a Keras model config nests about 11 deep
 MAX_HISTORY_ROWS = 10_000  # one row per epoch; a config allows at most 1,000 epochs
 MEMBERS = ("config.json", "metrics.json", "info.json", "history.csv", "model.keras")
-OPTIONAL = ("snapshots.npz", "batches.json")
+MAX_DATASET_BYTES = 20 << 20  # a user's data file travels with its run up to this size
+DATASETS = tuple(f"dataset.{t.upload}" for t in tasks.TASKS.values() if t.upload)  # e.g. "dataset.csv"
+OPTIONAL = ("snapshots.npz", "batches.json", *DATASETS)
 LIMITS = {"": MAX_TEXT_BYTES, "model.keras": MAX_BINARY_BYTES, "snapshots.npz": MAX_BINARY_BYTES,
-          ".h5": MAX_BINARY_BYTES, ".npy": MAX_BINARY_BYTES}
+          ".h5": MAX_BINARY_BYTES, ".npy": MAX_BINARY_BYTES, **dict.fromkeys(DATASETS, MAX_DATASET_BYTES)}
 
 
 class RunImportError(ValueError):
@@ -62,7 +68,8 @@ class RunExists(RunImportError):
 
 def run_zip(run: StoredRun) -> bytes:
     """A stored run as a zip: `config.json`, `history.csv` (one row per epoch), `metrics.json`, `info.json`,
-    `model.keras` (and `snapshots.npz`, `batches.json` when the run has them)."""
+    `model.keras` (and `snapshots.npz`, `batches.json` when the run has them; `dataset.csv` when it trained on a
+    user's file that is stored here and at most `MAX_DATASET_BYTES`)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("config.json", json.dumps(run.config.to_dict(), indent=1))
@@ -73,7 +80,18 @@ def run_zip(run: StoredRun) -> bytes:
         for name in OPTIONAL:
             if (run.path / name).is_file():
                 z.write(run.path / name, name)
+        if (dataset := carried_dataset(run.config)) is not None:
+            z.write(dataset, f"dataset.{tasks.of(run.config.data).upload}")
     return buf.getvalue()
+
+
+def carried_dataset(cfg: RunConfig) -> Path | None:
+    """The user's data file a run's export carries: stored here and at most `MAX_DATASET_BYTES` (else None)."""
+    upload = tasks.of(cfg.data).upload
+    if not upload or not userdata.has(cfg.data.file, upload):
+        return None
+    where = userdata.path(cfg.data.file, upload)
+    return where if where.stat().st_size <= MAX_DATASET_BYTES else None
 
 
 def history_frame(history: dict[str, list[float]]) -> pd.DataFrame:
@@ -113,11 +131,28 @@ def import_zip(blob: bytes, store: RunStore, replace: bool = False) -> StoredRun
         model = _load_model(cfg, members["model.keras"], Path(tmp))
         snapshots = _snapshots(members.get("snapshots.npz"), model, cfg, Path(tmp))
         info = {k: v for k, v in parts["info"].items() if k not in ("run_id", "created", "summary", "files")}
+        dataset = _dataset(cfg, members)
         try:
-            return store.save(cfg, model, parts["history"], parts["metrics"], info, snapshots,
-                              batches=parts.get("batches"))
+            run = store.save(cfg, model, parts["history"], parts["metrics"], info, snapshots,
+                             batches=parts.get("batches"))
         except ValueError as e:  # the store's own checks
             raise RunImportError(f"the run does not store: {env.cut(e)}") from e
+    if dataset is not None:
+        userdata.put(*dataset)
+    return run
+
+
+def _dataset(cfg: RunConfig, members: dict[str, bytes]) -> tuple[bytes, str] | None:
+    """The data file an import carries and its kind, for `rnnviz.data.userdata.put`; refused unless it is the
+    run's own (its hash is the config's)."""
+    upload = tasks.of(cfg.data).upload
+    names = [n for n in DATASETS if n in members]
+    if not names:
+        return None
+    if names != [f"dataset.{upload}"] or userdata.digest(members[names[0]]) != cfg.data.file:
+        raise RunImportError(f"the zip's {names[0]} is not the file this run trained on (its hash differs from "
+                             "the config's): the files do not belong together.")
+    return members[names[0]], upload
 
 
 def _unpack(blob: bytes) -> dict[str, bytes]:

@@ -1,5 +1,6 @@
 """Predictions and scores of a trained model: one-step and free-running forecasts, RMSE (also by horizon, beside
-the "repeat the last value" baseline), accuracy."""
+the "repeat the last value" baseline; a user's series in its own units beside persistence and seasonal-naive),
+accuracy."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from rnnviz.config import tasks
-from rnnviz.data import lm
+from rnnviz.data import lm, timeseries
 from rnnviz.data.loaders import Dataset
 
 
@@ -30,19 +31,50 @@ def one_step(model, ds: Dataset) -> np.ndarray:
 def free_run(model, ds: Dataset, steps: int) -> np.ndarray:
     """Free-running forecast: from the first validation window on, the model reads its own predictions.
 
-    Each call predicts `horizon` values, which are appended to the window for the next call.
+    Each call predicts `horizon` values, which are appended to the window for the next call (beside the true
+    values of any extra input columns, `ds.extra["inputs"]`).
 
     Returns:
-        `(steps,)` predicted values for the series points after the first validation window's inputs,
-        i.e. aligned with `ds.extra["series"][ds.extra["val_start"]:][:steps]`.
+        `(steps,)` predicted values (as the model gives them, scaled) for the series points after the first
+        validation window's inputs, i.e. aligned with `ds.extra["series"][ds.extra["val_start"]:][:steps]`.
     """
-    window = ds.x_val[0, :, 0].astype("float32")  # (window,)
+    window = ds.x_val[:1].astype("float32")  # (1, window, features)
+    start = np.asarray([ds.extra["val_start"]])
     out: list[float] = []
     while len(out) < steps:
-        pred = np.asarray(model.predict_on_batch(window[None, :, None]))[0]  # (horizon,), compiled: ~2 ms
-        out.extend(pred.tolist())
-        window = np.concatenate([window, pred.astype("float32")])[-len(window):]
+        pred = np.asarray(model.predict_on_batch(window), "float32")  # (1, horizon), compiled: ~2 ms
+        rows = _next_rows(ds, pred, start + len(out))
+        out.extend(pred[0].tolist())
+        window = np.concatenate([window, rows], axis=1)[:, -window.shape[1]:]
     return np.asarray(out[:steps], "float32")
+
+
+def _next_rows(ds: Dataset, pred: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The rows a free-running model reads next `(n, horizon, features)`: its predictions `(n, horizon)` of the
+    rows from `first` `(n,)` on, beside those rows' true extra inputs (when the data has any)."""
+    rows = pred[..., None].astype("float32")
+    inputs = ds.extra.get("inputs")
+    if inputs is None or inputs.shape[1] == 1:
+        return rows
+    t = np.minimum(np.asarray(first)[:, None] + np.arange(pred.shape[1]), len(inputs) - 1)  # (n, horizon)
+    return np.concatenate([rows, inputs[t, 1:].astype("float32")], axis=-1)
+
+
+def naive_scores(pred: np.ndarray, ds: Dataset) -> dict[str, float]:
+    """A forecast's validation RMSE and MAE in the data's own units (over every predicted step) beside the
+    persistence and seasonal-naive forecasts' (`rnnviz.data.timeseries`), and the period used."""
+    pred, true = timeseries.unscale(pred, ds.extra), timeseries.unscale(ds.y_val, ds.extra)
+    out = {"val_rmse": timeseries.rmse(pred, true), "val_mae": timeseries.mae(pred, true)}
+    for key in ("persistence_rmse", "persistence_mae", "seasonal_rmse", "seasonal_mae"):
+        out[key] = float(ds.extra[key])
+    return {**out, "period": float(ds.extra["period"])}
+
+
+def beats_persistence(m: dict[str, float]) -> bool | None:
+    """Whether a forecast's validation RMSE is below persistence's (None when the run has no such baseline)."""
+    if "persistence_rmse" not in m or "val_rmse" not in m:
+        return None
+    return m["val_rmse"] < m["persistence_rmse"]
 
 
 def evaluate(model, ds: Dataset, details: dict[str, Any] | None = None) -> dict[str, float]:
@@ -59,7 +91,10 @@ def evaluate(model, ds: Dataset, details: dict[str, Any] | None = None) -> dict[
     if objective.per_step:  # a language model
         return lm_scores(float(model.evaluate(ds.x_val, ds.y_val, verbose=0, batch_size=256)), ds)
     if not objective.classes:
-        error = rmse(one_step(model, ds), ds.y_val)
+        pred = one_step(model, ds)
+        if "persistence_rmse" in ds.extra:
+            return naive_scores(pred, ds)
+        error = rmse(pred, ds.y_val)
         if "baseline_mse" in ds.extra:
             return {"val_mse": error**2, "baseline_mse": float(ds.extra["baseline_mse"]), "val_rmse": error}
         return {"val_rmse": error}
@@ -92,7 +127,7 @@ def lm_scores(val_loss: float, ds: Dataset) -> dict[str, float]:
 
 
 def forecast(model, ds: Dataset, steps: int) -> dict[str, np.ndarray | float | int]:
-    """One-step and free-running predictions over the validation span, with their RMSE.
+    """One-step and free-running predictions over the validation span, with their RMSE, in the data's units.
 
     Returns:
         `series`, `start` (first validation target), `one_step` `(n,)` (the first predicted value of each
@@ -100,8 +135,9 @@ def forecast(model, ds: Dataset, steps: int) -> dict[str, np.ndarray | float | i
     """
     series, start = ds.extra["series"], ds.extra["val_start"]
     steps = max(1, min(steps, len(series) - start))
-    one = one_step(model, ds)[:, 0]
-    free = free_run(model, ds, steps)
+    one = timeseries.unscale(one_step(model, ds)[:, 0], ds.extra)
+    free = timeseries.unscale(free_run(model, ds, steps), ds.extra)
+    series = timeseries.unscale(series, ds.extra)
     return {"series": series, "start": start, "one_step": one, "free_run": free,
             "rmse_one": rmse(one, series[start:start + len(one)]),
             "rmse_free": rmse(free, series[start:start + steps])}
@@ -151,17 +187,17 @@ def free_runs(model, ds: Dataset, steps: int, n_starts: int = 20
     n_val = len(series) - start
     steps = int(np.clip(steps, 1, n_val))
     starts = np.unique(np.linspace(0, min(n_val - steps, len(ds.x_val) - 1), n_starts).astype(int))
-    window = ds.x_val[starts, :, 0].astype(np.float32)  # (n, window)
+    window = ds.x_val[starts].astype(np.float32)  # (n, window, features)
     out: list[np.ndarray] = []
     done = 0
     while done < steps:
-        pred = np.asarray(model.predict_on_batch(window[..., None]), np.float32)  # (n, horizon)
+        pred = np.asarray(model.predict_on_batch(window), np.float32)  # (n, horizon)
         out.append(pred)
+        window = np.concatenate([window, _next_rows(ds, pred, start + starts + done)], axis=1)[:, -window.shape[1]:]
         done += pred.shape[1]
-        window = np.concatenate([window, pred], axis=1)[:, -window.shape[1]:]
     pred = np.concatenate(out, axis=1)[:, :steps]
     true = series[start + starts[:, None] + np.arange(steps)]
-    return pred.astype(np.float64), true.astype(np.float64), starts
+    return timeseries.unscale(pred, ds.extra), timeseries.unscale(true, ds.extra), starts
 
 
 def persistence(ds: Dataset, starts: np.ndarray, steps: int) -> np.ndarray:
@@ -177,7 +213,7 @@ def persistence(ds: Dataset, starts: np.ndarray, steps: int) -> np.ndarray:
     Returns:
         `(n, steps)` predictions, aligned with `free_runs`' `true`.
     """
-    last = np.asarray(ds.x_val[np.asarray(starts, int), -1, 0], np.float64)  # the value just before each start
+    last = timeseries.unscale(ds.x_val[np.asarray(starts, int), -1, 0], ds.extra)  # the value just before each start
     return np.repeat(last[:, None], int(steps), axis=1)
 
 

@@ -4,7 +4,7 @@ Pages use it as `from rnnviz import ui` and call the names below; the parts live
 cached models and data, errors), `sidebar` (the config widgets and the config in the URL), `compare` (the
 Compare page's helpers), `pickers` and `probes` (the Inspect pages' pickers; their cached models and probes),
 `sweep`, `train`, `lesson`, `preflight` (`prepare-lesson`'s rehearsal of every step), `adding` (the adding
-problem's notes, marks and "what did it look at?"), `links` (the URL as a link),
+problem's notes, marks and "what did it look at?"), `uploads` (a user's CSV file), `links` (the URL as a link),
 `roles` (the teacher and the students in classroom mode, and each session's id as the owner of its runs),
 `player`, `projector` and `st_internals` (the Streamlit internals the app relies on, in one guarded place).
 

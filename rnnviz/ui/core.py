@@ -11,6 +11,7 @@ from rnnviz import backend
 from rnnviz.config import RunConfig, env, tasks
 from rnnviz.data import loaders as data
 from rnnviz.data import standard as datasets
+from rnnviz.data import userdata
 from rnnviz.models import device
 from rnnviz.store import RunStore, classroom, settings
 from rnnviz.store.runs import default_root
@@ -123,6 +124,10 @@ def data_problem(cfg: RunConfig) -> str | None:
     folder = st.session_state.get("data_dir")
     if folder and (problem := datasets.folder_problem(folder)):
         return f"{problem} (set on the Home page)"
+    if (upload := tasks.of(cfg.data).upload) and not userdata.has(cfg.data.file, upload):
+        return (f"The {DATA_NAMES[cfg.data.name]} file {cfg.data.file} is not on this server: upload it in the "
+                "sidebar (the same file gives the same runs)." if cfg.data.file else
+                f"Upload a {upload.upper()} file in the sidebar (under Advanced, Data) to train on it.")
     files = tasks.of(cfg.data).files  # (the language model reads the IMDB files)
     if files is None or datasets.locate(files, data_dir()) is not None:
         return None

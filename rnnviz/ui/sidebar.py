@@ -11,6 +11,7 @@ import streamlit as st
 from rnnviz.config import DATA_KINDS, RunConfig, checks, presets, tasks, vocab
 from rnnviz.config.run import ACTIVATIONS, CELLS, OPTIMIZERS
 from rnnviz.models.device import cudnn_blockers
+from rnnviz.ui import uploads
 from rnnviz.ui.core import DATA_NAMES
 from rnnviz.ui.projector import QUERY_KEY as PROJECTOR_KEY
 
@@ -179,7 +180,7 @@ def _cifar_widgets(sb, kind: type, k: str) -> dict[str, Any]:
 
 
 DATA_WIDGETS = {"cosine": _cosine_widgets, "memory": _memory_widgets, "imdb_lm": _lm_widgets,
-                "imdb": _imdb_widgets, "cifar10": _cifar_widgets}
+                "imdb": _imdb_widgets, "cifar10": _cifar_widgets, "csv": uploads.csv_widgets}
 """Data kind -> the labelled widgets of its options; a kind without an entry gets one plain control per option."""
 
 
