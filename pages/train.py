@@ -25,7 +25,11 @@ if problem := ui.data_problem(cfg):
     st.warning(problem)
 
 left, mid, _ = st.columns([1, 2, 3], vertical_alignment="center")
-retrain = mid.checkbox("Retrain even if stored", key="retrain")
+if ui.roles.is_teacher():  # a retrain replaces a stored run for everyone: in classroom mode, the teacher's call
+    retrain = mid.checkbox("Retrain even if stored", key="retrain")
+else:
+    retrain = False
+    mid.caption("Stored runs load; in classroom mode only the teacher retrains them.")
 if left.button("Train", type="primary", help="Train this configuration (or load it if it is stored)"):
     try:
         st.session_state["job"] = trainer.submit(cfg, retrain=retrain, data_dir=ui.data_dir(), owner=ui.roles.owner())

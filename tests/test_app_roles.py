@@ -127,3 +127,19 @@ def test_a_student_cannot_replace_a_stored_run_by_import(home):
     want = (f"Import refused: run {run.run_id} ({run.config.summary()}) is stored here already: in this class only "
             "the teacher replaces a stored run.")
     assert [e.value for e in at.error] == [want]
+
+
+def test_a_student_cannot_retrain_a_stored_run_for_everyone(home):
+    """A retrain replaces a stored run (a lesson's pinned one too) for every session: the teacher's call."""
+    def train_page(**extra) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params.update(extra)
+        at.run()
+        return at.switch_page("pages/train.py").run()
+
+    assert any(c.key == "retrain" for c in train_page().checkbox)  # no key: one person, every right
+    key, _ = classroom.ensure_key()
+    student = train_page()
+    assert not student.exception and not any(c.key == "retrain" for c in student.checkbox)
+    assert any("only the teacher retrains" in c.value for c in student.caption)
+    assert any(c.key == "retrain" for c in train_page(teacher=key).checkbox)
