@@ -117,6 +117,14 @@ FIGURES = {
                                                  RNG.normal(size=(T, 2)), [1, 4]),
     "adding.with_goal": lambda: adding.with_goal(plots.loss_figure({"loss": [0.5, 0.3]}, cell="lstm"), 0.01, "val_mse"),
     "adding.with_baseline": lambda: adding.with_baseline(plots.loss_figure({"loss": [0.5, 0.3]}, cell="lstm"), 0.16),
+    "adding.share_figure": lambda: adding.share_figure(pd.DataFrame(
+        [{"label": f"{vocab.CELL_LABELS[c]} 4u", "cell": c, "epoch": e, "share": 0.1 * (e + 1)}
+         for c in vocab.TRIO for e in (0, 1, 2)]), 2 / T),
+    "adding.looked_figure": lambda: adding.looked_figure(pd.DataFrame(
+        [{"label": f"{vocab.CELL_LABELS[c]} 4u", "cell": c, "step": t + 1, "share": 1 / T}
+         for c in vocab.TRIO for t in range(T)]), [1, 4], "sample 1 at epoch 2"),
+    "adding.gap_figure": lambda: adding.gap_figure([{"lo": 1, "hi": 2, "mse": 0.05, "n": 10},
+                                                    {"lo": 3, "hi": 3, "mse": 0.1, "n": 4}], 0.16, "gru"),
     "lesson.answers_figure": lambda: importlib.import_module("rnnviz.plots.lesson").answers_figure(
         ["a", "b", "c"], [3, 5, 1], 1, 0),
 }

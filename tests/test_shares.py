@@ -140,6 +140,7 @@ def test_stop_withdraws_one_sessions_interest_and_a_job_nobody_waits_for_stops(g
 def test_a_queued_job_nobody_waits_for_leaves_the_queue_at_once(gated):
     trainer, ex = gated
     first = trainer.submit(tiny(seed=1), owner="alice")
+    until(lambda: first.state == "running", "the first run to leave the queue")  # the gate holds it there
     second = trainer.submit(tiny(seed=2), owner="alice")
     other = trainer.submit(tiny(seed=2), owner="bob")  # joins alice's queued job
     assert other is second and second.owners == {"alice", "bob"}

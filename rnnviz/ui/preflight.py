@@ -9,6 +9,7 @@ class's tally.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +65,10 @@ def _page_problem(at) -> str | None:
 
 def rehearse(lsn: lesson.Lesson, progress=lambda line: None, timeout: float = 300) -> list[Problem]:
     """Opens every step in both modes with the right answer locked in; the problems found (empty: all fine)."""
-    from streamlit import logger
     from streamlit.testing.v1 import AppTest  # lazy: only the pre-flight drives the page
 
-    logger.set_log_level("error")  # AppTest's "missing ScriptRunContext" warnings would bury the step lines
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("streamlit")]:
+        logging.getLogger(name).setLevel(logging.ERROR)  # AppTest's "missing ScriptRunContext" would bury the lines
 
     if lesson.available().get(lsn.name) != lsn.path:
         return [Problem(0, "", f"{lsn.path} is not in a lesson folder ({', '.join(map(str, lesson.folders()))}), "
