@@ -32,6 +32,7 @@ except lesson.LessonError as e:
     st.error(str(e))
     st.stop()
 k = ui_lesson.step_number(len(lsn.steps))
+ui_lesson.follow_the_teacher(name, k, len(lsn.steps))
 step = lsn.steps[k - 1]
 st.caption(f"**{lsn.title}** · step {k} of {len(lsn.steps)}")
 st.progress(k / len(lsn.steps))

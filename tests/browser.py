@@ -73,6 +73,19 @@ def chromium_page(width: int = 1400, height: int = 2000):
             browser.close()
 
 
+@contextlib.contextmanager
+def chromium_pages(n: int, width: int = 1400, height: int = 1000):
+    """`n` pages in separate browser contexts (separate cookies and sessions: a teacher and students)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield [browser.new_context(viewport={"width": width, "height": height}).new_page() for _ in range(n)]
+        finally:
+            browser.close()
+
+
 def rgb_hex(css: str) -> str:
     """A computed CSS colour "rgb(r, g, b)" (or "rgba(...)") as "#RRGGBB"."""
     r, g, b = (int(float(v)) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])

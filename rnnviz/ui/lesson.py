@@ -3,6 +3,7 @@ you see" question, the class's answers (counted for every session of the server)
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import streamlit as st
@@ -68,6 +69,50 @@ def step_number(n_steps: int) -> int:
         k = 1
     st.query_params["step"] = str(k)
     return k
+
+
+class _Lead:
+    """Where the unlocked teacher is in each lesson (one per server process, shared by every session)."""
+
+    def __init__(self) -> None:
+        self._lock, self._steps = threading.Lock(), {}
+
+    def set(self, name: str, k: int) -> None:
+        with self._lock:
+            self._steps[name] = k
+
+    def get(self, name: str) -> int | None:
+        with self._lock:
+            return self._steps.get(name)
+
+
+@st.cache_resource
+def lead() -> _Lead:
+    """The teacher's step in each lesson, for students to follow."""
+    return _Lead()
+
+
+def follow_the_teacher(name: str, k: int, n_steps: int) -> None:
+    """Classroom mode: the teacher's session records its step; a student's page moves to the teacher's step
+    whenever the teacher moves (checked every `REFRESH_SECONDS`). A student may still look back: a step the
+    teacher has not left is not forced again. Without a teacher key nobody leads."""
+    if not roles.classroom_mode():
+        return
+    if roles.is_teacher():
+        lead().set(name, k)
+        return
+
+    @st.fragment(run_every=REFRESH_SECONDS)
+    def poll() -> None:
+        where = lead().get(name)
+        if where is None or st.session_state.get(f"lesson_followed/{name}") == where:
+            return
+        st.session_state[f"lesson_followed/{name}"] = where  # followed once; looking back is the student's
+        if 1 <= where <= n_steps and where != int(st.query_params.get("step", "0") or 0):
+            go_to(name, where)
+            st.rerun(scope="app")
+
+    poll()
 
 
 def go_to(name: str, k: int) -> None:
