@@ -299,8 +299,8 @@ def deep(depth: int = 3000) -> str:
     (TINY.replace('summary = "A test lesson."', "summary = [1, 2]"), "line 2: `summary`: must be a text"),
     (TINY.replace('title = "Tiny"', 'title = ["Tiny"]'), "line 1: `title`: must be a text"),
     ('title = "x"\nsteps = "none"\n', "line 2: `steps`: must be one or more"),
-    (TINY.replace('choices = ["most", "little"]', 'choices = [["most"], "little"]'), "line 9: step 1 (Forgetting), "
-                                                                                     "`choices`"),
+    (TINY.replace('choices = ["most", "little"]', 'choices = [["most"], "little"]'),
+     "line 9: step 1 (Forgetting), `choices`"),
 ])
 def test_every_wrong_type_is_a_lesson_error_naming_the_file_line_and_key(rnnviz_home, text, where):
     write(rnnviz_home / "lessons", text)

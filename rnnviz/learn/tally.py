@@ -20,6 +20,7 @@ before are kept and written back. A wrong-typed entry is dropped alone.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import tempfile
@@ -37,6 +38,7 @@ MAX_STEPS = 500
 MAX_KEY = 200
 """The longest lesson/step key or voter id kept (longer ones are no answers this app wrote)."""
 
+log = logging.getLogger(__name__)
 Votes = dict[str, dict[str, list]]  # "lesson/step" -> voter -> [choice, time]
 
 
@@ -56,10 +58,11 @@ class Tally:
         self._problem: str | None = None
 
     def problem(self) -> str | None:
-        """What went wrong with the file since the last call (e.g. it was damaged and set aside), once; or None."""
-        with self._lock:
-            problem, self._problem = self._problem, None
-        return problem
+        """The last thing that went wrong with the file on this server (it was damaged and set aside), or None.
+
+        It is logged once when it happens (Python's `logging`, the server's console); pages show it to the teacher.
+        """
+        return self._problem
 
     def _load(self) -> None:
         """Reads the file when it changed since the last read (call with the lock held)."""
@@ -73,7 +76,7 @@ class Tally:
         try:
             doc = json.loads(self.path.read_bytes())
             if not isinstance(doc, dict):
-                raise ValueError(f"it holds a {type(doc).__name__}, not an object")
+                raise ValueError(f"it holds a {type(doc).__name__}, not an object")  # noqa: TRY004 (set aside below)
         except (OSError, ValueError, RecursionError) as e:
             self._set_aside(e)
             return
@@ -91,6 +94,7 @@ class Tally:
         self._seen = None
         self._problem = (f"The class's answers file {self.path.name} could not be read ({str(why)[:80]}): "
                          f"{where}; the answers this server had read are kept.")
+        log.warning(self._problem)
 
     def _write(self) -> None:
         """Drops what is past its reset or over the bounds, then replaces the file atomically (lock held)."""

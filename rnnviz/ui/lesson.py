@@ -104,8 +104,8 @@ def voter() -> str:
     """This browser's voter id: the `rnnviz_voter` cookie's, else a new random one for this session (which
     `remember_voter` puts in the cookie for the browser's next sessions)."""
     if "lesson_voter" not in st.session_state:
-        cookie = st.context.cookies.get(VOTER_COOKIE) or ""
-        known = bool(VOTER.match(cookie))
+        cookie = st.context.cookies.get(VOTER_COOKIE)
+        known = isinstance(cookie, str) and bool(VOTER.match(cookie))  # (AppTest has no cookies)
         st.session_state["lesson_voter"] = cookie if known else uuid.uuid4().hex
         st.session_state["lesson_voter_new"] = not known
     return st.session_state["lesson_voter"]
@@ -141,8 +141,6 @@ def question(lsn: lesson.Lesson, k: int, step: lesson.Step) -> int | None:
         st.session_state[key] = earlier
     if error := st.session_state.pop("lesson_vote_error", None):
         st.error(error)
-    if problem := tally().problem():
-        st.warning(problem, icon=":material/report:")
     mine = st.session_state.get(key)
     st.subheader(f":material/help: Predict before you see: {step.question}")
     pick = st.radio("Your answer", range(len(step.choices)), format_func=lambda i: step.choices[i],
@@ -174,6 +172,8 @@ def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> N
     with st.expander("For the teacher"):
         st.caption("Answers are counted on the server, one per browser (a reload does not vote again), for everyone "
                    "on this lesson.")
+        if problem := tally().problem():
+            st.warning(problem, icon=":material/report:")
         if st.button("Clear this step's answers (a new class)", key=f"lesson_clear_{k}"):
             tally().clear(lsn.name, k - 1)
 
