@@ -229,7 +229,8 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
         raise Diverged(f"Training diverged: {forward.diverged}. Try a lower learning rate "
                        f"(now {cfg.learning_rate}) or fewer units.")
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
-    stopped = len(history.get("loss", [])) < cfg.epochs
+    # a stop during the last epoch ends it after a batch too: that epoch is partial (Keras still records it)
+    stopped = len(history.get("loss", [])) < cfg.epochs or (stop is not None and stop.is_set())
     if log_dir is not None and not stopped and tensorboard_available():  # a stopped run is not kept
         write_tensorboard(model, history, log_dir)
     details: dict[str, Any] = {}
