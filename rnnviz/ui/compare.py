@@ -36,7 +36,7 @@ def compare_picker(trio_configs: list[RunConfig]) -> list:
         wanted = [r for r in st.query_params.get("runs", "").split(",") if r]
         unknown = [r for r in wanted if r not in by_id]
         if unknown:
-            st.warning(f"The link names runs not stored here: {', '.join(unknown)} (train them first).")
+            st.warning(f"The link names runs not stored here: {env.cut(', '.join(unknown), 80)} (train them first).")
         st.session_state["compare_runs"] = [r for r in wanted if r in by_id] or [
             c.run_id for c in trio_configs if c.run_id in by_id]
     st.session_state["compare_runs"] = [r for r in st.session_state["compare_runs"] if r in by_id]
