@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
 import sys
 import tempfile
 from typing import Any
@@ -229,33 +228,16 @@ def _run(trainer, configs: list, retrain: bool, progress) -> list:
     jobs: list = []
     try:
         with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
-            with _sigint_held():  # Ctrl-C here would leave a job queued but unknown to `jobs`: it would train
+            with sweep.sigint_held():  # Ctrl-C here would leave a job queued but unknown to `jobs`: it would train
                 jobs = sweep.submit(trainer, configs, retrain=retrain)
             return sweep.wait(jobs, progress)
     except BaseException:
-        with _sigint_held():  # a second Ctrl-C must not cut the stopping short (the rest would then train)
+        with sweep.sigint_held():  # a second Ctrl-C must not cut the stopping short (the rest would then train)
             sweep.stop_all(jobs)
             trainer.shutdown()
         raise
     finally:
         trainer.shutdown()  # a Ray worker or training process is ended now, not when this process exits
-
-
-@contextlib.contextmanager
-def _sigint_held():
-    """Holds Ctrl-C back until the block ends, then raises it (KeyboardInterrupt) if it came (main thread only)."""
-    came: list[int] = []
-    try:
-        before = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
-    except ValueError:  # not the main thread: nothing to hold
-        before = None
-    try:
-        yield
-    finally:
-        if before is not None:
-            signal.signal(signal.SIGINT, before)
-    if came:
-        raise KeyboardInterrupt
 
 
 def _train_all(configs: list, args: argparse.Namespace, what: str, head: dict, stored: str) -> int:
