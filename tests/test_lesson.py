@@ -342,9 +342,16 @@ def test_prepare_lesson_exits_2_for_every_bad_file(rnnviz_home, capsys, text):
         os.mkfifo(folder / "tiny.toml")
     else:
         write(folder, text)
-    assert cli.main(["prepare-lesson", "tiny"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: $RNNVIZ_HOME/lessons/tiny.toml") and len(err.splitlines()) == 1
-    assert cli.main(["prepare-lesson", str(folder / "tiny.toml")]) == 2  # given as a path: the same
-    assert cli.main(["prepare-lesson", "x" * 5000]) == 2
-    assert "Known lessons: memory" in capsys.readouterr().err
+    codes = []
+
+    def prepare() -> None:  # on a thread: reading a FIFO must fail at once, not hang the test
+        for name in ("tiny", str(folder / "tiny.toml"), "x" * 5000):  # a name, a path (the same), a long name
+            codes.append(cli.main(["prepare-lesson", name]))
+
+    runner = threading.Thread(target=prepare, daemon=True)
+    runner.start()
+    runner.join(60)
+    assert codes == [2, 2, 2]
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: $RNNVIZ_HOME/lessons/tiny.toml") for line in lines[:2])
+    assert "Known lessons: memory" in lines[2]
