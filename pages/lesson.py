@@ -18,8 +18,8 @@ if not name:
     for key, path in found.items():
         try:
             lsn = ui_lesson.load(key)
-        except lesson.LessonError as e:
-            st.error(str(e))
+        except lesson.LessonError as e:  # listed as bad; the other lessons stay usable
+            st.error(f"Lesson **{key}** cannot be used: {e}", icon=":material/error:")
             continue
         st.button(f"{lsn.title} ({len(lsn.steps)} steps)", key=f"lesson_open_{key}", help=lsn.summary,
                   on_click=ui_lesson.go_to, args=(key, 1))

@@ -108,6 +108,7 @@ SLOW = {
     "test_executors.py": {
         "test_a_port_that_is_not_ray_falls_back_within_the_timeout",
         "test_cli_sweep_with_unreachable_address_says_so_once_and_trains_here",
+        "test_cli_train_and_sweep_with_a_malformed_address_say_so_once_and_exit_0",
         "test_a_process_run_equals_a_thread_run",
     },
     "test_export.py": {

@@ -145,3 +145,33 @@ def test_preflight_names_a_step_whose_data_the_server_cannot_find(rnnviz_home):
     assert [p.step for p in problems] == [5]
     assert "imdb files were not found" in problems[0].line(lesson.find("memory"))
     assert "step 5 (Your own review)" in problems[0].line(lesson.find("memory"))
+
+
+def test_a_path_or_a_long_name_is_no_lesson_and_one_bad_file_leaves_the_others_usable(home, tmp_path):
+    elsewhere = write(tmp_path / "elsewhere", TINY.replace('title = "Tiny"', 'title = "Secret"'), name="secret")
+    for name in (str(elsewhere), ".streamlit/config.toml", "x" * 5000):
+        at = open_step(1, name)
+        assert not at.exception, at.exception
+        assert len(at.error) == 1 and "Known lessons: memory, tiny." in at.error[0].value
+        assert str(home) not in at.error[0].value and str(lesson.BUILT_IN) not in at.error[0].value  # no folders
+        assert "Secret" not in str(at.header) and not at.radio  # the file elsewhere was not read
+    write(home / "lessons", TINY.replace('view = "race"', 'view = ["race"]'), name="listed")
+    picker = open_step(1, "")
+    assert not picker.exception, picker.exception
+    assert {"lesson_open_tiny", "lesson_open_memory"} <= {b.key for b in picker.button}
+    assert len(picker.error) == 1 and "Lesson **listed** cannot be used" in picker.error[0].value
+
+
+def test_a_damaged_answers_file_is_named_once_and_a_wrong_typed_entry_never_fails_lock_in(home):
+    path = home / "lesson_answers.json"
+    path.write_text(json.dumps({"tiny/0": {"someone": "third", "other": [1, 2, 3]}}))  # wrong-typed entries
+    at = answer(open_step(1), 1)
+    assert not at.exception, at.exception
+    assert answers_bar(at) == [0, 1]
+    path.write_text('{"version": 2, "votes": {"tiny/0": {"x": [0, 1')  # truncated
+    bob = answer(open_step(1), 0)
+    assert not bob.exception, bob.exception
+    assert answers_bar(bob) == [1, 1]  # the earlier answer kept
+    notes = [w.value for w in bob.warning if "set aside" in w.value]  # one line, for the teacher
+    assert len(notes) == 1 and "lesson_answers.json.damaged-" in notes[0]
+    assert len(list(home.glob("lesson_answers.json.damaged-*"))) == 1

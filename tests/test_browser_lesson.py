@@ -43,3 +43,34 @@ def test_a_linked_step_is_locked_shows_its_chart_after_the_answer_and_counts_it(
         page.wait_for_url("**/lesson?*step=3*", timeout=WAIT)
         assert "lesson=memory" in page.url
         expect(page.get_by_text("step 3 of 5")).to_be_visible(timeout=WAIT)
+
+
+def test_a_reload_does_not_vote_again_one_vote_per_browser(rnnviz_home):
+    """Issue 21, item 4: a reload is a new session, but the same browser (its voter cookie): the step opens answered
+    with its earlier answer, and the class's tally still counts it once; another browser counts as another vote."""
+    from playwright.sync_api import expect
+
+    from rnnviz.learn.tally import Tally
+
+    def lock_in(page, choice: str, n: int) -> None:
+        page.goto(f"{url}/lesson?lesson=memory&step=2")
+        expect(page.get_by_role("heading", name="Why plain RNNs forget")).to_be_visible(timeout=WAIT)
+        expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+        page.get_by_text(choice).click()
+        page.get_by_role("button", name="Lock in my answer").click()
+        expect(page.get_by_text(f"The class's answers ({n} so far)")).to_be_visible(timeout=WAIT)
+
+    with streamlit_server(home=rnnviz_home) as url, chromium_page() as page:
+        lock_in(page, "Less than 0.01%", 1)
+        page.wait_for_function("document.cookie.includes('rnnviz_voter=')", timeout=WAIT)
+        for _ in range(2):  # reloads: new sessions of the same browser
+            page.reload()
+            expect(page.get_by_role("heading", name="Why plain RNNs forget")).to_be_visible(timeout=WAIT)
+            expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+            expect(page.get_by_role("button", name="Lock in my answer")).to_have_count(0)  # answered already
+            expect(page.get_by_text("The class's answers (1 so far)")).to_be_visible(timeout=WAIT)
+        assert sum(Tally(rnnviz_home / "lesson_answers.json").counts("memory", 1, 4)) == 1
+        other = page.context.browser.new_context().new_page()  # a second browser: its own cookie, its own vote
+        lock_in(other, "About 10%", 2)
+        assert sum(Tally(rnnviz_home / "lesson_answers.json").counts("memory", 1, 4)) == 2
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)

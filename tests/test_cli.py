@@ -209,3 +209,33 @@ def test_interrupted_train_stops_its_job_and_exits_1(monkeypatch, capsys):
     while job.state in ("queued", "running") and time.monotonic() < end:
         time.sleep(0.05)
     assert job.state == "stopped" and not RunStore().has(job.run_id)
+
+
+def test_ctrl_c_while_a_sweep_is_submitted_trains_none_of_its_runs(monkeypatch, capsys):
+    """Issue 21, item 6: Ctrl-C that lands inside `Trainer.submit` (a job queued, not yet listed) still stops every run:
+    'interrupted', exit 1, and nothing trains or is stored afterwards."""
+    import signal
+
+    from rnnviz.training.jobs import Trainer
+
+    made = []
+    real_submit = Trainer.submit
+
+    def submit(self, cfg, **kwargs):
+        made.append(self)
+        if len(made) == 1:  # the first submission: Ctrl-C arrives once its work is queued on the pool
+            pool_submit = self._pool.submit
+
+            def queued_then_ctrl_c(*args):
+                future = pool_submit(*args)
+                os.kill(os.getpid(), signal.SIGINT)
+                return future
+            monkeypatch.setattr(self._pool, "submit", queued_then_ctrl_c)
+        return real_submit(self, cfg, **kwargs)
+
+    monkeypatch.setattr(Trainer, "submit", submit)
+    assert cli.main(["sweep", *TINY, "--data", "memory", "--set", "steps=8", "--set", "samples=200",
+                     "--vary", "seed=0,1,2"]) == 1
+    assert "error: interrupted" in capsys.readouterr().err
+    made[0]._pool.shutdown(wait=True)  # whatever was left to train has trained by now
+    assert not RunStore().list()[0]

@@ -128,6 +128,82 @@ def test_app_with_unreachable_address_shows_one_note_and_trains_here(monkeypatch
     st.cache_resource.clear()
 
 
+MALFORMED = ["head..school:6379", f"ray://{'a' * 64}.school:10001", "[::1:6379"]
+
+
+@pytest.mark.parametrize("address", MALFORMED)
+def test_a_malformed_address_falls_back_with_one_note_and_no_ray(monkeypatch, address):
+    """Issue 21, item 6: an empty or over-long host label raised UnicodeError from the resolver."""
+    monkeypatch.setenv(executors.RAY_ADDRESS, address)
+    ex = executors.make(workers=1)
+    assert ex.kind == "local" and len(ex.note.splitlines()) == 1
+    assert "is not used: " in ex.note and ("is malformed" in ex.note or "it must be `auto`" in ex.note)
+    assert "asked again" not in ex.note  # a malformed address never answers: not tried again
+
+
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_cli_train_and_sweep_with_a_malformed_address_say_so_once_and_exit_0(monkeypatch, capsys, command):
+    monkeypatch.setenv(executors.RAY_ADDRESS, MALFORMED[0])
+    assert cli.main([command, *TINY, *(["--vary", "seed=1"] if command == "sweep" else [])]) == 0
+    err = capsys.readouterr().err
+    assert err.count("RNNVIZ_RAY_ADDRESS=") == 1 and "'head..school' is malformed" in err
+
+
+def test_app_with_a_malformed_address_shows_one_note_on_home_and_train(monkeypatch, rnnviz_home):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv(executors.RAY_ADDRESS, MALFORMED[0])
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    for page in (at, at.switch_page("pages/train.py").run()):
+        assert not page.exception, page.exception
+        notes = [w.value for w in page.warning if "RNNVIZ_RAY_ADDRESS" in w.value]
+        assert len(notes) == 1 and "is malformed" in notes[0]
+    st.cache_resource.clear()
+
+
+def test_a_cluster_that_did_not_answer_is_asked_again_and_then_used(monkeypatch):
+    """The cluster was tried once per server and never again: now it is asked again (every `RETRY_S` s, in the
+    background) and, once it answers, the next trainings go there."""
+    from rnnviz.training import ray as ray_executor
+
+    class Cluster:
+        kind, slots, note = "ray", 4, None
+
+        def describe(self):
+            return "the Ray cluster at head:6379: 2 nodes, 4 CPUs"
+
+        def train(self, cfg, on_event=None, stop=None, data_dir=None, log_dir=None):
+            return "trained on the cluster"
+
+        def shutdown(self):
+            pass
+
+    answers = [ray_executor.Unreachable("nothing answered"), ray_executor.Unreachable("still nothing"), Cluster()]
+    tries = []
+
+    def connect(address, timeout):
+        tries.append(address)
+        answer = answers[len(tries) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(ray_executor, "connect", connect)
+    monkeypatch.setattr(ray_executor, "RETRY_S", 0.0)
+    ex = executors.make(workers=1, address="head:6379", default="thread")
+    assert ex.kind == "local" and "nothing answered" in ex.note and "asked again every minute" in ex.note
+    assert isinstance(ex, executors.Executor)
+    end = time.monotonic() + 30
+    while ex.kind != "ray" and time.monotonic() < end:
+        ex.describe()  # a page asking where trainings run: starts a try when one is due, never waits
+        time.sleep(0.01)
+    assert ex.kind == "ray" and ex.note is None and len(tries) == 3
+    assert ex.describe().startswith("the Ray cluster") and ex.train(RunConfig()) == "trained on the cluster"
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """A local Ray cluster with 2 CPUs for this module; yields its address (`HOST:PORT`)."""
@@ -382,6 +458,23 @@ def test_killed_training_process_fails_its_run_the_others_finish(proc_trainer):
     assert pid not in {p for j in others for p in _proc_pids(j)}
     stored, problems = proc_trainer.store.list()
     assert problems == [] and sorted(r.run_id for r in stored) == sorted(j.run_id for j in others)
+
+
+@pytest.mark.slow  # two training processes start: 10-40 s on a busy 2-core machine
+def test_a_training_process_that_died_while_idle_is_replaced_and_the_next_run_trains(tmp_path):
+    """Issue 21, item 6: a child killed while it waited for work (out of memory, an operator) failed the next run."""
+    from rnnviz.training.processes import ProcessExecutor
+
+    trainer = Trainer(RunStore(tmp_path), workers=1, executor=ProcessExecutor(1))
+    try:
+        (idle,) = trainer.executor.pids()
+        os.kill(idle, signal.SIGKILL)
+        _until(lambda: trainer.executor._idle[0].proc.poll() is not None, "the idle process to be gone")
+        (job,) = sweep.wait(sweep.submit(trainer, [BASE.replace(seed=21)]))
+        assert job.state == "done", job.error
+        assert idle not in set(_proc_pids(job)) and trainer.executor.started == 2
+    finally:
+        trainer.shutdown()
 
 
 @pytest.mark.slow  # three training processes start: 15-60 s on a busy 2-core machine

@@ -121,7 +121,8 @@ def test_an_invalid_lesson_names_the_file_the_line_and_the_fix(rnnviz_home, text
     path = write(rnnviz_home / "lessons", text)
     with pytest.raises(lesson.LessonError) as e:
         lesson.find("tiny")
-    assert str(e.value).startswith(str(path)) and where in str(e.value)
+    assert str(e.value).startswith("$RNNVIZ_HOME/lessons/tiny.toml") and where in str(e.value)
+    assert str(path.parent) not in str(e.value)  # the server's folders are not shown
     lines = text.splitlines()
     if "line " in where and "TOML" not in str(e.value):  # the named line really holds the key
         number = int(where.split("line ")[1].split(":")[0])
@@ -130,7 +131,7 @@ def test_an_invalid_lesson_names_the_file_the_line_and_the_fix(rnnviz_home, text
 
 
 def test_an_unknown_lesson_names_the_known_ones():
-    with pytest.raises(lesson.LessonError, match=r"Received: lesson='nope'. Known lessons: .*memory"):
+    with pytest.raises(lesson.LessonError, match=r"Received: lesson='nope'. Known lessons: memory\.$"):
         lesson.find("nope")
 
 
@@ -173,7 +174,7 @@ def test_prepare_lesson_refuses_a_bad_lesson_with_exit_2(rnnviz_home, capsys):
     path = write(rnnviz_home / "lessons", TINY.replace("answer = 2", "answer = 5"))
     bad = run_cli("prepare-lesson", "tiny", "--json")
     assert bad.returncode == 2 and bad.stdout == ""
-    assert f"error: {path}, line 10: step 1 (Forgetting), `answer`" in bad.stderr
+    assert f"error: $RNNVIZ_HOME/lessons/{path.name}, line 10: step 1 (Forgetting), `answer`" in bad.stderr
     assert cli.main(["prepare-lesson", "nope"]) == 2  # in-process: the same path, without a second start-up
     assert "Known lessons:" in capsys.readouterr().err
     assert not (rnnviz_home / "runs").exists() or not any((rnnviz_home / "runs").iterdir())  # nothing stored
@@ -267,3 +268,91 @@ def test_the_race_draws_the_goal_its_question_asks_about():
     assert lesson.shared_goal([presets.get("imdb-quick").config, *trio]) is None  # two goals: none drawn
     fig = adding.with_goal(go.Figure(), 0.01, "val_mse")
     assert fig.layout.shapes[0].y0 == 0.01 and "goal: validation MSE 0.01" in fig.layout.annotations[0].text
+
+
+# issue 21, item 5: lessons by name only; every wrong file is a LessonError naming the file, line and key
+
+
+@pytest.mark.parametrize("name", ["/etc/hostname.toml", ".streamlit/config.toml", "../lessons/tiny", "x" * 5000,
+                                  "tiny\n", "Tiny", "tiny.toml"])
+def test_a_lesson_is_named_never_a_path_and_odd_names_get_one_line(rnnviz_home, name):
+    path = write(rnnviz_home / "lessons", TINY)
+    other = write(rnnviz_home / "elsewhere", TINY)  # a readable lesson file outside the two folders
+    for given in (name, str(other)):
+        with pytest.raises(lesson.LessonError) as e:
+            lesson.find(given)
+        message = str(e.value)
+        assert "\n" not in message.replace(repr(given)[1:-1], "") and len(message) < 300
+        assert message.endswith("Known lessons: memory, tiny.")
+        assert str(path.parent) not in message and str(lesson.BUILT_IN) not in message
+    assert lesson.find(str(other), paths=True).title == "Tiny"  # the CLI, run by the teacher on the server
+
+
+def deep(depth: int = 3000) -> str:
+    return f'title = "x"\nsummary = {"[" * depth}{"]" * depth}\n'
+
+
+@pytest.mark.parametrize("text, where", [
+    (TINY.replace('view = "race"', 'view = ["race"]'), "line 19: step 2 (Race), `view`: must be one of"),
+    (deep(), "nested too deeply"),
+    (TINY.replace('runs = [{data = "memory"', 'runs = [{data = ["memory"]'), "line 20: step 2 (Race), `runs`: run 1:"),
+    (TINY.replace('runs = [{data = "memory",', 'runs = [{preset = {a = 1},'), "line 20: step 2 (Race), `runs`: run 1:"),
+    (TINY.replace('summary = "A test lesson."', "summary = [1, 2]"), "line 2: `summary`: must be a text"),
+    (TINY.replace('title = "Tiny"', 'title = ["Tiny"]'), "line 1: `title`: must be a text"),
+    ('title = "x"\nsteps = "none"\n', "line 2: `steps`: must be one or more"),
+    (TINY.replace('choices = ["most", "little"]', 'choices = [["most"], "little"]'),
+     "line 9: step 1 (Forgetting), `choices`"),
+])
+def test_every_wrong_type_is_a_lesson_error_naming_the_file_line_and_key(rnnviz_home, text, where):
+    write(rnnviz_home / "lessons", text)
+    with pytest.raises(lesson.LessonError) as e:
+        lesson.find("tiny")
+    assert str(e.value).startswith("$RNNVIZ_HOME/lessons/tiny.toml") and where in str(e.value)
+
+
+def test_a_fifo_a_folder_and_a_huge_file_are_refused_at_once_and_a_bom_is_accepted(rnnviz_home):
+    folder = rnnviz_home / "lessons"
+    write(folder, TINY)
+    os.mkfifo(folder / "fifo.toml")  # nobody ever writes to it: opening it to read would wait forever
+    (folder / "dir.toml").mkdir()
+    write(folder, TINY + "#" * lesson.MAX_BYTES, name="huge")
+    (folder / "bom.toml").write_bytes("\ufeff".encode() + TINY.encode())
+    assert lesson.find("bom").title == "Tiny"
+    outcome = {}
+
+    def read_all():
+        for name in ("fifo", "dir", "huge"):
+            try:
+                lesson.find(name)
+            except lesson.LessonError as e:
+                outcome[name] = str(e)
+
+    reader = threading.Thread(target=read_all, daemon=True)
+    reader.start()
+    reader.join(30)
+    assert not reader.is_alive(), "reading a FIFO lesson hung"
+    assert "fifo.toml: is not a regular file" in outcome["fifo"] and "dir.toml: is not a regular file" in outcome["dir"]
+    assert "huge.toml: is over 256 KB" in outcome["huge"]
+
+
+@pytest.mark.parametrize("text", [TINY.replace('view = "race"', 'view = ["race"]'), deep(), None])
+def test_prepare_lesson_exits_2_for_every_bad_file(rnnviz_home, capsys, text):
+    folder = rnnviz_home / "lessons"
+    if text is None:
+        folder.mkdir(parents=True)
+        os.mkfifo(folder / "tiny.toml")
+    else:
+        write(folder, text)
+    codes = []
+
+    def prepare() -> None:  # on a thread: reading a FIFO must fail at once, not hang the test
+        for name in ("tiny", str(folder / "tiny.toml"), "x" * 5000):  # a name, a path (the same), a long name
+            codes.append(cli.main(["prepare-lesson", name]))
+
+    runner = threading.Thread(target=prepare, daemon=True)
+    runner.start()
+    runner.join(60)
+    assert codes == [2, 2, 2]
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: $RNNVIZ_HOME/lessons/tiny.toml") for line in lines[:2])
+    assert "Known lessons: memory" in lines[2]

@@ -220,3 +220,29 @@ def test_learn_link_with_bad_values_warns_once_per_key(apps, page):
 @pytest.mark.parametrize("bad", NOT_A_VALUE[1:])
 def test_learn_link_fuzzed_with_values_no_key_takes(apps, page, bad):
     _check_bad_values(apps, page, bad)
+
+
+LONG = "9" * 100_000  # Streamlit takes query strings up to 524,288 characters
+
+
+@pytest.mark.parametrize("page", ["pages/learn_rnn.py", "pages/train.py", "pages/compare.py"])
+def test_a_long_linked_value_is_cut_in_its_warning(apps, page):
+    """Issue 21, item 6: a warning repeated a 100,000-character value in full."""
+    link = ({name: LONG for name in list(LEARN_LINKS[page])[:3]} if page in LEARN_LINKS else
+            {"units": LONG, LONG: "1", "runs": f"{LONG},{LONG}x"})
+    at = open_link(apps, page, link)
+    assert not at.exception, at.exception[0].message
+    warned = [w.value for w in at.warning]
+    assert warned and all(len(w) < 1000 and "…" in w for w in warned), [w[:300] for w in warned]
+
+
+def test_a_sweep_link_with_an_unknown_field_is_named_and_no_other_field_is_swept_in_its_place(apps):
+    at = open_link(apps, "pages/sweep.py", {"vary": "colour=1,2;units=8,16"})
+    assert not at.exception, at.exception[0].message
+    (note,) = [w.value for w in at.warning if "`vary`" in w.value]
+    assert "names `colour`, which is no field of cosine runs" in note and "nothing runs until" in note
+    assert at.selectbox(key="sweep_field_0").value == "units" and at.text_input(key="sweep_values_0").value == "8,16"
+    assert at.selectbox(key="sweep_field_1").value == "(none)"  # not the other field in colour's place
+    at = open_link(apps, "pages/sweep.py", {"vary": f"{LONG}=1,2"})
+    (note,) = [w.value for w in at.warning if "`vary`" in w.value]
+    assert "The page's usual sweep is shown below" in note and len(note) < 1000

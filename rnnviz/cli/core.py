@@ -243,10 +243,13 @@ def _run(trainer, configs: list, retrain: bool, progress) -> list:
     jobs: list = []
     try:
         with contextlib.redirect_stdout(sys.stderr):  # a download's progress bar must not reach --json output
-            jobs = sweep.submit(trainer, configs, retrain=retrain)
+            with sweep.sigint_held():  # Ctrl-C here would leave a job queued but unknown to `jobs`: it would train
+                jobs = sweep.submit(trainer, configs, retrain=retrain)
             return sweep.wait(jobs, progress)
     except BaseException:
-        sweep.stop_all(jobs)
+        with sweep.sigint_held():  # a second Ctrl-C must not cut the stopping short (the rest would then train)
+            sweep.stop_all(jobs)
+            trainer.shutdown()
         raise
     finally:
         trainer.shutdown()  # a Ray worker or training process is ended now, not when this process exits

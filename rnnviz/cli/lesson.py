@@ -16,7 +16,7 @@ from rnnviz.store import RunStore, classroom, settings
 def cmd_prepare_lesson(args: argparse.Namespace) -> int:
     """Trains (or loads) every run of a lesson through the Trainer, one after another; students then only load."""
     try:
-        lsn = lesson.find(args.lesson)
+        lsn = lesson.find(args.lesson, paths=True)  # the teacher, on the server: a lesson file's path too
         configs = lsn.configs()
         _checked(configs)
     except ValueError as e:  # an unknown lesson, an invalid lesson file (file, line, fix), a run too big

@@ -27,20 +27,22 @@ syntax errors and, where it can be found, the offending key's line), the step an
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
-import threading
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rnnviz.config import DATA_KINDS, RunConfig, presets
+from rnnviz.learn.tally import Tally  # noqa: F401  (the class's answers; here too for older imports)
 from rnnviz.store.runs import default_root
 
 BUILT_IN = Path(__file__).resolve().parents[2] / "assets" / "lessons"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_BYTES = 256 * 1024
+"""The largest lesson file read (the built-in one is about 6 KB)."""
 
 
 @dataclass(frozen=True)
@@ -123,21 +125,63 @@ def available() -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def find(name: str) -> Lesson:
-    """The lesson named `name` (or the lesson file at that path, for the CLI), read and checked.
+def shown(path: Path) -> str:
+    """How messages name a lesson file: by its folder's name (`$RNNVIZ_HOME/lessons/NAME.toml`,
+    `assets/lessons/NAME.toml`) for the lesson folders, never the server's full path; else the path as given."""
+    for folder, label in zip(folders(), ("$RNNVIZ_HOME/lessons", "assets/lessons")):
+        if path.parent == folder:
+            return f"{label}/{path.name}"
+    return str(path)
+
+
+def find(name: str, paths: bool = False) -> Lesson:
+    """The lesson named `name`, read and checked: a name from the lesson folders (`folders()`) only.
+
+    Args:
+        name: a lesson's name (letters, digits, `-`, `_`; at most 64 characters).
+        paths: also take the path of a `.toml` file (the CLI, run by the teacher on the server; never a page).
 
     Raises:
-        LessonError: an unknown name (with the known ones), or an invalid file (see `read`).
+        LessonError: an unknown name, a path (unless `paths`), a long name or odd characters (one line naming
+            the known lessons and no folder), or an invalid file (see `read`).
     """
-    path = Path(name)
-    if name.endswith(".toml") and path.is_file():
-        return read(path)
+    if paths and name.endswith(".toml") and Path(name).exists():
+        return read(Path(name))
     lessons = available()
     if name not in lessons:
         known = ", ".join(lessons) or "none"
-        raise LessonError(f"`lesson` must name a lesson file. Received: lesson={name[:200]!r}. Known lessons: "
-                          f"{known} (files in {' or '.join(str(f) for f in folders())}).")
+        raise LessonError(f"`lesson` must be the name of a lesson. Received: lesson={_cut(name)!r}. Known lessons: "
+                          f"{known}.")
     return read(lessons[name])
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def _text(path: Path) -> str:
+    """A lesson file's text: a regular file of at most MAX_BYTES (never waits on a FIFO), UTF-8 with or without a
+    byte-order mark."""
+    where = shown(path)
+    try:  # O_NONBLOCK: opening a FIFO returns at once; fstat then refuses it
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise LessonError(f"{where}: cannot be read ({e.strerror or e}). Fix: check the file exists and "
+                          "can be read.") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise LessonError(f"{where}: is not a regular file (a folder, a FIFO or a device). Fix: save the "
+                          "lesson as a plain .toml file.")
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise LessonError(f"{where}: is over {MAX_BYTES // 1024} KB. Fix: a lesson is a short text file; shorten "
+                          "its texts.")
+    try:
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows editors) is dropped
+    except UnicodeDecodeError as e:
+        raise LessonError(f"{where}: is not UTF-8 text ({e.reason} at byte {e.start}). Fix: save the lesson "
+                          "as a UTF-8 text file.") from None
 
 
 def read(path: str | Path) -> Lesson:
@@ -148,15 +192,15 @@ def read(path: str | Path) -> Lesson:
             key, what was received and what is expected.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise LessonError(f"{path}: cannot be read ({e}). Fix: save the lesson as a UTF-8 text file.") from None
+    text = _text(path)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:  # its message ends "(at line L, column C)"
-        raise LessonError(f"{path}: not valid TOML: {e}. Fix: check the quotes, brackets and `key = value` "
+        raise LessonError(f"{shown(path)}: not valid TOML: {e}. Fix: check the quotes, brackets and `key = value` "
                           "syntax on that line (texts in \"...\" or \"\"\"...\"\"\").") from None
+    except RecursionError:
+        raise LessonError(f"{shown(path)}: nested too deeply to read. Fix: a lesson's values are texts, numbers "
+                          "and short lists or tables.") from None
     return parse(doc, path, text)
 
 
@@ -168,7 +212,7 @@ def parse(doc: dict[str, Any], path: Path, text: str = "") -> Lesson:
     """
     def fail(where: str, message: str, step: int | None = None, key: str | None = None) -> LessonError:
         line = _line_of(text, step, key)
-        return LessonError(f"{path}{f', line {line}' if line else ''}: {where}: {message}")
+        return LessonError(f"{shown(path)}{f', line {line}' if line else ''}: {where}: {message}")
 
     for key in doc:
         if key not in ("title", "summary", "steps"):
@@ -176,12 +220,26 @@ def parse(doc: dict[str, Any], path: Path, text: str = "") -> Lesson:
                        "[[steps]] table.", key=key)
     title = doc.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise fail("`title`", f"must be a text. Received: {title!r}. Fix: add title = \"...\" at the top.")
+        raise fail("`title`", f"must be a text. Received: {_cut(repr(title))}. Fix: add title = \"...\" at the top.",
+                   key="title")
     steps = doc.get("steps")
     if not isinstance(steps, list) or not steps or not all(isinstance(s, dict) for s in steps):
-        raise fail("`steps`", "must be one or more [[steps]] tables. Fix: add a [[steps]] table per step.")
-    return Lesson(path.stem, title.strip(), str(doc.get("summary", "")).strip(), path,
-                  tuple(_step(s, k, fail) for k, s in enumerate(steps)))
+        raise fail("`steps`", "must be one or more [[steps]] tables. Fix: add a [[steps]] table per step.",
+                   key="steps")
+    summary = doc.get("summary", "")
+    if not isinstance(summary, str):
+        raise fail("`summary`", f"must be a text. Received: {_cut(repr(summary))}.", key="summary")
+    return Lesson(path.stem, title.strip(), summary.strip(), path,
+                  tuple(_checked_step(s, k, fail) for k, s in enumerate(steps)))
+
+
+def _checked_step(s: dict[str, Any], k: int, fail) -> Step:
+    """`_step`, with any wrong type it did not foresee named as the step's error (never a TypeError)."""
+    try:
+        return _step(s, k, fail)
+    except (TypeError, AttributeError, RecursionError) as e:
+        raise fail(f"step {k + 1}", f"a value has the wrong type ({_cut(str(e))}). Fix: texts in \"...\", "
+                   "numbers, and lists as the docstring of rnnviz/learn/lessons.py shows.", k, None) from None
 
 
 def _step(s: dict[str, Any], k: int, fail) -> Step:
@@ -196,8 +254,8 @@ def _step(s: dict[str, Any], k: int, fail) -> Step:
         if not isinstance(s.get(key), str) or not s[key].strip():
             raise bad(key, f"must be a non-empty text. Received: {s.get(key)!r}. Fix: add {key} = \"...\".")
     view = s.get("view")
-    if view not in VIEWS:
-        raise bad("view", f"must be one of {', '.join(VIEWS)}. Received: {view!r}.")
+    if not isinstance(view, str) or view not in VIEWS:
+        raise bad("view", f"must be one of {', '.join(VIEWS)}. Received: {_cut(repr(view))}.")
     choices = s.get("choices")
     if not isinstance(choices, list) or not 2 <= len(choices) <= 6 or not all(
             isinstance(c, str) and c.strip() for c in choices):
@@ -231,8 +289,8 @@ def _step(s: dict[str, Any], k: int, fail) -> Step:
     for j, item in enumerate(runs, start=1):
         try:
             configs.append(run_config(item))
-        except ValueError as e:
-            raise bad("runs", f"run {j}: {e}. Fix: a preset name (python -m rnnviz presets) or a table of "
+        except (ValueError, TypeError) as e:
+            raise bad("runs", f"run {j}: {_cut(str(e), 200)}. Fix: a preset name (python -m rnnviz presets) or a table of "
                       "config fields, e.g. {preset = \"memory-lstm\", epochs = 3}.") from None
     lo, hi = spec.runs
     if not lo <= len(configs) <= hi:
@@ -284,9 +342,12 @@ def run_config(item: Any) -> RunConfig:
     if not isinstance(item, dict):
         raise ValueError(f"a run must be a preset name or a table. Received: {item!r}")
     fields = dict(item)
-    cfg = presets.get(fields.pop("preset")).config if "preset" in fields else RunConfig()
+    preset = fields.pop("preset", None)
+    if preset is not None and not isinstance(preset, str):
+        raise ValueError(f"`preset` must be a preset's name. Received: preset={preset!r:.80}")
+    cfg = presets.get(preset).config if preset is not None else RunConfig()
     name = fields.pop("data", cfg.data.name)
-    if name not in DATA_KINDS:
+    if not isinstance(name, str) or name not in DATA_KINDS:
         raise ValueError(f"`data` must be one of {', '.join(DATA_KINDS)}. Received: data={name!r}")
     if name != cfg.data.name:
         cfg = cfg.replace(data=DATA_KINDS[name]())
@@ -320,53 +381,6 @@ def _line_of(text: str, step: int | None, key: str | None) -> int | None:
     if step is not None and lo < len(lines):
         return lo + 1  # at least the step's own [[steps]] line
     return None
-
-
-class Tally:
-    """The class's answers, counted for every session of the server and kept in a small JSON file.
-
-    One vote per session and step: `vote` moves a session's earlier vote instead of adding one. A lock guards
-    the counts; the file is replaced atomically, so a crash never leaves half a file.
-
-    Args:
-        path: the JSON file (default `$RNNVIZ_HOME/lesson_answers.json`).
-    """
-
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path is not None else default_root() / "lesson_answers.json"
-        self._lock = threading.Lock()
-
-    def _read(self) -> dict[str, dict[str, str]]:
-        try:
-            data = json.loads(self.path.read_text())
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
-
-    def vote(self, lesson: str, step: int, session: str, choice: int) -> None:
-        """Records `session`'s answer (0-based `choice`) to a step (0-based), replacing its earlier one."""
-        with self._lock:
-            data = self._read()
-            data.setdefault(f"{lesson}/{step}", {})[session] = choice
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data))
-            os.replace(tmp, self.path)
-
-    def counts(self, lesson: str, step: int, n_choices: int) -> list[int]:
-        """How many sessions picked each choice of a step."""
-        with self._lock:
-            votes = self._read().get(f"{lesson}/{step}", {}).values()
-        return [sum(1 for v in votes if v == k) for k in range(n_choices)]
-
-    def clear(self, lesson: str, step: int) -> None:
-        """Forgets every answer to a step (a new class)."""
-        with self._lock:
-            data = self._read()
-            if data.pop(f"{lesson}/{step}", None) is not None:
-                tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(data))
-                os.replace(tmp, self.path)
 
 
 def shared_goal(configs: list[RunConfig]) -> tuple[str, float] | None:

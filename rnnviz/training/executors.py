@@ -139,10 +139,19 @@ def make(workers: int = 1, address: str | None = None, timeout: float = CONNECT_
     address = (address or os.environ.get(RAY_ADDRESS, "")).strip()
     if not address:
         return here(workers, default=default)
+
+    def note(why: str, again: bool) -> str:
+        return (f"{RAY_ADDRESS}={env.cut(address, 80)!r} is not used: {why}. Trainings run on this server instead "
+                f"({workers} at once){'; the cluster is asked again every minute' if again else ''}. Fix: "
+                f"{'start the cluster (`ray start --head`) and check' if again else 'correct'} the address, or "
+                f"unset {RAY_ADDRESS}.")
+
+    if why := ray.malformed(address):  # never answers: no Ray import, no tries
+        return here(workers, default=default, note=note(why, again=False))
     try:
         return ray.connect(address, timeout)
+    except ray.NotInstalled as why:
+        return here(workers, default=default, note=note(str(why), again=False))
     except ray.Unreachable as why:
-        return here(workers, default=default,
-                    note=f"{RAY_ADDRESS}={env.cut(address)!r} is not used: {why}. Trainings run on this server "
-                         f"instead ({workers} at once). Fix: start the cluster (`ray start --head`) and check the "
-                         f"address, or unset {RAY_ADDRESS}.")
+        local = here(workers, default=default, note=note(str(why), again=True))
+        return ray.Retrying(local, address, timeout, lambda why: note(why, again=True))

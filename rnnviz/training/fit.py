@@ -236,7 +236,8 @@ def train(cfg: RunConfig, ds: Dataset | None = None, on_event: Callable[[Event],
         raise Diverged(f"Training diverged: {forward.diverged}. Try a lower learning rate "
                        f"(now {cfg.learning_rate}) or fewer units.")
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
-    stopped = len(history.get("loss", [])) < cfg.epochs
+    # a stop during the last epoch ends it after a batch too: that epoch is partial (Keras still records it)
+    stopped = len(history.get("loss", [])) < cfg.epochs or (stop is not None and stop.is_set())
     details: dict[str, Any] = {}
     if stopped and forward.ceiling:  # stopped by the ceiling, not by Stop: the run is kept
         details["stopped"] = (f"Stopped after epoch {forward.ceiling} of {cfg.epochs}: it reached this server's "

@@ -186,9 +186,14 @@ class ProcessExecutor:
             return [c.proc.pid for c in self._idle]
 
     def _take(self) -> _Child:
+        """An idle child, or a new one; a child that died while idle (killed, out of memory) is replaced here, so
+        the run it would have failed does not notice."""
         with self._lock:
-            if self._idle:
-                return self._idle.pop(0)
+            while self._idle:
+                child = self._idle.pop(0)
+                if child.proc.poll() is None:
+                    return child
+                child.retire()
             self.started += 1
         return self._start()  # no idle child: start one now (its Keras import is the run's first note)
 

@@ -36,10 +36,15 @@ PROBE_TIMEOUT_S = 3.0  # a TCP connect to the named host:port, before Ray is ask
 POLL_S = 0.25  # how often a Ray run's events are fetched
 DATA_KEPT = 4  # data configs kept in the object store (least recently used dropped)
 DESCRIBE_S = 30.0  # how often the pages' line about the cluster (nodes, CPUs) is refreshed
+RETRY_S = 60.0  # how often a named cluster that did not answer is asked again (`Retrying`)
 
 
 class Unreachable(Exception):
     """The named cluster cannot be used; the message says why in a few words (for the fallback's note)."""
+
+
+class NotInstalled(Unreachable):
+    """Ray is not installed here (asking the cluster again would not help)."""
 
 
 class RunWorker:
@@ -203,10 +208,10 @@ def connect(address: str, timeout: float) -> RayExecutor:
     try:
         import ray  # lazy: Ray is optional (requirements-ray.txt) and slow to import; only a named cluster needs it
     except ImportError:
-        raise Unreachable("Ray is not installed (pip install -r requirements-ray.txt)") from None
+        raise NotInstalled("Ray is not installed (pip install -r requirements-ray.txt)") from None
     if ray.is_initialized():  # this process already joined a cluster (e.g. a test's local one)
         return RayExecutor(ray, address)
-    why = _probe(address)
+    why = malformed(address) or _probe(address)
     started = time.monotonic()
     if why is None:
         why = _join(ray, address, timeout)
@@ -218,22 +223,40 @@ def connect(address: str, timeout: float) -> RayExecutor:
         raise Unreachable(f"{type(e).__name__} {time.monotonic() - started:.0f} s after connecting") from None
 
 
+def malformed(address: str) -> str | None:
+    """Why `address` cannot name a Ray cluster (`auto`, `ray://HOST:10001` or `HOST:6379`), or None."""
+    if address == "auto":
+        return None
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [IPv6 bracket
+        parts = host = None
+    if not host or parts.scheme not in ("ray", "tcp") or parts.path not in ("", "/"):
+        return "it must be `auto`, `ray://HOST:10001` or `HOST:6379`"
+    try:
+        host.encode("idna")  # the resolver's own check: an empty or over-long part between dots fails here
+    except UnicodeError:
+        return f"its host name {host[:80]!r} is malformed (an empty or over-long part between dots)"
+    try:
+        parts.port  # noqa: B018  (a property that checks the port)
+    except ValueError:
+        return "its port is not a number from 1 to 65535"
+    return None
+
+
 def _probe(address: str) -> str | None:
-    """Why `address` cannot be a Ray cluster (malformed, or nothing listens there), or None."""
+    """Why nothing answers at `address` (a well-formed one, see `malformed`), or None."""
     if address == "auto":
         return None
     parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme not in ("ray", "tcp") or not parts.hostname or parts.path not in ("", "/"):
-        return "it must be `auto`, `ray://HOST:10001` or `HOST:6379`"
-    try:
-        port = parts.port or (10001 if parts.scheme == "ray" else 6379)
-    except ValueError:
-        return "its port is not a number from 1 to 65535"
+    port = parts.port or (10001 if parts.scheme == "ray" else 6379)
     try:
         with socket.create_connection((parts.hostname, port), timeout=PROBE_TIMEOUT_S):
             return None
-    except OSError as e:
-        return f"nothing answered at {parts.hostname}:{port} within {PROBE_TIMEOUT_S:.0f} s ({e.strerror or e})"
+    except (OSError, UnicodeError) as e:
+        return f"nothing answered at {parts.hostname}:{port} within {PROBE_TIMEOUT_S:.0f} s ({e.strerror or e})" \
+            if isinstance(e, OSError) else f"its host name cannot be looked up ({e})"
 
 
 def _join(ray, address: str, timeout: float) -> str | None:
@@ -256,3 +279,60 @@ def _join(ray, address: str, timeout: float) -> str | None:
         return f"no answer within {timeout:.0f} s"
     e = outcome["error"]
     return None if e is None else f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
+
+
+class Retrying:
+    """This machine's executor while the named cluster does not answer; the cluster is asked again in the
+    background, at most every `RETRY_S` seconds (when a training starts or a page asks where trainings run), and
+    once it answers the next trainings go there. Made by `rnnviz.training.executors.make`.
+
+    Args:
+        local: the executor on this machine (a `ProcessExecutor` or `LocalExecutor`), whose `note` says why
+            the cluster is not used.
+        address: the cluster's address.
+        timeout: seconds each try waits for the cluster.
+        note_for: the note for a reason the cluster did not answer.
+    """
+
+    def __init__(self, local, address: str, timeout: float, note_for: Callable[[str], str]):
+        self.local, self.address, self.timeout, self._note_for = local, address, timeout, note_for
+        self.kind, self.slots, self.note = local.kind, local.slots, local.note
+        self.cluster: RayExecutor | None = None
+        self._next, self._trying = time.monotonic() + RETRY_S, False
+        self._lock = threading.Lock()
+
+    def _current(self):
+        """The cluster's executor once it answered, else this machine's (starting a try when one is due)."""
+        with self._lock:
+            due = self.cluster is None and not self._trying and time.monotonic() >= self._next
+            self._trying = self._trying or due
+        if due:
+            threading.Thread(target=self._retry, name="rnnviz-ray-retry", daemon=True).start()
+        return self.cluster or self.local
+
+    def _retry(self) -> None:
+        try:
+            cluster = connect(self.address, self.timeout)
+        except Exception as why:  # noqa: BLE001 - Unreachable, or whatever else a half-started cluster raises
+            self.note = self._note_for(str(why) if isinstance(why, Unreachable) else type(why).__name__)
+            cluster = None
+        with self._lock:
+            self._next, self._trying = time.monotonic() + RETRY_S, False
+        if cluster is not None:
+            self.cluster, self.kind, self.note = cluster, cluster.kind, None
+            self.local.shutdown()  # its idle training processes are not needed any more
+
+    def describe(self) -> str:
+        """Where trainings run now (never waits on the cluster)."""
+        return self._current().describe()
+
+    def train(self, cfg: RunConfig, on_event: Callable | None = None, stop: threading.Event | None = None,
+              data_dir: str | None = None, log_dir: str | None = None) -> TrainResult:
+        """Trains on the cluster once it answered, else on this machine (see `Executor.train`)."""
+        return self._current().train(cfg, on_event, stop, data_dir, log_dir)
+
+    def shutdown(self) -> None:
+        """Ends the idle workers of both."""
+        self.local.shutdown()
+        if self.cluster is not None:
+            self.cluster.shutdown()

@@ -11,9 +11,11 @@ Sweeps only talk to the Trainer and its jobs, never to threads: where trainings 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -203,6 +205,25 @@ def stop_all(jobs: list, trainer=None, owner: str = "", everyone: bool = False) 
             job.stop()
         else:
             trainer.stop(job, owner, everyone=everyone)
+
+
+@contextlib.contextmanager
+def sigint_held():
+    """Holds Ctrl-C back until the block ends, then raises it (KeyboardInterrupt) if it came; on the main thread
+    only (elsewhere it changes nothing). The CLI submits and stops a sweep's runs inside it: a Ctrl-C that landed
+    inside `Trainer.submit` left a queued job that nobody stopped."""
+    came: list[int] = []
+    try:
+        before = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    except ValueError:  # not the main thread: nothing to hold
+        before = None
+    try:
+        yield
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGINT, before)
+    if came:
+        raise KeyboardInterrupt
 
 
 def run_record(job) -> dict[str, Any]:

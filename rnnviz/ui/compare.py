@@ -38,7 +38,7 @@ def compare_picker(trio_configs: list[RunConfig]) -> list:
         wanted = [r for r in st.query_params.get("runs", "").split(",") if r]
         unknown = [r for r in wanted if r not in by_id]
         if unknown:
-            st.warning(f"The link names runs not stored here: {', '.join(unknown)} (train them first).")
+            st.warning(f"The link names runs not stored here: {env.cut(', '.join(unknown), 80)} (train them first).")
         st.session_state["compare_runs"] = [r for r in wanted if r in by_id] or stored_trio
     elif st.session_state["compare_runs"] == st.session_state.get("compare_default") != stored_trio:
         st.session_state["compare_runs"] = stored_trio  # untouched since it was the trio's: follow the sidebar

@@ -3,10 +3,12 @@ you see" question, the class's answers (counted for every session of the server)
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from rnnviz.config import vocab
 from rnnviz.inspect import compare, readout, samples
@@ -139,22 +141,54 @@ def locked(step: lesson.Step, key: str) -> None:
     st.caption(":material/lock: Settings locked by the lesson.")
 
 
-def _session_id() -> str:
-    return st.session_state.setdefault("lesson_session", uuid.uuid4().hex)
+VOTER_COOKIE = "rnnviz_voter"
+"""The cookie holding this browser's random voter id, so a reload (a new session) is not a new vote."""
+VOTER = re.compile(r"^[0-9a-f]{32}$")
+
+
+def voter() -> str:
+    """This browser's voter id: the `rnnviz_voter` cookie's, else a new random one for this session (which
+    `remember_voter` puts in the cookie for the browser's next sessions)."""
+    if "lesson_voter" not in st.session_state:
+        cookie = st.context.cookies.get(VOTER_COOKIE)
+        known = isinstance(cookie, str) and bool(VOTER.match(cookie))  # (AppTest has no cookies)
+        st.session_state["lesson_voter"] = cookie if known else uuid.uuid4().hex
+        st.session_state["lesson_voter_new"] = not known
+    return st.session_state["lesson_voter"]
+
+
+def remember_voter() -> None:
+    """Sets the voter cookie from a zero-height component (its iframe is same-origin, so `document.cookie` there
+    is the app's), for a session that came without one."""
+    if st.session_state.get("lesson_voter_new"):
+        components.html(f"<script>document.cookie = '{VOTER_COOKIE}={voter()}; path=/; max-age=31536000; "
+                        "SameSite=Lax';</script>", height=0)
 
 
 def _lock_in(lsn: lesson.Lesson, k: int) -> None:
-    """The Lock-in button's callback: counts this session's pick (before the page redraws, so it shows locked)."""
+    """The Lock-in button's callback: counts this browser's pick (before the page redraws, so it shows locked)."""
     pick = st.session_state.get(f"lesson_pick_{lsn.name}_{k}")
     if pick is not None and f"lesson_answer/{lsn.name}/{k}" not in st.session_state:
-        if not st.session_state.get("lesson_rehearsal"):  # prepare-lesson's pre-flight is not a student
-            tally().vote(lsn.name, k - 1, _session_id(), int(pick))
+        try:
+            if not st.session_state.get("lesson_rehearsal"):  # prepare-lesson's pre-flight is not a student
+                tally().vote(lsn.name, k - 1, voter(), int(pick))
+        except OSError as e:  # a full or read-only disk: the answer stays open to lock in again
+            st.session_state["lesson_vote_error"] = f"Your answer could not be counted ({e.strerror or e}); try again."
+            return
         st.session_state[f"lesson_answer/{lsn.name}/{k}"] = int(pick)
 
 
 def question(lsn: lesson.Lesson, k: int, step: lesson.Step) -> int | None:
-    """The step's question; once answered (and counted) the answer is fixed. Returns it (0-based) or None."""
-    mine = st.session_state.get(f"lesson_answer/{lsn.name}/{k}")
+    """The step's question; once answered (and counted) the answer is fixed, also after a reload (the browser's
+    earlier vote). Returns it (0-based) or None."""
+    remember_voter()
+    key = f"lesson_answer/{lsn.name}/{k}"
+    if key not in st.session_state and (earlier := tally().mine(lsn.name, k - 1, voter())) is not None \
+            and earlier < len(step.choices):
+        st.session_state[key] = earlier
+    if error := st.session_state.pop("lesson_vote_error", None):
+        st.error(error)
+    mine = st.session_state.get(key)
     st.subheader(f":material/help: Predict before you see: {step.question}")
     pick = st.radio("Your answer", range(len(step.choices)), format_func=lambda i: step.choices[i],
                     index=mine, disabled=mine is not None, key=f"lesson_pick_{lsn.name}_{k}")
@@ -185,7 +219,10 @@ def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> N
     if not roles.is_teacher():  # classroom mode: only the teacher's session clears answers
         return
     with st.expander("For the teacher"):
-        st.caption("Answers are counted on the server, one per browser session, for everyone on this lesson.")
+        st.caption("Answers are counted on the server, one per browser (a reload does not vote again), for everyone "
+                   "on this lesson.")
+        if problem := tally().problem():
+            st.warning(problem, icon=":material/report:")
         if st.button("Clear this step's answers (a new class)", key=f"lesson_clear_{k}"):
             tally().clear(lsn.name, k - 1)
 

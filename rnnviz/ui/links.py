@@ -19,8 +19,11 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from rnnviz.config.checks import shorten
 from rnnviz.ui.st_internals import page_id
 
+CUT = 80
+"""About how many characters of a linked value a warning repeats (the rest: an ellipsis and a count)."""
 SEEN = "_links_seen"  # query key -> the texts this session read or wrote for it on this page (a request can
 # carry an address the browser had before the last run's change arrived: that is no new link)
 PAGE = "\0page"  # SEEN's entry naming the page it belongs to
@@ -39,7 +42,7 @@ def integer(lo: int, hi: int, step: int = 1) -> Callable[[str], int]:
         except ValueError:
             value = None
         if value is None or not lo <= value <= hi:
-            raise ValueError(f"`{name}` must be a whole number from {lo} to {hi}. Received: {name}={text!r}")
+            raise ValueError(f"`{name}` must be a whole number from {lo} to {hi}. Received: {name}={shorten(text, CUT)}")
         return min(hi, lo + round((value - lo) / step) * step)
     return parse
 
@@ -52,7 +55,7 @@ def number(lo: float, hi: float, step: float) -> Callable[[str], float]:
         except ValueError:
             value = math.nan
         if not math.isfinite(value) or not lo <= value <= hi:
-            raise ValueError(f"`{name}` must be a number from {lo:g} to {hi:g}. Received: {name}={text!r}")
+            raise ValueError(f"`{name}` must be a number from {lo:g} to {hi:g}. Received: {name}={shorten(text, CUT)}")
         return min(hi, round(lo + round((value - lo) / step) * step, 10))
     return parse
 
@@ -80,7 +83,7 @@ def choice(options: list, label: Callable[[Any], str] = plain, what: str | None 
             if label(option) == text:
                 return option
         listed = what or f"one of {_listed(options, label)}"
-        raise ValueError(f"`{name}` must be {listed}. Received: {name}={text!r}")
+        raise ValueError(f"`{name}` must be {listed}. Received: {name}={shorten(text, CUT)}")
     return parse
 
 
@@ -93,7 +96,7 @@ def choices(options: list, label: Callable[[Any], str] = plain) -> Callable[[str
             return list(dict.fromkeys(one(part, name) for part in text.split(",") if part)) if text else []
         except ValueError:
             raise ValueError(f"`{name}` must be a comma-separated list of {_listed(options, label)}. "
-                             f"Received: {name}={text!r}") from None
+                             f"Received: {name}={shorten(text, CUT)}") from None
     return parse
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnviz.config import RunConfig, tasks
+from rnnviz.config import RunConfig, env, tasks
 from rnnviz.training import sweep
 from rnnviz.ui import roles
 from rnnviz.ui.core import data_dir, trainer
@@ -46,16 +46,28 @@ def _from_link(cfg: RunConfig) -> None:
     if not text or st.session_state.get("sweep_link") == text:
         return
     st.session_state["sweep_link"] = text
-    items = sweep.from_text(text)[:2]
+    fields = sweep.sweepable(cfg)
+    items = [(name.strip().replace("-", "_"), values) for name, _, values in
+             (item.partition("=") for item in sweep.from_text(text))]
+    unknown = [name for name, _ in items if name not in fields]
+    items = [item for item in items if item[0] in fields][:2]
+    if unknown:  # never a silent sweep of another field: the link's field is named, and what is shown instead
+        names = ", ".join(f"`{env.cut(name, 80)}`" for name in unknown[:3]) + (" …" if len(unknown) > 3 else "")
+        st.session_state["sweep_link_note"] = (
+            f"This link's `vary` names {names}, which is no field of {cfg.data.name} runs (fields: "
+            f"{', '.join(fields)}). " + ("Its other field is shown below" if items else "The page's usual sweep is "
+                                         "shown below") + "; nothing runs until you press **Run the sweep**.")
     for k in range(2):
-        name, _, values = items[k].partition("=") if k < len(items) else (NONE, "", "")
-        st.session_state[f"sweep_field_{k}"] = name if name in sweep.sweepable(cfg) else NONE
+        name, values = items[k] if k < len(items) else (NONE if k else None, "")  # None: the usual first field
+        st.session_state[f"sweep_field_{k}"] = name
         st.session_state[f"sweep_values_{k}"] = values
 
 
 def picker(cfg: RunConfig) -> tuple[dict | None, list[RunConfig]]:
     """Two rows of field + values; the parsed sweep and its configs (`(None, [])` after an error box)."""
     _from_link(cfg)
+    if note := st.session_state.pop("sweep_link_note", None):
+        st.warning(note, icon=":material/link:")
     fields = sweep.sweepable(cfg)
     defaults = ["cell", tasks.of(cfg.data).sweep_axis or NONE]
     items = []
