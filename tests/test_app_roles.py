@@ -10,6 +10,7 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 from test_lesson import TINY, write
 
+from rnnviz.learn import lessons as lesson
 from rnnviz.store import classroom
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -52,8 +53,13 @@ def test_a_student_does_not_see_clear_answers_and_the_teachers_link_unlocks_it(h
     assert has_button(teacher.run(), "lesson_clear_1")  # still unlocked on a later rerun
     teacher.button(key="lesson_clear_1").click().run()
     assert not teacher.exception
-    wrong = answered(open_step(1, teacher="not-the-key-at-all"))
-    assert any("does not match this server's key" in w.value for w in wrong.warning)
+    assert not has_button(student, "lesson_reset_1") and has_button(teacher, "lesson_reset_1")
+    answered(open_step(1))  # another student's vote, then the teacher resets the whole lesson
+    teacher.button(key="lesson_reset_1").click().run()
+    assert not teacher.exception and lesson.Tally().counts("tiny", 0, 3) == [0, 0, 0]
+    wrong = open_step(1, teacher="not-the-key-at-all")
+    assert any("does not match this server's key" in w.value for w in wrong.warning)  # said as the link opens
+    wrong = answered(wrong)
     assert "teacher" not in wrong.query_params and not has_button(wrong, "lesson_clear_1")
 
 

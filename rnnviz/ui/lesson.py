@@ -223,8 +223,11 @@ def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> N
                    "on this lesson.")
         if problem := tally().problem():
             st.warning(problem, icon=":material/report:")
-        if st.button("Clear this step's answers (a new class)", key=f"lesson_clear_{k}"):
+        left, right = st.columns(2)
+        if left.button("Clear this step's answers (a new class)", key=f"lesson_clear_{k}"):
             tally().clear(lsn.name, k - 1)
+        if right.button("Reset the whole lesson (every step's answers)", key=f"lesson_reset_{k}"):
+            tally().reset(lsn.name)
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing…")
