@@ -161,8 +161,11 @@ def test_the_answers_figure_marks_the_right_answer():
     fig = lesson_views.answers_figure(["a", "b", "c"], [3, 1, 0], answer=1, mine=0)
     bar = fig.data[0]
     assert list(bar.x) == [3, 1, 0]
-    assert "right answer" in bar.text[1] and "right answer" not in bar.text[0] and "you" in bar.text[0]
+    assert bar.y[1].startswith("✓ ") and not bar.y[0].startswith("✓") and "you" in bar.text[0]  # not colour alone
+    assert bar.text[0] == "3 · 75% · you" and bar.text[2] == "0 · 0%"
     assert bar.marker.color[1] != bar.marker.color[0] == bar.marker.color[2]
+    long = lesson_views.answers_figure(["LSTM and GRU, not the SimpleRNN", "b"], [1, 0], answer=0)
+    assert all(len(line) <= 26 for label in long.data[0].y for line in label.split("<br>"))  # a phone's width
 
 
 def run_cli(*args):

@@ -176,7 +176,7 @@ def share_figure(shares: pd.DataFrame, chance: float) -> go.Figure:
                   annotation_text=f"spread evenly over the steps: {chance:.0%}")
     fig.update_xaxes(title="epoch (0 = before training)", dtick=1 if shares["epoch"].max() <= 20 else None)
     fig.update_yaxes(title="share on the marked steps", tickformat=".0%", range=[0, 1.05])
-    fig.update_layout(title="Share of the answer's gradient on the two marked steps, by epoch", height=420,
+    fig.update_layout(title="Share on the two marked steps, by epoch", height=420,
                       margin={"t": 60, "b": 10}, legend={"orientation": "h", "y": -0.25, "title": None})
     return fig
 

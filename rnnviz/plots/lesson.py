@@ -62,8 +62,8 @@ FIGURES = {"for_loop": for_loop, "forgetting": forgetting, "cell_path": cell_pat
 
 
 def answers_figure(choices: list[str], counts: list[int], answer: int, mine: int | None = None) -> go.Figure:
-    """The class's answers: one bar per choice, the right one drawn in the sequential scale's bright end and
-    labelled "right answer".
+    """The class's answers: one bar per choice, the right one drawn in green with a black edge and marked ✓ in its
+    label (choices wrapped at 24 characters and short bar labels, so a 390 px phone shows them whole).
 
     Args:
         choices: the choices' texts.
@@ -72,19 +72,19 @@ def answers_figure(choices: list[str], counts: list[int], answer: int, mine: int
         mine: this session's choice (0-based), marked "you", or None.
     """
     total = max(sum(counts), 1)
-    labels = [_wrap(c) for c in choices]
+    labels = [_wrap(("✓ " if k == answer else "") + c, 24) for k, c in enumerate(choices)]  # fits a phone
     colors = [style.OKABE_ITO["bluish green"] if k == answer else style.SEQUENTIAL_MID for k in range(len(choices))]
-    text = [f"{n} ({n / total:.0%})" + (" · right answer" if k == answer else "") + (" · you" if k == mine else "")
-            for k, n in enumerate(counts)]
+    text = [f"{n} · {n / total:.0%}" + (" · you" if k == mine else "") for k, n in enumerate(counts)]
     fig = go.Figure(go.Bar(x=counts, y=labels, orientation="h", marker_color=colors, text=text,
                            textposition="outside", cliponaxis=False,
                            marker_line={"color": [style.OKABE_ITO["black"] if k == answer else "rgba(0,0,0,0)"
                                                   for k in range(len(choices))], "width": 2}))
     top = max(counts + [1])
-    fig.update_xaxes(title="answers (sessions)", range=[0, top * 1.5], dtick=max(1, -(-top // 5)))  # whole numbers
+    fig.update_xaxes(title="answers (sessions)", range=[0, top * 1.6], dtick=max(1, -(-top // 5)))  # whole numbers
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=f"The class's answers ({sum(counts)} so far); the right one in green",
-                      height=120 + 60 * len(choices), margin={"l": 10, "r": 10, "t": 50, "b": 40},
+    lines = sum(label.count("<br>") + 1 for label in labels)
+    fig.update_layout(title=f"The class's answers ({sum(counts)} so far; ✓ right)",
+                      height=120 + 22 * lines + 24 * len(choices), margin={"l": 10, "r": 10, "t": 50, "b": 40},
                       showlegend=False)
     return fig
 

@@ -123,22 +123,29 @@ def go_to(name: str, k: int) -> None:
 
 
 def locked(step: lesson.Step, key: str) -> None:
-    """The step's settings as disabled controls: students see the values the lesson fixed, and cannot move them."""
+    """The step's settings, folded away under one line that names their values (the question stays near the top,
+    on a phone too); unfolded, they are disabled controls: students see the values the lesson fixed and cannot
+    move them."""
     spec = lesson.VIEWS[step.view].settings
     shown = [n for n, rule in spec.items() if not isinstance(rule, str)]
-    if shown:
-        cols = st.columns(len(shown))
-        for col, name in zip(cols, shown):
-            rule, value = spec[name], step.settings[name]
-            if isinstance(rule[0], str):
-                col.radio(LABELS.get(name, name), list(rule), index=list(rule).index(value), disabled=True,
-                          key=f"{key}_{name}")
-            else:
-                col.slider(LABELS.get(name, name), rule[0], rule[1], value, disabled=True, key=f"{key}_{name}")
-    for cfg in step.runs:
-        st.caption(f":material/lock: **{vocab.run_label(cfg)}** ({DATA_NAMES[cfg.data.name]}: {cfg.summary()})",
-                   help=f"run id {cfg.run_id}, as `prepare-lesson` prints it")
-    st.caption(":material/lock: Settings locked by the lesson.")
+    if not shown and not step.runs:
+        return
+    values = [f"{LABELS.get(n, n)} {step.settings[n]:g}" if isinstance(step.settings[n], (int, float))
+              else f"{LABELS.get(n, n)} {step.settings[n]}" for n in shown]
+    values += [vocab.run_label(cfg) for cfg in step.runs]
+    with st.expander(f":material/lock: Locked by the lesson: {' · '.join(values)}", expanded=False):
+        if shown:
+            cols = st.columns(len(shown))
+            for col, name in zip(cols, shown):
+                rule, value = spec[name], step.settings[name]
+                if isinstance(rule[0], str):
+                    col.radio(LABELS.get(name, name), list(rule), index=list(rule).index(value), disabled=True,
+                              key=f"{key}_{name}")
+                else:
+                    col.slider(LABELS.get(name, name), rule[0], rule[1], value, disabled=True, key=f"{key}_{name}")
+        for cfg in step.runs:
+            st.caption(f":material/lock: **{vocab.run_label(cfg)}** ({DATA_NAMES[cfg.data.name]}: {cfg.summary()})",
+                       help=f"run id {cfg.run_id}, as `prepare-lesson` prints it")
 
 
 VOTER_COOKIE = "rnnviz_voter"
@@ -294,7 +301,9 @@ def _race(runs: list, step: lesson.Step, k: int) -> None:
         fig = memory_plots.with_goal(fig, goal[1], goal[0])
     st.plotly_chart(fig, width="stretch", key=f"lesson_race_{k}")
     memory.baseline_caption(runs)
-    st.dataframe(compare.table(runs), hide_index=True)
+    table = compare.table(runs)  # the lesson's few columns, as a table that wraps: a phone shows it whole
+    table = table[["run", *[c for c in table.columns if c.startswith("best ")]]].set_index("run")
+    st.table(table.style.format(precision=4))
     if all(memory.is_memory(r.config) for r in runs):  # the answer is known: where did each run look?
         st.markdown("**What did it look at?** How much each run's answer moves when the value at a step changes: "
                     "the share on the two marked steps, epoch by epoch.")

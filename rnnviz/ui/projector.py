@@ -36,10 +36,30 @@ _CSS = """<style>
 [data-testid="stHorizontalBlock"]:has([data-testid="stImage"]) > [data-testid="stColumn"] {
   width: 100% !important; flex: 1 1 auto !important; }
 [data-testid="stImage"] img { max-width: 1100px !important; }
+[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label,
+[data-testid="stMain"] button, [data-testid="stMain"] textarea, [data-testid="stMain"] input,
+[data-testid="stMain"] [data-testid="stMetricValue"], [data-testid="stMain"] summary {
+  font-size: 24px !important; line-height: 1.4 !important; }
+[data-testid="stMain"] h1 { font-size: 40px !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 30px !important; }
+[data-testid="stMain"] [data-testid="stRadioGroup"] *, [data-testid="stMain"] [data-testid="stSlider"] *,
+[data-testid="stMain"] [data-testid="stCheckbox"] *, [data-testid="stMain"] [data-testid="stWidgetLabel"] * {
+  opacity: 1 !important; color: inherit !important; }
 </style>"""
-"""Projector mode's page styles: captions (Streamlit draws them at 60% opacity, about 3.7:1 on white) and
-widget and metric labels at body size, in the body's colour; a row of columns holding a diagram (the cell
+"""Projector mode's page styles: body text, answer choices, buttons and captions at 24 px, headings at 30-40 px,
+and nothing a student must read faded (Streamlit draws captions at 60% opacity and a locked answer at about
+40%); widget and metric labels in the body's colour; a row of columns holding a diagram (the cell
 SVGs) stacks, so the diagram gets the page's width (its 12 px labels become about 17 px)."""
+
+
+_NARROW_CSS = """<style>
+@media (max-width: 640px) {
+  .modebar-container { display: none !important; }
+  .gtitle { font-size: 14px !important; }
+}
+</style>"""
+"""On a phone (390 px) a chart's toolbar hid its title, and titles were cut: no toolbar there (pinch to zoom),
+and smaller titles."""
 
 
 def is_on() -> bool:
@@ -98,6 +118,5 @@ def setup() -> bool:
     install()
     on = sidebar_toggle()
     _sync_query()
-    if on:
-        st.html(_CSS)
+    st.html(_NARROW_CSS + (_CSS if on else ""))
     return on
