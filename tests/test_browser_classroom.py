@@ -60,3 +60,85 @@ def test_without_a_teacher_key_nobody_leads(rnnviz_home):
         expect(one.get_by_text("step 2 of 5")).to_be_visible(timeout=WAIT)
         one.wait_for_timeout(4_000)  # more than one poll
         expect(other.get_by_text("step 1 of 5")).to_be_visible()
+
+
+READABLE = """() => { const out = [];
+  for (const e of document.querySelectorAll('[data-testid="stMain"] p, [data-testid="stMain"] label, [data-testid="stMain"] button')) {
+    if (!e.getClientRects().length || !(e.textContent || '').trim()) continue;
+    let alpha = 1; for (let x = e; x; x = x.parentElement) alpha *= parseFloat(getComputedStyle(x).opacity);
+    if (alpha === 0 || e.closest('details:not([open])')) continue;  // folded away: not on screen
+    if (e.closest('button:disabled')) continue;  // "Previous step" on step 1: faded to say it does nothing
+    const s = getComputedStyle(e); const c = s.color.match(/[\\d.]+/g).map(Number);
+    out.push({text: e.textContent.slice(0, 30), size: parseFloat(s.fontSize), alpha: alpha * (c.length > 3 ? c[3] : 1)});
+  } return out; }"""
+SPAN = """() => { const q = [...document.querySelectorAll('h3')].find(h => h.textContent.includes('Predict before you see'));
+  const c = document.querySelector('[data-testid="stPlotlyChart"]');
+  return c.getBoundingClientRect().bottom - q.getBoundingClientRect().top; }"""
+CUT = """() => { const w = window.innerWidth, out = [];
+  const seen = (e, what) => { const r = e.getBoundingClientRect();
+    if (r.width && (r.left < -1 || r.right > w + 1)) out.push(what + ': ' + (e.textContent || '').slice(0, 40)); };
+  document.querySelectorAll('[data-testid="stPlotlyChart"] .gtitle, [data-testid="stPlotlyChart"] .g-xtitle text, [data-testid="stPlotlyChart"] .g-ytitle text, [data-testid="stPlotlyChart"] .textpoint text').forEach(e => seen(e, 'chart text'));
+  document.querySelectorAll('[data-testid="stTable"], [data-testid="stMain"] h3, [data-testid="stMain"] [data-testid="stRadio"]').forEach(e => seen(e, 'block'));
+  document.querySelectorAll('[data-testid="stPlotlyChart"]').forEach(c => { const t = c.querySelector('.gtitle'), m = c.querySelector('.modebar-container');
+    if (t && m && getComputedStyle(m).display !== 'none') { const a = t.getBoundingClientRect(), b = m.getBoundingClientRect();
+      if (a.right > b.left && a.left < b.right && a.bottom > b.top && a.top < b.bottom) out.push('toolbar over ' + t.textContent); } });
+  return out; }"""
+
+
+@pytest.fixture
+def prepared(rnnviz_home):
+    """The tiny lesson (the forgetting chart, then a race of two tiny stored runs), prepared as before class."""
+    from rnnviz import cli
+    from test_lesson import TINY, write
+
+    write(rnnviz_home / "lessons", TINY)
+    assert cli.main(["prepare-lesson", "tiny", "--skip-preflight"]) == 0
+    (rnnviz_home / "teacher.key").unlink()  # prepare-lesson locks the server; these pages are one person's
+    return rnnviz_home
+
+
+def _lock_in(page, url: str, step: int, extra: str = "") -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/lesson?lesson=tiny&step={step}{extra}")
+    expect(page.get_by_text(f"step {step} of 2")).to_be_visible(timeout=WAIT)
+    expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+    page.get_by_role("radiogroup").last.get_by_role("radio").first.check(force=True)
+    page.get_by_role("button", name="Lock in my answer").click()
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=WAIT)
+    expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+    page.wait_for_timeout(1000)  # Plotly lays out its text after the element shows
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_projector_steps_are_readable_from_the_back(prepared, theme):
+    """Issue 23 item 1: at 1920 x 1080, with the answer locked in, every step's text, choices and buttons are 24 px
+    or more, nothing a student reads is faded below 0.8, and the question, choices and chart fit one screen."""
+    from tests.browser import chromium_page
+
+    extra = "&projector=1" + ("&embed_options=dark_theme" if theme == "dark" else "")
+    with streamlit_process(prepared) as (url, _), chromium_page(1920, 1080) as page:
+        for step in (1, 2):
+            _lock_in(page, url, step, extra)
+            texts = page.evaluate(READABLE)
+            assert texts and min(t["size"] for t in texts) >= 24, [t for t in texts if t["size"] < 24][:3]
+            assert min(t["alpha"] for t in texts) >= 0.8, [t for t in texts if t["alpha"] < 0.8][:3]
+            assert page.evaluate(SPAN) <= 1080
+
+
+def test_a_phone_shows_the_question_first_and_nothing_cut(prepared):
+    """Issue 23 item 3: at 390 x 844 the question is on the first screen, and no chart title, axis title, bar
+    label, table or choice runs off the screen or under a chart's toolbar."""
+    from playwright.sync_api import expect
+    from tests.browser import chromium_page
+
+    with streamlit_process(prepared) as (url, _), chromium_page(390, 844) as page:
+        for step in (1, 2):
+            page.goto(f"{url}/lesson?lesson=tiny&step={step}")
+            question = page.get_by_role("heading", name="Predict before you see")
+            expect(question).to_be_visible(timeout=WAIT)
+            expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+            assert question.bounding_box()["y"] < 844  # on the first screen, before any scrolling
+            _lock_in(page, url, step)
+            assert page.evaluate(CUT) == []

@@ -43,7 +43,9 @@ _CSS = """<style>
 [data-testid="stMain"] h1 { font-size: 40px !important; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 30px !important; }
 [data-testid="stMain"] [data-testid="stRadioGroup"] *, [data-testid="stMain"] [data-testid="stSlider"] *,
-[data-testid="stMain"] [data-testid="stCheckbox"] *, [data-testid="stMain"] [data-testid="stWidgetLabel"] * {
+[data-testid="stMain"] [data-testid="stCheckbox"] *, [data-testid="stMain"] [data-testid="stTable"] *,
+[data-testid="stMain"] [data-testid="stWidgetLabel"],
+[data-testid="stMain"] [data-testid="stWidgetLabel"] * {
   opacity: 1 !important; color: inherit !important; }
 </style>"""
 """Projector mode's page styles: body text, answer choices, buttons and captions at 24 px, headings at 30-40 px,
