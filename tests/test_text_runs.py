@@ -143,3 +143,37 @@ def test_write_page_opens_a_text_run_and_finds_units(text_run):
     assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 1
     features = set(at.dataframe[0].value["feature"])
     assert features & {"inside quotes", "position in the sentence", "position in the document"}
+
+
+def test_cli_text_over_the_upload_limit_exits_2(tmp_path, capsys, rnnviz_home, monkeypatch):
+    monkeypatch.setenv("RNNVIZ_UPLOAD_LIMIT_MB", "1")
+    (tmp_path / "big.txt").write_text(POEM * 1200)
+    assert cli.main(["train", "--text", str(tmp_path / "big.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "big.txt" in err and "more than the 1 MB allowed" in err and err.count("\n") == 1, err
+    assert not (rnnviz_home / "datasets").exists()
+
+
+def test_train_page_shows_a_text_run_beside_its_ngram(text_run):
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(CFG.to_query())
+    at.switch_page("pages/train.py").run()
+    next(b for b in at.button if b.label == "Train").click().run()
+    for _ in range(60):
+        if {"Validation perplexity", "Bits per character"} <= {m.label for m in at.metric}:
+            break
+        at.run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Validation perplexity"] == f"{text_run.metrics['val_perplexity']:.2f}"
+    assert shown["Bits per character"] == f"{text_run.metrics['val_bpc']:.3f}"
+    assert at.session_state["job"].cached
+
+
+def test_write_page_without_the_text_says_so_in_one_line(text_run, rnnviz_home):
+    (rnnviz_home / "datasets" / f"{CFG.data.file}.text").unlink()
+    at = app("pages/write.py")
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "is not on this server" in errors[0], errors
