@@ -177,3 +177,20 @@ def test_write_page_without_the_text_says_so_in_one_line(text_run, rnnviz_home):
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "is not on this server" in errors[0], errors
+
+
+def test_several_text_files_are_joined_into_one_dataset(tmp_path, rnnviz_home):
+    from rnnviz.cli import core
+
+    (tmp_path / "a.txt").write_text(POEM)
+    (tmp_path / "b.txt").write_bytes(POEM.encode("latin-1"))
+    args = core.parser().parse_args(["train", "--text", str(tmp_path / "a.txt"), "--text", str(tmp_path / "b.txt"),
+                                     "--set", "level=word", "--set", "vocab_size=100", "--set", "seq_len=8",
+                                     "--set", "train_size=20", "--set", "val_size=10", "--set", "val_share=0.2"])
+    cfg = core.config_from_args(args)
+    joined = (POEM.strip("\n") + "\n\n" + POEM.strip("\n")).encode()
+    assert cfg.data.name == "text" and cfg.data.file == userdata.digest(joined) and cfg.data.level == "word"
+    assert userdata.read(cfg.data.file, "text") == joined
+    with pytest.raises(ValueError, match="give one of them"):
+        core.config_from_args(core.parser().parse_args(["train", "--text", str(tmp_path / "a.txt"), "--csv",
+                                                        str(tmp_path / "b.txt")]))
