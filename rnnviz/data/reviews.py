@@ -18,13 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnviz.data import standard
+from rnnviz.data import files, standard
 
 FILE_SET = "aclImdb"
 SPLITS = ("train", "test")
 SHUFFLE_SEED = 113  # Keras's IMDB loader shuffles with this seed too
 MAX_REVIEW_BYTES = 1 << 20  # the longest real review is ~14 KB
 MAX_REVIEWS = 200_000  # the real layout holds 50,000 labelled reviews
+MAX_MEMBERS = 200_000  # members of any kind (the real archive: 100,000 files, unsup/ included); tarfile keeps each
+MAX_TEXT_BYTES = 1 << 30  # all reviews together (the real ones: 66 MB)
 _MEMBER = re.compile(r"(?:.*/)?aclImdb/(train|test)/(pos|neg)/\d+_\d+\.txt")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
@@ -39,16 +41,22 @@ def _from_archive(path: Path) -> dict[str, list[tuple[str, str]]]:
     out: dict[str, list[tuple[str, str]]] = {s: [] for s in SPLITS}
     try:
         with tarfile.open(path, "r:*") as archive:
+            count = total = 0
             for member in archive:
+                count += 1
                 match = _MEMBER.fullmatch(member.name)
                 if not member.isfile() or match is None:
+                    if count > MAX_MEMBERS:
+                        raise standard.DataError(f"{path} holds more than {MAX_MEMBERS:,} members: not the aclImdb "
+                                                 "file")
                     continue
-                if sum(map(len, out.values())) >= MAX_REVIEWS:
-                    raise standard.DataError(f"{path} holds more than {MAX_REVIEWS:,} reviews: not the aclImdb file")
+                if sum(map(len, out.values())) >= MAX_REVIEWS or total > MAX_TEXT_BYTES:
+                    raise standard.DataError(f"{path} holds more than {MAX_REVIEWS:,} reviews or "
+                                             f"{files.mb(MAX_TEXT_BYTES)} of them: not the aclImdb file")
                 with archive.extractfile(member) as f:
-                    blob = standard.capped(f, member.size, f"{path}: {member.name}")
-                if len(blob) > MAX_REVIEW_BYTES:
-                    raise standard.DataError(f"{path}: {member.name} is {len(blob):,} bytes, too long for a review")
+                    blob = files.read_capped(f, member.size, f"{path}: {member.name}", MAX_REVIEW_BYTES,
+                                             standard.DataError)
+                total += len(blob)
                 out[match.group(1)].append((member.name[match.start(1):], _clean(blob)))
     except (tarfile.TarError, OSError, EOFError) as e:
         raise standard.DataError(f"{path} is not a readable .tar.gz archive ({e}): download it again") from e
