@@ -1,4 +1,4 @@
-"""Write: a stored IMDB language model writes after a prompt; each token coloured by one unit's activation."""
+"""Write: a stored language model writes after a prompt; each token coloured by one unit's activation."""
 
 import pandas as pd
 import streamlit as st
@@ -10,7 +10,7 @@ from rnnviz.inspect import write
 from rnnviz.plots import charts as plots
 
 st.title("Write")
-st.caption("Pick a stored IMDB language-model run (next word or next character), give it a prompt, and let it "
+st.caption("Pick a stored language-model run (IMDB or your own text; next word or next character), give it a prompt, and let it "
            "write. Each token is coloured by one unit's activation after reading it (the char-rnn neuron view); "
            "hover a token for the 5 tokens the model found most likely there, which it was drawn from.")
 run = ui.inspect_run(kinds=tasks.with_pages("write"))
@@ -18,8 +18,8 @@ run = ui.inspect_run(kinds=tasks.with_pages("write"))
 cfg = run.config
 epoch = ui.pick_epoch(run)
 try:
-    tokens = lm.tokens_for(cfg.data, ui.data_dir())
-except Exception as e:  # the word index is missing or damaged
+    tokens = ui.tokens(cfg)
+except Exception as e:  # the word index or the text is missing or damaged
     ui.show_error(e, "Reading the vocabulary")
     st.stop()
 prompt = st.text_input("Prompt (empty: start from the start of a review)", key=ui.keep("write_prompt"),
@@ -67,8 +67,10 @@ st.text(tokens.text([lm.START, *w.prompt.tolist()]) + " ‖ " + tokens.text(w.id
 
 st.subheader("Find units")
 st.caption("Units whose activation follows something countable in the text above: Pearson r over the written "
-           "tokens. (The IMDB files hold no punctuation, so sentences, quotes and parentheses cannot be counted.)")
-rows = write.find_units(w.states, write.features(tokens, w.ids))
+           "tokens." + (" Quotes, parentheses, sentences and line breaks are counted in the text as written."
+                        if tokens.raw else " (The IMDB word-id files hold no punctuation, so sentences, quotes "
+                        "and parentheses cannot be counted: the Text language model on the raw reviews can.)"))
+rows = write.find_units(w.states, write.features(tokens, w.ids, [lm.START, *w.prompt.tolist()]))
 if rows:
     st.session_state["write_unit_rows"] = [r["unit"] for r in rows]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="write_units", on_select="rerun",

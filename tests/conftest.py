@@ -83,6 +83,13 @@ SLOW = {
     "test_app_lesson.py": {
         "test_prepare_lesson_preflight_names_the_step_that_breaks",
     },
+    "test_text_runs.py": {
+        "test_cli_trains_on_a_text_and_a_second_copy_trains_nothing",
+        "test_cli_data_text_reads_the_raw_reviews_from_the_data_folder",
+        "test_train_page_upload_stores_the_text_once_and_refuses_a_bad_one",
+        "test_write_page_opens_a_text_run_and_finds_units",
+        "test_train_page_shows_a_text_run_beside_its_ngram",
+    },
     "test_app_lm.py": {
         "test_stored_language_model_shows_perplexity_beside_the_baseline",
     },

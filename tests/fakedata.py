@@ -94,3 +94,37 @@ class Evil:
 
 def evil_pickle() -> bytes:
     return pickle.dumps({b"data": Evil(), b"labels": [0]})
+
+
+REVIEW_WORDS = ["The", "film", "was", "great", "awful", "(really)", '"fun"', "I", "loved", "it", "boring", "plot",
+                "don't", "see", "this", "movie", "acting", "-", "a", "10/10"]
+
+
+def acl_review(k: int, seed: int) -> str:
+    """A raw review with case, punctuation, quotes, parentheses and an HTML line break, as aclImdb writes them."""
+    rng = np.random.default_rng(seed * 10_000 + k)
+    words = [REVIEW_WORDS[i] for i in rng.integers(0, len(REVIEW_WORDS), rng.integers(8, 30))]
+    return " ".join(words[:4]) + ".<br /><br />" + " ".join(words[4:]) + "!"
+
+
+def write_aclimdb(folder: Path, n_train: int = 30, n_test: int = 0, archive: bool = True, seed: int = 0) -> Path:
+    """Stanford's layout, `aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt` (plus README and imdb.vocab, which are
+    not reviews), as `aclImdb_v1.tar.gz` in `folder` or as the extracted `folder/aclImdb/`."""
+    root = folder / "aclImdb"
+    for split, n in (("train", n_train), ("test", n_test)):
+        for k in range(n):
+            label = ("pos", "neg")[k % 2]
+            path = root / split / label / f"{k}_{7 if label == 'pos' else 2}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(acl_review(k, seed + (split == "test")), encoding="utf-8")
+    (root / "README").write_text("Large Movie Review Dataset v1.0\n")
+    (root / "imdb.vocab").write_text("the\nand\n")
+    if not archive:
+        return root
+    target = folder / "aclImdb_v1.tar.gz"
+    with tarfile.open(target, "w:gz") as tar:
+        tar.add(root, arcname="aclImdb")
+    import shutil
+
+    shutil.rmtree(root)
+    return target

@@ -138,9 +138,10 @@ def test_prefetch_with_no_names_fetches_every_data_set(tmp_path, monkeypatch, ca
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     fakedata.write_imdb(tmp_path / "datasets")
     fakedata.write_cifar(tmp_path / "datasets")
+    fakedata.write_aclimdb(tmp_path / "datasets", n_train=4)
     assert exit_code(["prefetch", "--json"]) == 0  # exactly as the README writes it (argparse exited 2 on 3.11)
     rows = json.loads(capsys.readouterr().out)
-    assert [r["dataset"] for r in rows] == ["imdb", "imdb", "cifar10"]
+    assert [r["dataset"] for r in rows] == ["imdb", "imdb", "cifar10", "aclImdb"]
 
 
 def test_prefetch_unknown_name_exits_2_naming_the_choices(capsys):

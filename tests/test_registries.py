@@ -79,7 +79,7 @@ def test_unknown_names_are_refused_with_the_known_ones():
         tasks.of("mnist")
     with pytest.raises(ValueError, match="Received: cell='rnn'"):
         cells.row("rnn")
-    assert tasks.with_pages("write") == ("imdb_lm",) and tasks.FILE_SETS == ("imdb", "cifar10")
+    assert tasks.with_pages("write") == ("imdb_lm", "text") and tasks.FILE_SETS == ("imdb", "cifar10", "aclImdb")
 
 
 def test_the_names_scripts_import_stay_where_they_were():

@@ -39,6 +39,9 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", choices=list(DATA_KINDS), help="data set")
     p.add_argument("--csv", metavar="FILE", help="a CSV file for --data csv (copied once into "
                    "$RNNVIZ_HOME/datasets/, named by its content hash); pick columns with --set target=COLUMN ...")
+    p.add_argument("--text", metavar="FILE", action="append", help="a text file for --data text (given twice or "
+                   "more: joined), stored once in $RNNVIZ_HOME/datasets/ by its content hash; without it --data text "
+                   "reads the raw IMDB reviews (aclImdb) from the data folder")
     p.add_argument("--data-dir", help="folder holding the data set's standard files (default: "
                    "$RNNVIZ_DATA_DIR, then the Keras cache, then a download)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -86,7 +89,8 @@ def parser() -> argparse.ArgumentParser:
     f = sub.add_parser("prefetch", help="download data sets into the Keras cache, for offline classrooms")
     # no `choices` here: with nargs="*" and a list default, Python 3.11's argparse checks the default list
     # itself against the choices and exits 2 (`prefetch` alone failed); cmd_prefetch checks the names
-    f.add_argument("datasets", nargs="*", metavar="{imdb,cifar10}", help="data sets (default: both)")
+    f.add_argument("datasets", nargs="*", metavar="{" + ",".join(PREFETCH_NAMES) + "}",
+                   help="data sets (default: all)")
     f.add_argument("--json", action="store_true")
     return p
 
@@ -106,9 +110,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         ValueError: naming the invalid field.
     """
     cfg = presets.get(args.preset).config if args.preset else RunConfig()
-    blob = userdata.read_file(args.csv) if getattr(args, "csv", None) else None
-    if blob is not None:
-        args.data = args.data or tasks.with_upload("csv")[0]
+    blob, where = _user_file(args)
     changes = {field: getattr(args, flag) for flag, field in FIELD_FLAGS.items()
                if getattr(args, flag) is not None}
     if args.data and args.data != cfg.data.name:
@@ -131,10 +133,31 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     cfg = cfg.replace(**changes)
     from rnnviz.data import loaders  # lazy: pandas (~0.4 s); presets, runs and --help must not wait for it
 
-    cfg = cfg.replace(data=loaders.check_upload(cfg.data, blob, args.csv if blob is not None else None))  # bad: exit 2
+    cfg = cfg.replace(data=loaders.check_upload(cfg.data, blob, where))  # a bad file: exit 2
     if blob is not None:
         userdata.put(blob, tasks.of(cfg.data).upload)
     return cfg
+
+
+def _user_file(args: argparse.Namespace) -> tuple[bytes | None, str | None]:
+    """The bytes of the file `--csv` names, or of the texts `--text` names (joined), and how errors name them;
+    sets `args.data` to the kind that reads it when `--data` is not given.
+
+    Raises:
+        ValueError: a file that cannot be read or used (one line naming it).
+    """
+    csv, texts = getattr(args, "csv", None), getattr(args, "text", None) or []
+    if csv and texts:
+        raise ValueError("`--csv` and `--text` name files of two data kinds: give one of them")
+    if csv:
+        args.data = args.data or tasks.with_upload("csv")[0]
+        return userdata.read_file(csv), csv
+    if texts:
+        from rnnviz.data import text  # lazy, as loaders below
+
+        args.data = args.data or tasks.with_upload(text.KIND)[0]
+        return text.join([(userdata.read_file(f), f) for f in texts]), " + ".join(texts)
+    return None, None
 
 
 def _progress(event: dict[str, Any]) -> None:

@@ -8,7 +8,9 @@ Lives here: `run` (`RunConfig`, the identity of a run), `kinds` (one dataclass p
 May import: nothing else of `rnnviz` and no framework: every other layer imports this one.
 """
 
-from rnnviz.config.kinds import DATA_KINDS, CifarData, CosineData, CsvData, ImdbData, MemoryData, TextData
+from rnnviz.config.kinds import (DATA_KINDS, CifarData, CosineData, CsvData, ImdbData, MemoryData, TextData,
+                                 TextFileData)
 from rnnviz.config.run import RunConfig
 
-__all__ = ["DATA_KINDS", "CifarData", "CosineData", "CsvData", "ImdbData", "MemoryData", "RunConfig", "TextData"]
+__all__ = ["DATA_KINDS", "CifarData", "CosineData", "CsvData", "ImdbData", "MemoryData", "RunConfig", "TextData",
+           "TextFileData"]

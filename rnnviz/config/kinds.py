@@ -235,6 +235,57 @@ class TextData:
                      2 * self.seq_len)
 
 
+@dataclass(frozen=True)
+class TextFileData:
+    """A language model on any text, case and punctuation kept: a user's text file stored in
+    `$RNNVIZ_HOME/datasets/` (see `rnnviz.data.userdata`), or the raw IMDB reviews (Stanford's `aclImdb`).
+
+    The file is named by its content hash, so the run id stays the same for the same text.
+
+    Attributes:
+        file: the first 16 hex digits of the text's sha256; "" reads the raw IMDB reviews (`aclImdb`).
+        level: "word" (next word or punctuation mark) or "char" (next character).
+        vocab_size: word level: the ids kept (3 special ids, then the most frequent words of the training text).
+        chars: character level: the most frequent characters of the training text kept (others are "<unk>").
+        seq_len: tokens per training window.
+        train_size: training windows, read from the start of the training text.
+        val_size: validation windows, read from the validation text (the test reviews, else the held-out share).
+        val_share: the share of the text (its end; for the reviews, of the shuffled reviews) held out for
+            validation when there is no test split.
+    """
+
+    name: ClassVar[str] = "text"
+    task: ClassVar[str] = "lm"
+    file: str = ""
+    level: str = "char"
+    vocab_size: int = 5000
+    chars: int = 96
+    seq_len: int = 100
+    train_size: int = 2000
+    val_size: int = 200
+    val_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        _text("file", self.file, r"([0-9a-f]{16})?", 16, ("", "0" * 16), "16 hex digits (a file's hash) or ''")
+        _choice("level", self.level, ("char", "word"))
+        _int("vocab_size", self.vocab_size, 100, 88_000)
+        _int("chars", self.chars, 2, 1000)
+        _int("seq_len", self.seq_len, 4, 1000)
+        _int("train_size", self.train_size, 10, 100_000)
+        _int("val_size", self.val_size, 10, 10_000)
+        _float("val_share", self.val_share, 0.02, 0.5)
+        _floats_as_float(self)
+
+    @property
+    def ids(self) -> int:
+        """The vocabulary's size: the model's input ids and output width."""
+        return self.vocab_size if self.level == "word" else 3 + self.chars
+
+    def shape(self) -> Shape:
+        return Shape(self.seq_len, 0, self.ids, self.ids, (self.seq_len,), (self.seq_len,),
+                     self.train_size + self.val_size, 2 * self.seq_len)
+
+
 COLUMN = r"[^+\x00-\x1f\x7f]*"  # a column name: no control character, no "+" (it joins several)
 COLUMNS = r"([^+\x00-\x1f\x7f]+(\+[^+\x00-\x1f\x7f]+)*)?"
 MAX_COLUMN_CHARS = 200
@@ -299,4 +350,5 @@ class CsvData:
                      CSV_ROWS_GUESS, self.window * features + self.horizon)
 
 
-DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData, MemoryData, TextData, CsvData)}
+DATA_KINDS: dict[str, type] = {k.name: k for k in (CosineData, ImdbData, CifarData, MemoryData, TextData, CsvData,
+                                                    TextFileData)}

@@ -68,8 +68,9 @@ class Task:
         vocabulary: the word index its token ids come from ("imdb"), None when it has none of its own.
         baseline: "constant" (the constant answer's MSE), "ngram" (a count-based n-gram), "naive" (persistence
             and seasonal-naive forecasts), or None.
-        upload: the kind of file a user uploads or names for it ("csv"), kept in `$RNNVIZ_HOME/datasets/`
-            (`rnnviz.data.userdata`); None when it reads no user file.
+        upload: the kind of file a user uploads or names for it ("csv", "text"), kept in `$RNNVIZ_HOME/datasets/`
+            (`rnnviz.data.userdata`); None when it reads no user file. A kind with both `files` and `upload`
+            reads its standard files when no user file is chosen (`text`: the raw IMDB reviews).
     """
 
     name: str
@@ -112,6 +113,8 @@ TASKS: dict[str, Task] = {t.name: t for t in (
          baseline="ngram"),
     Task("csv", "CSV time series", "csv-lstm", None, "values", INSPECT, "window", "forecast", baseline="naive",
          upload="csv"),
+    Task("text", "Text language model", "reviews-char-lm", "aclImdb", "ids", ("write",), "text", "lm",
+         baseline="ngram", upload="text"),
 )}
 """Data kind -> its row, in the order the data picker lists them."""
 

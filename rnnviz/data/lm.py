@@ -21,6 +21,7 @@ No Keras here (`rnnviz.data.imdb` imports it only to pad), no Streamlit.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +43,13 @@ class Tokens:
     Attributes:
         level: "word" or "char".
         symbols: id -> the token's text ("<pad>", "<start>", "<unk>", then words or characters).
+        raw: the text keeps case and punctuation (the `text` kind: `raw_words` splits words); False: IMDB's
+            lower-case words (`imdb.split_words`).
     """
 
     level: str
     symbols: tuple[str, ...]
+    raw: bool = False
 
     @property
     def size(self) -> int:
@@ -58,7 +62,8 @@ class Tokens:
     def text(self, ids) -> str:
         """Ids as readable text: words joined by spaces, characters as they are; the start token as "¶ "."""
         parts = ["¶ " if int(i) == START else s for i, s in zip(ids, self.decode(ids)) if int(i) != PAD]
-        return (" ".join(parts) if self.level == "word" else "".join(parts)).replace("¶  ", "¶ ")
+        text = " ".join(parts).replace(" \n ", "\n") if self.level == "word" else "".join(parts)
+        return text.replace("¶  ", "¶ ")
 
     def encode(self, text: str) -> tuple[np.ndarray, list[str]]:
         """Typed text as ids (no start token), and what was dropped: words not in the vocabulary (word level,
@@ -69,13 +74,22 @@ class Tokens:
         """
         if self.level == "char":
             lookup = {c: k for k, c in enumerate(self.symbols) if k > UNK}
-            chars = text.lower()
+            chars = text if self.raw else text.lower()
             return (np.asarray([lookup[c] for c in chars if c in lookup], "int32"),
                     [c for c in chars if c not in lookup])
         lookup = {w: k for k, w in enumerate(self.symbols) if k > UNK}
-        words = imdb.split_words(text)
+        words = raw_words(text) if self.raw else imdb.split_words(text)
         return (np.asarray([lookup[w] for w in words if w in lookup], "int32"),
                 [w for w in words if w not in lookup])
+
+
+WORDS = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]|\n")
+"""A word of a raw text (with its apostrophes: "don't"), one punctuation mark, or a line break."""
+
+
+def raw_words(text: str) -> list[str]:
+    """A raw text's words, punctuation marks and line breaks, in order (case kept)."""
+    return WORDS.findall(text)
 
 
 def char_tokens() -> Tokens:

@@ -13,8 +13,9 @@ from rnnviz.data import cifar
 from rnnviz.data import imdb
 from rnnviz.data import standard
 from rnnviz.data import lm
+from rnnviz.data import text
 from rnnviz.data import timeseries
-from rnnviz.config import CifarData, CosineData, CsvData, ImdbData, MemoryData, TextData, tasks
+from rnnviz.config import CifarData, CosineData, CsvData, ImdbData, MemoryData, TextData, TextFileData, tasks
 
 
 @dataclass
@@ -179,6 +180,24 @@ def load_text(opts: TextData, seed: int = 0, data_dir: str | None = None,
     n_train, n_val, L = opts.train_size, opts.val_size, opts.seq_len
     train, val, tokens = lm.streams(opts.level, opts.vocab_size, (n_train * L + 1, n_val * L + 1), data_dir,
                                     progress)
+    return _lm_dataset(opts, train, val, tokens)
+
+
+def load_textfile(opts: TextFileData, seed: int = 0, data_dir: str | None = None,
+                  progress: Callable[[str], None] | None = None) -> Dataset:
+    """A language model on a user's text or the raw IMDB reviews (`rnnviz.data.text`), as `load_text`'s windows
+    and `extra`.
+
+    Raises:
+        rnnviz.data.userdata.DatasetMissing: the file is not stored here; DataUnavailable: no reviews found;
+        ValueError: too little text for `train_size` / `val_size`.
+    """
+    return _lm_dataset(opts, *text.streams(opts, data_dir, progress))
+
+
+def _lm_dataset(opts: Any, train: np.ndarray, val: np.ndarray, tokens: lm.Tokens) -> Dataset:
+    """A language model's windows from its two streams, and the n-gram's loss on the validation targets."""
+    n_train, n_val, L = opts.train_size, opts.val_size, opts.seq_len
     x_tr, y_tr = lm.windows(train, L, n_train)
     x_val, y_val = lm.windows(val, L, n_val)
     order = lm.WORD_ORDER if opts.level == "word" else lm.CHAR_ORDER
@@ -200,7 +219,7 @@ def load_csv(opts: CsvData, seed: int = 0, data_dir: str | None = None,
     return Dataset(**timeseries.load(opts), task="regression", n_outputs=opts.horizon)
 
 
-UPLOADED: dict[str, Callable[..., Any]] = {"csv": timeseries.resolve}
+UPLOADED: dict[str, Callable[..., Any]] = {"csv": timeseries.resolve, "text": text.resolve}
 """Data kind -> how a config is checked against its user file (`(opts, blob, where) -> opts`, the defaults it
 leaves to the file named), for the kinds with an `upload`."""
 
@@ -248,7 +267,21 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "memory": lambda opts, seed, data_dir=None, progress=None: load_memory(opts, seed),
     "imdb_lm": load_text,
     "csv": load_csv,
+    "text": load_textfile,
 }
+VOCABULARIES: dict[str, Callable[..., lm.Tokens]] = {"imdb_lm": lm.tokens_for, "text": text.tokens_for}
+"""Language-model kind -> its vocabulary from its options (`(opts, data_dir) -> lm.Tokens`), as training makes it."""
+
+
+def tokens_for(opts: Any, data_dir: str | None = None) -> lm.Tokens:
+    """A language model's vocabulary (the Write page's), from its data options.
+
+    Raises:
+        rnnviz.data.standard.DataUnavailable, DataError, ValueError: the files it is made from are missing or bad.
+    """
+    return VOCABULARIES[opts.name](opts, data_dir)
+
+
 GENERATED = tuple(t.name for t in tasks.TASKS.values() if t.generated)  # made from the seed: no files
 
 

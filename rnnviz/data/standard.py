@@ -24,8 +24,12 @@ from rnnviz.data import files
 
 CIFAR_DIR = "cifar-10-batches-py"
 CIFAR_ARCHIVES = ("cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz")
+ACLIMDB_ARCHIVE = "aclImdb_v1.tar.gz"
+ACLIMDB = ("aclImdb", "aclImdb_v1/aclImdb", "aclImdb_v1_extracted/aclImdb", ACLIMDB_ARCHIVE)
+"""The raw reviews' candidates: the folder `keras.utils.get_file(..., extract=True)` leaves, then the archive."""
 SUBFOLDERS = {"imdb": ("", "imdb", "datasets"), "cifar10": ("", "cifar10", "cifar-10", "datasets",
-                                                             "cifar-10-batches-py-target")}
+                                                             "cifar-10-batches-py-target"),
+              "aclImdb": ("", "imdb", "datasets")}
 URLS = {
     "imdb.npz": ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz",
                  "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"),
@@ -33,7 +37,11 @@ URLS = {
                              "bfafd718b763782e994055a2d397834f"),
     "cifar-10-python.tar.gz": ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                                "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"),
+    ACLIMDB_ARCHIVE: ("https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz", None),
 }
+WANTED = {"imdb": ("imdb.npz", "imdb_word_index.json"), "cifar10": ("cifar-10-python.tar.gz",),
+          "aclImdb": (ACLIMDB_ARCHIVE,)}
+"""Each file set's files (what `prefetch` fetches)."""
 
 
 MAX_FILE_BYTES = 1 << 30  # the largest standard file, cifar-10-python.tar.gz, is 170 MB
@@ -152,10 +160,13 @@ def locate(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
     """Where a data set's files would be read from (no download), or None.
 
     Args:
-        name: "imdb" (its `imdb.npz`) or "cifar10" (the batches folder, or the archive).
+        name: "imdb" (its `imdb.npz`), "cifar10" (the batches folder, or the archive) or "aclImdb" (the raw
+            reviews' folder, or the archive).
     """
     if name == "imdb":
         return find("imdb", ("imdb.npz",), data_dir)
+    if name == "aclImdb":
+        return find("aclImdb", ACLIMDB, data_dir)
     folder = find("cifar10", (CIFAR_DIR,), data_dir)
     return folder if folder is not None else find("cifar10", CIFAR_ARCHIVES, data_dir)
 
@@ -186,7 +197,7 @@ def download(fname: str, progress: Callable[[str], None] | None = None) -> Path:
 
 
 def _unavailable_message(fname: str, e: BaseException) -> str:
-    name = "imdb" if fname.startswith("imdb") else "cifar10"
+    name = next(n for n, wanted in WANTED.items() if fname in wanted)
     reason = str(e).splitlines()[0] if str(e) else type(e).__name__
     return (f"{fname} was not found (looked in the data folder and {keras_cache_dir()}) and the download "
             f"failed: {reason}. Fix: run `python -m rnnviz prefetch {name}` on a machine with internet "
@@ -205,9 +216,8 @@ def prefetch(names: list[str], progress: Callable[[str], None] | None = None) ->
     """
     rows = []
     for name in names:
-        wanted = ("imdb.npz", "imdb_word_index.json") if name == "imdb" else ("cifar-10-python.tar.gz",)
-        for fname in wanted:
-            found = (locate("cifar10") if name == "cifar10" else find("imdb", (fname,), None))
+        for fname in WANTED[name]:
+            found = locate(name) if name != "imdb" else find("imdb", (fname,), None)
             path = found or download(fname, progress)
             size = (sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir()
                     else path.stat().st_size)

@@ -141,9 +141,19 @@ def generate(model: keras.Model, tokens: lm.Tokens, prompt: str, length: int, te
     return out
 
 
-def features(tokens: lm.Tokens, ids: list[int]) -> dict[str, np.ndarray]:
+def features(tokens: lm.Tokens, ids: list[int], before: list[int] | None = None) -> dict[str, np.ndarray]:
     """Things a unit may count, per token: position in the word (characters since the last space; word level:
-    0), position in the review (tokens since the start token), and whether the token ends a word."""
+    0), position in the review (tokens since the start token), and whether the token ends a word. A raw text
+    (`tokens.raw`: case and punctuation kept) has more to count: see `text_features`.
+
+    Args:
+        tokens: the vocabulary.
+        ids: the tokens, in the order they were read.
+        before: the tokens read before them (the start token and the prompt), which set where a quote, a
+            parenthesis or a sentence stands at the first of `ids` (raw texts only).
+    """
+    if tokens.raw:
+        return text_features(tokens, ids, before)
     pos_word, pos_review, word_end = [], [], []
     w = r = 0
     sym = tokens.decode(ids)
@@ -182,3 +192,44 @@ def find_units(states: np.ndarray, feats: dict[str, np.ndarray], top: int = 5) -
         for u in np.argsort(-np.abs(r))[:top]:
             rows.append({"feature": name, "unit": int(u), "r": float(r[u])})
     return rows
+
+
+SENTENCE_ENDS = frozenset(".!?")
+QUOTES = {'"': 0, "\u201c": 1, "\u201d": -1}  # a straight quote toggles; curly ones open (+1) or close (-1)
+
+
+def text_features(tokens: lm.Tokens, ids: list[int], before: list[int] | None = None) -> dict[str, np.ndarray]:
+    """What a unit may count in a raw text, per token of `ids`, after reading it (`before` read first):
+
+    - inside quotes: 1 from an opening quote mark to the closing one (the opening mark 1, the closing mark 0);
+    - inside parentheses: 1 while more "(" than ")" have been read (the "(" 1, its ")" 0);
+    - position in the word: 1, 2, ... for the letters and digits of a word (character level), 0 elsewhere;
+    - position in the sentence: tokens since the last ".", "!" or "?" (that mark 0) or the start token (0);
+    - after a line break: 1 for the token read right after a line break;
+    - position in the document: tokens since the start token;
+    - a space (word boundary): 1 for a space or a line break (character level; word level: always 1).
+
+    A start token begins a new document: quotes and parentheses close there. Returns name -> float `(len(ids),)`.
+    """
+    head = list(before or [])
+    every = [*head, *ids]
+    symbols = tokens.decode(every)
+    names = ("inside quotes", "inside parentheses", "position in the word", "position in the sentence",
+             "after a line break", "position in the document", "a space (word boundary)")
+    rows = np.zeros((len(every), len(names)))
+    quote = paren = word = sentence = doc = 0
+    previous = ""
+    for t, (k, s) in enumerate(zip(every, symbols)):
+        if int(k) == lm.START:
+            quote = paren = word = sentence = doc = 0
+        else:
+            doc += 1
+            if s in QUOTES:
+                quote = (1 - quote) if QUOTES[s] == 0 else int(QUOTES[s] > 0)
+            paren = paren + (s == "(") - (s == ")" and paren > 0)
+            word = word + 1 if (s.isalnum() and tokens.level == "char") else 0
+            sentence = 0 if s in SENTENCE_ENDS else sentence + 1
+        boundary = tokens.level == "word" or s in (" ", "\n")
+        rows[t] = (quote, paren > 0, word, sentence, previous == "\n", doc, boundary)
+        previous = s
+    return {name: rows[len(head):, j] for j, name in enumerate(names)}

@@ -116,13 +116,14 @@ def lm_scores(val_loss: float, ds: Dataset) -> dict[str, float]:
     Returns:
         `val_loss` (nats per token), `val_perplexity` = exp(loss), `baseline_perplexity`, `baseline_nll`,
         `perplexity_ratio` (the model's perplexity over the baseline's: below 1 beats it, 0.75 is 25% below)
-        and, at character level, `val_bpc` = loss / ln 2 and `baseline_bpc`.
+        and, at character level, `val_bpc` = loss / ln 2, `baseline_bpc` and `bpc_ratio` (the model's bits per
+        character over the baseline's: 0.95 is 5% fewer).
     """
     base = float(ds.extra["baseline_nll"])
     out = {"val_loss": val_loss, "val_perplexity": lm.perplexity(val_loss), "baseline_nll": base,
            "baseline_perplexity": lm.perplexity(base), "perplexity_ratio": math.exp(val_loss - base)}
     if ds.extra.get("level") == "char":
-        out.update(val_bpc=lm.bits(val_loss), baseline_bpc=lm.bits(base))
+        out.update(val_bpc=lm.bits(val_loss), baseline_bpc=lm.bits(base), bpc_ratio=val_loss / base)
     return out
 
 

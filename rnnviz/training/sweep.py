@@ -29,7 +29,7 @@ MAX_FIELDS = 2
 # metrics a sweep is judged by, best first; lower is better for the errors
 METRICS = ("val_mse", "val_rmse", "val_perplexity", "val_bpc", "test_accuracy", "val_accuracy")
 LOWER_IS_BETTER = ("val_mse", "val_rmse", "baseline_mse", "val_loss", "test_loss", "val_perplexity", "val_bpc",
-                   "perplexity_ratio", "baseline_perplexity", "baseline_bpc")
+                   "perplexity_ratio", "baseline_perplexity", "baseline_bpc", "bpc_ratio")
 
 
 def sweepable(cfg: RunConfig) -> list[str]:

@@ -4,7 +4,7 @@ Pages use it as `from rnnviz import ui` and call the names below; the parts live
 cached models and data, errors), `sidebar` (the config widgets and the config in the URL), `compare` (the
 Compare page's helpers), `pickers` and `probes` (the Inspect pages' pickers; their cached models and probes),
 `sweep`, `train`, `lesson`, `preflight` (`prepare-lesson`'s rehearsal of every step), `adding` (the adding
-problem's notes, marks and "what did it look at?"), `uploads` (a user's CSV file), `links` (the URL as a link),
+problem's notes, marks and "what did it look at?"), `uploads` (a user's CSV file or text), `links` (the URL as a link),
 `roles` (the teacher and the students in classroom mode, and each session's id as the owner of its runs),
 `player`, `projector` and `st_internals` (the Streamlit internals the app relies on, in one guarded place).
 
@@ -14,7 +14,7 @@ May import: everything in `rnnviz` except `rnnviz.cli`, and `streamlit` (nothing
 from rnnviz.ui.compare import (compare_picker, gradients, import_run, run_zip, saturations,  # noqa: F401
                                tensorboard_note, trio)
 from rnnviz.ui.core import (DATA_NAMES, classify, data_dir, data_problem, dataset, device_line,  # noqa: F401
-                            forecast, keep, load_model, session, show_error, trainer, where)
+                            forecast, keep, load_model, session, show_error, tokens, trainer, where)
 from rnnviz.ui.pickers import (inspect_controls, inspect_run, pick_epoch, pick_layer, pick_sample,  # noqa: F401
                                show_sample)
 from rnnviz.ui.probes import (Inspection, horizon_error, inspect_dataset, inspect_model, model_at,  # noqa: F401

@@ -118,18 +118,33 @@ def _dataset(opts, seed: int, folder: str | None):
     return data.load(opts, seed, data_dir=folder)
 
 
+def tokens(cfg: RunConfig):
+    """A language model's vocabulary (`rnnviz.data.loaders.tokens_for`), shared read-only by all sessions.
+
+    Raises:
+        rnnviz.data.standard.DataUnavailable, DataError, ValueError: the text or word index is missing or bad.
+    """
+    return _tokens(cfg.data, data_dir())
+
+
+@st.cache_resource(max_entries=8, show_spinner="Reading the vocabulary…")
+def _tokens(opts, folder: str | None):
+    return data.tokens_for(opts, folder)
+
+
 def data_problem(cfg: RunConfig) -> str | None:
     """A warning when the data folder named on Home cannot be used (too long, unreadable, not a folder), or
     when the config's data set has no files here (training would try to download them)."""
     folder = st.session_state.get("data_dir")
     if folder and (problem := datasets.folder_problem(folder)):
         return f"{problem} (set on the Home page)"
-    if (upload := tasks.of(cfg.data).upload) and not userdata.has(cfg.data.file, upload):
+    files = tasks.of(cfg.data).files  # (the language models read the IMDB files; `text` without a file too)
+    upload = tasks.of(cfg.data).upload
+    if upload and (cfg.data.file or files is None) and not userdata.has(cfg.data.file, upload):
         return (f"The {DATA_NAMES[cfg.data.name]} file {cfg.data.file} is not on this server: upload it in the "
                 "sidebar (the same file gives the same runs)." if cfg.data.file else
                 f"Upload a {upload.upper()} file in the sidebar (under Advanced, Data) to train on it.")
-    files = tasks.of(cfg.data).files  # (the language model reads the IMDB files)
-    if files is None or datasets.locate(files, data_dir()) is not None:
+    if files is None or (upload and cfg.data.file) or datasets.locate(files, data_dir()) is not None:
         return None
     return (f"The {DATA_NAMES[cfg.data.name]} files were not found in the data folder or in "
             f"{datasets.keras_cache_dir()}. **Train** will try to download them (needs internet). Offline? "

@@ -180,7 +180,8 @@ def _cifar_widgets(sb, kind: type, k: str) -> dict[str, Any]:
 
 
 DATA_WIDGETS = {"cosine": _cosine_widgets, "memory": _memory_widgets, "imdb_lm": _lm_widgets,
-                "imdb": _imdb_widgets, "cifar10": _cifar_widgets, "csv": uploads.csv_widgets}
+                "imdb": _imdb_widgets, "cifar10": _cifar_widgets, "csv": uploads.csv_widgets,
+                "text": uploads.text_widgets}
 """Data kind -> the labelled widgets of its options; a kind without an entry gets one plain control per option."""
 
 

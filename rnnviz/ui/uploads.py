@@ -1,5 +1,6 @@
-"""The sidebar's controls for a user's own CSV series: the upload (stored once in `$RNNVIZ_HOME/datasets/`, named
-by its content hash), the columns to use, and the window, horizon, period and split.
+"""The sidebar's controls for a user's own data: a CSV series (the upload, stored once in `$RNNVIZ_HOME/datasets/`,
+named by its content hash; the columns to use; the window, horizon, period and split) and a text for a language
+model (`.txt` uploads joined and stored the same way, or the raw IMDB reviews; the level and the windows).
 
 The upload is read before it is stored: a file that is not a usable table is refused in one line and nothing
 is written. The chosen columns are read at once too, so missing values, gaps and duplicate times are reported
@@ -13,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from rnnviz.config import checks
-from rnnviz.data import tables, userdata
+from rnnviz.data import tables, text, userdata
 
 KIND = "csv"
 NONE = ""
@@ -133,3 +134,78 @@ def csv_widgets(sb, kind: type, k: str) -> dict[str, Any]:
                        k + "period"),
         val_fraction=_number(sb, kind, "val_fraction", "Validation share (the end of the series, by time)",
                              k + "val_fraction", 0.05))
+
+
+TEXT = "text"
+TEXT_LEVELS = {"char": "character", "word": "word"}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _text_info(name: str) -> dict[str, int]:
+    """A stored text's size: `chars`, `words` (words, punctuation marks and line breaks), `lines`."""
+    body = userdata.read(name, TEXT, "text file").decode("utf-8")
+    return {"chars": len(body), "words": len(text.split_words(body)), "lines": body.count("\n") + 1}
+
+
+def _store_texts(uploaded: list, k: str) -> None:
+    """Joins and stores new uploads (once per set of files); files that cannot be used are refused, not stored."""
+    blobs = [(f.getvalue(), f.name) for f in uploaded]
+    seen = userdata.digest(b"".join(userdata.digest(b).encode() + n.encode() for b, n in blobs))
+    if st.session_state.get(k + "uploaded") == seen:
+        return
+    st.session_state[k + "uploaded"] = seen
+    try:
+        for blob, where in blobs:
+            if len(blob) > userdata.limit():
+                raise text.TextError(f"{where} is {len(blob) / 2**20:,.1f} MB; files up to {userdata.limit() >> 20} "
+                                     "MB can be used (RNNVIZ_UPLOAD_LIMIT_MB)")
+        joined = text.join(blobs)
+    except text.TextError as e:
+        st.session_state[k + "refused"] = str(e)
+        return
+    st.session_state.pop(k + "refused", None)
+    st.session_state[k + "file"] = userdata.put(joined, TEXT)
+
+
+def _use_reviews(k: str) -> None:
+    st.session_state[k + "file"] = NONE
+
+
+def text_widgets(sb, kind: type, k: str) -> dict[str, Any]:
+    """The text kind's controls (`rnnviz.ui.sidebar.DATA_WIDGETS`); returns the `TextFileData` options."""
+    uploaded = sb.file_uploader(f"Text files (.txt, joined; up to {userdata.limit() >> 20} MB)", type=["txt"],
+                                accept_multiple_files=True, key=k + "upload",
+                                help="Stored once on this server, named by its content: the same text uploaded "
+                                     "again is the same data, and its runs load instead of training. Without a "
+                                     "file the model reads the raw IMDB reviews (aclImdb).")
+    if uploaded:
+        _store_texts(uploaded, k)
+    if refused := st.session_state.get(k + "refused"):
+        sb.error(f"Not used: {refused}")
+    name = st.session_state.get(k + "file", NONE)
+    if name:
+        try:
+            info = _text_info(name)
+            sb.caption(f"Text {name}: {info['chars']:,} characters, {info['words']:,} words and marks, "
+                       f"{info['lines']:,} lines.")
+        except userdata.DatasetMissing as e:
+            sb.warning(str(e))
+        sb.button("Use the raw IMDB reviews instead", key=k + "reviews", on_click=_use_reviews, args=(k,))
+    else:
+        sb.caption("Source: the raw IMDB reviews (Stanford's aclImdb, case and punctuation kept). Upload .txt "
+                   "files to use your own text.")
+    level = sb.radio("Predict the next", list(TEXT_LEVELS), horizontal=True, key=k + "level",
+                     format_func=TEXT_LEVELS.get)
+    size = (_number(sb, kind, "chars", "Characters kept (the most frequent; others are <unk>)", k + "chars")
+            if level == "char" else
+            _number(sb, kind, "vocab_size", "Vocabulary (the most frequent words and marks)", k + "vocab_size", 100))
+    hidden = "vocab_size" if level == "char" else "chars"  # kept as the preset or link set it
+    return dict(
+        file=name, level=level, **{"chars" if level == "char" else "vocab_size": size},
+        **{hidden: st.session_state.get(k + hidden, getattr(kind(), hidden))},
+        seq_len=_number(sb, kind, "seq_len", "Tokens per training window", k + "seq_len"),
+        train_size=_number(sb, kind, "train_size", "Training windows (from the start of the text)",
+                           k + "train_size", 100),
+        val_size=_number(sb, kind, "val_size", "Validation windows", k + "val_size", 10),
+        val_share=_number(sb, kind, "val_share", "Held-out share (the end of a file; of the reviews without a "
+                          "test split)", k + "val_share", 0.05))

@@ -1,0 +1,194 @@
+"""A real class against one server: simulated students as concurrent Playwright browser contexts (issue 21 item 7).
+
+AppTest runs sessions one after another, so it cannot load a server; this starts `streamlit run app.py` on
+127.0.0.1 and drives one headless Debian Chromium with one context per student (async Playwright). A page reply
+is measured from the navigation or click until the element the student waits for is shown. The browsers run on
+the same machine as the server, so the figures are an upper bound.
+
+- **(a) the lesson** (`--part a`): N students (default 30) go through the built-in lesson, whose runs must be
+  prepared in `--home` (`python -m rnnviz prepare-lesson memory --data-dir ...`): each step is opened (reply:
+  the question shown), answered and locked in (reply: the step's chart shown), then the next step. Goal: every
+  page reply within 2 s at the 95th percentile, and no error.
+- **(b) training** (`--part b`): one student starts a 12-run sweep, then 10 students each press Train on their
+  own small run. Goal: every single run starts within 3 runs' time (its wait in the queue, against the median
+  time one of these runs takes from start to done).
+
+Both report the server's peak resident memory (VmHWM of the streamlit process).
+
+    python benchmarks/class_load.py --part a --home PREPARED_HOME [--students 30]
+    python benchmarks/class_load.py --part b [--students 10] [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from load import memory_kib, progress_text, settled, streamlit_process  # noqa: E402
+
+from rnnviz.config import CosineData, RunConfig  # noqa: E402
+from tests.browser import CHROMIUM, FLAGS  # noqa: E402
+
+QUESTION = "Predict before you see"
+CHART = '[data-testid="stPlotlyChart"]'
+ERROR = '[data-testid="stException"]'
+WAITING = "Waiting"
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+async def student_a(browser, url: str, lesson: str, steps: int, replies: list, errors: list, k: int) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    try:
+        for step in range(1, steps + 1):
+            t0 = time.perf_counter()
+            await page.goto(f"{url}/lesson?lesson={lesson}&step={step}")
+            await page.get_by_role("heading", name=QUESTION).wait_for(timeout=300_000)
+            replies.append(("open", step, time.perf_counter() - t0))
+            await settled(page, 300_000)
+            await page.get_by_role("radiogroup").last.get_by_role("radio").first.check(force=True)
+            await settled(page, 300_000)
+            t0 = time.perf_counter()
+            await page.get_by_role("button", name="Lock in my answer").click()
+            await page.locator(CHART).first.wait_for(timeout=300_000)
+            replies.append(("reveal", step, time.perf_counter() - t0))
+            await settled(page, 300_000)
+            if await page.locator(ERROR).count():
+                errors.append(f"student {k}, step {step}: an exception on the page")
+    except Exception as e:  # a timeout: report it, let the others go on
+        errors.append(f"student {k}: {type(e).__name__}: {str(e).splitlines()[0][:100]}")
+    finally:
+        await context.close()
+
+
+async def part_a(url: str, args) -> dict:
+    from playwright.async_api import async_playwright
+
+    replies, errors = [], []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            warm = await browser.new_page()  # imports Keras and loads the runs once, before the class
+            await warm.goto(f"{url}/lesson?lesson={args.lesson}&step=1")
+            await warm.get_by_role("heading", name=QUESTION).wait_for(timeout=300_000)
+            await warm.close()
+            await asyncio.gather(*(student_a(browser, url, args.lesson, args.steps, replies, errors, k)
+                                   for k in range(args.students)))
+        finally:
+            await browser.close()
+    return {"replies": replies, "errors": errors}
+
+
+async def single_run(browser, url: str, cfg: RunConfig, out: dict, errors: list, k: int, go: asyncio.Event) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 1200})
+    page = await context.new_page()
+    try:
+        await page.goto(f"{url}/train?{urllib.parse.urlencode(cfg.to_query())}")
+        await page.get_by_text("has not been trained yet").wait_for(timeout=300_000)
+        await settled(page, 300_000)
+        await go.wait()
+        await asyncio.sleep(0.5 * k)
+        t0 = time.perf_counter()
+        await page.get_by_role("button", name="Train", exact=True).click()
+        started = done = None
+        while done is None and time.perf_counter() - t0 < 1200:
+            text = await progress_text(page)
+            now = time.perf_counter() - t0
+            if text and WAITING not in text and started is None:
+                started = now
+            if text.startswith("Done") or await page.get_by_text("Validation RMSE, one step").count():
+                done = now
+                started = started if started is not None else now
+            await asyncio.sleep(0.2)
+        out[k] = (started, done)
+        if await page.locator(ERROR).count():
+            errors.append(f"student {k}: an exception on the page")
+    except Exception as e:
+        errors.append(f"student {k}: {type(e).__name__}: {str(e).splitlines()[0][:100]}")
+    finally:
+        await context.close()
+
+
+async def part_b(url: str, args) -> dict:
+    from playwright.async_api import async_playwright
+
+    base = RunConfig(data=CosineData(), cell="lstm", units=16, epochs=args.epochs)
+    out, errors, go = {}, [], asyncio.Event()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            sweeper = await (await browser.new_context(viewport={"width": 1280, "height": 1200})).new_page()
+            seeds = ",".join(str(100 + s) for s in range(12))
+            await sweeper.goto(f"{url}/sweep?{urllib.parse.urlencode(base.to_query())}&vary=seed%3D{seeds}")
+            await sweeper.get_by_role("button", name="Run the sweep").wait_for(timeout=300_000)
+            await settled(sweeper, 300_000)
+            students = [asyncio.create_task(single_run(browser, url, base.replace(seed=k + 1), out, errors, k, go))
+                        for k in range(args.students)]
+            await asyncio.sleep(5)  # the students' pages load
+            await sweeper.get_by_role("button", name="Run the sweep").click()
+            await asyncio.sleep(1)
+            go.set()
+            await asyncio.gather(*students)
+        finally:
+            await browser.close()
+    return {"runs": out, "errors": errors}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--part", choices=["a", "b"], required=True)
+    ap.add_argument("--home", help="RNNVIZ_HOME (part a: with the lesson's runs prepared; part b: default a new one)")
+    ap.add_argument("--students", type=int, default=None, help="students (default 30 for a, 10 for b)")
+    ap.add_argument("--lesson", default="memory")
+    ap.add_argument("--steps", type=int, default=5, help="steps each student goes through (part a)")
+    ap.add_argument("--epochs", type=int, default=3, help="epochs of each small run (part b)")
+    args = ap.parse_args()
+    args.students = args.students or (30 if args.part == "a" else 10)
+    if args.part == "a" and not args.home:
+        ap.error("--part a needs --home: an RNNVIZ_HOME where `prepare-lesson` stored the lesson's runs")
+    home = args.home or tempfile.mkdtemp(prefix="rnnviz-class-")
+    log = Path(tempfile.mkdtemp(prefix="rnnviz-class-log-")) / "server.log"
+    t0 = time.perf_counter()
+    with streamlit_process(home, 1, log) as (url, proc):
+        result = asyncio.run((part_a if args.part == "a" else part_b)(url, args))
+        peak = memory_kib(proc.pid, "VmHWM")
+    wall = time.perf_counter() - t0
+    print(f"part {args.part}: {args.students} students, {wall:.0f} s, server peak RSS {peak / 1024:.0f} MiB")
+    if args.part == "a":
+        for kind in ("open", "reveal"):
+            times = [t for k, _, t in result["replies"] if k == kind]
+            print(f"  {kind:6s} (n={len(times)}): median {statistics.median(times):.2f} s, 95th percentile "
+                  f"{percentile(times, 95):.2f} s, max {max(times):.2f} s" if times else f"  {kind}: none")
+        every = [t for _, _, t in result["replies"]]
+        p95 = percentile(every, 95)
+        print(f"  every reply: 95th percentile {p95:.2f} s (goal 2 s: {'met' if p95 <= 2 else 'NOT met'})")
+    else:
+        runs = result["runs"]
+        durations = [d - s for s, d in runs.values() if s is not None and d is not None]
+        one = statistics.median(durations) if durations else float("nan")
+        waits = sorted(s for s, _ in runs.values() if s is not None)
+        worst = max(waits) if waits else float("nan")
+        print(f"  one run takes {one:.1f} s (median from start to done); waits before starting: "
+              + ", ".join(f"{w:.1f}" for w in waits))
+        print(f"  worst wait {worst:.1f} s = {worst / one:.1f} runs' time (goal 3: "
+              f"{'met' if worst <= 3 * one else 'NOT met'}); finished {len(durations)} of {args.students}")
+    for e in result["errors"]:
+        print(f"  error: {e}")
+
+
+if __name__ == "__main__":
+    main()
