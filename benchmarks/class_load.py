@@ -115,6 +115,7 @@ async def single_run(browser, url: str, cfg: RunConfig, out: dict, errors: list,
                 started = started if started is not None else now
             await asyncio.sleep(0.2)
         out[k] = (started, done)
+        print(f"  student {k}: started after {started} s, done after {done} s", flush=True)
         if await page.locator(ERROR).count():
             errors.append(f"student {k}: an exception on the page")
     except Exception as e:
