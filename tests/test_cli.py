@@ -224,19 +224,21 @@ def test_ctrl_c_while_a_sweep_is_submitted_trains_none_of_its_runs(monkeypatch, 
 
     def submit(self, cfg, **kwargs):
         made.append(self)
-        if len(made) == 1:  # the first submission: Ctrl-C arrives once its work is queued on the pool
-            pool_submit = self._pool.submit
+        if len(made) == 1:  # the first submission: Ctrl-C arrives once its job is queued and dispatched
+            dispatch = self._dispatch
 
-            def queued_then_ctrl_c(*args):
-                future = pool_submit(*args)
+            def dispatched_then_ctrl_c():
+                dispatch()
                 os.kill(os.getpid(), signal.SIGINT)
-                return future
-            monkeypatch.setattr(self._pool, "submit", queued_then_ctrl_c)
+            monkeypatch.setattr(self, "_dispatch", dispatched_then_ctrl_c)
         return real_submit(self, cfg, **kwargs)
 
     monkeypatch.setattr(Trainer, "submit", submit)
     assert cli.main(["sweep", *TINY, "--data", "memory", "--set", "steps=8", "--set", "samples=200",
                      "--vary", "seed=0,1,2"]) == 1
     assert "error: interrupted" in capsys.readouterr().err
-    made[0]._pool.shutdown(wait=True)  # whatever was left to train has trained by now
+    end = time.monotonic() + 120
+    while made[0]._threads and time.monotonic() < end:  # whatever was left to train has trained by then
+        time.sleep(0.05)
+    assert made[0]._threads == 0
     assert not RunStore().list()[0]
