@@ -46,7 +46,8 @@ def test_a_student_does_not_see_clear_answers_and_the_teachers_link_unlocks_it(h
     key, _ = classroom.ensure_key()
     student = answered(open_step(1))
     assert not student.exception, student.exception
-    assert not has_button(student, "lesson_clear_1") and not student.expander  # not shown at all
+    assert not has_button(student, "lesson_clear_1")  # not shown at all, nor the box that holds it:
+    assert not [e for e in student.expander if e.proto.label == "For the teacher"]
     teacher = answered(open_step(1, teacher=key))
     assert "teacher" not in teacher.query_params  # the key left the address bar
     assert not teacher.exception and has_button(teacher, "lesson_clear_1")
