@@ -26,6 +26,9 @@ def test_a_linked_step_is_locked_shows_its_chart_after_the_answer_and_counts_it(
         page.goto(f"{url}/lesson?lesson=memory&step=2")  # step 2 needs no stored run
         expect(page.get_by_role("heading", name="Why plain RNNs forget")).to_be_visible(timeout=WAIT)
         expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+        locked = page.get_by_text("Locked by the lesson: Units 16 · Spectral radius of U 0.9")
+        expect(locked).to_be_visible()  # the values in one line; the controls fold under it
+        locked.click()
         radius = page.get_by_role("slider", name="radius")
         expect(radius).to_be_disabled()  # the step's settings are the lesson's
         expect(radius).to_have_attribute("aria-valuetext", "0.90")

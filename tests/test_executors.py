@@ -467,7 +467,10 @@ def test_a_training_process_that_died_while_idle_is_replaced_and_the_next_run_tr
 
     trainer = Trainer(RunStore(tmp_path), workers=1, executor=ProcessExecutor(1))
     try:
-        (idle,) = trainer.executor.pids()
+        assert trainer.executor.pids() == []  # processes start only when a run needs one
+        (first,) = sweep.wait(sweep.submit(trainer, [BASE.replace(seed=20)]))
+        assert first.state == "done", first.error
+        (idle,) = trainer.executor.pids()  # the child that trained it, now waiting for work
         os.kill(idle, signal.SIGKILL)
         _until(lambda: trainer.executor._idle[0].proc.poll() is not None, "the idle process to be gone")
         (job,) = sweep.wait(sweep.submit(trainer, [BASE.replace(seed=21)]))

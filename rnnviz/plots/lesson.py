@@ -83,7 +83,7 @@ def answers_figure(choices: list[str], counts: list[int], answer: int, mine: int
     fig.update_xaxes(title="answers (sessions)", range=[0, top * 1.6], dtick=max(1, -(-top // 5)))  # whole numbers
     fig.update_yaxes(autorange="reversed")
     lines = sum(label.count("<br>") + 1 for label in labels)
-    fig.update_layout(title=f"The class's answers ({sum(counts)} so far; ✓ right)",
+    fig.update_layout(title=f"The class's answers ({sum(counts)} so far) · ✓ right",
                       height=120 + 22 * lines + 24 * len(choices), margin={"l": 10, "r": 10, "t": 50, "b": 40},
                       showlegend=False)
     return fig
