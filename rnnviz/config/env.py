@@ -59,8 +59,8 @@ def integer(name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def number(name: str, default_text: str) -> float | None:
-    """A positive, finite float environment variable; None when it is unset or empty."""
+def number(name: str, default_text: str, zero: bool = False, example: str = "4096") -> float | None:
+    """A positive (with `zero`, non-negative), finite float environment variable; None when it is unset or empty."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return None
@@ -68,8 +68,9 @@ def number(name: str, default_text: str) -> float | None:
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise _fail(name, raw, "a positive number", f"set it to e.g. 4096, or unset it ({default_text}).")
+    if not (math.isfinite(value) and (value >= 0 if zero else value > 0)):
+        raise _fail(name, raw, "a number, 0 or more" if zero else "a positive number",
+                    f"set it to e.g. {example}, or unset it ({default_text}).")
     return value
 
 
@@ -154,17 +155,8 @@ def session_queue() -> int:
 def max_run_minutes() -> float | None:
     """`$RNNVIZ_MAX_RUN_MINUTES`: the longest one run may train, in minutes (fractions allowed); None when unset,
     0.0 when set to 0 (no ceiling, even in classroom mode)."""
-    raw = os.environ.get("RNNVIZ_MAX_RUN_MINUTES", "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise _fail("RNNVIZ_MAX_RUN_MINUTES", raw, "a number of minutes, 0 or more", "set it to e.g. 20 "
-                    "(0: no ceiling), or unset it (default: 20 in classroom mode, none otherwise).")
-    return value
+    return number("RNNVIZ_MAX_RUN_MINUTES", "0: no ceiling; default: 20 in classroom mode, none otherwise",
+                  zero=True, example="20")
 
 
 def home() -> str:

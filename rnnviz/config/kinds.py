@@ -62,6 +62,11 @@ def _floats_as_float(obj: Any) -> None:
             object.__setattr__(obj, f.name, float(value))
 
 
+def _file_hash(value: str) -> None:
+    """A stored dataset's name: the first 16 hex digits of its sha256, or "" before a file is chosen."""
+    _text("file", value, r"([0-9a-f]{16})?", 16, ("", "0" * 16), "16 hex digits (a file's hash) or ''")
+
+
 
 @dataclass(frozen=True)
 class CosineData:
@@ -266,7 +271,7 @@ class TextFileData:
     val_share: float = 0.1
 
     def __post_init__(self) -> None:
-        _text("file", self.file, r"([0-9a-f]{16})?", 16, ("", "0" * 16), "16 hex digits (a file's hash) or ''")
+        _file_hash(self.file)
         _choice("level", self.level, ("char", "word"))
         _int("vocab_size", self.vocab_size, 100, 88_000)
         _int("chars", self.chars, 2, 1000)
@@ -326,7 +331,7 @@ class CsvData:
     val_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        _text("file", self.file, r"([0-9a-f]{16})?", 16, ("", "0" * 16), "16 hex digits (a file's hash) or ''")
+        _file_hash(self.file)
         names = "a column name without '+' or control characters, at most 200 characters"
         _text("target", self.target, COLUMN, MAX_COLUMN_CHARS, ("", "y" * MAX_COLUMN_CHARS), names)
         _text("inputs", self.inputs, COLUMNS, MAX_COLUMN_CHARS, ("", "x" * MAX_COLUMN_CHARS),
