@@ -237,7 +237,8 @@ def test_a_long_linked_value_is_cut_in_its_warning(apps, page):
 
 
 def test_a_sweep_link_with_an_unknown_field_is_named_and_no_other_field_is_swept_in_its_place(apps):
-    at = open_link(apps, "pages/sweep.py", {"vary": "colour=1,2;units=8,16"})
+    # The data kind is named: the shared AppTest keeps the last link's data kind, as one browser tab would.
+    at = open_link(apps, "pages/sweep.py", {"data": "cosine", "vary": "colour=1,2;units=8,16"})
     assert not at.exception, at.exception[0].message
     (note,) = [w.value for w in at.warning if "`vary`" in w.value]
     assert "names `colour`, which is no field of cosine runs" in note and "nothing runs until" in note
