@@ -16,6 +16,7 @@ already stored here costs nothing); the teacher's session has no limit.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
@@ -106,7 +107,8 @@ def too_big(size: int, where: str) -> str | None:
     """The one line that refuses a file over `RNNVIZ_UPLOAD_LIMIT_MB`, or None."""
     if size <= userdata.limit():
         return None
-    return f"{where} is {_mb(size)}; files up to {userdata.limit() >> 20} MB can be used (RNNVIZ_UPLOAD_LIMIT_MB)"
+    over = math.ceil(size / 2**20 * 10) / 10  # rounded up: never "1.0 MB; up to 1 MB"
+    return f"{where} is {over:,.1f} MB; files up to {userdata.limit() >> 20} MB can be used (RNNVIZ_UPLOAD_LIMIT_MB)"
 
 
 def _store_upload(upload, k: str) -> None:
