@@ -26,6 +26,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -105,13 +106,16 @@ def history_frame(history: dict[str, list[float]]) -> pd.DataFrame:
     return df
 
 
-def import_zip(blob: bytes, store: RunStore, replace: bool = False) -> StoredRun:
+def import_zip(blob: bytes, store: RunStore, replace: bool = False,
+               dataset_allowed: Callable[[bytes, str], str | None] | None = None) -> StoredRun:
     """Stores a run from a zip made by `run_zip`, after checking every part (see the module's docstring).
 
     Args:
         blob: the uploaded bytes.
         store: where the run goes.
         replace: replace a stored run with the same id (ask the user first); False refuses with `RunExists`.
+        dataset_allowed: asked before anything is stored about the dataset the zip carries (its bytes and kind):
+            a line that refuses the import, or None (the app: classroom mode's allowance per student session).
 
     Raises:
         RunExists: the run id is stored here and `replace` is False. Nothing is stored then.
@@ -136,6 +140,9 @@ def import_zip(blob: bytes, store: RunStore, replace: bool = False) -> StoredRun
         snapshots = _snapshots(members.get("snapshots.npz"), model, cfg, Path(tmp))
         info = {k: v for k, v in parts["info"].items() if k not in ("run_id", "created", "summary", "files")}
         dataset = _dataset(cfg, members)
+        refused = dataset_allowed(*dataset) if dataset is not None and dataset_allowed is not None else None
+        if refused:
+            raise RunImportError(refused)
         try:
             run = store.save(cfg, model, parts["history"], parts["metrics"], info, snapshots,
                              batches=parts.get("batches"))

@@ -11,7 +11,8 @@ Sizes: each file is capped at `RNNVIZ_UPLOAD_LIMIT_MB` by the app, and the same 
 uploader's own `max_upload_size` (Streamlit's per-widget limit, which only the browser enforces; the server
 enforces `server.maxUploadSize` for every uploader, run zips included). In classroom mode a student's session
 stores at most `classroom.SESSION_DATASETS` datasets and `classroom.SESSION_DATASET_MB` MB in all (a file
-already stored here costs nothing); the teacher's session has no limit.
+already stored here costs nothing; a run zip's dataset imported on Compare counts too, `rnnviz.ui.compare`); the
+teacher's session has no limit.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def _stored() -> dict[str, int]:
     return st.session_state.setdefault(STORED, {})
 
 
-def over_allowance(blob: bytes, kind: str, where: str) -> str | None:
+def over_allowance(blob: bytes, kind: str, where: str,
+                   fix: str = "Pick a file stored already (uploading it again costs nothing), or ask the teacher "
+                              "to upload this one") -> str | None:
     """The one line that refuses a file this session may not store (classroom mode, a student's session over its
     allowance), or None. A file already stored here, by anyone, costs nothing and is never refused."""
     if roles.is_teacher():  # the teacher's session, or no key (one person)
@@ -65,15 +68,18 @@ def over_allowance(blob: bytes, kind: str, where: str) -> str | None:
         return None
     return (f"{where} ({_mb(len(blob))}) is not stored: in classroom mode a student's session may store "
             f"{most} datasets and {classroom.SESSION_DATASET_MB:g} MB in all, and this session has stored {count} "
-            f"({_mb(used)}). "
-            "Pick a file stored already (uploading it again costs nothing), or ask the teacher to upload this one")
+            f"({_mb(used)}). {fix}")
+
+
+def record(blob: bytes, kind: str) -> None:
+    """Counts a file this session stored against its allowance."""
+    _stored()[f"{userdata.digest(blob)}.{kind}"] = len(blob)
 
 
 def put(blob: bytes, kind: str) -> str:
-    """Stores a file (`userdata.put`) and counts it against this session's allowance when it is new here."""
-    name = userdata.digest(blob)
-    if not userdata.has(name, kind):
-        _stored()[f"{name}.{kind}"] = len(blob)
+    """Stores a file (`userdata.put`), counted against this session's allowance when it is new here."""
+    if not userdata.has(userdata.digest(blob), kind):
+        record(blob, kind)
     return userdata.put(blob, kind)
 
 
