@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz.config import RunConfig, env, vocab
-from rnnviz.inspect import compare
 from rnnviz.data import userdata
+from rnnviz.inspect import compare
 from rnnviz.store import export
 from rnnviz.ui import roles, uploads
 from rnnviz.ui.core import dataset, load_model, trainer
