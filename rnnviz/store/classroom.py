@@ -33,6 +33,11 @@ DEFAULT_URL = "http://localhost:8501"
 CLASSROOM_MINUTES = 20.0
 """The ceiling on one run's training time in classroom mode when `RNNVIZ_MAX_RUN_MINUTES` is unset."""
 MAX_KEY_BYTES = 1024
+SESSION_DATASETS = 3
+"""In classroom mode, the most datasets one student's browser session may store by uploading (`rnnviz.ui.uploads`);
+the teacher's session and the command line have no such limit, nor has an app without a key."""
+SESSION_DATASET_MB = 100
+"""In classroom mode, the most megabytes of datasets one student's browser session may store by uploading."""
 
 
 def key_path(root: Path | None = None) -> Path:

@@ -271,6 +271,9 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
                      on_change=_switch_data, help="Switching data set starts from its quick preset; its options "
                                                   "are under Advanced.")
     name = _source(sb, entry)
+    task = tasks.of(name)
+    if task.upload:  # a user's own file: its upload right under the data choice, its options under Advanced
+        uploads.UPLOADS[task.upload](top, f"w_{name}_")
     cell = sb.radio("Cell", CELLS, format_func=CELL_NAMES.get, horizontal=True, key="w_cell")
     units = _number(sb, RunConfig, "units", "Units per layer")
     preset_note = sb.empty()
@@ -291,7 +294,6 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
         recurrent_dropout=_number(sb, RunConfig, "recurrent_dropout", "Recurrent dropout (state)", 0.05),
     )
     cudnn_note = sb.empty()
-    task = tasks.of(name)
     if task.inputs == "ids":
         model["embedding_dim"] = _number(sb, RunConfig, "embedding_dim", "Word embedding size")
     if task.objective.classes:
