@@ -107,6 +107,7 @@ def test_the_upload_sits_under_the_data_choice_with_the_apps_cap(rnnviz_home, mo
     uploader = at.file_uploader(key=f"w_{kind}_upload")
     assert uploader.proto.max_upload_size_mb == 7 and "up to 7 MB" in uploader.proto.label
     keys = [getattr(n, "key", None) for n in at.sidebar.children.values()]
-    assert keys.index(f"w_{kind}_upload") == keys.index("w_data") + 1, keys  # right under the data choice
+    above = keys.index("w_source") if "w_source" in keys else keys.index("w_data")  # the text kind: its source
+    assert keys.index(f"w_{kind}_upload") == above + 1, keys  # right under the data choice
     advanced = next(e for e in at.sidebar.expander if e.proto.label == "Advanced")
     assert len(advanced.get("file_uploader")) == 0 and len(at.sidebar.get("file_uploader")) == 1
