@@ -26,6 +26,7 @@ from rnnviz.config.kinds import (DATA_KINDS, CifarData, CosineData, ImdbData, Me
 
 CELLS = vocab.CELLS  # kept here too: the names every config field check and the CLI use
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw")
+LR_DECAYS = ("none", "cosine")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 
 FRONT_ENDS = ("none", "conv", "conv+rnn")
@@ -54,6 +55,8 @@ class RunConfig:
         front_end: CIFAR only: "conv" puts Conv2D -> BatchNorm -> MaxPool in front of the RNN (its rows
             become the sequence); "conv+rnn" runs a conv branch beside the row-RNN and concatenates.
         conv_filters: filters of the Conv2D front end.
+        lr_decay: "none" keeps `learning_rate` all through; "cosine" lowers it along a half cosine over all
+            the run's batches, to 5% of it at the end (`keras.optimizers.schedules.CosineDecay`).
     """
 
     data: Any = field(default_factory=CosineData)
@@ -74,6 +77,7 @@ class RunConfig:
     pooling: str = "last"
     front_end: str = "none"
     conv_filters: int = 32
+    lr_decay: str = "none"
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, tuple(DATA_KINDS.values())):
@@ -95,6 +99,7 @@ class RunConfig:
         _choice("pooling", self.pooling, POOLINGS)
         _choice("front_end", self.front_end, FRONT_ENDS)
         _int("conv_filters", self.conv_filters, 1, 512)
+        _choice("lr_decay", self.lr_decay, LR_DECAYS)
         task = tasks.of(self.data)
         if self.front_end != "none" and task.inputs != "image":
             _fail("front_end", self.front_end, f"'none' unless data is images ({', '.join(tasks.with_inputs('image'))})")

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import math
+
 import zlib
 from functools import partial
 
@@ -118,6 +120,19 @@ def build_model(cfg: RunConfig, ds: Dataset) -> keras.Model:
         x = layers.Concatenate(name="branches")([_conv_branch(cfg, inputs), x])
     outputs = layers.Dense(ds.n_outputs, activation=objective.activation, name="head")(x)
     model = keras.Model(inputs, outputs, name=f"run_{cfg.run_id}")
-    model.compile(optimizer=OPTIMIZERS[cfg.optimizer](learning_rate=cfg.learning_rate), loss=objective.loss,
-                  metrics=list(objective.metrics))
+    model.compile(optimizer=OPTIMIZERS[cfg.optimizer](learning_rate=learning_rate(cfg, len(ds.x_train))),
+                  loss=objective.loss, metrics=list(objective.metrics))
     return model
+
+
+LR_FLOOR = 0.05
+"""Where `lr_decay="cosine"` ends: this share of the learning rate."""
+
+
+def learning_rate(cfg: RunConfig, n_train: int) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """The optimizer's learning rate: `cfg.learning_rate`, or with `lr_decay="cosine"` a schedule over every
+    batch of the run (`epochs` x ceil(`n_train` / `batch_size`)) from it down to `LR_FLOOR` of it."""
+    if cfg.lr_decay == "none":
+        return cfg.learning_rate
+    steps = cfg.epochs * max(1, math.ceil(n_train / cfg.batch_size))
+    return keras.optimizers.schedules.CosineDecay(cfg.learning_rate, steps, alpha=LR_FLOOR)

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from rnnviz.config import DATA_KINDS, RunConfig, checks, presets, tasks, vocab
-from rnnviz.config.run import ACTIVATIONS, CELLS, OPTIMIZERS
+from rnnviz.config.run import ACTIVATIONS, CELLS, LR_DECAYS, OPTIMIZERS
 from rnnviz.models.device import cudnn_blockers
 from rnnviz.ui import uploads
 from rnnviz.ui.core import DATA_NAMES
@@ -312,6 +312,10 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
         learning_rate=sb.select_slider("Learning rate", _with("w_learning_rate", LEARNING_RATES),
                                        key="w_learning_rate"),
         optimizer=sb.selectbox("Optimizer", OPTIMIZERS, key="w_optimizer"),
+        lr_decay=sb.radio("Learning-rate decay", LR_DECAYS, horizontal=True, key="w_lr_decay",
+                          format_func={"none": "none", "cosine": "cosine, to 5% at the end"}.get,
+                          help="Cosine lowers the learning rate over the run's batches: big steps first, small "
+                               "ones at the end."),
         seed=int(_number(sb, RunConfig, "seed", "Seed", slider=False)),
     )
     if link is not None:

@@ -15,7 +15,7 @@ from rnnviz.ui.core import data_dir, trainer
 
 NONE = "(none)"
 SUGGEST = {"cell": "simple_rnn,lstm,gru", "steps": "10,25,50,100", "bidirectional": "false,true",
-           "recall": "false,true", "optimizer": "adam,rmsprop,sgd", "activation": "tanh,relu",
+           "recall": "false,true", "optimizer": "adam,rmsprop,sgd", "lr_decay": "none,cosine", "activation": "tanh,relu",
            "pooling": "last,mean", "learning_rate": "0.001,0.003,0.01", "seed": "0,1,2"}
 
 
