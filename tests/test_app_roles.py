@@ -101,6 +101,55 @@ def test_stop_is_offered_for_this_sessions_runs_and_to_the_teacher_for_everyones
         assert at.session_state["stops"] == ([(me, False)] if want == ["stop"] else [("", True)])
 
 
+@pytest.fixture
+def cookie(monkeypatch):
+    """The browser's id cookie as a reload sends it (AppTest has no cookies): set `cookie["id"]`."""
+    from rnnviz.ui import roles
+
+    sent = {"id": None}
+    monkeypatch.setattr(roles, "_cookie", lambda: sent["id"])
+    return sent
+
+
+def test_a_reload_keeps_the_teachers_unlock_for_that_browser_only(home, cookie):
+    """Issue 21: a reload is a new session of the same browser (its id cookie): the unlock, kept on the server,
+    survives it; another browser, a made-up cookie or one holding the key is a student's."""
+    key, _ = classroom.ensure_key()
+    cookie["id"] = "a" * 32
+    teacher = answered(open_step(1, teacher=key))
+    assert not teacher.exception and has_button(teacher, "lesson_clear_1")
+    again = open_step(1)  # the reload: no key in the link, the same cookie
+    assert not again.exception and has_button(again, "lesson_clear_1")  # unlocked, and answered (its vote kept)
+    for other in ("b" * 32, key, None):  # another browser, the key as a cookie, no cookie (a new browser)
+        cookie["id"] = other
+        assert not has_button(open_step(1), "lesson_clear_1")
+    cookie["id"] = "a" * 32
+    home_page = AppTest.from_file(APP, default_timeout=120).run()  # (AppTest shows app.py's sidebar on Home only)
+    home_page.button(key="teacher_lock").click().run()  # the teacher locks this browser again
+    assert not has_button(home_page, "teacher_lock") and not has_button(open_step(1), "lesson_clear_1")
+
+
+def test_stop_after_a_reload_stops_this_browsers_runs_and_never_another_browsers(home, cookie):
+    """Issue 21: jobs are owned by the browser's id, so a reload (a new session, the same cookie) still has the
+    Stop of its own runs, and another browser has none."""
+    classroom.ensure_key()
+    cookie["id"] = "c" * 32
+    first = AppTest.from_function(_stop_page)
+    first.session_state["asked"] = ["me"]
+    first.run()
+    assert first.session_state["rnnviz_owner"] == "c" * 32
+    reloaded = AppTest.from_function(_stop_page)
+    reloaded.session_state["asked"] = ["c" * 32, "bob"]  # the job asked for before the reload, and bob's
+    reloaded.run()
+    assert [b.key for b in reloaded.button] == ["stop"]
+    reloaded.button(key="stop").click().run()
+    assert reloaded.session_state["stops"] == [("c" * 32, False)]
+    cookie["id"] = "d" * 32  # another browser: no Stop for either run
+    other = AppTest.from_function(_stop_page)
+    other.session_state["asked"] = ["c" * 32, "bob"]
+    assert not [b.key for b in other.run().button]
+
+
 def test_home_says_how_to_turn_classroom_mode_on_only_where_it_is_reachable_and_off(home):
     def note(at: AppTest) -> bool:
         return any("teacher-link" in i.value for i in at.info)

@@ -3,12 +3,9 @@ you see" question, the class's answers (counted for every session of the server)
 
 from __future__ import annotations
 
-import re
 import threading
-import uuid
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from rnnviz.config import vocab
 from rnnviz.inspect import compare, readout, samples
@@ -148,28 +145,9 @@ def locked(step: lesson.Step, key: str) -> None:
                        help=f"run id {cfg.run_id}, as `prepare-lesson` prints it")
 
 
-VOTER_COOKIE = "rnnviz_voter"
-"""The cookie holding this browser's random voter id, so a reload (a new session) is not a new vote."""
-VOTER = re.compile(r"^[0-9a-f]{32}$")
-
-
-def voter() -> str:
-    """This browser's voter id: the `rnnviz_voter` cookie's, else a new random one for this session (which
-    `remember_voter` puts in the cookie for the browser's next sessions)."""
-    if "lesson_voter" not in st.session_state:
-        cookie = st.context.cookies.get(VOTER_COOKIE)
-        known = isinstance(cookie, str) and bool(VOTER.match(cookie))  # (AppTest has no cookies)
-        st.session_state["lesson_voter"] = cookie if known else uuid.uuid4().hex
-        st.session_state["lesson_voter_new"] = not known
-    return st.session_state["lesson_voter"]
-
-
-def remember_voter() -> None:
-    """Sets the voter cookie from a zero-height component (its iframe is same-origin, so `document.cookie` there
-    is the app's), for a session that came without one."""
-    if st.session_state.get("lesson_voter_new"):
-        components.html(f"<script>document.cookie = '{VOTER_COOKIE}={voter()}; path=/; max-age=31536000; "
-                        "SameSite=Lax';</script>", height=0)
+VOTER_COOKIE = roles.COOKIE
+"""The cookie holding this browser's random id, so a reload (a new session) is not a new vote (`rnnviz.ui.roles`)."""
+voter = roles.voter
 
 
 def _lock_in(lsn: lesson.Lesson, k: int) -> None:
@@ -188,7 +166,7 @@ def _lock_in(lsn: lesson.Lesson, k: int) -> None:
 def question(lsn: lesson.Lesson, k: int, step: lesson.Step) -> int | None:
     """The step's question; once answered (and counted) the answer is fixed, also after a reload (the browser's
     earlier vote). Returns it (0-based) or None."""
-    remember_voter()
+    roles.remember_browser()  # (app.py does it too; a page run on its own, in AppTest, here)
     key = f"lesson_answer/{lsn.name}/{k}"
     if key not in st.session_state and (earlier := tally().mine(lsn.name, k - 1, voter())) is not None \
             and earlier < len(step.choices):
