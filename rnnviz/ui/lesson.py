@@ -164,7 +164,6 @@ def _lock_in(lsn: lesson.Lesson, k: int) -> None:
 def question(lsn: lesson.Lesson, k: int, step: lesson.Step) -> int | None:
     """The step's question; once answered (and counted) the answer is fixed, also after a reload (the browser's
     earlier vote). Returns it (0-based) or None."""
-    roles.remember_browser()  # (app.py does it too; a page run on its own, in AppTest, here)
     key = f"lesson_answer/{lsn.name}/{k}"
     if key not in st.session_state and (earlier := tally().mine(lsn.name, k - 1, voter())) is not None \
             and earlier < len(step.choices):
