@@ -199,3 +199,42 @@ def test_a_student_cannot_retrain_a_stored_run_for_everyone(home):
     assert not student.exception and not any(c.key == "retrain" for c in student.checkbox)
     assert any("only the teacher retrains" in c.value for c in student.caption)
     assert any(c.key == "retrain" for c in train_page(teacher=key).checkbox)
+
+
+@pytest.mark.slow  # starts a trio training in the background: about 10 s with the Keras import
+def test_the_trio_keeps_its_stop_after_a_reload_and_no_other_browser_gets_it(home, cookie):
+    """Issue 21: Compare after a reload shows "Stop the trio" for this browser's runs (the trio is read from the
+    link), and another browser's session has none."""
+    from tests.conftest import set_sidebar
+
+    def compare_page(query: dict | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        at.switch_page("pages/compare.py")
+        at.query_params.update(query or {})
+        return at.run()
+
+    classroom.ensure_key()
+    cookie["id"] = "e" * 32
+    at = compare_page()
+    at.sidebar.radio(key="w_data").set_value("cosine").run()
+    set_sidebar(at, {"w_cosine_length": 200, "w_cosine_window": 10, "w_units": 4, "w_epochs": 1000})
+    at.run()
+    next(b for b in at.button if b.label == "Train the trio").click().run()
+    link = {k: at.query_params[k] for k in at.query_params}
+    stop = "Stop the trio"
+    cookie["id"] = "f" * 32  # another browser on the same link: the runs train, no Stop
+    assert not [b for b in compare_page(link).button if b.label == stop]
+    cookie["id"] = "e" * 32  # the reload
+    again = compare_page(link)
+    assert not again.exception, again.exception
+    next(b for b in again.button if b.label == stop).click().run()
+    from rnnviz.config import RunConfig
+    from rnnviz.inspect import compare
+    from rnnviz.ui.core import trainer
+
+    cfg, _ = RunConfig.from_query(link, ignore=("runs", "match", "cells"))
+    trio = compare.trio(cfg, link.get("match") == "1", compare.CELL_SETS["trio"])
+    jobs = [trainer().get(c.run_id) for c in trio]
+    assert any(j is not None for j in jobs)
+    assert all(j is None or "e" * 32 not in j.owners for j in jobs)  # this browser asked for none of them now
