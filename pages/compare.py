@@ -87,7 +87,8 @@ if len(objectives) > 1:
 st.markdown(compare.summary(runs) if len(objectives) == 1 else "")
 ui.memory.baseline_caption(runs)
 table = compare.table(runs)
-st.dataframe(table, hide_index=True, column_config={"seconds per epoch": st.column_config.NumberColumn(format="%.2f")})
+st.dataframe(export.safe_frame(table), hide_index=True,  # its toolbar downloads CSV too: neutralised as below
+             column_config={"seconds per epoch": st.column_config.NumberColumn(format="%.2f")})
 st.download_button("Download the table (CSV)", export.table_csv(table), "comparison.csv", "text/csv")
 if len(objectives) > 1:
     st.stop()

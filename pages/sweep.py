@@ -5,6 +5,7 @@ import streamlit as st
 from rnnviz import ui
 from rnnviz.config import vocab
 from rnnviz.plots import sweep as sweep_plots
+from rnnviz.store import export
 from rnnviz.training import sweep
 from rnnviz.training.jobs import ACTIVE
 
@@ -53,8 +54,8 @@ if metric in df and df[metric].notna().any():
     st.caption(f"Best {metric}: **{top[metric]:.4g}** ({vocab.run_label(best)}: "
                + ", ".join(f"{k} = {top[k]}" for k in vary) + ").", help=f"run id {top['run_id']}")
 ui.memory.baseline_caption([j.run for j in done])
-st.dataframe(df, hide_index=True)
+st.dataframe(export.safe_frame(df), hide_index=True)  # its toolbar downloads CSV too
 left, right = st.columns(2)
-left.download_button("Download the table (CSV)", df.to_csv(index=False), "sweep.csv", "text/csv")
+left.download_button("Download the table (CSV)", export.table_csv(df), "sweep.csv", "text/csv")
 if right.button("Open the finished runs in Compare", disabled=len(done) < 2):
     ui.sweep.open_in_compare([j.run_id for j in done])

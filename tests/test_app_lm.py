@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz.config import presets
+from rnnviz.config import presets, tasks
 from rnnviz.config import RunConfig, TextData
 from rnnviz.training.jobs import train_and_store
 from rnnviz.store import RunStore
@@ -32,8 +32,12 @@ def at(tmp_path, monkeypatch):
 
 def test_language_model_controls_build_its_config(at):
     at.switch_page("pages/train.py").run()
-    at.sidebar.radio(key="w_data").set_value("imdb_lm").run()
+    at.sidebar.radio(key="w_data").set_value("text").run()  # one language-model entry: raw text first
+    assert at.sidebar.radio(key="w_source").value == "text"
+    assert at.sidebar.selectbox(key="preset").value == "reviews-char-lm"
+    at.sidebar.radio(key="w_source").set_value("imdb_lm").run()  # Keras's IMDB word ids are its other source
     assert not at.exception, at.exception
+    assert at.sidebar.radio(key="w_data").value == "text" and at.sidebar.radio(key="w_source").value == "imdb_lm"
     assert at.sidebar.selectbox(key="preset").value == "imdb-char-lm"
     assert at.session_state["last_config"] == presets.get("imdb-char-lm").config
     at.sidebar.radio(key="w_imdb_lm_level").set_value("word").run()
@@ -63,3 +67,11 @@ def test_stored_language_model_shows_perplexity_beside_the_baseline(at, tmp_path
     assert shown["Bits per character"] == f"{run.metrics['val_bpc']:.3f}"
     spec = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "perplexity e^loss" in spec
+
+
+def test_the_data_picker_has_one_language_model_entry_with_imdb_word_ids_as_a_source():
+    """Issue 24, item 2: the text kind is the one language-model kind; `imdb_lm` (Keras's word ids) is one of its
+    sources, and its runs, presets and links keep their name."""
+    assert [k for k in tasks.PICKED if tasks.of(k).objective.name == "lm"] == ["text"]
+    assert tasks.sources("text") == ("text", "imdb_lm") and tasks.picked("imdb_lm") == "text"
+    assert tasks.sources("cosine") == ("cosine",) and set(tasks.PICKED) | {"imdb_lm"} == set(tasks.TASKS)

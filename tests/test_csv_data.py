@@ -69,7 +69,7 @@ def test_missing_values_are_refused_with_count_and_line_or_interpolated():
     series = tables.pick(table, "y", ("x",), fill="interpolate")
     np.testing.assert_allclose(series.values, [[1, 5], [2, 6], [3, 7], [4, 8], [5, 9]])
     assert any("3 missing values interpolated" in n for n in series.notes)
-    with pytest.raises(tables.CsvError, match=r"column 'z' \(input\) is not numbers \(empty\)"):
+    with pytest.raises(tables.CsvError, match=r"column 'z' \(input\) has no values \(every cell is blank or NA\)"):
         tables.pick(tables.read_table(b"t,y,z\n0,1,\n1,2,\n2,3,\n"), "y", ("z",), fill="interpolate")
 
 

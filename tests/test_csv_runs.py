@@ -140,3 +140,30 @@ def test_import_refuses_a_dataset_that_is_not_the_runs(csv_run, tmp_path, monkey
 def test_a_dataset_over_20_mb_stays_out_of_the_export(csv_run, monkeypatch):
     monkeypatch.setattr(export, "MAX_DATASET_BYTES", 100)
     assert "dataset.csv" not in zipfile.ZipFile(io.BytesIO(export.run_zip(csv_run))).namelist()
+
+
+def test_a_student_over_the_upload_allowance_cannot_import_a_runs_dataset(csv_run, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from rnnviz.store import classroom
+
+    blob = export.run_zip(csv_run)
+    monkeypatch.setenv("RNNVIZ_HOME", str(tmp_path / "other"))
+    asked = []
+    with pytest.raises(export.RunImportError, match="^no room$"):
+        export.import_zip(blob, RunStore(), dataset_allowed=lambda data, kind: asked.append(kind) or "no room")
+    assert asked == ["csv"] and not (tmp_path / "other" / "datasets").exists() and RunStore().list()[0] == []
+    classroom.ensure_key()  # classroom mode, and this student's session has no room left
+    monkeypatch.setattr(classroom, "SESSION_DATASETS", 0)
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    at.file_uploader(key="import_zip").set_value(("run.zip", blob, "application/zip")).run()
+    errors = [e.value for e in at.error]
+    assert not at.exception and len(errors) == 1 and "\n" not in errors[0], (at.exception, errors)
+    assert errors[0].startswith("Import refused: the run's dataset") and "Ask the teacher to import" in errors[0]
+    assert not (tmp_path / "other" / "datasets").exists() and RunStore().list()[0] == []

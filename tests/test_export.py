@@ -243,3 +243,23 @@ def test_a_run_stored_here_is_replaced_only_when_asked(stored, tmp_path):
     assert store.load(stored.run_id).info["created"] == before and len(store.list()[0]) == 1
     run = export.import_zip(blob, store, replace=True)
     assert run.run_id == stored.run_id and len(store.list()[0]) == 1
+
+
+def test_csv_downloads_neutralise_formulas_and_keep_numbers():
+    import csv
+    from pathlib import Path
+
+    df = pd.DataFrame({"=HYPERLINK(\"http://x\")": ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "plain", "-1.5"],
+                       "value": [-1.5, 2.0, -3e-5, 4, 5, 6, 7, 8], "run": ["a-b"] * 8})
+    rows = list(csv.reader(io.StringIO(export.table_csv(df).decode(), newline="")))  # read back by Python's csv
+    assert rows[0] == ["'=HYPERLINK(\"http://x\")", "value", "run"]
+    assert [r[0] for r in rows[1:]] == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "'\tx", "'\rx", "plain", "-1.5"]
+    assert [float(r[1]) for r in rows[1:]] == df["value"].tolist()  # numbers stay numbers, -1.5 and -3e-05 too
+    assert rows[1][1] == "-1.5" and {r[2] for r in rows[1:]} == {"a-b"}
+    shown = export.safe_frame(df)  # what st.dataframe shows (its toolbar downloads CSV too)
+    assert shown.columns[0].startswith("'=") and shown["value"].dtype == df["value"].dtype
+    assert df.columns[0].startswith("="), "the caller's frame is left as it was"
+    root = Path(__file__).resolve().parent.parent  # every CSV a user downloads goes through table_csv
+    writers = [p.relative_to(root).as_posix() for p in [*root.glob("pages/*.py"), *root.glob("rnnviz/**/*.py")]
+               if ".to_csv(" in p.read_text()]
+    assert writers == ["rnnviz/store/export.py"], writers

@@ -71,6 +71,9 @@ class Task:
         upload: the kind of file a user uploads or names for it ("csv", "text"), kept in `$RNNVIZ_HOME/datasets/`
             (`rnnviz.data.userdata`); None when it reads no user file. A kind with both `files` and `upload`
             reads its standard files when no user file is chosen (`text`: the raw IMDB reviews).
+        source_of: the kind whose data-picker entry this kind is a source of (`imdb_lm`: a source of `text`, the
+            one language-model kind people pick); None: its own entry. Its runs, presets and links keep its name.
+        source: how the source picker names it (None: `label`).
     """
 
     name: str
@@ -85,6 +88,8 @@ class Task:
     sweep_axis: str | None = None
     baseline: str | None = None
     upload: str | None = None
+    source_of: str | None = None
+    source: str | None = None
 
     @property
     def kind(self) -> type:
@@ -110,13 +115,26 @@ TASKS: dict[str, Task] = {t.name: t for t in (
     Task("memory", "Adding problem", "memory-lstm", None, "values", INSPECT, "marks", "adding", sweep_axis="steps",
          baseline="constant"),
     Task("imdb_lm", "IMDB language model", "imdb-char-lm", "imdb", "ids", ("write",), "text", "lm",
-         baseline="ngram"),
+         baseline="ngram", source_of="text", source="Keras's IMDB word ids (lowercase, no punctuation)"),
     Task("csv", "CSV time series", "csv-lstm", None, "values", INSPECT, "window", "forecast", baseline="naive",
          upload="csv"),
     Task("text", "Text language model", "reviews-char-lm", "aclImdb", "ids", ("write",), "text", "lm",
-         baseline="ngram", upload="text"),
+         baseline="ngram", upload="text", source="Raw text: the IMDB reviews or your own .txt files"),
 )}
 """Data kind -> its row, in the order the data picker lists them."""
+
+PICKED = tuple(name for name, t in TASKS.items() if t.source_of is None)
+"""The data picker's entries: every kind that is not a source of another."""
+
+
+def picked(name: str) -> str:
+    """The data-picker entry a kind is shown under: itself, or the kind it is a source of."""
+    return of(name).source_of or name
+
+
+def sources(name: str) -> tuple[str, ...]:
+    """A picker entry's sources, itself first (`("text", "imdb_lm")`); one entry when it has no other."""
+    return (name, *(k for k, t in TASKS.items() if t.source_of == name))
 
 FILE_SETS = tuple(dict.fromkeys(t.files for t in TASKS.values() if t.files))
 """The standard file sets the data kinds read (what `python -m rnnviz prefetch` fetches)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,9 @@ from rnnviz.data.standard import DataError
 
 MAX_COLUMNS = 1000
 SEPARATORS = ",;\t|"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # also the start of UTF-32's
+_TEXT = re.compile(rb"\S")
+EMPTY = "empty"
 
 
 class CsvError(DataError):
@@ -68,8 +72,12 @@ def decode(blob: bytes, where: str) -> tuple[str, str]:
     """The file's text and its encoding ("utf-8", a byte-order mark dropped, else "latin-1")."""
     if not blob.strip():
         raise CsvError(f"{where} is empty: a CSV file needs a header line and rows of values")
+    if blob.startswith(UTF16_BOMS):
+        raise CsvError(f"{where} is UTF-16 or UTF-32 text (its byte-order mark says so), not UTF-8 or Latin-1: save "
+                       "the table as \"CSV UTF-8\" and upload that")
     if b"\x00" in blob[:65536]:
-        raise CsvError(f"{where} is not a text file (it holds NUL bytes): save the table as CSV and upload that")
+        raise CsvError(f"{where} is not a text file (it holds NUL bytes: binary, or UTF-16 text): save the table as "
+                       "\"CSV UTF-8\" and upload that")
     try:
         return blob.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -82,10 +90,8 @@ def read_table(blob: bytes, where: str = "the CSV file") -> Table:
     Raises:
         CsvError: empty, binary, unparseable, a header without rows, too many columns, or no column of numbers.
     """
+    _check_width(blob, where)
     text, encoding = decode(blob, where)
-    header = text.lstrip().split("\n", 1)[0]
-    if max(header.count(s) for s in SEPARATORS) >= MAX_COLUMNS:
-        raise CsvError(f"{where} has more than {MAX_COLUMNS:,} columns in its header: keep the ones you need")
     frame = _read(io.StringIO(text), where, sep=sniff(text))
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
@@ -95,13 +101,32 @@ def read_table(blob: bytes, where: str = "the CSV file") -> Table:
         column = _numbers(frame[name])
         if column is None:
             sample = frame[name].dropna()
-            other[name] = f"text, e.g. {str(sample.iloc[0])[:30]!r}" if len(sample) else "empty"
+            other[name] = f"text, e.g. {str(sample.iloc[0])[:30]!r}" if len(sample) else EMPTY
         else:
             frame[name] = column
             numeric.append(name)
+    if not numeric and all(why == EMPTY for why in other.values()):
+        raise CsvError(f"{where} has no values: every cell is blank or NA (its columns: {_names(frame.columns)})")
     if not numeric:
         raise CsvError(f"{where} has no column of numbers (its columns: {_names(frame.columns)})")
     return Table(frame, encoding, numeric, other)
+
+
+def _check_width(blob: bytes, where: str) -> None:
+    """Refuses a file whose header, or first row, has `MAX_COLUMNS` columns or more, before anything is decoded or
+    parsed: only those two lines are looked at (pandas would spend minutes on a first row far wider than the
+    header, which it reads as row labels). Separators inside quotes count too: an overcount, never an undercount."""
+    start = 0
+    for line, what in ((1, "header"), (2, "first row")):
+        found = _TEXT.search(blob, start)
+        if found is None:
+            return
+        end = blob.find(b"\n", found.start())
+        end = len(blob) if end < 0 else end
+        if max(blob.count(s.encode(), found.start(), end) for s in SEPARATORS) >= MAX_COLUMNS:
+            raise CsvError(f"{where} has more than {MAX_COLUMNS:,} columns in its {what}: keep the columns you need "
+                           "(a time series needs a few)")
+        start = end
 
 
 def sniff(text: str) -> str:
@@ -149,6 +174,9 @@ def _column(table: Table, name: str, role: str, where: str) -> str:
     """A column chosen as `role` ("target", "input"), refused unless it is a column of numbers."""
     if name in table.numeric:
         return name
+    if table.other.get(name) == EMPTY:
+        raise CsvError(f"{where}: column {name!r} ({role}) has no values (every cell is blank or NA); choose one of "
+                       f"{_names(table.numeric)}")
     if name in table.other:
         raise CsvError(f"{where}: column {name!r} ({role}) is not numbers ({table.other[name]}); choose one of "
                        f"{_names(table.numeric)}")

@@ -112,7 +112,7 @@ def prepare(opts: CsvData, blob: bytes, where: str = "the CSV file") -> dict[str
     split = split_point(rows, opts.val_fraction)
     need = opts.window + opts.horizon + 1
     if rows - split < opts.horizon + 1 or split < need:
-        raise tables.CsvError(f"{where} has {rows:,} rows: too short for window={opts.window}, horizon="
+        raise tables.CsvError(f"{where} has {rows:,} row{'s' * (rows != 1)}: too short for window={opts.window}, horizon="
                               f"{opts.horizon} and val_fraction={opts.val_fraction} (the training part needs at "
                               f"least {need} rows and validation {opts.horizon + 1}); shorten the window")
     mean, std = scaler(values, split)

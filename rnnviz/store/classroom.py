@@ -41,6 +41,11 @@ CLASSROOM_MINUTES = 20.0
 MAX_KEY_BYTES = 1024
 UNLOCK_HOURS = 12.0
 """How long a browser the teacher's link unlocked stays unlocked (a school day)."""
+SESSION_DATASETS = 3
+"""In classroom mode, the most datasets one student's browser session may store by uploading (`rnnviz.ui.uploads`);
+the teacher's session and the command line have no such limit, nor has an app without a key."""
+SESSION_DATASET_MB = 100
+"""In classroom mode, the most megabytes of datasets one student's browser session may store by uploading."""
 
 
 def key_path(root: Path | None = None) -> Path:

@@ -22,9 +22,12 @@ import csv
 import io
 import json
 import math
+import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -45,6 +48,8 @@ MAX_MODEL_MEMBERS = 32  # a .keras file holds metadata.json, config.json, model.
 MAX_SNAPSHOT_MEMBERS = 4096  # (epochs kept, at most 21) x (weight arrays) + 1
 MAX_JSON_DEPTH = 64  # a Keras model config nests about 11 deep
 MAX_HISTORY_ROWS = 10_000  # one row per epoch; a config allows at most 1,000 epochs
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 MEMBERS = ("config.json", "metrics.json", "info.json", "history.csv", "model.keras")
 MAX_DATASET_BYTES = 20 << 20  # a user's data file travels with its run up to this size
 DATASETS = tuple(f"dataset.{t.upload}" for t in tasks.TASKS.values() if t.upload)  # e.g. "dataset.csv"
@@ -75,7 +80,7 @@ def run_zip(run: StoredRun) -> bytes:
         z.writestr("config.json", json.dumps(run.config.to_dict(), indent=1))
         z.writestr("metrics.json", json.dumps(run.metrics, indent=1))
         z.writestr("info.json", json.dumps(run.info, indent=1))
-        z.writestr("history.csv", history_frame(run.history).to_csv(index=False))
+        z.writestr("history.csv", table_csv(history_frame(run.history)))
         z.write(run.path / "model.keras", "model.keras")
         for name in OPTIONAL:
             if (run.path / name).is_file():
@@ -101,13 +106,16 @@ def history_frame(history: dict[str, list[float]]) -> pd.DataFrame:
     return df
 
 
-def import_zip(blob: bytes, store: RunStore, replace: bool = False) -> StoredRun:
+def import_zip(blob: bytes, store: RunStore, replace: bool = False,
+               dataset_allowed: Callable[[bytes, str], str | None] | None = None) -> StoredRun:
     """Stores a run from a zip made by `run_zip`, after checking every part (see the module's docstring).
 
     Args:
         blob: the uploaded bytes.
         store: where the run goes.
         replace: replace a stored run with the same id (ask the user first); False refuses with `RunExists`.
+        dataset_allowed: asked before anything is stored about the dataset the zip carries (its bytes and kind):
+            a line that refuses the import, or None (the app: classroom mode's allowance per student session).
 
     Raises:
         RunExists: the run id is stored here and `replace` is False. Nothing is stored then.
@@ -132,6 +140,9 @@ def import_zip(blob: bytes, store: RunStore, replace: bool = False) -> StoredRun
         snapshots = _snapshots(members.get("snapshots.npz"), model, cfg, Path(tmp))
         info = {k: v for k, v in parts["info"].items() if k not in ("run_id", "created", "summary", "files")}
         dataset = _dataset(cfg, members)
+        refused = dataset_allowed(*dataset) if dataset is not None and dataset_allowed is not None else None
+        if refused:
+            raise RunImportError(refused)
         try:
             run = store.save(cfg, model, parts["history"], parts["metrics"], info, snapshots,
                              batches=parts.get("batches"))
@@ -276,6 +287,26 @@ def _snapshots(blob: bytes | None, model, cfg: RunConfig, tmp: Path) -> dict | N
     return snapshots
 
 
+def safe_cell(value: Any) -> Any:
+    """A text that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a carriage return),
+    prefixed with an apostrophe, as OWASP's "CSV injection" advice has it; other values, and texts that are plain
+    numbers such as "-1.5", unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a table whose column names and text cells are `safe_cell`s; columns of numbers are left as they
+    are (-1.5 stays a number). For every table a user may download as CSV, and for those `st.dataframe` shows,
+    whose toolbar downloads them as CSV too."""
+    out = df.rename(columns=safe_cell)
+    for name in out.columns[[not pd.api.types.is_numeric_dtype(t) for t in out.dtypes]]:
+        out[name] = out[name].map(safe_cell)
+    return out
+
+
 def table_csv(df: pd.DataFrame) -> bytes:
-    """A comparison table as CSV bytes (for a download button)."""
-    return df.to_csv(index=False).encode()
+    """A table (comparison, sweep, history) as CSV bytes for a download, neutralised against formula injection
+    (`safe_frame`). Lines end in CRLF, as RFC 4180 has it: then pandas also quotes a cell holding a lone CR."""
+    return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode()

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz.config import RunConfig, env, vocab
+from rnnviz.data import userdata
 from rnnviz.inspect import compare
 from rnnviz.store import export
-from rnnviz.ui import roles
+from rnnviz.ui import roles, uploads
 from rnnviz.ui.core import dataset, load_model, trainer
 
 
@@ -149,13 +150,23 @@ def import_run() -> None:
 
 
 def _import(blob: bytes, replace: bool) -> tuple[str, str]:
-    """("done" | "exists" | "refused", the line to show) for one import attempt."""
+    """("done" | "exists" | "refused", the line to show) for one import attempt. Classroom mode's allowance per
+    student session holds for the dataset a run zip carries too (`rnnviz.ui.uploads`)."""
+    new = []
+
+    def allowed(data: bytes, kind: str) -> str | None:
+        if not userdata.has(userdata.digest(data), kind):
+            new.append((data, kind))
+        return uploads.over_allowance(data, kind, "the run's dataset", fix="Ask the teacher to import this run")
+
     try:
-        run = export.import_zip(blob, trainer().store, replace=replace)
+        run = export.import_zip(blob, trainer().store, replace=replace, dataset_allowed=allowed)
     except export.RunExists as e:
         return "exists", f"Import refused: {e}"
     except export.RunImportError as e:
         return "refused", f"Import refused: {e}"
     except Exception as e:  # noqa: BLE001 - whatever else goes wrong is still one line, not a traceback
         return "refused", f"Import refused: {type(e).__name__}: {env.cut(str(e).splitlines()[0] if str(e) else '')}"
+    for data, kind in new:
+        uploads.record(data, kind)
     return "done", f"Imported {vocab.run_label(run.config)} ({run.config.summary()}). Pick it below."

@@ -143,7 +143,7 @@ def data_problem(cfg: RunConfig) -> str | None:
     if upload and (cfg.data.file or files is None) and not userdata.has(cfg.data.file, upload):
         return (f"The {DATA_NAMES[cfg.data.name]} file {cfg.data.file} is not on this server: upload it in the "
                 "sidebar (the same file gives the same runs)." if cfg.data.file else
-                f"Upload a {upload.upper()} file in the sidebar (under Advanced, Data) to train on it.")
+                f"Upload a {upload.upper()} file in the sidebar (right under the data choice) to train on it.")
     if files is None or (upload and cfg.data.file) or datasets.locate(files, data_dir()) is not None:
         return None
     return (f"The {DATA_NAMES[cfg.data.name]} files were not found in the data folder or in "

@@ -32,8 +32,9 @@ def _apply_preset() -> None:
         set_widgets(presets.get(name).config)
 
 
-def _switch_data() -> None:
-    name = tasks.of(st.session_state["w_data"]).quick
+def _switch_data(key: str = "w_data") -> None:
+    """A data set (or source) picked: its quick preset."""
+    name = tasks.of(st.session_state[key]).quick
     set_widgets(presets.get(name).config)
     st.session_state["preset"] = name
 
@@ -42,7 +43,8 @@ def set_widgets(cfg: RunConfig) -> None:
     """Puts a config's values into the sidebar widgets (used by the preset picker and page switches)."""
     values = cfg.to_dict()
     data = values.pop("data")
-    st.session_state["w_data"] = data.pop("name")
+    st.session_state["w_source"] = data.pop("name")
+    st.session_state["w_data"] = tasks.picked(cfg.data.name)
     for key, value in data.items():
         st.session_state[f"w_{cfg.data.name}_{key}"] = value
     for key, value in values.items():
@@ -265,9 +267,13 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
     _init(presets.get(default_name).config)
     link = _apply_query(page_keys)
     top = sb = _Fitting(st.sidebar)
-    name = sb.radio("Data set", list(DATA_KINDS), horizontal=True, key="w_data", format_func=DATA_NAMES.get,
-                    on_change=_switch_data, help="Switching data set starts from its quick preset; its options "
-                                                 "are under Advanced.")
+    entry = sb.radio("Data set", tasks.PICKED, horizontal=True, key="w_data", format_func=DATA_NAMES.get,
+                     on_change=_switch_data, help="Switching data set starts from its quick preset; its options "
+                                                  "are under Advanced.")
+    name = _source(sb, entry)
+    task = tasks.of(name)
+    if task.upload:  # a user's own file: its upload right under the data choice, its options under Advanced
+        uploads.UPLOADS[task.upload](top, f"w_{name}_")
     cell = sb.radio("Cell", CELLS, format_func=CELL_NAMES.get, horizontal=True, key="w_cell")
     units = _number(sb, RunConfig, "units", "Units per layer")
     preset_note = sb.empty()
@@ -288,7 +294,6 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
         recurrent_dropout=_number(sb, RunConfig, "recurrent_dropout", "Recurrent dropout (state)", 0.05),
     )
     cudnn_note = sb.empty()
-    task = tasks.of(name)
     if task.inputs == "ids":
         model["embedding_dim"] = _number(sb, RunConfig, "embedding_dim", "Word embedding size")
     if task.objective.classes:
@@ -333,6 +338,18 @@ def config_sidebar(page_keys: tuple[str, ...] = (), default_preset: str = "cosin
         cudnn_note.caption("On a GPU these settings leave the fast cuDNN kernel (slower training): "
                            + "; ".join(blockers) + ".")
     return cfg
+
+
+def _source(sb, entry: str) -> str:
+    """The data kind: the picker's entry, or one of its sources (the text language model reads raw text or
+    Keras's IMDB word ids) picked right under it."""
+    choices = tasks.sources(entry)
+    if st.session_state.get("w_source") not in choices:
+        st.session_state["w_source"] = entry
+    if len(choices) == 1:
+        return entry
+    return sb.radio("Source", choices, key="w_source", format_func=lambda k: tasks.of(k).source or DATA_NAMES[k],
+                    on_change=_switch_data, args=("w_source",), help="Each source starts from its own quick preset.")
 
 
 def _default_seed() -> None:

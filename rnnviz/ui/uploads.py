@@ -2,22 +2,96 @@
 named by its content hash; the columns to use; the window, horizon, period and split) and a text for a language
 model (`.txt` uploads joined and stored the same way, or the raw IMDB reviews; the level and the windows).
 
-The upload is read before it is stored: a file that is not a usable table is refused in one line and nothing
-is written. The chosen columns are read at once too, so missing values, gaps and duplicate times are reported
-before anyone trains.
+The upload control sits right under the sidebar's data choice (`UPLOADS`, by the task row's `upload`); the
+options sit under Advanced (`csv_widgets`, `text_widgets`). The upload is read before it is stored: a file that
+is not a usable table is refused in one line and nothing is written. The chosen columns are read at once too,
+so missing values, gaps and duplicate times are reported before anyone trains.
+
+Sizes: each file is capped at `RNNVIZ_UPLOAD_LIMIT_MB` by the app, and the same cap goes to the browser as the
+uploader's own `max_upload_size` (Streamlit's per-widget limit, which only the browser enforces; the server
+enforces `server.maxUploadSize` for every uploader, run zips included). In classroom mode a student's session
+stores at most `classroom.SESSION_DATASETS` datasets and `classroom.SESSION_DATASET_MB` MB in all (a file
+already stored here costs nothing; a run zip's dataset imported on Compare counts too, `rnnviz.ui.compare`); the
+teacher's session has no limit.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
 
 from rnnviz.config import checks
 from rnnviz.data import tables, text, userdata
+from rnnviz.store import classroom
+from rnnviz.ui import roles
 
 KIND = "csv"
 NONE = ""
+STORED = "datasets_stored"
+"""Session key: the datasets this browser session wrote to the store ("<hash>.<kind>" -> bytes)."""
+
+
+def widget_mb() -> int:
+    """The per-file cap the data uploaders hand the browser (`st.file_uploader(max_upload_size=)`), in MB: the
+    app's `RNNVIZ_UPLOAD_LIMIT_MB`, never above Streamlit's `server.maxUploadSize` (the server's own cap)."""
+    return max(1, min(userdata.limit() >> 20, int(st.get_option("server.maxUploadSize"))))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.1f} MB"
+
+
+def _room() -> int:
+    return int(classroom.SESSION_DATASET_MB * 2**20)
+
+
+def _stored() -> dict[str, int]:
+    return st.session_state.setdefault(STORED, {})
+
+
+def over_allowance(blob: bytes, kind: str, where: str,
+                   fix: str = "Pick a file stored already (uploading it again costs nothing), or ask the teacher "
+                              "to upload this one") -> str | None:
+    """The one line that refuses a file this session may not store (classroom mode, a student's session over its
+    allowance), or None. A file already stored here, by anyone, costs nothing and is never refused."""
+    if roles.is_teacher():  # the teacher's session, or no key (one person)
+        return None
+    name = userdata.digest(blob)
+    mine = _stored()
+    if userdata.has(name, kind) or f"{name}.{kind}" in mine:
+        return None
+    count, used = len(mine), sum(mine.values())
+    most, room = classroom.SESSION_DATASETS, _room()
+    if count < most and used + len(blob) <= room:
+        return None
+    return (f"{where} ({_mb(len(blob))}) is not stored: in classroom mode a student's session may store "
+            f"{most} datasets and {classroom.SESSION_DATASET_MB:g} MB in all, and this session has stored {count} "
+            f"({_mb(used)}). {fix}")
+
+
+def record(blob: bytes, kind: str) -> None:
+    """Counts a file this session stored against its allowance."""
+    _stored()[f"{userdata.digest(blob)}.{kind}"] = len(blob)
+
+
+def put(blob: bytes, kind: str) -> str:
+    """Stores a file (`userdata.put`), counted against this session's allowance when it is new here."""
+    if not userdata.has(userdata.digest(blob), kind):
+        record(blob, kind)
+    return userdata.put(blob, kind)
+
+
+def allowance_note(sb) -> None:
+    """In a student's session in classroom mode, one caption with what this session may still store."""
+    if roles.is_teacher():
+        return
+    mine = _stored()
+    most = classroom.SESSION_DATASETS
+    sb.caption(f"Classroom mode: this session may store {max(0, most - len(mine))} more of its {most} datasets "
+               f"({_mb(max(0, _room() - sum(mine.values())))} of {classroom.SESSION_DATASET_MB:g} MB left); files "
+               "stored already are free.")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -35,29 +109,54 @@ def _notes(name: str, target: str, inputs: tuple[str, ...], time: str, fill: str
     return tables.pick(tables.read_table(blob, f"the CSV file {name}"), target, inputs, time, fill).notes
 
 
-def _store_upload(sb, upload, k: str) -> None:
-    """Reads a new upload and stores it (once per file); a file that cannot be used is refused, not stored."""
+def too_big(size: int, where: str) -> str | None:
+    """The one line that refuses a file over `RNNVIZ_UPLOAD_LIMIT_MB`, or None."""
+    if size <= userdata.limit():
+        return None
+    over = math.ceil(size / 2**20 * 10) / 10  # rounded up: never "1.0 MB; up to 1 MB"
+    return f"{where} is {over:,.1f} MB; files up to {userdata.limit() >> 20} MB can be used (RNNVIZ_UPLOAD_LIMIT_MB)"
+
+
+def _store_upload(upload, k: str) -> None:
+    """Reads a new upload and stores it (once per file); a file that cannot be used, or that this session may not
+    store (classroom mode), is refused, not stored."""
     blob = upload.getvalue()
     name = userdata.digest(blob)
-    if st.session_state.get(k + "uploaded") == name:
+    if st.session_state.get(k + "uploaded") == upload.file_id:  # each upload is checked once, not on every rerun
         if not st.session_state.get(k + "file") and k + "refused" not in st.session_state:
             st.session_state[k + "file"] = name  # a preset cleared the choice; the upload is still there
         return
-    st.session_state[k + "uploaded"] = name
+    st.session_state[k + "uploaded"] = upload.file_id
     try:
-        if len(blob) > userdata.limit():
-            raise tables.CsvError(f"{upload.name} is {len(blob) / 2**20:,.1f} MB; files up to "
-                                  f"{userdata.limit() >> 20} MB can be used (RNNVIZ_UPLOAD_LIMIT_MB)")
+        refused = too_big(len(blob), upload.name) or over_allowance(blob, KIND, upload.name)
+        if refused:
+            raise tables.CsvError(refused)
         table = tables.read_table(blob, upload.name)
     except tables.CsvError as e:
         st.session_state[k + "refused"] = str(e)
         return
     st.session_state.pop(k + "refused", None)
-    userdata.put(blob, KIND)
+    put(blob, KIND)
     if st.session_state.get(k + "file") != name:
         st.session_state[k + "file"] = name
         st.session_state[k + "target"] = table.numeric[0]
         st.session_state[k + "inputs"] = st.session_state[k + "time"] = NONE
+
+
+def csv_upload(sb, k: str) -> None:
+    """The CSV upload, right under the sidebar's data choice (`UPLOADS`): stored once, or refused in one line."""
+    upload = sb.file_uploader(f"CSV file (a time series, up to {widget_mb()} MB)", type=["csv", "tsv", "txt"],
+                              key=k + "upload", max_upload_size=widget_mb(),
+                              help="Stored once on this server, named by its content: the same file uploaded "
+                                   "again is the same data, and its runs load instead of training. Columns, "
+                                   "window and horizon are under Advanced.")
+    if upload is not None:
+        _store_upload(upload, k)
+    if refused := st.session_state.get(k + "refused"):
+        sb.error(f"Not used: {refused}")
+    if not st.session_state.get(k + "file", NONE):
+        sb.info("Upload a CSV file with a column of numbers (and, if it has one, a column of dates).")
+    allowance_note(sb)
 
 
 def _number(sb, kind: type, name: str, label: str, key: str, step: float = 1, **kwargs: Any) -> Any:
@@ -80,15 +179,7 @@ def _choice(sb, label: str, options: list[str], key: str, **kwargs: Any) -> str:
 
 
 def csv_widgets(sb, kind: type, k: str) -> dict[str, Any]:
-    """The CSV kind's controls (`rnnviz.ui.sidebar.DATA_WIDGETS`); returns the `CsvData` options."""
-    upload = sb.file_uploader(f"CSV file (a time series, up to {userdata.limit() >> 20} MB)",
-                              type=["csv", "tsv", "txt"], key=k + "upload",
-                              help="Stored once on this server, named by its content: the same file uploaded "
-                                   "again is the same data, and its runs load instead of training.")
-    if upload is not None:
-        _store_upload(sb, upload, k)
-    if refused := st.session_state.get(k + "refused"):
-        sb.error(f"Not used: {refused}")
+    """The CSV kind's options under Advanced (`rnnviz.ui.sidebar.DATA_WIDGETS`); returns the `CsvData` options."""
     name = st.session_state.get(k + "file", NONE)
     opts = {f: st.session_state.get(k + f, d) for f, d in (("file", NONE), ("target", NONE), ("inputs", NONE),
                                                            ("time", NONE))}
@@ -99,7 +190,7 @@ def csv_widgets(sb, kind: type, k: str) -> dict[str, Any]:
         except (userdata.DatasetMissing, tables.CsvError) as e:
             sb.warning(str(e))
     else:
-        sb.info("Upload a CSV file with a column of numbers (and, if it has one, a column of dates).")
+        sb.caption("No CSV file yet: upload one under the data choice.")
     if table is not None:
         sb.caption(f"File {name}: {table['rows']:,} rows, {table['encoding']}; columns of numbers: "
                    f"{', '.join(table['numeric'])}" + (f"; left out (not numbers): {', '.join(table['other'])}"
@@ -149,41 +240,42 @@ def _text_info(name: str) -> dict[str, int]:
 
 def _store_texts(uploaded: list, k: str) -> None:
     """Joins and stores new uploads (once per set of files); files that cannot be used are refused, not stored."""
-    blobs = [(f.getvalue(), f.name) for f in uploaded]
-    seen = userdata.digest(b"".join(userdata.digest(b).encode() + n.encode() for b, n in blobs))
+    seen = " ".join(f.file_id for f in uploaded)  # each set of uploads is checked once, not on every rerun
     if st.session_state.get(k + "uploaded") == seen:
         return
     st.session_state[k + "uploaded"] = seen
+    blobs = [(f.getvalue(), f.name) for f in uploaded]
     try:
         for blob, where in blobs:
-            if len(blob) > userdata.limit():
-                raise text.TextError(f"{where} is {len(blob) / 2**20:,.1f} MB; files up to {userdata.limit() >> 20} "
-                                     "MB can be used (RNNVIZ_UPLOAD_LIMIT_MB)")
+            if refused := too_big(len(blob), where):
+                raise text.TextError(refused)
         joined = text.join(blobs)
+        if refused := over_allowance(joined, TEXT, " + ".join(n for _, n in blobs)):
+            raise text.TextError(refused)
     except text.TextError as e:
         st.session_state[k + "refused"] = str(e)
         return
     st.session_state.pop(k + "refused", None)
-    st.session_state[k + "file"] = userdata.put(joined, TEXT)
+    st.session_state[k + "file"] = put(joined, TEXT)
 
 
 def _use_reviews(k: str) -> None:
     st.session_state[k + "file"] = NONE
 
 
-def text_widgets(sb, kind: type, k: str) -> dict[str, Any]:
-    """The text kind's controls (`rnnviz.ui.sidebar.DATA_WIDGETS`); returns the `TextFileData` options."""
-    uploaded = sb.file_uploader(f"Text files (.txt, joined; up to {userdata.limit() >> 20} MB)", type=["txt"],
-                                accept_multiple_files=True, key=k + "upload",
+def text_upload(sb, k: str) -> None:
+    """The text upload and the source in use, right under the sidebar's data choice (`UPLOADS`)."""
+    uploaded = sb.file_uploader(f"Text files (.txt, joined; up to {widget_mb()} MB each)", type=["txt"],
+                                accept_multiple_files=True, key=k + "upload", max_upload_size=widget_mb(),
                                 help="Stored once on this server, named by its content: the same text uploaded "
                                      "again is the same data, and its runs load instead of training. Without a "
-                                     "file the model reads the raw IMDB reviews (aclImdb).")
+                                     "file the model reads the raw IMDB reviews (aclImdb). Level and windows "
+                                     "are under Advanced.")
     if uploaded:
         _store_texts(uploaded, k)
     if refused := st.session_state.get(k + "refused"):
         sb.error(f"Not used: {refused}")
-    name = st.session_state.get(k + "file", NONE)
-    if name:
+    if name := st.session_state.get(k + "file", NONE):
         try:
             info = _text_info(name)
             sb.caption(f"Text {name}: {info['chars']:,} characters, {info['words']:,} words and marks, "
@@ -194,6 +286,17 @@ def text_widgets(sb, kind: type, k: str) -> dict[str, Any]:
     else:
         sb.caption("Source: the raw IMDB reviews (Stanford's aclImdb, case and punctuation kept). Upload .txt "
                    "files to use your own text.")
+    allowance_note(sb)
+
+
+UPLOADS = {KIND: csv_upload, TEXT: text_upload}
+"""A task row's `upload` -> its upload control (`rnnviz.ui.sidebar` puts it right under the data choice)."""
+
+
+def text_widgets(sb, kind: type, k: str) -> dict[str, Any]:
+    """The text kind's options under Advanced (`rnnviz.ui.sidebar.DATA_WIDGETS`); returns the `TextFileData`
+    options."""
+    name = st.session_state.get(k + "file", NONE)
     level = sb.radio("Predict the next", list(TEXT_LEVELS), horizontal=True, key=k + "level",
                      format_func=TEXT_LEVELS.get)
     size = (_number(sb, kind, "chars", "Characters kept (the most frequent; others are <unk>)", k + "chars")
