@@ -12,7 +12,9 @@ if (problem := backend.problem()) is not None:  # unknown or uninstalled KERAS_B
     st.error(problem)
     st.stop()
 projector.setup()  # the Projector mode toggle; every chart styled for this session's mode and theme
-roles.unlock()  # the teacher's link (`?teacher=KEY`) unlocks this session; the key leaves the address bar
+roles.remember_browser()  # this browser's id in its cookie: a reload keeps its votes, runs and teacher's unlock
+roles.unlock()  # the teacher's link (`?teacher=KEY`) unlocks this browser; the key leaves the address bar
+roles.lock_control()  # an unlocked browser can lock itself again
 st.navigation({
     "": [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

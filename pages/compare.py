@@ -47,10 +47,17 @@ if st.button("Train the trio", type="primary", help="Stored runs are reused; the
         ui.show_error(e, "Starting the trio")
 
 
+def trio_ids() -> list[str]:
+    """This session's trio; after a reload (a new session of the same browser), the members of the page's trio that
+    this browser's requests still train."""
+    return ui.session("trio") or [c.run_id for c in configs if (j := trainer.get(c.run_id)) is not None
+                                  and j.state in ACTIVE and ui.roles.owner() in j.owners]
+
+
 @st.fragment(run_every=1.0)
 def trio_progress() -> None:
     """One progress bar per trio member while any of them trains."""
-    jobs = [trainer.get(r) for r in ui.session("trio", [])]
+    jobs = [trainer.get(r) for r in trio_ids()]
     for job in (j for j in jobs if j is not None):
         fraction, text = job.progress()
         st.progress(fraction, text=f"{vocab.run_label(job.cfg)}: {text}"

@@ -82,6 +82,7 @@ SLOW = {
     },
     "test_app_lesson.py": {
         "test_prepare_lesson_preflight_names_the_step_that_breaks",
+        "test_a_second_session_shares_the_races_runs_and_figure_and_a_retrain_reads_them_again",
     },
     "test_text_runs.py": {
         "test_cli_trains_on_a_text_and_a_second_copy_trains_nothing",

@@ -175,3 +175,41 @@ def test_a_damaged_answers_file_is_named_once_and_a_wrong_typed_entry_never_fail
     notes = [w.value for w in bob.warning if "set aside" in w.value]  # one line, for the teacher
     assert len(notes) == 1 and "lesson_answers.json.damaged-" in notes[0]
     assert len(list(home.glob("lesson_answers.json.damaged-*"))) == 1
+
+
+def test_a_second_session_shares_the_races_runs_and_figure_and_a_retrain_reads_them_again(home, monkeypatch):
+    """Issue 21 item 7: what every student computes alike is computed once per server. A second session's race
+    step reads no run and builds no figure; a retrained run (new files) is read again and its figure rebuilt."""
+    from rnnviz.store import RunStore
+    from rnnviz.training.jobs import train_and_store
+    from rnnviz.ui import shared
+
+    configs = [TINY_RUN.replace(cell="simple_rnn"), TINY_RUN.replace(cell="gru")]
+    for cfg in configs:
+        train_and_store(cfg, RunStore())
+    loads, built = [], []
+    read, draw = RunStore.load, shared.plots.compare_figure
+    monkeypatch.setattr(RunStore, "load", lambda self, run_id, verify=False: loads.append(run_id) or read(
+        self, run_id, verify))
+    monkeypatch.setattr(shared.plots, "compare_figure", lambda *a, **k: built.append(1) or draw(*a, **k))
+
+    def race(at: AppTest) -> str:
+        assert not at.exception, at.exception
+        return next(c.proto.spec for c in at.get("plotly_chart") if "baseline MSE" in c.proto.spec)
+
+    first = race(answer(open_step(2), 1))
+    assert sorted(set(loads)) == sorted(c.run_id for c in configs) and len(built) == 1
+    loads.clear()
+    assert race(answer(open_step(2), 0)) == first  # another student: the same chart, nothing read or built
+    assert loads == [] and len(built) == 1
+    from rnnviz.plots import theme
+
+    style = theme.styled
+    with monkeypatch.context() as m:  # a student in projector mode, dark theme: that session's copy is restyled...
+        m.setattr(theme, "styled", lambda fig, projector=False, dark=False: style(fig, projector=True, dark=True))
+        assert race(answer(open_step(2), 0)) != first
+    assert race(answer(open_step(2), 1)) == first and len(built) == 1  # ...the shared figure is unchanged
+    train_and_store(configs[1], RunStore(), retrain=True)  # the teacher retrains one run: new files
+    loads.clear()
+    race(answer(open_step(2), 1))
+    assert configs[1].run_id in loads and configs[0].run_id not in loads and len(built) == 2

@@ -101,6 +101,55 @@ def test_stop_is_offered_for_this_sessions_runs_and_to_the_teacher_for_everyones
         assert at.session_state["stops"] == ([(me, False)] if want == ["stop"] else [("", True)])
 
 
+@pytest.fixture
+def cookie(monkeypatch):
+    """The browser's id cookie as a reload sends it (AppTest has no cookies): set `cookie["id"]`."""
+    from rnnviz.ui import roles
+
+    sent = {"id": None}
+    monkeypatch.setattr(roles, "_cookie", lambda: sent["id"])
+    return sent
+
+
+def test_a_reload_keeps_the_teachers_unlock_for_that_browser_only(home, cookie):
+    """Issue 21: a reload is a new session of the same browser (its id cookie): the unlock, kept on the server,
+    survives it; another browser, a made-up cookie or one holding the key is a student's."""
+    key, _ = classroom.ensure_key()
+    cookie["id"] = "a" * 32
+    teacher = answered(open_step(1, teacher=key))
+    assert not teacher.exception and has_button(teacher, "lesson_clear_1")
+    again = open_step(1)  # the reload: no key in the link, the same cookie
+    assert not again.exception and has_button(again, "lesson_clear_1")  # unlocked, and answered (its vote kept)
+    for other in ("b" * 32, key, None):  # another browser, the key as a cookie, no cookie (a new browser)
+        cookie["id"] = other
+        assert not has_button(open_step(1), "lesson_clear_1")
+    cookie["id"] = "a" * 32
+    home_page = AppTest.from_file(APP, default_timeout=120).run()  # (AppTest shows app.py's sidebar on Home only)
+    home_page.button(key="teacher_lock").click().run()  # the teacher locks this browser again
+    assert not has_button(home_page, "teacher_lock") and not has_button(open_step(1), "lesson_clear_1")
+
+
+def test_stop_after_a_reload_stops_this_browsers_runs_and_never_another_browsers(home, cookie):
+    """Issue 21: jobs are owned by the browser's id, so a reload (a new session, the same cookie) still has the
+    Stop of its own runs, and another browser has none."""
+    classroom.ensure_key()
+    cookie["id"] = "c" * 32
+    first = AppTest.from_function(_stop_page)
+    first.session_state["asked"] = ["me"]
+    first.run()
+    assert first.session_state["rnnviz_owner"] == "c" * 32
+    reloaded = AppTest.from_function(_stop_page)
+    reloaded.session_state["asked"] = ["c" * 32, "bob"]  # the job asked for before the reload, and bob's
+    reloaded.run()
+    assert [b.key for b in reloaded.button] == ["stop"]
+    reloaded.button(key="stop").click().run()
+    assert reloaded.session_state["stops"] == [("c" * 32, False)]
+    cookie["id"] = "d" * 32  # another browser: no Stop for either run
+    other = AppTest.from_function(_stop_page)
+    other.session_state["asked"] = ["c" * 32, "bob"]
+    assert not [b.key for b in other.run().button]
+
+
 def test_home_says_how_to_turn_classroom_mode_on_only_where_it_is_reachable_and_off(home):
     def note(at: AppTest) -> bool:
         return any("teacher-link" in i.value for i in at.info)
@@ -150,3 +199,42 @@ def test_a_student_cannot_retrain_a_stored_run_for_everyone(home):
     assert not student.exception and not any(c.key == "retrain" for c in student.checkbox)
     assert any("only the teacher retrains" in c.value for c in student.caption)
     assert any(c.key == "retrain" for c in train_page(teacher=key).checkbox)
+
+
+@pytest.mark.slow  # starts a trio training in the background: about 10 s with the Keras import
+def test_the_trio_keeps_its_stop_after_a_reload_and_no_other_browser_gets_it(home, cookie):
+    """Issue 21: Compare after a reload shows "Stop the trio" for this browser's runs (the trio is read from the
+    link), and another browser's session has none."""
+    from tests.conftest import set_sidebar
+
+    def compare_page(query: dict | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        at.switch_page("pages/compare.py")
+        at.query_params.update(query or {})
+        return at.run()
+
+    classroom.ensure_key()
+    cookie["id"] = "e" * 32
+    at = compare_page()
+    at.sidebar.radio(key="w_data").set_value("cosine").run()
+    set_sidebar(at, {"w_cosine_length": 200, "w_cosine_window": 10, "w_units": 4, "w_epochs": 1000})
+    at.run()
+    next(b for b in at.button if b.label == "Train the trio").click().run()
+    link = {k: at.query_params[k] for k in at.query_params}
+    stop = "Stop the trio"
+    cookie["id"] = "f" * 32  # another browser on the same link: the runs train, no Stop
+    assert not [b for b in compare_page(link).button if b.label == stop]
+    cookie["id"] = "e" * 32  # the reload
+    again = compare_page(link)
+    assert not again.exception, again.exception
+    next(b for b in again.button if b.label == stop).click().run()
+    from rnnviz.config import RunConfig
+    from rnnviz.inspect import compare
+    from rnnviz.ui.core import trainer
+
+    cfg, _ = RunConfig.from_query(link, ignore=("runs", "match", "cells"))
+    trio = compare.trio(cfg, link.get("match") == "1", compare.CELL_SETS["trio"])
+    jobs = [trainer().get(c.run_id) for c in trio]
+    assert any(j is not None for j in jobs)
+    assert all(j is None or "e" * 32 not in j.owners for j in jobs)  # this browser asked for none of them now

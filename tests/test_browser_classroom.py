@@ -142,3 +142,49 @@ def test_a_phone_shows_the_question_first_and_nothing_cut(prepared):
             assert question.bounding_box()["y"] < 844  # on the first screen, before any scrolling
             _lock_in(page, url, step)
             assert page.evaluate(CUT) == []
+
+
+def test_a_reload_keeps_the_teachers_unlock_and_a_students_stop(rnnviz_home):
+    """Issue 21: a reload is a new session of the same browser (its id cookie). The teacher's unlock survives it;
+    a student's Stop for the run they started before the reload is still there and stops it; another student's
+    browser has no Stop for that run."""
+    import urllib.parse
+
+    from playwright.sync_api import expect
+
+    from rnnviz.config import CosineData, RunConfig
+
+    cfg = RunConfig(data=CosineData(), cell="lstm", units=32, epochs=1000)  # far longer than the test: Stop ends it
+    train = "/train?" + urllib.parse.urlencode(cfg.to_query())
+    retrain = "Retrain even if stored"  # the teacher's control on Train
+    with streamlit_process(rnnviz_home, env={"RNNVIZ_TEACHER_KEY": KEY}) as (url, _), \
+            chromium_pages(3) as (teacher, student, other):
+        teacher.goto(f"{url}{train}&teacher={KEY}")
+        expect(teacher.get_by_text(retrain)).to_be_visible(timeout=WAIT)
+        assert KEY not in teacher.url  # the key left the address bar
+        teacher.wait_for_function("document.cookie.includes('rnnviz_voter=')", timeout=WAIT)
+        assert KEY not in teacher.evaluate("document.cookie")  # the cookie holds the browser's random id only
+        teacher.reload()
+        expect(teacher.get_by_text("has not been trained yet")).to_be_visible(timeout=WAIT)
+        expect(teacher.get_by_text(retrain)).to_be_visible(timeout=WAIT)  # still unlocked after the reload
+
+        student.goto(url + train)
+        expect(student.get_by_text("only the teacher retrains")).to_be_visible(timeout=WAIT)
+        expect(student.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+        student.wait_for_function("document.cookie.includes('rnnviz_voter=')", timeout=WAIT)
+        student.get_by_role("button", name="Train", exact=True).click()
+        expect(student.get_by_role("button", name="Stop", exact=True).first).to_be_visible(timeout=WAIT)
+        student.reload()  # a new session: the run started before it is still this browser's
+        stop = student.get_by_role("button", name="Stop", exact=True).first  # (a fragment redraw may show two briefly)
+        expect(stop).to_be_visible(timeout=WAIT)
+
+        other.goto(url + train)  # another student sees the run train, with no Stop
+        expect(other.locator('[data-testid="stProgress"]').first).to_be_visible(timeout=WAIT)
+        expect(other.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+        expect(other.get_by_role("button", name="Stop", exact=True)).to_have_count(0)
+        expect(other.get_by_text("only the teacher retrains")).to_be_visible()
+
+        stop.click()
+        expect(student.get_by_text("Stopped before the last epoch")).to_be_visible(timeout=WAIT)
+        for page in (teacher, student, other):
+            expect(page.locator('[data-testid="stException"]')).to_have_count(0)

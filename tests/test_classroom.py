@@ -52,6 +52,30 @@ def test_the_environment_key_wins_and_keys_are_compared_in_constant_time(rnnviz_
     assert "short" not in str(e.value)  # a key is never repeated in a message
 
 
+def test_an_unlocked_browser_stays_unlocked_until_locked_the_key_changes_or_the_hours_pass(rnnviz_home, monkeypatch):
+    """Issue 21: a reload keeps the teacher's unlock; it is kept on the server, keyed under the key."""
+    browser, other = "a" * 32, "b" * 32
+    unlocks = classroom.Unlocks()
+    unlocks.add(browser)  # no key: nothing to unlock (one person has every right anyway)
+    assert not unlocks.has(browser)
+    key, _ = classroom.ensure_key()
+    unlocks.add(browser)
+    assert unlocks.has(browser) and not unlocks.has(other) and not unlocks.has("") and not unlocks.has(key)
+    assert browser not in repr(unlocks._since) and key not in repr(unlocks._since)  # an HMAC, not the id or key
+    unlocks.drop(browser)
+    assert not unlocks.has(browser)
+    unlocks.add(browser)
+    (rnnviz_home / "teacher.key").write_text("a-new-key-for-the-next-class\n")  # a changed key locks it
+    assert not unlocks.has(browser)
+    clock = [1000.0]
+    monkeypatch.setattr(classroom.time, "time", lambda: clock[0])
+    unlocks.add(other)
+    clock[0] += classroom.UNLOCK_HOURS * 3600 - 1
+    assert unlocks.has(other)
+    clock[0] += 2  # a school day later
+    assert not unlocks.has(other)
+
+
 def test_the_ceiling_on_training_time_is_20_minutes_in_classroom_mode_only(rnnviz_home, monkeypatch):
     assert classroom.max_run_minutes() is None
     classroom.ensure_key()

@@ -6,6 +6,10 @@ only). A session opened with the teacher's link (`?teacher=KEY`) is unlocked; ev
 student's. With no key the app is one person's, with every right (`rnnviz.ui.roles` decides what a session may
 do; this module is the plain-Python part, so the command line uses it too).
 
+A browser the link unlocked stays unlocked across reloads: `Unlocks` keeps, in the server's memory, an HMAC of
+the browser's random id under the key (never the key, nor anything derived from it, in the browser), for
+`UNLOCK_HOURS`; a changed key or a server restart locks every browser again.
+
 Pinned runs (`$RNNVIZ_HOME/pinned.json`): every run `prepare-lesson` stored or found, with a fingerprint of its
 files. An import never replaces a pinned run (`rnnviz.store.export.import_zip`), and `prepare-lesson` trains
 again a pinned run whose files no longer match (`changed_pins`).
@@ -19,6 +23,8 @@ import hmac
 import json
 import os
 import secrets
+import threading
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -33,6 +39,8 @@ DEFAULT_URL = "http://localhost:8501"
 CLASSROOM_MINUTES = 20.0
 """The ceiling on one run's training time in classroom mode when `RNNVIZ_MAX_RUN_MINUTES` is unset."""
 MAX_KEY_BYTES = 1024
+UNLOCK_HOURS = 12.0
+"""How long a browser the teacher's link unlocked stays unlocked (a school day)."""
 SESSION_DATASETS = 3
 """In classroom mode, the most datasets one student's browser session may store by uploading (`rnnviz.ui.uploads`);
 the teacher's session and the command line have no such limit, nor has an app without a key."""
@@ -94,6 +102,55 @@ def matches(given: str | None, root: Path | None = None) -> bool:
     if not given or expected is None:
         return False
     return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
+
+
+class Unlocks:
+    """The browsers the teacher's link unlocked (one per server process; thread-safe).
+
+    Each is kept as an HMAC of its id under the teacher's key, so a changed key locks them all, with the time it
+    was unlocked (`hours` later it is locked again).
+
+    Args:
+        hours: how long an unlock lasts.
+        root: the run store's folder whose key file counts (default `$RNNVIZ_HOME`).
+    """
+
+    def __init__(self, hours: float = UNLOCK_HOURS, root: Path | None = None):
+        self.hours, self.root = hours, root
+        self._lock, self._since = threading.Lock(), {}
+
+    def _token(self, browser: str) -> str | None:
+        """The browser's entry under the current key (None: no key).
+
+        Raises:
+            rnnviz.config.env.EnvError: `RNNVIZ_TEACHER_KEY` holds an unusable value.
+        """
+        teacher_key = key(self.root)
+        if teacher_key is None or not browser:
+            return None
+        return hmac.new(teacher_key.encode("utf-8", "replace"), f"unlock:{browser}".encode("utf-8", "replace"),
+                        hashlib.sha256).hexdigest()
+
+    def add(self, browser: str) -> None:
+        """Unlocks `browser` (the caller checked the teacher's key)."""
+        if (token := self._token(browser)) is not None:
+            with self._lock:
+                now = time.time()
+                self._since = {t: s for t, s in self._since.items() if now - s < self.hours * 3600}
+                self._since[token] = now
+
+    def has(self, browser: str) -> bool:
+        """True when `browser` was unlocked under the current key less than `hours` ago."""
+        token = self._token(browser)
+        with self._lock:
+            since = self._since.get(token) if token is not None else None
+        return since is not None and time.time() - since < self.hours * 3600
+
+    def drop(self, browser: str) -> None:
+        """Locks `browser` again."""
+        if (token := self._token(browser)) is not None:
+            with self._lock:
+                self._since.pop(token, None)
 
 
 class AddressError(ValueError, argparse.ArgumentTypeError):

@@ -127,6 +127,22 @@ class RunStore:
             return False
         return True
 
+    def stamp(self, run_id: str) -> tuple | None:
+        """The run's files as they are now, `((name, mtime_ns, size), ...)`, without reading them: a cache key that
+        changes when the run is trained again, replaced or imported (None when a required file is missing)."""
+        if not run_id or "/" in run_id or run_id in (".", ".."):
+            return None
+        out = []
+        for name in (*FILES, "snapshots.npz", "batches.json"):
+            try:
+                st = (self.runs / run_id / name).stat()
+            except OSError:
+                if name in FILES:
+                    return None
+                continue
+            out.append((name, st.st_mtime_ns, st.st_size))
+        return tuple(out)
+
     def problem(self, run_id: str) -> str | None:
         """What is wrong with a stored run, in one line (`<run id>: <what>`); None when it is sound or absent."""
         try:

@@ -97,9 +97,9 @@ def results(run, model=None, cfg=None) -> None:
                     width="stretch", key="memory_predictions")
 
 
-@st.cache_data(max_entries=16, show_spinner="Working out where each run looked…")
+@st.cache_resource(max_entries=16, show_spinner="Working out where each run looked…")
 def _looked(run_id: str, created: str) -> connectivity.Looked:
-    """Shared by every session: the same run always gives the same answer."""
+    """Shared read-only by every session (not copied per session): the same run always gives the same answer."""
     run = trainer().store.load(run_id)
     x = dataset(run.config).x_val[:connectivity.SAMPLES]
     return connectivity.looked_at(run.load_model(), x, run.snapshots(), run.config.data.recall,
@@ -133,6 +133,15 @@ def shares_sentence(runs: list, looked: dict, epoch: int | None = None) -> str:
             f"would be {chance:.0%}; the exact answer puts 100% there.")
 
 
+@st.cache_resource(max_entries=16)
+def _share_figure(rows: tuple, _looked: dict):
+    """The share on the marked steps over the epochs for the runs `rows` names ((run id, created, label, cell)),
+    shared read-only by every session (`rnnviz.ui.shared`)."""
+    shares = pd.DataFrame([{"label": label, "cell": cell, "epoch": e, "share": s} for run_id, _, label, cell in rows
+                           for e, s in zip(_looked[run_id].epochs, _looked[run_id].shares)])
+    return memory.share_figure(shares, next(iter(_looked.values())).chance)
+
+
 def connectivity_view(runs: list, key: str, detail: bool = True) -> None:
     """"What did it look at?": the share on the marked steps over the epochs (all runs on one chart), then (with
     `detail`) one sample's gradient per step at a chosen epoch, with its marks drawn."""
@@ -142,10 +151,8 @@ def connectivity_view(runs: list, key: str, detail: bool = True) -> None:
         st.info(f"What did it look at: {e}.")
         return
     labels = {r.run_id: vocab.run_label(r.config) for r in runs}
-    shares = pd.DataFrame([{"label": labels[r.run_id], "cell": r.config.cell, "epoch": e, "share": s}
-                           for r in runs for e, s in zip(looked[r.run_id].epochs, looked[r.run_id].shares)])
-    chance = next(iter(looked.values())).chance
-    st.plotly_chart(memory.share_figure(shares, chance), width="stretch", key=f"{key}_shares")
+    st.plotly_chart(_share_figure(tuple((r.run_id, r.info["created"], labels[r.run_id], r.config.cell) for r in runs),
+                                  looked), width="stretch", key=f"{key}_shares")
     st.markdown(shares_sentence(runs, looked))
     if not detail:
         return

@@ -3,25 +3,20 @@ you see" question, the class's answers (counted for every session of the server)
 
 from __future__ import annotations
 
-import re
 import threading
-import uuid
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from rnnviz.config import vocab
-from rnnviz.inspect import compare, readout, samples
+from rnnviz.inspect import readout, samples
 from rnnviz.learn import lessons as lesson
-from rnnviz.plots import adding as memory_plots
-from rnnviz.plots import charts as plots
 from rnnviz.plots import lesson as lesson_views
 from rnnviz.plots import predictions as prediction_plots
 from rnnviz.plots import states as state_plots
 from rnnviz.training.jobs import ACTIVE
 from rnnviz.ui import adding as memory
 from rnnviz.ui import probes as ui_probes
-from rnnviz.ui import roles
+from rnnviz.ui import roles, shared
 from rnnviz.ui.core import DATA_NAMES, data_dir, show_error, trainer
 
 LABELS = {"units": "Units", "radius": "Spectral radius of U", "steps": "Steps", "input_scale": "Input strength",
@@ -148,28 +143,9 @@ def locked(step: lesson.Step, key: str) -> None:
                        help=f"run id {cfg.run_id}, as `prepare-lesson` prints it")
 
 
-VOTER_COOKIE = "rnnviz_voter"
-"""The cookie holding this browser's random voter id, so a reload (a new session) is not a new vote."""
-VOTER = re.compile(r"^[0-9a-f]{32}$")
-
-
-def voter() -> str:
-    """This browser's voter id: the `rnnviz_voter` cookie's, else a new random one for this session (which
-    `remember_voter` puts in the cookie for the browser's next sessions)."""
-    if "lesson_voter" not in st.session_state:
-        cookie = st.context.cookies.get(VOTER_COOKIE)
-        known = isinstance(cookie, str) and bool(VOTER.match(cookie))  # (AppTest has no cookies)
-        st.session_state["lesson_voter"] = cookie if known else uuid.uuid4().hex
-        st.session_state["lesson_voter_new"] = not known
-    return st.session_state["lesson_voter"]
-
-
-def remember_voter() -> None:
-    """Sets the voter cookie from a zero-height component (its iframe is same-origin, so `document.cookie` there
-    is the app's), for a session that came without one."""
-    if st.session_state.get("lesson_voter_new"):
-        components.html(f"<script>document.cookie = '{VOTER_COOKIE}={voter()}; path=/; max-age=31536000; "
-                        "SameSite=Lax';</script>", height=0)
+VOTER_COOKIE = roles.COOKIE
+"""The cookie holding this browser's random id, so a reload (a new session) is not a new vote (`rnnviz.ui.roles`)."""
+voter = roles.voter
 
 
 def _lock_in(lsn: lesson.Lesson, k: int) -> None:
@@ -188,7 +164,6 @@ def _lock_in(lsn: lesson.Lesson, k: int) -> None:
 def question(lsn: lesson.Lesson, k: int, step: lesson.Step) -> int | None:
     """The step's question; once answered (and counted) the answer is fixed, also after a reload (the browser's
     earlier vote). Returns it (0-based) or None."""
-    remember_voter()
     key = f"lesson_answer/{lsn.name}/{k}"
     if key not in st.session_state and (earlier := tally().mine(lsn.name, k - 1, voter())) is not None \
             and earlier < len(step.choices):
@@ -219,7 +194,7 @@ def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> N
     @st.fragment(run_every=REFRESH_SECONDS)
     def chart() -> None:
         counts = tally().counts(lsn.name, k - 1, len(step.choices))
-        st.plotly_chart(lesson_views.answers_figure(list(step.choices), counts, step.answer, mine),
+        st.plotly_chart(_answers_figure(tuple(step.choices), tuple(counts), step.answer, mine),
                         width="stretch", key=f"lesson_answers_{k}")
 
     chart()
@@ -237,9 +212,17 @@ def class_answers(lsn: lesson.Lesson, k: int, step: lesson.Step, mine: int) -> N
             tally().reset(lsn.name)
 
 
-@st.cache_data(max_entries=32, show_spinner="Computing…")
+@st.cache_resource(max_entries=32, show_spinner="Computing…")
 def _figure(view: str, items: tuple):
+    """Shared read-only by every session (`rnnviz.ui.shared`: each session styles a copy)."""
     return lesson_views.FIGURES[view](dict(items))
+
+
+@st.cache_resource(max_entries=64)
+def _answers_figure(choices: tuple, counts: tuple, answer: int, mine: int):
+    """The class's answers chart, shared by every session with the same counts and answer (it is redrawn every
+    `REFRESH_SECONDS` in every student's page)."""
+    return lesson_views.answers_figure(list(choices), list(counts), answer, mine)
 
 
 FIGURE_NOTES = {"for_loop": "Largest difference, numpy loop vs Keras: **{:.1e}**",
@@ -256,12 +239,11 @@ def show(lsn: lesson.Lesson, step: lesson.Step, k: int) -> None:
         st.plotly_chart(fig, width="stretch", key=f"lesson_view_{k}")
         st.markdown(FIGURE_NOTES[step.view].format(value))
         return
-    store = trainer().store
-    missing = [c for c in step.runs if not store.has(c.run_id)]
+    runs = [shared.stored_run(c.run_id) for c in step.runs]  # read once per server, shared by every session
+    missing = [c for c, run in zip(step.runs, runs) if run is None]
     if missing:
         _not_prepared(lsn, missing)
         return
-    runs = [store.load(c.run_id) for c in step.runs]
     (_race if step.view == "race" else _review)(runs, step, k)
 
 
@@ -294,15 +276,10 @@ def _not_prepared(lsn: lesson.Lesson, missing: list) -> None:
 
 def _race(runs: list, step: lesson.Step, k: int) -> None:
     """The runs' loss curves by epoch side by side (with the adding problem's baseline), and the table."""
-    task = runs[0].config.data.task
-    st.markdown(compare.summary(runs, matching=False))  # no such control on the lesson page
-    fig = memory.baseline_line(plots.compare_figure(compare.curves(runs, "loss"), "epoch", "loss", task), runs, "loss")
-    if (goal := lesson.shared_goal([r.config for r in runs])) and goal[0] == "val_mse":  # the question's threshold
-        fig = memory_plots.with_goal(fig, goal[1], goal[0])
-    st.plotly_chart(fig, width="stretch", key=f"lesson_race_{k}")
+    summary, fig, table = shared.race(runs)  # built once per server for these runs' files (read-only)
+    st.markdown(summary)  # (no parameter-matching control on the lesson page)
+    st.plotly_chart(fig, width="stretch", key=f"lesson_race_{k}")  # styled for this session on a copy
     memory.baseline_caption(runs)
-    table = compare.table(runs)  # the lesson's few columns, as a table that wraps: a phone shows it whole
-    table = table[["run", *[c for c in table.columns if c.startswith("best ")]]].set_index("run")
     st.table(table.style.format(precision=4))
     if all(memory.is_memory(r.config) for r in runs):  # the answer is known: where did each run look?
         st.markdown("**What did it look at?** How much each run's answer moves when the value at a step changes: "
