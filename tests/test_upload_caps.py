@@ -55,7 +55,7 @@ def test_a_student_stores_three_datasets_and_the_fourth_is_refused(rnnviz_home):
     errors = upload(at, files[3], "fourth.csv")
     assert len(errors) == 1 and "\n" not in errors[0], errors
     assert errors[0].startswith("Not used: fourth.csv") and "3 datasets and 100 MB" in errors[0]
-    assert "this session has stored 3" in errors[0] and "ask the teacher" in errors[0]
+    assert "this browser has stored 3" in errors[0] and "ask the teacher" in errors[0]
     assert len(stored(rnnviz_home)) == 3, "a refused file stores nothing"
     assert at.session_state["w_csv_file"] == userdata.digest(files[0]), "the last usable file stays chosen"
     other = page()  # another student's session has its own allowance
@@ -69,12 +69,12 @@ def test_a_student_session_is_capped_in_megabytes(rnnviz_home, monkeypatch):
     at = page()
     assert upload(at, small, "small.csv") == []
     errors = upload(at, big, "big.csv")
-    assert len(errors) == 1 and "big.csv" in errors[0] and "this session has stored 1" in errors[0], errors
+    assert len(errors) == 1 and "big.csv" in errors[0] and "this browser has stored 1" in errors[0], errors
     assert stored(rnnviz_home) == {f"{userdata.digest(small)}.csv"}
     shared = page()  # a file another session stored already costs nothing
     assert upload(shared, big, "big.csv") == []
     assert upload(at, big, "big, once more.csv") == [] and len(stored(rnnviz_home)) == 2
-    assert any("Classroom mode: this session may store" in c.value for c in at.sidebar.caption)
+    assert any("Classroom mode: this browser may store" in c.value for c in at.sidebar.caption)
 
 
 @pytest.mark.parametrize("who", ["teacher", "no key"])
@@ -111,3 +111,28 @@ def test_the_upload_sits_under_the_data_choice_with_the_apps_cap(rnnviz_home, mo
     assert keys.index(f"w_{kind}_upload") == above + 1, keys  # right under the data choice
     advanced = next(e for e in at.sidebar.expander if e.proto.label == "Advanced")
     assert len(advanced.get("file_uploader")) == 0 and len(at.sidebar.get("file_uploader")) == 1
+
+
+def test_a_reload_does_not_renew_a_students_allowance(rnnviz_home, monkeypatch):
+    """The allowance is kept on the server by the browser's id (its cookie, `roles.browser`): a reload is a new
+    session of the same browser and has nothing more to store; another browser has its own allowance."""
+    from rnnviz.ui import roles
+
+    classroom.ensure_key()
+    sent = {"id": "d" * 32}
+    monkeypatch.setattr(roles, "_cookie", lambda: sent["id"])
+    at = page()
+    for i in range(3):
+        assert upload(at, series(40 + i), f"s{i}.csv") == []
+    reloaded = AppTest.from_file(APP, default_timeout=120)  # no cache cleared: the same server
+    reloaded.run()
+    reloaded.switch_page("pages/train.py").run()
+    reloaded.sidebar.radio(key="w_data").set_value("csv").run()
+    errors = upload(reloaded, series(50), "after the reload.csv")
+    assert len(errors) == 1 and "this browser has stored 3" in errors[0], errors
+    sent["id"] = "e" * 32  # another browser
+    other = AppTest.from_file(APP, default_timeout=120)
+    other.run()
+    other.switch_page("pages/train.py").run()
+    other.sidebar.radio(key="w_data").set_value("csv").run()
+    assert upload(other, series(50), "another browser.csv") == []

@@ -9,10 +9,11 @@ so missing values, gaps and duplicate times are reported before anyone trains.
 
 Sizes: each file is capped at `RNNVIZ_UPLOAD_LIMIT_MB` by the app, and the same cap goes to the browser as the
 uploader's own `max_upload_size` (Streamlit's per-widget limit, which only the browser enforces; the server
-enforces `server.maxUploadSize` for every uploader, run zips included). In classroom mode a student's session
+enforces `server.maxUploadSize` for every uploader, run zips included). In classroom mode a student's browser
 stores at most `classroom.SESSION_DATASETS` datasets and `classroom.SESSION_DATASET_MB` MB in all (a file
 already stored here costs nothing; a run zip's dataset imported on Compare counts too, `rnnviz.ui.compare`); the
-teacher's session has no limit.
+teacher has no limit. The allowance is kept on the server by the browser's id (`roles.browser`), so a reload does
+not renew it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from rnnviz.ui import roles
 
 KIND = "csv"
 NONE = ""
-STORED = "datasets_stored"
-"""Session key: the datasets this browser session wrote to the store ("<hash>.<kind>" -> bytes)."""
 
 
 def widget_mb() -> int:
@@ -47,14 +46,21 @@ def _room() -> int:
     return int(classroom.SESSION_DATASET_MB * 2**20)
 
 
+@st.cache_resource(show_spinner=False)
+def _ledger() -> dict[str, dict[str, int]]:
+    """Browser id -> the datasets that browser wrote to the store ("<hash>.<kind>" -> bytes), for this server's
+    life (a few entries per browser)."""
+    return {}
+
+
 def _stored() -> dict[str, int]:
-    return st.session_state.setdefault(STORED, {})
+    return _ledger().setdefault(roles.browser(), {})
 
 
 def over_allowance(blob: bytes, kind: str, where: str,
                    fix: str = "Pick a file stored already (uploading it again costs nothing), or ask the teacher "
                               "to upload this one") -> str | None:
-    """The one line that refuses a file this session may not store (classroom mode, a student's session over its
+    """The one line that refuses a file this browser may not store (classroom mode, a student's browser over its
     allowance), or None. A file already stored here, by anyone, costs nothing and is never refused."""
     if roles.is_teacher():  # the teacher's session, or no key (one person)
         return None
@@ -66,30 +72,30 @@ def over_allowance(blob: bytes, kind: str, where: str,
     most, room = classroom.SESSION_DATASETS, _room()
     if count < most and used + len(blob) <= room:
         return None
-    return (f"{where} ({_mb(len(blob))}) is not stored: in classroom mode a student's session may store "
-            f"{most} datasets and {classroom.SESSION_DATASET_MB:g} MB in all, and this session has stored {count} "
+    return (f"{where} ({_mb(len(blob))}) is not stored: in classroom mode a student's browser may store "
+            f"{most} datasets and {classroom.SESSION_DATASET_MB:g} MB in all, and this browser has stored {count} "
             f"({_mb(used)}). {fix}")
 
 
 def record(blob: bytes, kind: str) -> None:
-    """Counts a file this session stored against its allowance."""
+    """Counts a file this browser stored against its allowance."""
     _stored()[f"{userdata.digest(blob)}.{kind}"] = len(blob)
 
 
 def put(blob: bytes, kind: str) -> str:
-    """Stores a file (`userdata.put`), counted against this session's allowance when it is new here."""
+    """Stores a file (`userdata.put`), counted against this browser's allowance when it is new here."""
     if not userdata.has(userdata.digest(blob), kind):
         record(blob, kind)
     return userdata.put(blob, kind)
 
 
 def allowance_note(sb) -> None:
-    """In a student's session in classroom mode, one caption with what this session may still store."""
+    """For a student in classroom mode, one caption with what this browser may still store."""
     if roles.is_teacher():
         return
     mine = _stored()
     most = classroom.SESSION_DATASETS
-    sb.caption(f"Classroom mode: this session may store {max(0, most - len(mine))} more of its {most} datasets "
+    sb.caption(f"Classroom mode: this browser may store {max(0, most - len(mine))} more of its {most} datasets "
                f"({_mb(max(0, _room() - sum(mine.values())))} of {classroom.SESSION_DATASET_MB:g} MB left); files "
                "stored already are free.")
 
@@ -118,7 +124,7 @@ def too_big(size: int, where: str) -> str | None:
 
 
 def _store_upload(upload, k: str) -> None:
-    """Reads a new upload and stores it (once per file); a file that cannot be used, or that this session may not
+    """Reads a new upload and stores it (once per file); a file that cannot be used, or that this browser may not
     store (classroom mode), is refused, not stored."""
     blob = upload.getvalue()
     name = userdata.digest(blob)
