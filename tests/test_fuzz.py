@@ -398,7 +398,8 @@ def test_fuzz_language_model_controls(page, fuzz_env):
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.run()
     at.switch_page(page).run()
-    _checked(_labelled(at.sidebar.radio, "Data set").set_value("imdb_lm").run(), f"{page}: IMDB language model")
+    _checked(_labelled(at.sidebar.radio, "Data set").set_value("text").run(), f"{page}: Text language model")
+    _checked(_labelled(at.sidebar.radio, "Source").set_value("imdb_lm").run(), f"{page}: IMDB word ids")
     for step in range(2 * QUICK_STEPS):
         widgets = [w for w in [*at.sidebar.slider, *at.sidebar.select_slider, *at.sidebar.radio,
                                *at.sidebar.number_input, *at.sidebar.toggle] if (w.key or "").startswith(
