@@ -50,7 +50,8 @@ if w is None:
     w = write.generate(ui.model_at(run.run_id, run.info["created"], epoch), tokens, prompt or "", length,
                        float(temperature), seed, on_token=show)
     live.empty()
-    done.pop(next(iter(done)), None) if len(done) >= 8 else None
+    if len(done) >= 8:  # a statement, not an expression: Streamlit's magic would print an expression's value
+        done.pop(next(iter(done)))
     done[key] = w
 if w.note:
     st.info(w.note)

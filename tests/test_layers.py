@@ -48,3 +48,16 @@ def _config() -> configparser.ConfigParser:
     config = configparser.ConfigParser()
     config.read(ROOT / ".importlinter", encoding="utf-8")
     return config
+
+
+def test_no_page_script_has_a_bare_value_that_streamlit_magic_would_print():
+    """Streamlit's magic writes the value of any bare expression in a page script (a conditional expression on
+    the Write page printed `None`); calls and docstrings are left alone."""
+    import ast
+
+    bare = []
+    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Expr) and not isinstance(node.value, (ast.Call, ast.Constant, ast.Await)):
+                bare.append(f"{path.name}:{node.lineno}")
+    assert not bare, bare

@@ -81,6 +81,7 @@ def test_write_page(stored, monkeypatch):
     at.switch_page("pages/write.py").run()
     assert not at.exception, at.exception
     assert "Empty prompt" in " ".join(c.value for c in at.caption)
+    assert "`None`" not in [m.value for m in at.markdown], "a bare expression printed by Streamlit's magic"
     at.text_input(key="w_keep_write_prompt").set_value("the movie!").run()
     at.number_input(key="w_keep_write_temperature").set_value(7.0).run()
     assert not at.exception, at.exception
