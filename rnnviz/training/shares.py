@@ -32,7 +32,8 @@ class FairQueue:
             raise ValueError(f"`cap` must be a positive int. Received: cap={cap!r}")
         self.cap = cap
         self._lanes: dict[str, deque] = {}  # per owner with queued items, in the order the lanes were opened
-        self._last: dict[str, int] = {}  # owner -> the turn its lane was last served (never: absent)
+        self._last: dict[str, int] = {}  # owner -> the turn its lane was last served (never: absent; a few
+        # entries per browser for the server's life)
         self._turn = 0
         self._waiting: dict[str, deque] = {}  # per owner, in submission order
 
@@ -80,8 +81,8 @@ class FairQueue:
         if waiting is not None and not waiting:
             del self._waiting[owner]
         if owner in self._lanes and not self._lanes[owner]:
-            del self._lanes[owner]  # an owner who comes back later is served as a new one
-            self._last.pop(owner, None)
+            del self._lanes[owner]  # its last turn is kept: a run queued right after its lane emptied (a sweep
+            # whose first run started at once) does not count as a new lane, served before the others
 
     def order(self) -> list:
         """Every queued item in the order `take` will return them (if nothing else is queued meanwhile)."""
