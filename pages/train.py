@@ -118,8 +118,9 @@ elif results == "lm":  # a language model: perplexity (and bits per character) b
                        f"{m['baseline_perplexity']:.2f}", help="e^loss: as unsure as a uniform choice among this "
                        "many tokens. The baseline is a count-based n-gram on the same split.")
         if "val_bpc" in m:
-            b.metric("Bits per character", f"{m['val_bpc']:.3f}", delta=f"n-gram {m['baseline_bpc']:.3f}",
-                     delta_color="off", help="loss / ln 2")
+            b.metric("Bits per character", f"{m['val_bpc']:.3f}", delta_color="inverse",
+                     delta=f"{m['val_bpc'] / m['baseline_bpc'] - 1:+.1%} vs the n-gram's {m['baseline_bpc']:.3f}",
+                     help="loss / ln 2: fewer bits, a better guess of the next character.")
 elif results == "forecast":
     train_ui.forecast_results(cfg, run, job.result, (a, b))
 else:

@@ -65,6 +65,9 @@ def test_stored_language_model_shows_perplexity_beside_the_baseline(at, tmp_path
     shown = {m.label: m.value for m in at.metric}
     assert shown["Validation perplexity"] == f"{run.metrics['val_perplexity']:.2f}"
     assert shown["Bits per character"] == f"{run.metrics['val_bpc']:.3f}"
+    deltas = {m.label: m.proto.delta for m in at.metric}  # each against the n-gram: a change in %, and its value
+    ratio = run.metrics["val_bpc"] / run.metrics["baseline_bpc"]
+    assert deltas["Bits per character"] == f"{ratio - 1:+.1%} vs the n-gram's {run.metrics['baseline_bpc']:.3f}"
     spec = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "perplexity e^loss" in spec
 
