@@ -2,10 +2,11 @@
 
 A run folder holds `model.keras`, `config.json`, `history.json`, `metrics.json` and `info.json`, and
 optionally `snapshots.npz` (weights before training and after some epochs) and `batches.json` (the loss after
-every batch, as the live chart drew it); runs stored before those existed lack them. A run is written in
-full into a temporary folder named `.rnnviz-tmp-<run id>-<pid>-<tag>` and then renamed into place, so it
-is visible only when complete; `cleanup` removes such folders of processes that no longer run, and never
-anything else. Every file is checked when a run is read (JSON types, and the sizes recorded in `info.json`
+every batch, as the live chart drew it); runs stored before those existed lack them. Results computed from a
+run's weights may be kept beside them (`derived-<name>.npz`, see `StoredRun.derived`); they are not part of the
+run. A run is written in full into a temporary folder named `.rnnviz-tmp-<run id>-<pid>-<tag>` and then renamed
+into place, so it is visible only when complete; `cleanup` removes such folders of processes that no longer
+run, and never anything else. Every file is checked when a run is read (JSON types, and the sizes recorded in `info.json`
 under `files`), so a damaged run is reported in one line and skipped, never half-shown; `load(verify=True)`
 also checks every zip member's CRC before a run counts as stored.
 """
@@ -99,6 +100,39 @@ class StoredRun:
             return check_batches(json.loads(path.read_text()))
         except (OSError, ValueError) as e:
             raise StoreError(self.run_id, f"batches.json is unreadable ({e}).") from e
+
+
+    def _stamp(self) -> str:
+        """The weights' files as they are now (name, mtime, size): what a derived result was computed from."""
+        parts = []
+        for name in ("model.keras", "snapshots.npz", "info.json"):
+            try:
+                st = (self.path / name).stat()
+                parts.append(f"{name}:{st.st_mtime_ns}:{st.st_size}")
+            except OSError:
+                parts.append(f"{name}:-")
+        return ";".join(parts)
+
+    def derived(self, name: str, compute) -> dict[str, np.ndarray]:
+        """Arrays computed from this run's weights, kept beside them in `derived-<name>.npz` so that a server
+        restart or another process (`prepare-lesson`'s pre-flight) does not compute them again: `compute()`
+        (a dict of arrays) runs only when the kept file is missing, unreadable or was computed from other files
+        (a retrained or imported run). A read-only store just computes."""
+        path, stamp = self.path / f"derived-{name}.npz", self._stamp()
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["_stamp"]) == stamp:
+                    return {k: z[k] for k in z.files if k != "_stamp"}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            pass
+        arrays = compute()
+        tmp = path.with_name(f".{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}.npz")
+        try:
+            np.savez(tmp, _stamp=np.array(stamp), **arrays)
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+        return arrays
 
 
 def read_snapshots(path: Path) -> dict[int, list[np.ndarray]]:

@@ -102,8 +102,15 @@ def _looked(run_id: str, created: str) -> connectivity.Looked:
     """Shared read-only by every session (not copied per session): the same run always gives the same answer."""
     run = trainer().store.load(run_id)
     x = dataset(run.config).x_val[:connectivity.SAMPLES]
-    return connectivity.looked_at(run.load_model(), x, run.snapshots(), run.config.data.recall,
-                                  len(run.history.get("loss", [])))
+
+    def compute() -> dict[str, np.ndarray]:
+        looked = connectivity.looked_at(run.load_model(), x, run.snapshots(), run.config.data.recall,
+                                        len(run.history.get("loss", [])))
+        return {"epochs": np.array(looked.epochs), "norms": looked.norms}
+
+    kept = run.derived(f"looked-{connectivity.SAMPLES}", compute)  # prepare-lesson's pre-flight computes it
+    deps = connectivity.dependency(x, run.config.data.recall)
+    return connectivity.Looked(kept["epochs"].tolist(), kept["norms"], deps)
 
 
 def looked_at(runs: list) -> dict[str, connectivity.Looked]:
