@@ -28,15 +28,18 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import st_client  # noqa: E402
 from load import memory_kib, progress_text, settled, streamlit_process  # noqa: E402
 
 from rnnviz.config import CosineData, RunConfig  # noqa: E402
+from rnnviz.ui import roles  # noqa: E402
 from tests.browser import CHROMIUM, FLAGS  # noqa: E402
 
 QUESTION = "Predict before you see"
@@ -73,6 +76,46 @@ async def student_a(browser, url: str, lesson: str, steps: int, replies: list, e
         errors.append(f"student {k}: {type(e).__name__}: {str(e).splitlines()[0][:100]}")
     finally:
         await context.close()
+
+
+async def student_a_ws(url: str, lesson: str, steps: int, replies: list, errors: list, k: int,
+                       ready: asyncio.Barrier) -> None:
+    """One student over the browser's protocol (`st_client`): opens step 1, then on each step picks the first
+    answer, locks it in and presses Next, as the lesson page asks. A reply is timed to the end of the server's
+    script run; the step's timers (the class's answers every 3 s) poll as in a browser."""
+    async with st_client.Session(url, cookie={roles.COOKIE: uuid.uuid4().hex}) as s:
+        where = "opening"
+        try:
+            await ready.wait()
+            t = await s.open("lesson", {"lesson": lesson, "step": 1})
+            for step in range(1, steps + 1):
+                where = f"step {step}"
+                if not s.has_text(QUESTION):
+                    raise LookupError(f"step {step}: no question on the page")
+                replies.append(("open", step, t))
+                where = f"step {step}, answering"
+                s.set_radio("Your answer", 0)
+                await s.rerun()  # the pick (the browser reruns on every widget change)
+                t = await s.click("Lock in my answer")
+                if not s.count("plotly_chart"):
+                    raise LookupError(f"step {step}: no chart after locking in")
+                replies.append(("reveal", step, t))
+                if step < steps:
+                    t = await s.click("Next step")
+            if s.exceptions:
+                errors.append(f"student {k}: {s.exceptions[0]}")
+        except Exception as e:  # a timeout or a missing element: report it, let the others go on
+            errors.append(f"student {k}, {where}: {type(e).__name__}: {str(e)[:100]}")
+
+
+async def part_a_ws(url: str, args) -> dict:
+    replies, errors = [], []
+    async with st_client.Session(url) as warm:  # imports Keras and loads the runs once, before the class
+        await warm.open("lesson", {"lesson": args.lesson, "step": 1})
+    ready = asyncio.Barrier(args.students)
+    await asyncio.gather(*(student_a_ws(url, args.lesson, args.steps, replies, errors, k, ready)
+                           for k in range(args.students)))
+    return {"replies": replies, "errors": errors}
 
 
 async def part_a(url: str, args) -> dict:
@@ -124,6 +167,59 @@ async def single_run(browser, url: str, cfg: RunConfig, out: dict, errors: list,
         await context.close()
 
 
+def _progress(s: st_client.Session) -> str:
+    """The text of the last progress bar that arrived (the live fragment redraws it)."""
+    bars = [e.progress.text for e in s.elements if e.WhichOneof("type") == "progress"]
+    return bars[-1] if bars else ""
+
+
+def _done(s: st_client.Session) -> bool:
+    return _progress(s).startswith("Done") or s.find("metric", "Validation RMSE, one step") is not None
+
+
+async def single_run_ws(url: str, cfg: RunConfig, out: dict, errors: list, k: int, go: asyncio.Event) -> None:
+    async with st_client.Session(url, cookie={roles.COOKIE: uuid.uuid4().hex}) as s:
+        try:
+            await s.open("train", cfg.to_query())
+            if not s.has_text("has not been trained yet"):
+                raise LookupError("the Train page does not offer to train this run")
+            await go.wait()
+            await asyncio.sleep(0.5 * k)
+            t0 = time.perf_counter()
+            await s.click("Train")
+            started = done = None
+            while done is None and time.perf_counter() - t0 < 1200:
+                text, now = _progress(s), time.perf_counter() - t0
+                if text and WAITING not in text and started is None:
+                    started = now
+                if _done(s):
+                    done = now
+                    started = started if started is not None else now
+                await asyncio.sleep(0.2)
+            out[k] = (started, done)
+            print(f"  student {k}: started after {started} s, done after {done} s", flush=True)
+            if s.exceptions:
+                errors.append(f"student {k}: {s.exceptions[0]}")
+        except Exception as e:
+            errors.append(f"student {k}: {type(e).__name__}: {str(e)[:100]}")
+
+
+async def part_b_ws(url: str, args) -> dict:
+    base = RunConfig(data=CosineData(), cell="lstm", units=16, epochs=args.epochs)
+    out, errors, go = {}, [], asyncio.Event()
+    seeds = ",".join(str(100 + s) for s in range(12))
+    async with st_client.Session(url, cookie={roles.COOKIE: uuid.uuid4().hex}) as sweeper:
+        await sweeper.open("sweep", f"{urllib.parse.urlencode(base.to_query())}&vary=seed%3D{seeds}")
+        students = [asyncio.create_task(single_run_ws(url, base.replace(seed=k + 1), out, errors, k, go))
+                    for k in range(args.students)]
+        await asyncio.sleep(5)  # the students' pages load
+        await sweeper.click("Run the sweep")
+        await asyncio.sleep(1)
+        go.set()
+        await asyncio.gather(*students)
+    return {"runs": out, "errors": errors}
+
+
 async def part_b(url: str, args) -> dict:
     from playwright.async_api import async_playwright
 
@@ -152,6 +248,9 @@ async def part_b(url: str, args) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", choices=["a", "b"], required=True)
+    ap.add_argument("--client", choices=["ws", "chromium"], default="ws",
+                    help="ws: each student speaks the browser's protocol (st_client.py), so the figures are the "
+                         "server's; chromium: one headless browser context each (the browsers share the CPU)")
     ap.add_argument("--home", help="RNNVIZ_HOME (part a: with the lesson's runs prepared; part b: default a new one)")
     ap.add_argument("--students", type=int, default=None, help="students (default 30 for a, 10 for b)")
     ap.add_argument("--lesson", default="memory")
@@ -165,15 +264,22 @@ def main() -> None:
     log = Path(tempfile.mkdtemp(prefix="rnnviz-class-log-")) / "server.log"
     t0 = time.perf_counter()
     with streamlit_process(home, 1, log) as (url, proc):
-        result = asyncio.run((part_a if args.part == "a" else part_b)(url, args))
+        parts = {("a", "ws"): part_a_ws, ("a", "chromium"): part_a, ("b", "ws"): part_b_ws, ("b", "chromium"): part_b}
+        result = asyncio.run(parts[args.part, args.client](url, args))
         peak = memory_kib(proc.pid, "VmHWM")
     wall = time.perf_counter() - t0
-    print(f"part {args.part}: {args.students} students, {wall:.0f} s, server peak RSS {peak / 1024:.0f} MiB")
+    print(f"part {args.part} ({args.client}): {args.students} students, {wall:.0f} s, "
+          f"server peak RSS {peak / 1024:.0f} MiB")
     if args.part == "a":
         for kind in ("open", "reveal"):
             times = [t for k, _, t in result["replies"] if k == kind]
             print(f"  {kind:6s} (n={len(times)}): median {statistics.median(times):.2f} s, 95th percentile "
                   f"{percentile(times, 95):.2f} s, max {max(times):.2f} s" if times else f"  {kind}: none")
+        for step in sorted({s for _, s, _ in result["replies"]}):
+            times = {kind: [t for k, s, t in result["replies"] if k == kind and s == step]
+                     for kind in ("open", "reveal")}
+            print(f"  step {step}: " + "; ".join(f"{kind} median {statistics.median(v):.2f} s, max {max(v):.2f} s"
+                                                for kind, v in times.items() if v))
         every = [t for _, _, t in result["replies"]]
         p95 = percentile(every, 95)
         print(f"  every reply: 95th percentile {p95:.2f} s (goal 2 s: {'met' if p95 <= 2 else 'NOT met'})")
