@@ -60,7 +60,9 @@ def test_compare_opens_on_the_memory_trio(at):
     assert not at.exception, at.exception
     table = at.dataframe[1].value
     assert {"best validation MSE", "baseline MSE"} <= set(table.columns)
-    assert "Baseline MSE (answering the training mean" in " ".join(c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Baseline MSE (answering the training mean" in captions
+    assert "the goal is 1/16 of it" in captions and "target is 1/16" not in captions  # 'target' means the sum here
     assert "baseline MSE" in specs(at)  # the baseline drawn across the loss curves
     # the answer is known, so Compare grades where each run looked instead of the epoch-0 gradient rule
     assert "What did it look at?" in [h.value for h in at.subheader]
