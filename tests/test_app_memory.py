@@ -11,10 +11,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz.training import sweep
 from rnnviz.config import MemoryData, RunConfig
-from rnnviz.training.jobs import train_and_store
 from rnnviz.store import RunStore
+from rnnviz.training import sweep
+from rnnviz.training.jobs import train_and_store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 MEMORY = RunConfig(data=MemoryData(steps=8, samples=200), units=3, epochs=2, batch_size=32)
@@ -60,7 +60,9 @@ def test_compare_opens_on_the_memory_trio(at):
     assert not at.exception, at.exception
     table = at.dataframe[1].value
     assert {"best validation MSE", "baseline MSE"} <= set(table.columns)
-    assert "Baseline MSE (answering the training mean" in " ".join(c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Baseline MSE (answering the training mean" in captions
+    assert "the goal is 1/16 of it" in captions and "target is 1/16" not in captions  # 'target' means the sum here
     assert "baseline MSE" in specs(at)  # the baseline drawn across the loss curves
     # the answer is known, so Compare grades where each run looked instead of the epoch-0 gradient rule
     assert "What did it look at?" in [h.value for h in at.subheader]
@@ -143,7 +145,7 @@ def test_sweep_page_trains_shows_and_reloads(at):
     lines = {t["name"] for t in chart["data"] if not t["name"].startswith("baseline")}  # (tiny data sets: each
     assert lines == {"SimpleRNN", "GRU"}  # steps value's own baseline may differ by more than 10%) one line per cell
     assert at.get("download_button")[0].proto.label == "Download the table (CSV)"
-    vary, configs = sweep.from_items(MEMORY.replace(epochs=1), ["cell=simple_rnn,gru", "steps=8,10"])
+    _vary, configs = sweep.from_items(MEMORY.replace(epochs=1), ["cell=simple_rnn,gru", "steps=8,10"])
     assert all(RunStore().has(c.run_id) for c in configs)  # ordinary stored runs
     # the same link in a new session: the grid comes back and the stored results show without training
     st.cache_resource.clear()
@@ -192,3 +194,16 @@ def test_compare_says_when_the_seed_is_not_the_default_and_sets_it_back(at):
     assert not [i for i in at.info if "Seed **" in i.value]
     assert list(at.dataframe[0].value["stored"]) == ["yes"] * 3  # the seeded trio, seed 0
     assert len(at.multiselect(key="compare_runs").value) == 3  # the untouched picker follows to the stored trio
+
+
+def test_sweep_says_when_the_seed_is_not_the_default_and_sets_it_back(at):
+    """Issue 22: Sweep, like Compare, silently took Train's seed; it now says so, with a button to set it back."""
+    at.switch_page("pages/sweep.py").run()
+    at.sidebar.number_input(key="w_seed").set_value(3).run()
+    assert not at.exception, at.exception
+    note = next(i.value for i in at.info if "Seed **3**" in i.value)
+    assert "not shown as stored" in note
+    at.button(key="seed_default").click().run()
+    assert not at.exception, at.exception
+    assert at.sidebar.number_input(key="w_seed").value == 0
+    assert not [i for i in at.info if "Seed **" in i.value]

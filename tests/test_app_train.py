@@ -24,8 +24,8 @@ STORED = (4, 5, 6)
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     """A run store with the tiny runs of `STORED`, trained once for the module (the pages only load them)."""
-    from rnnviz.training.jobs import train_and_store
     from rnnviz.store import RunStore
+    from rnnviz.training.jobs import train_and_store
 
     home = tmp_path_factory.mktemp("train_page") / "rnnviz_home"
     with pytest.MonkeyPatch.context() as mp:
@@ -170,6 +170,12 @@ def test_the_train_page_speaks_to_students_and_keeps_server_details_folded(rnnvi
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception  # Home: KERAS_BACKEND and the training process only in the folded part
+    home_folded = [e for e in at.expander if "for the teacher" in e.label]
+    assert home_folded and "KERAS_BACKEND" in " ".join(c.value for c in home_folded[0].caption)
+    folded = {e.value for e in [*home_folded[0].caption, *home_folded[0].markdown]}
+    shown = [e.value for e in [*at.caption, *at.markdown] if e.value not in folded]
+    assert not [t for t in shown if "KERAS_BACKEND" in t or "renewed" in t], shown
     at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
     top = next(c.value for c in at.caption if c.value.startswith("Trains on:"))

@@ -82,14 +82,21 @@ CUT = """() => { const w = window.innerWidth, out = [];
   document.querySelectorAll('[data-testid="stPlotlyChart"]').forEach(c => { const t = c.querySelector('.gtitle'), m = c.querySelector('.modebar-container');
     if (t && m && getComputedStyle(m).display !== 'none') { const a = t.getBoundingClientRect(), b = m.getBoundingClientRect();
       if (a.right > b.left && a.left < b.right && a.bottom > b.top && a.top < b.bottom) out.push('toolbar over ' + t.textContent); } });
+  document.querySelectorAll('[data-testid="stPlotlyChart"]').forEach(c => { const box = c.getBoundingClientRect();
+    c.querySelectorAll('.g-ytitle text').forEach(e => { const r = e.getBoundingClientRect();
+      if (r.height && (r.top < box.top - 1 || r.bottom > box.bottom + 1)) out.push('axis title cut: ' + e.textContent.slice(0, 40)); });
+    c.querySelectorAll('.g-xtitle text').forEach(x => { const a = x.getBoundingClientRect();
+      c.querySelectorAll('.legendtext').forEach(l => { const b = l.getBoundingClientRect();
+        if (a.right > b.left && a.left < b.right && a.bottom > b.top && a.top < b.bottom) out.push('legend over ' + x.textContent); }); }); });
   return out; }"""
 
 
 @pytest.fixture
 def prepared(rnnviz_home):
     """The tiny lesson (the forgetting chart, then a race of two tiny stored runs), prepared as before class."""
-    from rnnviz import cli
     from test_lesson import TINY, write
+
+    from rnnviz import cli
 
     write(rnnviz_home / "lessons", TINY)
     assert cli.main(["prepare-lesson", "tiny", "--skip-preflight"]) == 0
@@ -131,6 +138,7 @@ def test_a_phone_shows_the_question_first_and_nothing_cut(prepared):
     """Issue 23 item 3: at 390 x 844 the question is on the first screen, and no chart title, axis title, bar
     label, table or choice runs off the screen or under a chart's toolbar."""
     from playwright.sync_api import expect
+
     from tests.browser import chromium_page
 
     with streamlit_process(prepared) as (url, _), chromium_page(390, 844) as page:
@@ -142,6 +150,29 @@ def test_a_phone_shows_the_question_first_and_nothing_cut(prepared):
             assert question.bounding_box()["y"] < 844  # on the first screen, before any scrolling
             _lock_in(page, url, step)
             assert page.evaluate(CUT) == []
+
+
+def test_a_phone_shows_the_built_in_lessons_charts_whole(rnnviz_home):
+    """Issue 23 item 3 on the built-in lesson's steps that need no stored runs (the for-loop, forgetting and
+    cell-path charts): at 390 x 844, with the answer locked in, no chart title, axis title or legend is cut or
+    drawn over another (steps 1 and 3 had titles cut at the right, step 1 its y-axis title and a six-row legend
+    over the x-axis title)."""
+    from playwright.sync_api import expect
+
+    from tests.browser import chromium_page
+
+    with streamlit_process(rnnviz_home) as (url, _), chromium_page(390, 844) as page:
+        for step in (1, 2, 3):
+            page.goto(f"{url}/lesson?lesson=memory&step={step}")
+            expect(page.get_by_text(f"step {step} of 5")).to_be_visible(timeout=WAIT)
+            expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+            page.get_by_role("radiogroup").last.get_by_role("radio").first.check(force=True)
+            page.get_by_role("button", name="Lock in my answer").click()
+            expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=WAIT)
+            expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
+            page.wait_for_timeout(1000)  # Plotly lays out its text after the element shows
+            expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+            assert page.evaluate(CUT) == [], step
 
 
 def test_a_reload_keeps_the_teachers_unlock_and_a_students_stop(rnnviz_home):

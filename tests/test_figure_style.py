@@ -10,12 +10,12 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from rnnviz.plots import theme as figure_style
-from rnnviz.plots import states as state_plots
-from rnnviz.plots import learn as learn_plots
-from rnnviz.plots import charts as plots
-from rnnviz.plots import style
 from rnnviz.config import vocab
+from rnnviz.plots import charts as plots
+from rnnviz.plots import learn as learn_plots
+from rnnviz.plots import states as state_plots
+from rnnviz.plots import style
+from rnnviz.plots import theme as figure_style
 from tests.figures import FIGURES, ROOT, builders
 
 
@@ -243,4 +243,45 @@ def test_every_log_axis_reads_in_powers_of_ten_not_si_prefixes(projector):
             if key.startswith(("xaxis", "yaxis")) and axis.get("type") == "log":
                 found += 1
                 assert axis.get("exponentformat") == "power", (name, key)  # Plotly's default drew "100µ"
+    assert found >= 3
+
+
+def _line_labels(layout: dict) -> list[tuple[str, float, float, str]]:
+    """(figure axis, where the label is, where its line is in that axis's own coordinates, text) of every label
+    that `add_hline` / `add_vline` put beside a reference line across the plot."""
+    out = []
+    for a in layout.get("annotations", ()):
+        for coord, other in (("y", "x"), ("x", "y")):
+            ref = a.get(coord + "ref") or coord
+            if not str(a.get(other + "ref", "")).endswith("domain") or ref.endswith(("domain", "paper")):
+                continue
+            lines = [s for s in layout.get("shapes", ()) if s.get("type") == "line"
+                     and (s.get(coord + "ref") or coord) == ref and s.get(coord + "0") == s.get(coord + "1")
+                     and str(s.get(other + "ref", "")).endswith("domain")]
+            log = (layout.get(ref[0] + "axis" + ref[1:]) or {}).get("type") == "log"
+            at = [np.log10(s[coord + "0"]) if log else s[coord + "0"] for s in lines]
+            if at:
+                out.append((ref, a[coord], min(at, key=lambda v: abs(v - a[coord])), a["text"]))
+    return out
+
+
+def test_a_reference_lines_label_sits_on_its_line_on_a_log_axis_too():
+    """Plotly reads an annotation's data coordinate on a log axis as log10 of the value (plotly.py #2580) while the
+    line takes the value itself: the lesson race's 'goal: validation MSE 0.01' label was drawn at 10^0.01 ≈ 1.02,
+    and the baseline's at 10^0.163 ≈ 1.46, far above their lines, stretching the axis to 2 (seen in Chromium)."""
+    fig = plots.loss_figure({"loss": [0.5, 0.05, 0.004], "val_loss": [0.6, 0.07, 0.005]}, task="regression")
+    fig.add_hline(y=0.163, annotation_text="baseline")
+    fig.add_hline(y=0.01, annotation_text="goal", annotation_position="bottom left")
+    fig.add_vline(x=2, annotation_text="a mark")  # a linear axis keeps its value
+    assert fig.layout.yaxis.type == "log"
+    for projector in (False, True):
+        labels = _line_labels(figure_style.styled(fig, projector=projector).to_dict()["layout"])
+        assert len(labels) == 3
+        for _, at, line, text in labels:
+            assert at == pytest.approx(line), text
+    found = 0
+    for name, draw in FIGURES.items():
+        for _, at, line, text in _line_labels(figure_style.styled(draw()).to_dict()["layout"]):
+            found += 1
+            assert at == pytest.approx(line), (name, text)
     assert found >= 3

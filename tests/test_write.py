@@ -4,6 +4,7 @@ unknown words are dropped and listed, writing steps the model exactly as its own
 the distribution before it, each state read after it), the letters stay readable on their squares, and
 `find_units` finds a planted unit."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +12,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rnnviz.data import loaders as data
-from rnnviz.data import lm
-from rnnviz.inspect import write
 from rnnviz.config import RunConfig, TextData
-from rnnviz.training.jobs import train_and_store
+from rnnviz.data import lm
+from rnnviz.data import loaders as data
+from rnnviz.inspect import write
 from rnnviz.store import RunStore
+from rnnviz.training.jobs import train_and_store
 from tests import fakedata
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -71,7 +72,7 @@ def test_find_units_ranks_a_planted_unit_first():
 
 
 def test_write_page(stored, monkeypatch):
-    root, run = stored
+    root, _run = stored
     monkeypatch.setenv("RNNVIZ_HOME", str(root / "home"))
     monkeypatch.setenv("RNNVIZ_DATA_DIR", str(root / "data"))
     st.cache_resource.clear()
@@ -88,6 +89,12 @@ def test_write_page(stored, monkeypatch):
     assert "outside [0, 5]" in " ".join(i.value for i in at.info)
     assert "'!'" in " ".join(w.value for w in at.warning)
     assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 1
+    at.number_input(key="w_keep_write_temperature").set_value(0.0).run()  # greedy: each token is its top choice
+    assert not at.exception, at.exception
+    hover = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["hovertext"]
+    for text in hover:  # the hover names the distribution the token was drawn from (it said "after" the token)
+        token, listed = text.split(" was drawn from: ")
+        assert listed.startswith(token + " "), text
     epochs = next(s for s in at.select_slider if s.label.startswith("Epoch"))
     epochs.set_value(0).run()  # what the untrained model writes
     assert not at.exception, at.exception
@@ -99,8 +106,9 @@ def test_writing_steps_the_model_as_its_own_outputs_at_every_position(stored):
     model, tokens = run.load_model(), lm.char_tokens()
     w = write.generate(model, tokens, "", 7, temperature=0)  # with the start token: one window of seq_len = 8
     seq = np.asarray([[lm.START, *w.ids]], "int32")
-    from rnnviz import probe
     import keras
+
+    from rnnviz import probe
 
     probs = keras.ops.convert_to_numpy(model(seq))[0]  # (8, vocab): the model's own next-token probabilities
     for i, top in enumerate(w.top):  # token i was drawn from the distribution after the tokens before it

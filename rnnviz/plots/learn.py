@@ -11,8 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.plots import style
 from rnnviz.config import vocab
+from rnnviz.plots import style
 
 COLORS = style.CATEGORY_COLORS
 ACTIVATION_COLORS = {name: style.category_color(k) for k, name in
@@ -37,17 +37,18 @@ def rnn_states_figure(h_numpy: np.ndarray, h_keras: np.ndarray, t: int | None = 
     fig = go.Figure()
     for k in range(h_numpy.shape[1]):
         color = COLORS[k % len(COLORS)]
-        fig.add_scatter(x=steps, y=h_numpy[:, k], mode="lines", name=f"unit {k + 1}: numpy loop",
-                        line={"color": color, "width": 2}, legendgroup=str(k))
-        fig.add_scatter(x=steps, y=h_keras[:, k], mode="markers", name=f"unit {k + 1}: Keras",
+        fig.add_scatter(x=steps, y=h_numpy[:, k], mode="lines", name=f"unit {k + 1}", legendgroup=str(k),
+                        line={"color": color, "width": 2}, hovertemplate="numpy loop: %{y:.4f}")
+        fig.add_scatter(x=steps, y=h_keras[:, k], mode="markers", name=f"unit {k + 1}", legendgroup=str(k),
                         marker={"color": color, "size": 11, "symbol": "circle-open", "line": {"width": 2}},
-                        legendgroup=str(k))
+                        hovertemplate="Keras: %{y:.4f}", showlegend=False)  # one legend entry per unit (the title
+    # says lines are the loop, circles Keras): six entries wrapped into six rows over the axis title on a phone
     if t is not None:
         fig.add_vline(x=t, line_dash="dot", line_color=style.REFERENCE, annotation_text=f"step {t}",
                       annotation_position="top")
     fig.update_xaxes(title="time step t", dtick=1, range=[0.5, len(steps) + 0.5])
-    fig.update_yaxes(title="hidden state h_t (no unit, between −1 and 1)", range=[-1.05, 1.05])
-    return _layout(fig, "Hidden state over time: the numpy loop (lines) and Keras (circles) agree", 420)
+    fig.update_yaxes(title="hidden state h_t (no unit, −1 to 1)", range=[-1.05, 1.05])
+    return _layout(fig, "The numpy loop (lines) and Keras (circles) agree", 420)  # short: it fits a phone's 390 px
 
 
 def activation_figure(x: np.ndarray, values: dict[str, np.ndarray], derivatives: dict[str, np.ndarray]
@@ -150,16 +151,17 @@ def forget_path_figure(path: np.ndarray, rnn_gradient: np.ndarray | None = None)
         fig.add_scatter(x=n, y=path[:, k], mode="lines", name="one unit" if k == 0 else f"unit {k + 1}",
                         showlegend=k == 0, legendgroup="units",
                         line={"color": style.rgba(style.cell_color("lstm"), 0.35), "width": 1.2})
-    fig.add_scatter(x=n, y=path.max(axis=1), mode="lines", name="LSTM cell path ||d c_T / d c_(T−n)||",
+    fig.add_scatter(x=n, y=path.max(axis=1), mode="lines", name="LSTM cell path",  # short names: the legend
+                    hovertemplate="||d c_T / d c_(T−n)|| = %{y:.3g}",  # wrapped over the axis title on a phone
                     line={"color": style.cell_color("lstm"), "width": 3})
     if rnn_gradient is not None:
         fig.add_scatter(x=np.arange(1, len(rnn_gradient) + 1), y=np.where(rnn_gradient > 0, rnn_gradient, np.nan),
-                        mode="lines", name="plain tanh RNN ||d h_T / d h_(T−n)||",
+                        mode="lines", name="plain tanh RNN", hovertemplate="||d h_T / d h_(T−n)|| = %{y:.3g}",
                         line={"color": style.cell_color("simple_rnn"), "width": 2.5, "dash": "dash"})
     fig.add_hline(y=1, line_color=style.REFERENCE, line_dash="dot")
     fig.update_xaxes(title="steps back in time n", rangemode="tozero")
     fig.update_yaxes(title="gradient gain (no unit, log scale)", type="log", exponentformat="power")
-    return _layout(fig, "How much of a gradient survives n steps back: LSTM cell path vs plain RNN", 420)
+    return _layout(fig, "What survives n steps back: cell path vs RNN", 420)  # short: it fits a phone's 390 px
 
 
 def gate_step_figure(gates: dict[str, np.ndarray], t: int, cell: str) -> go.Figure:

@@ -100,6 +100,26 @@ def _log_ticks(fig: go.Figure, layout: dict) -> None:
             axis.update(tickmode="array", tickvals=ticks)
 
 
+def _line_labels(layout: dict) -> None:
+    """Moves the label that `add_hline` / `add_vline` put beside a reference line onto its line on a log axis.
+
+    Plotly reads an annotation's data coordinate on a log axis as log10 of the value (plotly.py #2580) while the
+    line's shape takes the value itself: the lesson race's baseline at 0.163 was labelled at 10^0.163 ≈ 1.46, its
+    goal 0.01 at 1.02, and the axis stretched up to 2 to hold them. A label is one whose other coordinate spans the
+    axis's domain, with a line across at exactly its value (so a label already moved is left alone)."""
+    lines = [s for s in layout.get("shapes", ()) if s.get("type") == "line"]
+    for label in layout.get("annotations", ()):
+        for coord, other in (("y", "x"), ("x", "y")):
+            ref, value = label.get(coord + "ref") or coord, label.get(coord)
+            if not str(label.get(other + "ref", "")).endswith("domain") or ref.endswith(("domain", "paper")) \
+                    or not isinstance(value, (int, float)) or value <= 0 \
+                    or (layout.get(ref[0] + "axis" + ref[1:]) or {}).get("type") != "log":
+                continue
+            if any((s.get(coord + "ref") or coord) == ref and s.get(coord + "0") == value == s.get(coord + "1")
+                   for s in lines):
+                label[coord] = math.log10(value)
+
+
 def _values(values) -> np.ndarray:
     """A trace's x or y as a flat float array, from a list, an array, or Plotly's typed-array dict
     (`{"dtype": "f8", "bdata": <base64>, "shape": ...}`: how a figure's arrays come back from Streamlit's cache,
@@ -135,7 +155,8 @@ def styled(fig: go.Figure, projector: bool = False, dark: bool = False) -> go.Fi
 
     Always: titles, tick labels, axis titles, legends, colour bars and annotations without a colour of their
     own in the theme's text colour (`style.THEMES`; Streamlit's own chart theme draws tick labels in a pale
-    grey). On the dark theme, ink colours (`style.DARK_INK`: black marks, grey context) turn light.
+    grey). On the dark theme, ink colours (`style.DARK_INK`: black marks, grey context) turn light. A reference
+    line's label sits on its line on a log axis too (Plotly places it at 10^value there).
 
     Projector mode (`style.PROJECTOR`): all chart text at least 18 px (titles 22 px; log axes without Plotly's
     small in-between labels), data lines at least 3 px wide, reference lines 2 px, the figure a quarter
@@ -169,6 +190,7 @@ def styled(fig: go.Figure, projector: bool = False, dark: bool = False) -> go.Fi
     for bar in _colorbars(layout, data):
         _font(_get(bar, "tickfont"), size, text)
         _font(_get(bar, "title", "font"), size, text)
+    _line_labels(layout)
     for annotation in layout.get("annotations", ()):
         font = _get(annotation, "font")
         _swap(font, "color", dark)
