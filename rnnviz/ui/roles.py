@@ -23,7 +23,6 @@ import re
 import uuid
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from rnnviz.config import env
 from rnnviz.store import classroom
@@ -54,12 +53,13 @@ def browser() -> str:
 
 
 def remember_browser() -> None:
-    """Sets the id cookie from a zero-height component (its iframe is same-origin, so `document.cookie` there is
-    the app's), for a session that came without one (app.py calls it on every run)."""
+    """Sets the id cookie from a one-pixel `st.iframe` (an HTML string is embedded same-origin, so `document.cookie`
+    there is the app's), for a session that came without one (app.py calls it on every run). `st.iframe` replaces
+    `components.v1.html`, which Streamlit deprecated as of 2026-06-01."""
     browser()
     if st.session_state.get(f"{BROWSER}_new"):
-        components.html(f"<script>document.cookie = '{COOKIE}={browser()}; path=/; max-age=31536000; "
-                        "SameSite=Lax';</script>", height=0)
+        st.iframe(f"<script>document.cookie = '{COOKIE}={browser()}; path=/; max-age=31536000; "
+                  "SameSite=Lax';</script>", height=1)
 
 
 def voter() -> str:
