@@ -71,6 +71,11 @@ READABLE = """() => { const out = [];
     const s = getComputedStyle(e); const c = s.color.match(/[\\d.]+/g).map(Number);
     out.push({text: e.textContent.slice(0, 30), size: parseFloat(s.fontSize), alpha: alpha * (c.length > 3 ? c[3] : 1)});
   } return out; }"""
+LOCKED = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stRadioGroup"] label p')]
+  .filter(e => e.getClientRects().length && !e.closest('details:not([open])')).map(e => {
+    let alpha = 1; for (let x = e; x; x = x.parentElement) alpha *= parseFloat(getComputedStyle(x).opacity);
+    const c = getComputedStyle(e).color.match(/[\\d.]+/g).map(Number);
+    return alpha * (c.length > 3 ? c[3] : 1); })"""
 SPAN = """() => { const q = [...document.querySelectorAll('h3')].find(h => h.textContent.includes('Predict before you see'));
   const c = document.querySelector('[data-testid="stPlotlyChart"]');
   return c.getBoundingClientRect().bottom - q.getBoundingClientRect().top; }"""
@@ -150,6 +155,8 @@ def test_a_phone_shows_the_question_first_and_nothing_cut(prepared):
             assert question.bounding_box()["y"] < 844  # on the first screen, before any scrolling
             _lock_in(page, url, step)
             assert page.evaluate(CUT) == []
+            locked = page.evaluate(LOCKED)  # the locked answer's choices, read on a phone as on the projector
+            assert locked and min(locked) >= 0.8, locked
 
 
 def test_a_phone_shows_the_built_in_lessons_charts_whole(rnnviz_home):

@@ -55,13 +55,17 @@ SVGs) stacks, so the diagram gets the page's width (its 12 px labels become abou
 
 
 _NARROW_CSS = """<style>
+[data-testid="stMain"] [data-testid="stRadioGroup"][aria-disabled="true"],
+[data-testid="stMain"] [data-testid="stRadioGroup"][aria-disabled="true"] * {
+  opacity: 1 !important; color: inherit !important; }
 @media (max-width: 640px) {
   .modebar-container { display: none !important; }
   .gtitle { font-size: 14px !important; }
 }
 </style>"""
-"""On a phone (390 px) a chart's toolbar hid its title, and titles were cut: no toolbar there (pinch to zoom),
-and smaller titles."""
+"""In every mode, a locked answer's choices in the body's colour (Streamlit draws a disabled radio's text at 40%
+alpha, a contrast of about 2.2:1, and a student must read which answer they locked in). On a phone (390 px) a chart's
+toolbar hid its title, and titles were cut: no toolbar there (pinch to zoom), and smaller titles."""
 
 
 def is_on() -> bool:
