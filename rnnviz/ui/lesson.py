@@ -305,13 +305,21 @@ def _review(runs: list, step: lesson.Step, k: int) -> None:
     if (problem := readout.readout_problem(model)) is not None:
         st.caption(f"No word-by-word verdict for this model: {problem}")
         return
+    fig = _review_figure(run.run_id, run.info["created"], tuple(int(i) for i in enc.ids), samples.step_axis_title(cfg),
+                         _words=vocab.decode(enc.ids))
+    st.plotly_chart(fig, width="stretch", key=f"lesson_review_chart_{k}")
+
+
+@st.cache_resource(max_entries=64)
+def _review_figure(run_id: str, created: str, ids: tuple, axis: str, _words: list):
+    """P(positive) after each word of a review, shared read-only by every session reading the same review with the
+    same run (the lesson's text, for the whole class: `rnnviz.ui.shared`)."""
+    probes, _ = ui_probes.probe_ids(run_id, created, None, ids)
+    model = ui_probes.model_at(run_id, created, None)
     p = probes[-1]
     steps = samples.visible_steps(None if p.mask is None else p.mask[0], p.inputs.shape[1])
-    words = vocab.decode(enc.ids)
     ticks = state_plots.step_ticks(steps - steps[0] if len(steps) < p.inputs.shape[1] else steps,
-                                   [words[s] for s in steps])
+                                   [_words[s] for s in steps])
     curve = readout.class_probabilities(readout.readout_over_time(model, probes))[0, steps]
-    st.plotly_chart(prediction_plots.readout_figure(curve, ticks, ["negative", "positive"], None,
-                                                    samples.step_axis_title(cfg),
-                                                    "P(positive) had the review ended after each word"),
-                    width="stretch", key=f"lesson_review_chart_{k}")
+    return prediction_plots.readout_figure(curve, ticks, ["negative", "positive"], None, axis,
+                                           "P(positive) had the review ended after each word")
