@@ -188,8 +188,11 @@ async def single_run_ws(url: str, cfg: RunConfig, out: dict, errors: list, k: in
             t0 = time.perf_counter()
             await s.click("Train")
             started = done = None
+            seen = []
             while done is None and time.perf_counter() - t0 < 1200:
                 text, now = _progress(s), time.perf_counter() - t0
+                if not seen or seen[-1] != text:
+                    seen.append(text)
                 if text and WAITING not in text and started is None:
                     started = now
                 if _done(s):
@@ -198,6 +201,8 @@ async def single_run_ws(url: str, cfg: RunConfig, out: dict, errors: list, k: in
                 await asyncio.sleep(0.2)
             out[k] = (started, done)
             print(f"  student {k}: started after {started} s, done after {done} s", flush=True)
+            if started == done:
+                print(f"    (no progress seen before the end: {seen[:6]})", flush=True)
             if s.exceptions:
                 errors.append(f"student {k}: {s.exceptions[0]}")
         except Exception as e:
@@ -256,6 +261,7 @@ def main() -> None:
     ap.add_argument("--lesson", default="memory")
     ap.add_argument("--steps", type=int, default=5, help="steps each student goes through (part a)")
     ap.add_argument("--epochs", type=int, default=3, help="epochs of each small run (part b)")
+    ap.add_argument("--workers", type=int, default=1, help="RNNVIZ_TRAIN_WORKERS: trainings the server runs at once")
     args = ap.parse_args()
     args.students = args.students or (30 if args.part == "a" else 10)
     if args.part == "a" and not args.home:
@@ -263,12 +269,12 @@ def main() -> None:
     home = args.home or tempfile.mkdtemp(prefix="rnnviz-class-")
     log = Path(tempfile.mkdtemp(prefix="rnnviz-class-log-")) / "server.log"
     t0 = time.perf_counter()
-    with streamlit_process(home, 1, log) as (url, proc):
+    with streamlit_process(home, args.workers, log) as (url, proc):
         parts = {("a", "ws"): part_a_ws, ("a", "chromium"): part_a, ("b", "ws"): part_b_ws, ("b", "chromium"): part_b}
         result = asyncio.run(parts[args.part, args.client](url, args))
         peak = memory_kib(proc.pid, "VmHWM")
     wall = time.perf_counter() - t0
-    print(f"part {args.part} ({args.client}): {args.students} students, {wall:.0f} s, "
+    print(f"part {args.part} ({args.client}, {args.workers} training worker(s)): {args.students} students, {wall:.0f} s, "
           f"server peak RSS {peak / 1024:.0f} MiB")
     if args.part == "a":
         for kind in ("open", "reveal"):
@@ -286,7 +292,7 @@ def main() -> None:
     else:
         runs = result["runs"]
         durations = [d - s for s, d in runs.values() if s is not None and d is not None]
-        one = statistics.median(durations) if durations else float("nan")
+        one = statistics.median(durations) if durations and statistics.median(durations) > 0 else float("nan")
         waits = sorted(s for s, _ in runs.values() if s is not None)
         worst = max(waits) if waits else float("nan")
         print(f"  one run takes {one:.1f} s (median from start to done); waits before starting: "

@@ -138,8 +138,8 @@ class Session:
         return None
 
     def has_text(self, text: str) -> bool:
-        """Whether any markdown, heading or caption of the last run contains `text`."""
-        return any(element.WhichOneof("type") in ("markdown", "heading")
+        """Whether any markdown, caption, heading or alert box of the last run contains `text`."""
+        return any(element.WhichOneof("type") in ("markdown", "heading", "alert")
                    and text in getattr(element, element.WhichOneof("type")).body for element in self.elements)
 
     def count(self, kind: str) -> int:
