@@ -1,22 +1,27 @@
-"""A real class against one server: simulated students as concurrent Playwright browser contexts (issue 21 item 7).
+"""A real class against one server: simulated students as concurrent sessions (issue 21 item 7).
 
 AppTest runs sessions one after another, so it cannot load a server; this starts `streamlit run app.py` on
-127.0.0.1 and drives one headless Debian Chromium with one context per student (async Playwright). A page reply
-is measured from the navigation or click until the element the student waits for is shown. The browsers run on
-the same machine as the server, so the figures are an upper bound.
+127.0.0.1 and connects N students to it at once. With `--client ws` (the default) each student speaks the
+browser's own WebSocket protocol (`st_client.py`: the page, the query string, the widgets it sets, its id
+cookie, and the timers of `st.fragment(run_every=...)`, polled as a browser polls them) and draws nothing, so a
+reply is the server's: timed from the request to the end of the script run. With `--client chromium` each
+student is a headless Chromium context (async Playwright) and a reply is timed until the element the student
+waits for is shown; on a small machine the browsers then take most of the CPU, so those figures are an upper
+bound.
 
 - **(a) the lesson** (`--part a`): N students (default 30) go through the built-in lesson, whose runs must be
   prepared in `--home` (`python -m rnnviz prepare-lesson memory --data-dir ...`): each step is opened (reply:
-  the question shown), answered and locked in (reply: the step's chart shown), then the next step. Goal: every
-  page reply within 2 s at the 95th percentile, and no error.
+  the question shown), answered and locked in (reply: the step's chart shown), then the next step (ws: all at
+  once, with no time to think: the worst case). Goal: every page reply within 2 s at the 95th percentile, and
+  no error.
 - **(b) training** (`--part b`): one student starts a 12-run sweep, then 10 students each press Train on their
   own small run. Goal: every single run starts within 3 runs' time (its wait in the queue, against the median
   time one of these runs takes from start to done).
 
 Both report the server's peak resident memory (VmHWM of the streamlit process).
 
-    python benchmarks/class_load.py --part a --home PREPARED_HOME [--students 30]
-    python benchmarks/class_load.py --part b [--students 10] [--epochs 3]
+    python benchmarks/class_load.py --part a --home PREPARED_HOME [--students 30] [--client ws|chromium]
+    python benchmarks/class_load.py --part b [--students 10] [--epochs 3] [--workers 1] [--client ws|chromium]
 """
 
 from __future__ import annotations
