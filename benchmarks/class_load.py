@@ -279,8 +279,8 @@ def main() -> None:
         result = asyncio.run(parts[args.part, args.client](url, args))
         peak = memory_kib(proc.pid, "VmHWM")
     wall = time.perf_counter() - t0
-    print(f"part {args.part} ({args.client}, {args.workers} training worker(s)): {args.students} students, {wall:.0f} s, "
-          f"server peak RSS {peak / 1024:.0f} MiB")
+    print(f"part {args.part} ({args.client}, {args.workers} training worker(s)): {args.students} students, "
+          f"{wall:.0f} s, server peak RSS {peak / 1024:.0f} MiB")
     if args.part == "a":
         for kind in ("open", "reveal"):
             times = [t for k, _, t in result["replies"] if k == kind]

@@ -4,18 +4,18 @@ once per server for the whole class and equal to what the stored model says."""
 import base64
 import json
 
+import fakedata
 import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from test_app_lesson import APP
+from test_lesson import write
 
-import fakedata
 from rnnviz.config import ImdbData, RunConfig
 from rnnviz.data import imdb
 from rnnviz.store.runs import RunStore
 from rnnviz.training.jobs import train_and_store
-from test_app_lesson import APP
-from test_lesson import write
 
 RUN = RunConfig(data=ImdbData(vocab_size=100, maxlen=16), cell="gru", units=4, embedding_dim=4, epochs=1,
                 batch_size=16)
