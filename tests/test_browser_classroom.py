@@ -109,11 +109,11 @@ def prepared(rnnviz_home):
     return rnnviz_home
 
 
-def _lock_in(page, url: str, step: int, extra: str = "") -> None:
+def _lock_in(page, url: str, step: int, extra: str = "", lesson: str = "tiny", steps: int = 2) -> None:
     from playwright.sync_api import expect
 
-    page.goto(f"{url}/lesson?lesson=tiny&step={step}{extra}")
-    expect(page.get_by_text(f"step {step} of 2")).to_be_visible(timeout=WAIT)
+    page.goto(f"{url}/lesson?lesson={lesson}&step={step}{extra}")
+    expect(page.get_by_text(f"step {step} of {steps}")).to_be_visible(timeout=WAIT)
     expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
     page.get_by_role("radiogroup").last.get_by_role("radio").first.check(force=True)
     page.get_by_role("button", name="Lock in my answer").click()
@@ -164,21 +164,11 @@ def test_a_phone_shows_the_built_in_lessons_charts_whole(rnnviz_home):
     cell-path charts): at 390 x 844, with the answer locked in, no chart title, axis title or legend is cut or
     drawn over another (steps 1 and 3 had titles cut at the right, step 1 its y-axis title and a six-row legend
     over the x-axis title)."""
-    from playwright.sync_api import expect
-
     from tests.browser import chromium_page
 
     with streamlit_process(rnnviz_home) as (url, _), chromium_page(390, 844) as page:
         for step in (1, 2, 3):
-            page.goto(f"{url}/lesson?lesson=memory&step={step}")
-            expect(page.get_by_text(f"step {step} of 5")).to_be_visible(timeout=WAIT)
-            expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
-            page.get_by_role("radiogroup").last.get_by_role("radio").first.check(force=True)
-            page.get_by_role("button", name="Lock in my answer").click()
-            expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=WAIT)
-            expect(page.locator(SETTLED)).to_have_count(1, timeout=WAIT)
-            page.wait_for_timeout(1000)  # Plotly lays out its text after the element shows
-            expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+            _lock_in(page, url, step, lesson="memory", steps=5)
             assert page.evaluate(CUT) == [], step
 
 
