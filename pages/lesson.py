@@ -31,6 +31,7 @@ try:
 except lesson.LessonError as e:
     st.error(str(e))
     st.stop()
+ui_lesson.warm(lsn)  # every step's shared charts, once per server
 k = ui_lesson.step_number(len(lsn.steps))
 ui_lesson.follow_the_teacher(name, k, len(lsn.steps))
 step = lsn.steps[k - 1]

@@ -1,5 +1,5 @@
 """Lesson step "review" (the built-in lesson's step 5): P(positive) after each word of the lesson's review, drawn
-once per server for the whole class and equal to what the stored model says."""
+once per server for the whole class, before anyone reveals it, and equal to what the stored model says."""
 
 import base64
 import json
@@ -49,14 +49,20 @@ def home(rnnviz_home, tmp_path, monkeypatch):
     return rnnviz_home
 
 
-def revealed() -> AppTest:
-    """A student's session on the step, answer locked in."""
+def opened() -> AppTest:
+    """A student's session on the step, the answer not locked in yet."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page("pages/lesson.py")
     at.query_params.update({"lesson": "review", "step": "1"})
     at.run()
     assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def revealed(at: AppTest | None = None) -> AppTest:
+    """A student's session on the step, answer locked in."""
+    at = at or opened()
     at.radio(key="lesson_pick_review_1").set_value(0).run()
     return at.button(key="lesson_lock_review_1").click().run()
 
@@ -69,7 +75,9 @@ def test_the_review_curve_is_the_models_and_one_drawing_serves_the_class(home, m
     drawn = []
     real = predictions.readout_figure
     monkeypatch.setattr(predictions, "readout_figure", lambda *a, **k: drawn.append(1) or real(*a, **k))
-    first = revealed()
+    first = opened()
+    assert not first.get("plotly_chart") and len(drawn) == 1  # drawn for the class when the lesson was opened
+    first = revealed(first)
     assert not first.exception, first.exception
     spec = json.loads(first.get("plotly_chart")[0].proto.spec)
     y = spec["data"][0]["y"]  # plotly sends numpy arrays as {"dtype", "bdata": base64}

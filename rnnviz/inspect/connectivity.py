@@ -14,6 +14,7 @@ there (the `chance` share).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +64,7 @@ class Looked:
     norms: np.ndarray
     deps: np.ndarray
 
-    @property
+    @functools.cached_property
     def shares(self) -> np.ndarray:
         """`(epochs,)`: the share on the marked steps, averaged over samples."""
         return np.array([np.nanmean(marked_share(n, self.deps)) for n in self.norms])

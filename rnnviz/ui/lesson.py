@@ -247,6 +247,46 @@ def show(lsn: lesson.Lesson, step: lesson.Step, k: int) -> None:
     (_race if step.view == "race" else _review)(runs, step, k)
 
 
+def warm(lsn: lesson.Lesson) -> None:
+    """Computes every step's shared charts and data once per server, before anyone reveals them: the first session
+    to open the lesson (usually the teacher's, before class) waits for it, under a spinner; the others find them
+    ready (30 students revealing a cold step at once all waited for its first computation). A step whose runs or
+    data are missing is skipped: opening it shows what is missing (and a run trained later is drawn when first
+    revealed)."""
+    if lsn.name not in _warm_lessons():  # (checked without reading any file: this runs on every page run)
+        _warmed(lsn.name, lsn)
+
+
+@st.cache_resource
+def _warm_lessons() -> set[str]:
+    """The lessons whose charts this server has prepared."""
+    return set()
+
+
+@st.cache_resource(max_entries=8, show_spinner="Preparing the lesson's charts for the class…")
+def _warmed(name: str, _lsn: lesson.Lesson) -> bool:
+    for step in _lsn.steps:
+        try:
+            if step.view in FIGURE_NOTES:
+                _figure(step.view, tuple(sorted(step.settings.items())))
+                continue
+            runs = [shared.stored_run(c.run_id) for c in step.runs]
+            if not runs or None in runs:
+                continue
+            if step.view == "race":
+                shared.race(runs)
+                if all(memory.is_memory(r.config) for r in runs):
+                    memory.looked_at(runs)
+            elif (vocab := ui_probes.vocabulary(runs[0].config)) is not None:
+                run, enc = runs[0], samples.encode_review(vocab, step.settings["text"], runs[0].config.data)
+                _review_figure(run.run_id, run.info["created"], tuple(int(i) for i in enc.ids),
+                               samples.step_axis_title(run.config), _words=vocab.decode(enc.ids))
+        except Exception:  # noqa: BLE001 (a step that cannot be drawn says why when it is opened)
+            continue
+    _warm_lessons().add(name)
+    return True
+
+
 def _not_prepared(lsn: lesson.Lesson, missing: list) -> None:
     """Names the runs that are not stored yet, with the command that prepares them, and an offer to train here."""
     st.warning("This step's runs are not stored yet: " + ", ".join(f"**{c.summary()}**" for c in missing)
@@ -280,7 +320,7 @@ def _race(runs: list, step: lesson.Step, k: int) -> None:
     st.markdown(summary)  # (no parameter-matching control on the lesson page)
     st.plotly_chart(fig, width="stretch", key=f"lesson_race_{k}")  # styled for this session on a copy
     memory.baseline_caption(runs)
-    st.table(table.style.format(precision=4))
+    st.table(table)
     if all(memory.is_memory(r.config) for r in runs):  # the answer is known: where did each run look?
         st.markdown("**What did it look at?** How much each run's answer moves when the value at a step changes: "
                     "the share on the two marked steps, epoch by epoch.")
