@@ -95,3 +95,13 @@ def test_the_review_curve_is_the_models_and_one_drawing_serves_the_class(home, m
     second = revealed()  # another student: the same figure, from the server's cache
     assert json.loads(second.get("plotly_chart")[0].proto.spec)["data"][0]["y"] == spec["data"][0]["y"]
     assert len(drawn) == 1
+
+
+@pytest.mark.slow  # trains a tiny IMDB run and opens a session with Keras: 10-30 s on a busy 2-core machine
+def test_preparing_a_lesson_whose_word_index_is_missing_draws_nothing_on_the_page(home, monkeypatch, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("RNNVIZ_DATA_DIR", str(empty))  # the run is stored; its word index is not found
+    at = opened()
+    assert not at.exception, at.exception
+    assert not [c.value for c in at.caption if "Words are shown as ids" in c.value]  # only a revealed step says so

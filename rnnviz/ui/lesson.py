@@ -277,7 +277,7 @@ def _warmed(name: str, _lsn: lesson.Lesson) -> bool:
                 shared.race(runs)
                 if all(memory.is_memory(r.config) for r in runs):
                     memory.looked_at(runs)
-            elif (vocab := ui_probes.vocabulary(runs[0].config)) is not None:
+            elif (vocab := ui_probes.vocabulary(runs[0].config, quiet=True)) is not None:  # (nothing drawn here)
                 run, enc = runs[0], samples.encode_review(vocab, step.settings["text"], runs[0].config.data)
                 _review_figure(run.run_id, run.info["created"], tuple(int(i) for i in enc.ids),
                                samples.step_axis_title(run.config), _words=vocab.decode(enc.ids))

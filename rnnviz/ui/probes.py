@@ -103,14 +103,16 @@ def _vocabulary(vocab_size: int, folder: str | None):
     return imdb.Vocabulary(imdb.word_index(folder), vocab_size)
 
 
-def vocabulary(cfg: RunConfig):
-    """The IMDB word index with the run's vocabulary cap (None for other data, or when the file is missing)."""
+def vocabulary(cfg: RunConfig, quiet: bool = False):
+    """The IMDB word index with the run's vocabulary cap (None for other data, or when the file is missing, which
+    a caption says unless `quiet`)."""
     if tasks.of(cfg.data).vocabulary != "imdb":
         return None
     try:
         return _vocabulary(cfg.data.vocab_size, data_dir())
     except inspect_errors() as e:
-        st.caption(f"Words are shown as ids: the word index could not be read ({e}).")
+        if not quiet:
+            st.caption(f"Words are shown as ids: the word index could not be read ({e}).")
         return None
 
 
