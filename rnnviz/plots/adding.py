@@ -172,7 +172,7 @@ def share_figure(shares: pd.DataFrame, chance: float) -> go.Figure:
                         hovertemplate="epoch %{x}: %{y:.0%} on the marked steps<extra>" + label + "</extra>")
     fig.add_hline(y=1.0, line_dash="dot", line_color=style.REFERENCE, annotation_position="bottom left",
                   annotation_text="the exact answer: 100% on the marked steps")
-    fig.add_hline(y=chance, line_dash="dash", line_color=MARK_COLOR, annotation_position="top right",
+    fig.add_hline(y=chance, line_dash="dash", line_color=MARK_COLOR, annotation_position="bottom right",
                   annotation_text=f"spread evenly over the steps: {chance:.0%}")
     fig.update_xaxes(title="epoch (0 = before training)", dtick=1 if shares["epoch"].max() <= 20 else None)
     fig.update_yaxes(title="share on the marked steps", tickformat=".0%", range=[0, 1.05])
