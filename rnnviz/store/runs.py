@@ -6,8 +6,8 @@ every batch, as the live chart drew it); runs stored before those existed lack t
 run's weights may be kept beside them (`derived-<name>.npz`, see `StoredRun.derived`); they are not part of the
 run. A run is written in full into a temporary folder named `.rnnviz-tmp-<run id>-<pid>-<tag>` and then renamed
 into place, so it is visible only when complete; `cleanup` removes such folders of processes that no longer
-run, and never anything else. Every file is checked when a run is read (JSON types, and the sizes recorded in `info.json`
-under `files`), so a damaged run is reported in one line and skipped, never half-shown; `load(verify=True)`
+run, and never anything else. Every file is checked when a run is read (JSON types, and the sizes recorded in
+`info.json` under `files`), so a damaged run is reported in one line and skipped, never half-shown; `load(verify=True)`
 also checks every zip member's CRC before a run counts as stored.
 """
 
@@ -100,7 +100,6 @@ class StoredRun:
             return check_batches(json.loads(path.read_text()))
         except (OSError, ValueError) as e:
             raise StoreError(self.run_id, f"batches.json is unreadable ({e}).") from e
-
 
     def _stamp(self) -> str:
         """The weights' files as they are now (name, mtime, size): what a derived result was computed from."""

@@ -253,14 +253,7 @@ def warm(lsn: lesson.Lesson) -> None:
     ready (30 students revealing a cold step at once all waited for its first computation). A step whose runs or
     data are missing is skipped: opening it shows what is missing (and a run trained later is drawn when first
     revealed)."""
-    if lsn.name not in _warm_lessons():  # (checked without reading any file: this runs on every page run)
-        _warmed(lsn.name, lsn)
-
-
-@st.cache_resource
-def _warm_lessons() -> set[str]:
-    """The lessons whose charts this server has prepared."""
-    return set()
+    _warmed(lsn.name, lsn)  # keyed by the name alone: this runs on every page run and reads no file
 
 
 @st.cache_resource(max_entries=8, show_spinner="Preparing the lesson's charts for the class…")
@@ -278,12 +271,9 @@ def _warmed(name: str, _lsn: lesson.Lesson) -> bool:
                 if all(memory.is_memory(r.config) for r in runs):
                     memory.looked_at(runs)
             elif (vocab := ui_probes.vocabulary(runs[0].config, quiet=True)) is not None:  # (nothing drawn here)
-                run, enc = runs[0], samples.encode_review(vocab, step.settings["text"], runs[0].config.data)
-                _review_figure(run.run_id, run.info["created"], tuple(int(i) for i in enc.ids),
-                               samples.step_axis_title(run.config), _words=vocab.decode(enc.ids))
+                _review_chart(runs[0], vocab, step.settings["text"])
         except Exception:  # noqa: BLE001 (a step that cannot be drawn says why when it is opened)
             continue
-    _warm_lessons().add(name)
     return True
 
 
@@ -345,9 +335,14 @@ def _review(runs: list, step: lesson.Step, k: int) -> None:
     if (problem := readout.readout_problem(model)) is not None:
         st.caption(f"No word-by-word verdict for this model: {problem}")
         return
-    fig = _review_figure(run.run_id, run.info["created"], tuple(int(i) for i in enc.ids), samples.step_axis_title(cfg),
-                         _words=vocab.decode(enc.ids))
-    st.plotly_chart(fig, width="stretch", key=f"lesson_review_chart_{k}")
+    st.plotly_chart(_review_chart(run, vocab, text), width="stretch", key=f"lesson_review_chart_{k}")
+
+
+def _review_chart(run, vocab, text: str):
+    """The review's P(positive) chart for `run` (shared: `_review_figure`)."""
+    enc = samples.encode_review(vocab, text, run.config.data)
+    return _review_figure(run.run_id, run.info["created"], tuple(int(i) for i in enc.ids),
+                          samples.step_axis_title(run.config), _words=vocab.decode(enc.ids))
 
 
 @st.cache_resource(max_entries=64)

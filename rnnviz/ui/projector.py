@@ -54,7 +54,7 @@ and nothing a student must read faded (Streamlit draws captions at 60% opacity a
 SVGs) stacks, so the diagram gets the page's width (its 12 px labels become about 17 px)."""
 
 
-_NARROW_CSS = """<style>
+_PAGE_CSS = """<style>
 [data-testid="stMain"] [data-testid="stRadioGroup"][aria-disabled="true"],
 [data-testid="stMain"] [data-testid="stRadioGroup"][aria-disabled="true"] * {
   opacity: 1 !important; color: inherit !important; }
@@ -124,5 +124,5 @@ def setup() -> bool:
     install()
     on = sidebar_toggle()
     _sync_query()
-    st.html(_NARROW_CSS + (_CSS if on else ""))
+    st.html(_PAGE_CSS + (_CSS if on else ""))
     return on
