@@ -65,14 +65,14 @@ def test_the_guard_sets_aside_each_training_processs_own_memory(monkeypatch):
     monkeypatch.delenv("RNNVIZ_MEMORY_LIMIT_MB", raising=False)
     half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
     assert budget.limit_bytes(workers=1) == half
-    assert budget.limit_bytes(workers=2, processes=2) == (half - 2 * budget.PROCESS_MB * 2**20) // 2
+    assert budget.limit_bytes(workers=2, reserved_mb=1800) == (half - 1800 * 2**20) // 2
     from rnnviz.store import RunStore
     from rnnviz.training.jobs import Trainer
-
-    class Processes:  # a process executor's shape, without starting any
-        kind, slots, note = "process", 2, None
+    from rnnviz.training.processes import ProcessExecutor
 
     seen = []
-    monkeypatch.setattr(budget, "check", lambda cfg, workers=1, processes=0: seen.append((workers, processes)))
-    Trainer(RunStore(), workers=2, executor=Processes()).check(RunConfig())
-    assert seen == [(2, 2)]
+    monkeypatch.setattr(budget, "check", lambda cfg, workers=1, reserved_mb=0: seen.append((workers, reserved_mb)))
+    for fork, reserved in ((False, 2 * budget.PROCESS_MB), (True, budget.PROCESS_MB + 2 * budget.FORKED_MB)):
+        ex = ProcessExecutor(2, fork=fork)  # starts no process
+        Trainer(RunStore(), workers=2, executor=ex).check(RunConfig())
+        assert seen.pop() == (2, reserved) and ex.pids() == [] and ex._zygote is None

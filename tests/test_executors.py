@@ -472,7 +472,7 @@ def test_a_training_process_that_died_while_idle_is_replaced_and_the_next_run_tr
         assert first.state == "done", first.error
         (idle,) = trainer.executor.pids()  # the child that trained it, now waiting for work
         os.kill(idle, signal.SIGKILL)
-        _until(lambda: trainer.executor._idle[0].proc.poll() is not None, "the idle process to be gone")
+        _until(lambda: trainer.executor._idle[0].exit_code() is not None, "the idle process to be gone")
         (job,) = sweep.wait(sweep.submit(trainer, [BASE.replace(seed=21)]))
         assert job.state == "done", job.error
         assert idle not in set(_proc_pids(job)) and trainer.executor.started == 2

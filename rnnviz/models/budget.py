@@ -17,7 +17,12 @@ from rnnviz.config import RunConfig, cells, tasks
 FLOAT = 4  # bytes
 PROCESS_MB = 900
 """What one training process holds once Keras is imported, before any training (four idle ones held 3.5 GB on
-TensorFlow, issue 21); the guard sets it aside for each process the trainer may run."""
+TensorFlow, issue 21); the guard sets it aside for each process the trainer may run, or once for the zygote that
+forks them (`rnnviz.training.zygote`)."""
+FORKED_MB = 500
+"""What a training process forked from the zygote holds of its own (the pages it wrote) by its last run: on
+TensorFlow about 110 MB after one small run and 500 MB after 25, `RNNVIZ_WORKER_RUNS`' default (private dirty
+memory, measured on a zygote's child training 64-unit cosine runs)."""
 
 
 class TooBig(ValueError):
@@ -95,9 +100,9 @@ def estimate(cfg: RunConfig) -> Estimate:
     return Estimate(params, 4 * FLOAT * params, activations, data)
 
 
-def limit_bytes(workers: int = 1, processes: int = 0) -> int:
-    """Memory one training may use: `$RNNVIZ_MEMORY_LIMIT_MB`, else half the machine's RAM, less `PROCESS_MB` for
-    each of the `processes` training processes that may run (their Keras), over `workers`.
+def limit_bytes(workers: int = 1, reserved_mb: int = 0) -> int:
+    """Memory one training may use: `$RNNVIZ_MEMORY_LIMIT_MB`, else half the machine's RAM, less `reserved_mb`
+    that the training processes hold besides their trainings (`ProcessExecutor.reserved_mb`), over `workers`.
 
     Raises:
         rnnviz.config.env.EnvError: `$RNNVIZ_MEMORY_LIMIT_MB` is not a positive number.
@@ -106,16 +111,16 @@ def limit_bytes(workers: int = 1, processes: int = 0) -> int:
     if mb is not None:
         return int(mb * 2**20)
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return max(0, ram // 2 - processes * PROCESS_MB * 2**20) // max(1, workers)
+    return max(0, ram // 2 - reserved_mb * 2**20) // max(1, workers)
 
 
-def check(cfg: RunConfig, workers: int = 1, processes: int = 0) -> Estimate:
-    """The estimate for `cfg`, if it fits in `limit_bytes(workers, processes)`.
+def check(cfg: RunConfig, workers: int = 1, reserved_mb: int = 0) -> Estimate:
+    """The estimate for `cfg`, if it fits in `limit_bytes(workers, reserved_mb)`.
 
     Raises:
         TooBig: naming the estimate, its parts and the limit, and what to lower.
     """
-    est, limit = estimate(cfg), limit_bytes(workers, processes)
+    est, limit = estimate(cfg), limit_bytes(workers, reserved_mb)
     if est.total > limit:
         gb = lambda n: f"{n / 2**30:.1f} GB"  # noqa: E731
         raise TooBig(f"This configuration needs about {gb(est.total)} to train ({est.params:,} weights: "

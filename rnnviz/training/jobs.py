@@ -200,8 +200,8 @@ class Trainer:
         Raises:
             rnnviz.models.budget.TooBig: it would not fit.
         """
-        processes = self.executor.slots if self.executor.kind == "process" else 0
-        return budget.check(cfg, self.workers, processes)
+        reserved = self.executor.reserved_mb() if self.executor.kind == "process" else 0
+        return budget.check(cfg, self.workers, reserved)
 
     def submit(self, cfg: RunConfig, retrain: bool = False, data_dir: str | None = None,
                owner: str = ANYONE) -> Job:

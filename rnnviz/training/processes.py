@@ -3,12 +3,15 @@
 Keras on TensorFlow keeps about 12 MB per `fit` for the life of the process, whatever is cleared
 (`benchmarks/soak.py`), so a server that trains in its own threads grows all term. `ProcessExecutor` trains
 each run in a child process instead, one per slot, and replaces a child after `runs` trainings
-(`RNNVIZ_WORKER_RUNS`), which gives its memory back to the system. A child is a fresh interpreter (as with
-`multiprocessing`'s `spawn`: forking a process that has imported TensorFlow is unsafe) started by
-`subprocess` with two `multiprocessing` pipes, so unlike `spawn` it never re-runs the server's `__main__`
-script, which a script or notebook without an `if __name__ == "__main__"` guard would not survive. A
-child starts only when a training needs one (each costs about 0.9 GB once Keras is imported, which the memory
-guard counts: `rnnviz.models.budget.PROCESS_MB`); an idle one is kept for the next run. Children get their pipes by `pass_fds`, so this executor runs on POSIX only
+(`RNNVIZ_WORKER_RUNS`), which gives its memory back to the system. On Linux a child is forked from a zygote
+(`rnnviz.training.zygote`): one interpreter, started with the first child, that has imported Keras and never
+trains, so a new child is ready at once instead of after a Keras import of its own (seconds; four at once took
+20 s on 2 cores). Elsewhere, or when the zygote cannot fork, a child is a fresh interpreter (forking the server
+itself, which has run TensorFlow ops and threads, would be unsafe) started by `subprocess` with two
+`multiprocessing` pipes, so unlike `spawn` it never re-runs the server's `__main__` script, which a script or
+notebook without an `if __name__ == "__main__"` guard would not survive. A child starts only when a training
+needs one; an idle one is kept for the next run. The memory guard counts what they hold
+(`ProcessExecutor.reserved_mb`). Children get their pipes by `pass_fds`, so this executor runs on POSIX only
 (`rnnviz.training.executors.PROCESSES`).
 
 It works like the Ray executor on one machine: the child trains with `rnnviz.training.packed.train_packed` and
@@ -25,6 +28,7 @@ Protocol (one pipe each way). Server to child: `("train", run_id, cfg_dict, data
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -40,7 +44,9 @@ from typing import TYPE_CHECKING, Any
 
 from rnnviz import backend
 from rnnviz.config import RunConfig
+from rnnviz.models import budget
 from rnnviz.training.packed import WorkerLost, node_name, train_packed, unpack
+from rnnviz.training.zygote import FORK, Died, Zygote
 
 if TYPE_CHECKING:
     from rnnviz.training.fit import TrainResult  # types only: Keras; a training child imports this before ignoring SIGINT
@@ -104,18 +110,35 @@ def _main(cmds_fd: int, out_fd: int) -> None:
 
 
 class _Child:
-    """One training process (a fresh interpreter) and its two pipe ends (see the module's docstring)."""
+    """One training process and its two pipe ends (see the module's docstring): forked from `zygote` when one is
+    given (`rnnviz.training.zygote`), else a fresh interpreter."""
 
-    def __init__(self, backend_name: str):
+    def __init__(self, backend_name: str, zygote: Zygote | None = None):
         cmds_r, self.cmds = multiprocessing.Pipe(duplex=False)
         self.out, out_w = multiprocessing.Pipe(duplex=False)
         fds = (cmds_r.fileno(), out_w.fileno())
-        boot = (f"import sys; sys.path.insert(0, {ROOT!r}); from rnnviz.training import processes; "
-                f"processes._main({fds[0]}, {fds[1]})")
-        self.proc = subprocess.Popen([sys.executable, "-c", boot], pass_fds=fds, stdin=subprocess.DEVNULL,
-                                     env={**os.environ, "KERAS_BACKEND": backend_name})
-        cmds_r.close(), out_w.close()  # the child's ends: closed here, so the child's death reads as EOF
+        self.zygote, self.proc = zygote, None
+        try:
+            if zygote is not None:
+                self.pid = zygote.fork(fds)
+            else:
+                boot = (f"import sys; sys.path.insert(0, {ROOT!r}); from rnnviz.training import processes; "
+                        f"processes._main({fds[0]}, {fds[1]})")
+                self.proc = subprocess.Popen([sys.executable, "-c", boot], pass_fds=fds, stdin=subprocess.DEVNULL,
+                                             env={**os.environ, "KERAS_BACKEND": backend_name})
+                self.pid = self.proc.pid
+        finally:
+            cmds_r.close(), out_w.close()  # the child's ends: closed here, so the child's death reads as EOF
         self.ready, self.runs = False, 0
+
+    def exit_code(self, timeout: float = 0) -> int | None:
+        """The process's exit code (negative: the signal that ended it), or None while it runs."""
+        if self.proc is None:
+            return self.zygote.ended(self.pid, timeout)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def send(self, msg: tuple) -> None:
         try:
@@ -134,9 +157,8 @@ class _Child:
 
     def how_it_ended(self) -> str:
         """'killed by SIGKILL (...)' or 'exit code 1', once the process has ended."""
-        try:
-            code = self.proc.wait(5)
-        except subprocess.TimeoutExpired:
+        code = self.exit_code(5)
+        if code is None:
             return "its pipe closed"
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
@@ -144,9 +166,14 @@ class _Child:
         return f"exit code {code}"
 
     def retire(self) -> None:
-        """Ends the child (idle, or dead already: nothing is lost) and reaps it on a background thread."""
+        """Ends the child (idle, or dead already: nothing is lost); its parent (this server or the zygote) reaps it."""
         self.cmds.close()
         self.out.close()
+        if self.proc is None:
+            if self.exit_code() is None:  # not known to have ended, so its pid is still its own
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+            return
         self.proc.kill()
         threading.Thread(target=self.proc.wait, name="rnnviz-child-reap", daemon=True).start()
 
@@ -162,17 +189,38 @@ class ProcessExecutor:
 
     kind = "process"
 
-    def __init__(self, workers: int = 1, runs: int = RUNS, note: str | None = None):
+    def __init__(self, workers: int = 1, runs: int = RUNS, note: str | None = None, fork: bool = FORK):
         if runs < 1:
             raise ValueError(f"`runs` must be a positive int. Received: runs={runs!r}")
-        self.slots, self.runs, self.note, self.node = workers, runs, note, node_name()
+        self.slots, self.runs, self.note, self.node, self.fork = workers, runs, note, node_name(), fork
         self.backend = backend.configured()
         self._lock = threading.Lock()
         self._idle: list[_Child] = []  # started only when a training needs one
+        self._zygote: Zygote | None = None  # started with the first training process (`fork`)
         self.started = 0  # children started so far (replacements included)
 
+    def reserved_mb(self) -> int:
+        """Memory its processes may hold besides the trainings, for the memory guard: the zygote and each forked
+        process's own pages, or a whole interpreter with Keras per slot."""
+        if self.fork:
+            return budget.PROCESS_MB + self.slots * budget.FORKED_MB
+        return self.slots * budget.PROCESS_MB
+
     def _start(self) -> _Child:
-        return _Child(self.backend)
+        """A new training process: forked from the zygote (started now if there is none, or it died), or a fresh
+        interpreter where forking is not used or the zygote failed."""
+        if not self.fork:
+            return _Child(self.backend)
+        with self._lock:
+            if self._zygote is None or not self._zygote.alive():
+                if self._zygote is not None:
+                    self._zygote.close()
+                self._zygote = Zygote(self.backend)
+            zygote = self._zygote
+        try:
+            return _Child(self.backend, zygote)
+        except Died:  # killed, or its imports failed: this run gets a fresh interpreter (which says why it fails)
+            return _Child(self.backend)
 
     def describe(self) -> str:
         """One line for pages, e.g. 'this server, lab-01 (10.0.0.1): 1 training at a time, in a training
@@ -183,7 +231,7 @@ class ProcessExecutor:
     def pids(self) -> list[int]:
         """The process ids of the idle children (for tests and benchmarks)."""
         with self._lock:
-            return [c.proc.pid for c in self._idle]
+            return [c.pid for c in self._idle]
 
     def _take(self) -> _Child:
         """An idle child, or a new one; a child that died while idle (killed, out of memory) is replaced here, so
@@ -191,7 +239,7 @@ class ProcessExecutor:
         with self._lock:
             while self._idle:
                 child = self._idle.pop(0)
-                if child.proc.poll() is None:
+                if child.exit_code() is None:
                     return child
                 child.retire()
             self.started += 1
@@ -221,6 +269,9 @@ class ProcessExecutor:
         from rnnviz.training.fit import tensorboard_available  # lazy: Keras; a training child imports this before ignoring SIGINT
 
         emit = on_event if on_event is not None else (lambda event: None)
+        if self.fork and not self._idle and (self._zygote is None or not self._zygote.forked):
+            emit({"kind": "note", "text": "Starting the training processes (Keras is imported once)",
+                  "node": self.node})
         child, healthy = self._take(), False
         try:
             result = self._run(child, cfg, emit, stop, data_dir, log_dir is not None and tensorboard_available(),
@@ -228,7 +279,7 @@ class ProcessExecutor:
             healthy = True
         except _Died:
             where = "during" if child.ready else "before"
-            raise WorkerLost(f"The training process (pid {child.proc.pid}) ended {where} run {cfg.run_id}: "
+            raise WorkerLost(f"The training process (pid {child.pid}) ended {where} run {cfg.run_id}: "
                              f"{child.how_it_ended()}. The other runs go on; submit this one again to retrain "
                              "it.") from None
         except _Failed as e:
@@ -243,7 +294,7 @@ class ProcessExecutor:
              tensorboard: bool, max_seconds: float | None = None) -> dict[str, Any]:
         """Sends one run to `child` and relays its messages until it answers; its packed result."""
         def note(text: str) -> None:
-            emit({"kind": "note", "text": text, "pid": child.proc.pid, "node": self.node})
+            emit({"kind": "note", "text": text, "pid": child.pid, "node": self.node})
 
         for msg in child.messages(0):
             child.ready = child.ready or msg[0] == "ready"
@@ -267,11 +318,13 @@ class ProcessExecutor:
                     raise _Failed(msg[1])
 
     def shutdown(self) -> None:
-        """Ends the idle children (a later `train` starts a new one)."""
+        """Ends the idle children and the zygote (a later `train` starts new ones)."""
         with self._lock:
-            idle, self._idle = self._idle, []
+            idle, self._idle, zygote, self._zygote = self._idle, [], self._zygote, None
         for child in idle:
             child.retire()
+        if zygote is not None:
+            zygote.close()
 
 
 class _Failed(Exception):
