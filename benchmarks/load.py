@@ -62,9 +62,10 @@ class Session:
 
 
 @contextlib.contextmanager
-def streamlit_process(home: str, workers: int, log: Path, timeout: float = 90):
-    """`streamlit run app.py` on 127.0.0.1 (`tests.browser.streamlit_process`); yields `(url, Popen)`."""
-    env = {"RNNVIZ_TRAIN_WORKERS": str(workers), "RNNVIZ_OFFLINE": "1"}
+def streamlit_process(home: str, workers: int | None, log: Path, timeout: float = 90):
+    """`streamlit run app.py` on 127.0.0.1 (`tests.browser.streamlit_process`); yields `(url, Popen)`. `workers`:
+    `RNNVIZ_TRAIN_WORKERS` (None: the app's default, 4 in classroom mode, else 1)."""
+    env = {"RNNVIZ_OFFLINE": "1", **({"RNNVIZ_TRAIN_WORKERS": str(workers)} if workers else {})}
     with open(log, "wb") as out, browser.streamlit_process(home, timeout, env, out) as (url, proc):
         yield url, proc
 

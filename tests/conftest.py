@@ -15,7 +15,8 @@ def rnnviz_home(tmp_path, monkeypatch):
     monkeypatch.delenv("RNNVIZ_DATA_DIR", raising=False)
     monkeypatch.delenv("RNNVIZ_RAY_ADDRESS", raising=False)  # tests that want a Ray cluster name their own
     monkeypatch.setenv("RNNVIZ_OFFLINE", "1")
-    for name in ("RNNVIZ_TEACHER_KEY", "RNNVIZ_SESSION_QUEUE", "RNNVIZ_MAX_RUN_MINUTES"):  # no classroom unless asked
+    for name in ("RNNVIZ_TEACHER_KEY", "RNNVIZ_SESSION_QUEUE", "RNNVIZ_MAX_RUN_MINUTES", "RNNVIZ_TRAIN_WORKERS"):
+        # no classroom unless asked
         monkeypatch.delenv(name, raising=False)
     # trainings in this process (tests monkeypatch loaders and spy on the trainer); tests of the training
     # processes (tests/test_executors.py) make a `ProcessExecutor` themselves

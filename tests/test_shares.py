@@ -180,3 +180,63 @@ def test_stop_all_of_a_sweep_stops_only_this_sessions_runs(gated):
     ex.gate.set()
     until(lambda: all(j.state not in ACTIVE for j in alices), "alice's runs to end")
     assert ex.started == [0, 1, 2]
+
+
+def test_an_owner_at_its_running_cap_is_passed_over_until_one_of_its_runs_ends():
+    q = FairQueue(cap=100)
+    for k in range(3):
+        q.put(Item(f"a{k}"), "a")
+    assert repr(q.take(limit=2)) == "a0" and repr(q.take(limit=2)) == "a1"
+    assert q.take(limit=2) is None and len(q) == 1  # a has 2 training: its third waits
+    q.put(Item("b0"), "b")
+    assert repr(q.take(limit=2)) == "b0"  # a newcomer is served at once
+    first = q.take(limit=None)  # no cap: a is served again
+    assert repr(first) == "a2" and q.running == {"a": 3, "b": 1}
+    for item in (first, first):
+        q.finished(item)
+    assert q.running == {"a": 1, "b": 1}
+
+
+class Wide(Gated):
+    slots = 4
+
+
+def test_with_a_running_cap_a_sweep_leaves_workers_for_a_classmate_who_starts_at_once(tmp_path):
+    """A sweep that arrives while 4 workers are idle trains 2 runs (the app's cap in classroom mode), so a run
+    pressed a moment later starts at once instead of waiting for one of the sweep's runs to end."""
+    ex = Wide()
+    trainer = Trainer(RunStore(tmp_path), workers=4, executor=ex, running_cap=lambda: 2)
+    try:
+        jobs = sweep.submit(trainer, [tiny(seed=s) for s in range(6)], owner="alice")
+        until(lambda: sorted(ex.started) == [0, 1], "two of alice's runs to start")
+        bobs = [trainer.submit(tiny(seed=100 + k), owner=f"bob{k}") for k in range(2)]
+        until(lambda: all(j.state == "running" for j in bobs), "both classmates' runs to start, gate closed")
+        assert [j.state for j in jobs].count("running") == 2 and sorted(ex.started) == [0, 1, 100, 101]
+        ex.gate.set()
+        until(lambda: all(j.state not in ACTIVE for j in [*jobs, *bobs]), "every run to end")
+        assert sorted(ex.started) == [0, 1, 2, 3, 4, 5, 100, 101] and trainer._queue.running == {}
+    finally:
+        trainer.shutdown()
+
+
+def test_a_server_started_in_classroom_mode_trains_4_at_once_and_caps_each_session_at_2(rnnviz_home, monkeypatch):
+    from rnnviz.config import env
+    from rnnviz.store import classroom
+    from rnnviz.store.runs import default_root
+    from rnnviz.ui import core
+
+    assert classroom.train_workers() == 1 and classroom.running_cap(1) is None  # one person: no cap
+    classroom.ensure_key()
+    assert classroom.train_workers() == 4 and classroom.running_cap(4) == 2 and classroom.running_cap(1) == 1
+    core._trainer.clear()
+    trainer = core._trainer(default_root(), None)
+    try:
+        assert trainer.workers == trainer.executor.slots == 4 and trainer.running_cap() == 2
+    finally:
+        trainer.shutdown()
+        core._trainer.clear()
+    monkeypatch.setenv("RNNVIZ_TRAIN_WORKERS", "2")  # the teacher's own number wins
+    assert classroom.train_workers() == 2 and classroom.running_cap(2) == 1
+    monkeypatch.setenv("RNNVIZ_TRAIN_WORKERS", "x")
+    with pytest.raises(env.EnvError, match="RNNVIZ_TRAIN_WORKERS"):
+        classroom.train_workers()

@@ -110,9 +110,10 @@ def memory_limit_mb() -> float | None:
     return number("RNNVIZ_MEMORY_LIMIT_MB", "default: half the machine's RAM over the training workers")
 
 
-def train_workers() -> int:
-    """`$RNNVIZ_TRAIN_WORKERS`: trainings the app runs at once (1 to 64, default 1)."""
-    return integer("RNNVIZ_TRAIN_WORKERS", 1, 1, 64)
+def train_workers(default: int = 1) -> int:
+    """`$RNNVIZ_TRAIN_WORKERS`: trainings the app runs at once (1 to 64; `default` when unset: the app's is 4 in
+    classroom mode, `rnnviz.store.classroom.train_workers`)."""
+    return integer("RNNVIZ_TRAIN_WORKERS", default, 1, 64)
 
 
 def executor() -> str | None:

@@ -38,6 +38,10 @@ LINK_KEY = "teacher"
 DEFAULT_URL = "http://localhost:8501"
 CLASSROOM_MINUTES = 20.0
 """The ceiling on one run's training time in classroom mode when `RNNVIZ_MAX_RUN_MINUTES` is unset."""
+CLASSROOM_WORKERS = 4
+"""Trainings a server started in classroom mode runs at once when `RNNVIZ_TRAIN_WORKERS` is unset: enough that
+10 students who press Train beside a classmate's sweep all start within 3 runs' time on a 2-core machine
+(`benchmarks/class_load.py --part b`); one alone still has the whole machine."""
 MAX_KEY_BYTES = 1024
 UNLOCK_HOURS = 12.0
 """How long a browser the teacher's link unlocked stays unlocked (a school day)."""
@@ -202,6 +206,25 @@ def max_run_minutes(root: Path | None = None) -> float | None:
     if given is not None:
         return given or None
     return CLASSROOM_MINUTES if classroom(root) else None
+
+
+def train_workers(root: Path | None = None) -> int:
+    """Trainings the app runs at once: `$RNNVIZ_TRAIN_WORKERS`, else `CLASSROOM_WORKERS` in classroom mode, else 1.
+
+    Raises:
+        rnnviz.config.env.EnvError: `RNNVIZ_TRAIN_WORKERS` (or `RNNVIZ_TEACHER_KEY`) holds a bad value.
+    """
+    return env.train_workers(default=CLASSROOM_WORKERS if classroom(root) else 1)
+
+
+def running_cap(workers: int, root: Path | None = None) -> int | None:
+    """Runs one session may train at once: half the `workers`, rounded up, in classroom mode (so a sweep leaves
+    workers free for the class); None (no cap) otherwise. A bad `RNNVIZ_TEACHER_KEY` counts as classroom mode."""
+    try:
+        on = classroom(root)
+    except env.EnvError:
+        on = True
+    return (workers + 1) // 2 if on else None
 
 
 def fingerprint(store: RunStore, run_id: str) -> str | None:

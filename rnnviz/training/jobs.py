@@ -123,6 +123,7 @@ class Job:
     submitted: float = field(default_factory=time.time)
     owners: set[str] = field(default_factory=set)
     held: bool = False
+    lane: str = ""  # the owner whose share of the queue it was taken from
     max_seconds: float | None = None
 
     @property
@@ -180,14 +181,18 @@ class Trainer:
         session_queue: runs one owner may have queued (default `RNNVIZ_SESSION_QUEUE`, 12); more wait for room.
         max_minutes: the ceiling on one run's training time in minutes, or a function giving it when a run is
             submitted (the app's: `RNNVIZ_MAX_RUN_MINUTES`, 20 in classroom mode); None: no ceiling.
+        running_cap: runs one owner may have training at once, or a function giving it when a worker is free
+            (the app's: half the workers, rounded up, in classroom mode, so a sweep leaves workers for the
+            class); None: no cap (a lone sweep uses every worker).
     """
 
     def __init__(self, store: RunStore, workers: int = 1, data_dir: str | None = None,
                  keep: int = KEEP_FINISHED, executor: Executor | None = None, session_queue: int | None = None,
-                 max_minutes: float | Callable[[], float | None] | None = None):
+                 max_minutes: float | Callable[[], float | None] | None = None,
+                 running_cap: int | Callable[[], int | None] | None = None):
         self.store, self.data_dir, self.workers, self.keep = store, data_dir, workers, keep
         self.executor = executor if executor is not None else executors.make(workers)
-        self.max_minutes = max_minutes
+        self.max_minutes, self.running_cap = max_minutes, running_cap
         self._queue = FairQueue(session_queue or env.session_queue())
         self._threads = 0  # worker threads alive (at most `executor.slots`)
         self._closed = False
@@ -291,14 +296,21 @@ class Trainer:
             threading.Thread(target=self._serve, name="rnnviz-train", daemon=False).start()
 
     def _serve(self) -> None:
-        """A worker thread: trains the queue's next run in turn until the queue is empty."""
+        """A worker thread: trains the queue's next run in turn until none may start (the queue is empty, or its
+        owners are at their `running_cap`)."""
         while True:
             with self._lock:
-                job = None if self._closed else self._queue.take()
+                cap = self.running_cap() if callable(self.running_cap) else self.running_cap
+                job = None if self._closed else self._queue.take(cap)
                 if job is None:
                     self._threads -= 1
                     return
-            self._work(job)
+            try:
+                self._work(job)
+            finally:
+                with self._lock:
+                    self._queue.finished(job)
+                    self._dispatch()  # a slot left idle for this owner's cap may serve them now
 
     def _work(self, job: Job) -> None:
         if job.stop_flag.is_set():

@@ -6,8 +6,13 @@ next run comes from the lane served longest ago (a new lane first), so a newcome
 run of each other session. A lane holds at most `cap` runs (`RNNVIZ_SESSION_QUEUE`); an owner's further runs wait for
 room, outside the queue, and move into their lane as its runs start. Nothing is refused.
 
-The queue holds any objects with a writable `held` attribute (the Trainer's jobs): True while the item waits
-for room, False once it is in its lane. It is not thread-safe: the `rnnviz.training.jobs.Trainer` calls it
+Round robin alone does not keep a worker for a classmate: a sweep that arrives while the workers are idle takes
+them all, and a run pressed a second later waits for one of the sweep's runs to end. `take(limit)` passes over
+an owner that has `limit` runs training (the app's classroom mode: half the workers, rounded up, so with 4
+workers a sweep trains 2 runs at once and a classmate's run starts at once); `finished` says a run ended.
+
+The queue holds any objects with writable `held` and `lane` attributes (the Trainer's jobs): `held` is True
+while the item waits for room, False once it is in its lane; `lane` names the owner it was taken for. It is not thread-safe: the `rnnviz.training.jobs.Trainer` calls it
 with its lock held.
 """
 
@@ -36,6 +41,7 @@ class FairQueue:
         # entries per browser for the server's life)
         self._turn = 0
         self._waiting: dict[str, deque] = {}  # per owner, in submission order
+        self.running: dict[str, int] = {}  # owner -> its items taken and not yet finished
 
     def __len__(self) -> int:
         return sum(map(len, self._lanes.values())) + sum(map(len, self._waiting.values()))
@@ -50,15 +56,27 @@ class FairQueue:
             item.held = True
             self._waiting.setdefault(owner, deque()).append(item)
 
-    def take(self) -> Any | None:
-        """The next item in turn (None when the queue is empty); its lane goes to the back of the turn."""
-        if not self._lanes:
+    def take(self, limit: int | None = None) -> Any | None:
+        """The next item in turn, passing over owners with `limit` items running (None: no limit); None when no
+        lane may be served. Its lane goes to the back of the turn; call `finished(item)` when it ends."""
+        lanes = [o for o in self._lanes if limit is None or self.running.get(o, 0) < limit]
+        if not lanes:
             return None
-        owner = min(self._lanes, key=lambda o: self._last.get(o, -1))  # ties (new lanes): the first opened
+        owner = min(lanes, key=lambda o: self._last.get(o, -1))  # ties (new lanes): the first opened
         item = self._lanes[owner].popleft()
         self._last[owner], self._turn = self._turn, self._turn + 1
+        self.running[owner] = self.running.get(owner, 0) + 1
+        item.lane = owner
         self._refill(owner)
         return item
+
+    def finished(self, item: Any) -> None:
+        """`item`, taken earlier, has ended: its owner has one run fewer training."""
+        left = self.running.get(item.lane, 0) - 1
+        if left > 0:
+            self.running[item.lane] = left
+        else:
+            self.running.pop(item.lane, None)
 
     def remove(self, item: Any) -> bool:
         """Takes `item` out of the queue (a run nobody waits for any more). Returns whether it was queued."""

@@ -31,7 +31,8 @@ def trainer():
     """
     try:
         env.check()
-        settings = (default_root(), env.train_workers(), env.folder("RNNVIZ_DATA_DIR"))
+        settings = (default_root(), env.folder("RNNVIZ_DATA_DIR"))
+        classroom.train_workers(settings[0])  # checked here; `_trainer` reads it once, when it is created
     except env.EnvError as e:
         st.error(str(e))
         st.stop()
@@ -39,16 +40,21 @@ def trainer():
 
 
 @st.cache_resource
-def _trainer(root, workers: int, data_dir: str | None):
+def _trainer(root, data_dir: str | None):
     """Created on the server's first page run, which also caps numpy's BLAS threads for the whole server
-    (see `rnnviz.models.device.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise)."""
+    (see `rnnviz.models.device.limit_blas_threads`: the probe's small matmuls slow down a lot otherwise).
+
+    Its workers are fixed then: `RNNVIZ_TRAIN_WORKERS`, else 4 if the server started in classroom mode, else 1.
+    A teacher key made later locks the server and caps each session's share at once, but the workers stay."""
     from rnnviz.training.jobs import Trainer  # lazy: Keras; app.py imports rnnviz.ui before its backend check
 
     device.limit_blas_threads(1)
     store = RunStore(root)
     store.cleanup()
     # the ceiling on a run's training time is read at each submit: a key made later turns classroom mode on
-    return Trainer(store, workers=workers, data_dir=data_dir, max_minutes=lambda: classroom.max_run_minutes(root))
+    workers = classroom.train_workers(root)
+    return Trainer(store, workers=workers, data_dir=data_dir, max_minutes=lambda: classroom.max_run_minutes(root),
+                   running_cap=lambda: classroom.running_cap(workers, root))
 
 
 def where() -> str:
