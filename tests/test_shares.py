@@ -240,3 +240,18 @@ def test_a_server_started_in_classroom_mode_trains_4_at_once_and_caps_each_sessi
     monkeypatch.setenv("RNNVIZ_TRAIN_WORKERS", "x")
     with pytest.raises(env.EnvError, match="RNNVIZ_TRAIN_WORKERS"):
         classroom.train_workers()
+
+
+def test_queue_positions_follow_the_running_cap():
+    """Bob (2 runs training, the cap) queues a third; Carol, served after him, queues one: Carol's starts first."""
+    q = FairQueue(cap=100)
+    for name in ("b0", "b1"):
+        q.put(Item(name), "b")
+    assert [repr(q.take(limit=2)) for _ in range(2)] == ["b0", "b1"]  # b: 2 training
+    q.put(Item("c0"), "c")
+    assert repr(q.take(limit=2)) == "c0"  # c: 1 training, served last
+    q.put(Item("b2"), "b")
+    q.put(Item("c1"), "c")
+    assert [repr(i) for i in q.order()] == ["b2", "c1"]  # without a cap b is next in turn ...
+    assert [repr(i) for i in q.order(limit=2)] == ["c1", "b2"]  # ... with it, b waits for one of its runs
+    assert repr(q.take(limit=2)) == "c1" and q.take(limit=2) is None  # as `take` does

@@ -286,7 +286,8 @@ class Trainer:
     def queue_position(self, job: Job) -> int:
         """How many queued jobs will start before this one, owners served in turn (0 when it runs or is next)."""
         with self._lock:
-            order = self._queue.order()
+            cap = self.running_cap() if callable(self.running_cap) else self.running_cap
+            order = self._queue.order(cap)
             return next((k for k, j in enumerate(order) if j is job), 0)
 
     def _dispatch(self) -> None:

@@ -12,8 +12,8 @@ an owner that has `limit` runs training (the app's classroom mode: half the work
 workers a sweep trains 2 runs at once and a classmate's run starts at once); `finished` says a run ended.
 
 The queue holds any objects with writable `held` and `lane` attributes (the Trainer's jobs): `held` is True
-while the item waits for room, False once it is in its lane; `lane` names the owner it was taken for. It is not thread-safe: the `rnnviz.training.jobs.Trainer` calls it
-with its lock held.
+while the item waits for room, False once it is in its lane; `lane` names the owner it was taken for. It is
+not thread-safe: the `rnnviz.training.jobs.Trainer` calls it with its lock held.
 """
 
 from __future__ import annotations
@@ -102,13 +102,19 @@ class FairQueue:
             del self._lanes[owner]  # its last turn is kept: a run queued right after its lane emptied (a sweep
             # whose first run started at once) does not count as a new lane, served before the others
 
-    def order(self) -> list:
-        """Every queued item in the order `take` will return them (if nothing else is queued meanwhile)."""
+    def order(self, limit: int | None = None) -> list:
+        """Every queued item in the order `take(limit)` will return them, if nothing else is queued meanwhile and,
+        when no lane may be served for its owner's `limit`, the runs training then end first."""
         lanes = {o: deque(lane) for o, lane in self._lanes.items()}
         waiting = {o: deque(w) for o, w in self._waiting.items()}
         last, turn, out = dict(self._last), self._turn, []
+        running = dict(self.running) if limit is not None else {}
         while lanes:
-            owner = min(lanes, key=lambda o: last.get(o, -1))
+            free = [o for o in lanes if limit is None or running.get(o, 0) < limit] or list(lanes)
+            if limit is not None and not any(running.get(o, 0) < limit for o in lanes):
+                running = {}  # every owner with runs queued is at its limit: the runs training now end first
+            owner = min(free, key=lambda o: last.get(o, -1))
+            running[owner] = running.get(owner, 0) + 1
             lane = lanes[owner]
             out.append(lane.popleft())
             last[owner], turn = turn, turn + 1
