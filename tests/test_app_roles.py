@@ -238,3 +238,12 @@ def test_the_trio_keeps_its_stop_after_a_reload_and_no_other_browser_gets_it(hom
     jobs = [trainer().get(c.run_id) for c in trio]
     assert any(j is not None for j in jobs)
     assert all(j is None or "e" * 32 not in j.owners for j in jobs)  # this browser asked for none of them now
+
+
+def test_a_server_started_in_classroom_mode_says_it_trains_4_at_once_and_each_browser_at_most_2(home):
+    classroom.ensure_key()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    (line,) = [c.value for c in at.caption if c.value.startswith("Trainings run on")]
+    assert "4 trainings at once" in line and "each browser trains at most 2 at once" in line

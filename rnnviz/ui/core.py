@@ -62,10 +62,12 @@ def where() -> str:
 
     A named cluster that could not be used is shown as a warning with the reason; trainings then run here.
     """
-    executor = trainer().executor
-    if executor.note:
-        st.warning(executor.note, icon=":material/cloud_off:")
-    return executor.describe()
+    jobs = trainer()
+    if jobs.executor.note:
+        st.warning(jobs.executor.note, icon=":material/cloud_off:")
+    cap = jobs.running_cap() if callable(jobs.running_cap) else jobs.running_cap
+    share = f"; each browser trains at most {cap} at once" if cap is not None and cap < jobs.executor.slots else ""
+    return jobs.executor.describe() + share
 
 
 @st.cache_resource
