@@ -24,7 +24,8 @@ if vary is None:
 stored = sum(ui.trainer().store.has(c.run_id) for c in configs)
 st.markdown(f"**{' × '.join(str(len(v)) for v in vary.values())} = {len(configs)} runs**"
             + (f" ({stored} already stored: they load at once)" if stored else "") + f" · trained on {ui.where()}")
-if st.button("Run the sweep", type="primary", help="Trains the runs one after another on the server's trainer"):
+if st.button("Run the sweep", type="primary",
+             help="Queues the runs on the server's trainer, which trains as many at once as the line above says"):
     ui.sweep.start(configs)
 
 jobs = ui.sweep.jobs_of(configs)

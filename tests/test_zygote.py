@@ -97,3 +97,35 @@ def test_when_the_zygote_cannot_fork_the_run_trains_in_a_fresh_interpreter(tmp_p
         assert _parent(pid) == os.getpid() and ex._zygote.forked == 0
     finally:
         trainer.shutdown()
+
+
+def test_a_zygote_that_does_not_answer_is_given_up_and_the_run_trains_in_a_fresh_interpreter(tmp_path, monkeypatch):
+    from rnnviz.training import processes
+
+    class Stuck(zygote.Zygote):
+        def __init__(self, backend_name):
+            super().__init__(backend_name)
+            os.kill(self.proc.pid, signal.SIGSTOP)  # alive, but answers nothing
+
+    monkeypatch.setattr(processes, "Zygote", Stuck)
+    monkeypatch.setattr(zygote, "FORK_TIMEOUT_S", 0.5)
+    ex = ProcessExecutor(1)
+    trainer = Trainer(RunStore(tmp_path / "store"), workers=1, executor=ex)
+    try:
+        (job,) = sweep.wait(sweep.submit(trainer, [BASE]))
+        assert job.state == "done", job.error
+        (pid,) = set(_pids(job))
+        assert _parent(pid) == os.getpid()
+        assert ex._zygote.proc.wait(timeout=60) == -signal.SIGKILL  # given up: ended
+    finally:
+        trainer.shutdown()
+
+
+@pytest.mark.slow  # the zygote imports Keras: 5-20 s on a busy 2-core machine
+def test_the_zygote_ends_by_itself_when_the_server_goes_away():
+    """A server killed outright never calls `close`: the zygote sees its socket close and exits (no orphan)."""
+    from rnnviz import backend
+
+    z = zygote.Zygote(backend.configured())
+    z._sock.close()  # what the kernel does for a server that died
+    assert z.proc.wait(timeout=120) == 0

@@ -36,6 +36,7 @@ from pathlib import Path
 FORK = sys.platform.startswith("linux")
 ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `rnnviz`, put on the zygote's path
 REAP_S = 0.5  # how often the zygote looks for ended children when no request comes
+FORK_TIMEOUT_S = 300.0  # the longest a fork may take, the zygote's imports included (about 5 s; 20 s when busy)
 
 
 class Died(Exception):
@@ -114,12 +115,16 @@ class Zygote:
     def fork(self, fds: Sequence[int]) -> int:
         """A new training process running `processes._main(*fds)` with this server's environment; its pid.
 
-        The first call waits for the zygote's imports. Raises `Died` when the zygote is gone.
+        The first call waits for the zygote's imports. Raises `Died` when the zygote is gone, or has not answered
+        in `FORK_TIMEOUT_S` (it is then ended).
         """
         with self._lock:
             try:
                 socket.send_fds(self._sock, [pickle.dumps(dict(os.environ))], list(fds))
                 while True:
+                    if not self._replies.poll(FORK_TIMEOUT_S):  # stuck: given up, the next run gets a new one
+                        self.proc.kill()
+                        raise Died()
                     msg = self._replies.recv()
                     if msg[0] == "forked":
                         self.forked += 1
