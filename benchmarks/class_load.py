@@ -266,6 +266,23 @@ async def part_b(url: str, args) -> dict:
     return {"runs": out, "errors": errors}
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes below `pid` (its children, theirs...), from /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", choices=["a", "b"], required=True)
@@ -291,9 +308,14 @@ def main() -> None:
         parts = {("a", "ws"): part_a_ws, ("a", "chromium"): part_a, ("b", "ws"): part_b_ws, ("b", "chromium"): part_b}
         result = asyncio.run(parts[args.part, args.client](url, args))
         peak = memory_kib(proc.pid, "VmHWM")
+        below = [(memory_kib(p, "VmHWM") or 0, memory_kib(p, "VmRSS") or 0) for p in descendants(proc.pid)]
     wall = time.perf_counter() - t0
     print(f"part {args.part} ({args.client}, {args.workers or 'the default'} training worker(s)): {args.students} "
           f"students, {wall:.0f} s, server peak RSS {peak / 1024:.0f} MiB")
+    if below:  # the zygote and the training processes alive at the end (their shared pages count in each)
+        print(f"  {len(below)} training process(es) at the end (the zygote included): peak RSS "
+              + ", ".join(f"{h / 1024:.0f}" for h, _ in below) + " MiB; now "
+              + ", ".join(f"{r / 1024:.0f}" for _, r in below) + " MiB")
     if args.part == "a":
         for kind in ("open", "reveal"):
             times = [t for k, _, t in result["replies"] if k == kind]
@@ -309,16 +331,19 @@ def main() -> None:
         print(f"  every reply: 95th percentile {p95:.2f} s (goal 2 s: {'met' if p95 <= 2 else 'NOT met'})")
     else:
         runs = list(result["runs"].values())
-        durations = [d - s for s, d, _ in runs if s is not None and d is not None]
-        one = statistics.median(durations) if durations and statistics.median(durations) > 0 else float("nan")
+        # a run whose start was not seen before its end (it went from "Waiting" to "Done" between two of the
+        # page's refreshes) has no duration of its own: it is left out of the median
+        durations = [d - s for s, d, _ in runs if s is not None and d is not None and d > s]
+        one = statistics.median(durations) if durations else float("nan")
         for name, waits in (("taken by a worker", sorted(s for s, _, _ in runs if s is not None)),
                             ("its first batch trained", sorted(t for _, _, t in runs if t is not None))):
             worst = max(waits) if waits else float("nan")
             print(f"  waits until {name}: " + ", ".join(f"{w:.1f}" for w in waits))
             print(f"    worst {worst:.1f} s = {worst / one:.1f} runs' time (goal 3: "
                   f"{'met' if worst <= 3 * one else 'NOT met'})")
-        print(f"  one run takes {one:.1f} s (median from taken to done); finished {len(durations)} of "
-              f"{args.students}")
+        done = sum(d is not None for _, d, _ in runs)
+        print(f"  one run takes {one:.1f} s (median from taken to done, {len(durations)} runs seen training); "
+              f"finished {done} of {args.students}")
     for e in result["errors"]:
         print(f"  error: {e}")
 

@@ -46,7 +46,7 @@ from rnnviz import backend
 from rnnviz.config import RunConfig
 from rnnviz.models import budget
 from rnnviz.training.packed import WorkerLost, node_name, train_packed, unpack
-from rnnviz.training.zygote import FORK, Died, Zygote
+from rnnviz.training.zygote import FORK, Died, Zygote, background
 
 if TYPE_CHECKING:
     from rnnviz.training.fit import TrainResult  # types only: Keras; a training child imports this before ignoring SIGINT
@@ -73,6 +73,7 @@ def _main(cmds_fd: int, out_fd: int) -> None:
     """The child process's loop: imports Keras, says it is ready, then trains each run the server sends."""
     os.dup2(2, 1)  # the child's stdout (Keras's download bars, prints) goes to stderr, never the server's stdout
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C ends the server, whose closed pipe then ends this
+    background()  # below the server's priority: pages answer while trainings fill the cores
     cmds, out = Connection(cmds_fd, writable=False), Connection(out_fd, readable=False)
 
     from rnnviz.training import fit  # noqa: F401  (lazy: imports Keras now, after SIGINT is ignored, before "ready")
