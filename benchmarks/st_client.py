@@ -39,6 +39,7 @@ class Session:
         self.elements: list = []
         self.exceptions: list[str] = []
         self._timers: dict[str, asyncio.Task] = {}
+        self.paces: list[float] = []  # every fragment timer's interval the server set, in order
         self._runs: list[str] = []  # the full script runs started, in order (their run ids)
         self._ended: dict[str, int] = {}  # run id -> how it finished
         self._seen: asyncio.Condition = asyncio.Condition()
@@ -93,6 +94,7 @@ class Session:
                 self._seen.notify_all()
 
     def _timer(self, fragment_id: str, interval: float) -> None:
+        self.paces.append(interval)
         if old := self._timers.pop(fragment_id, None):
             old.cancel()
 

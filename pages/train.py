@@ -58,12 +58,14 @@ st.session_state["job"] = job
 train_ui.remember(job)
 
 
-def live(run_id: str, was_active: bool, had_events: bool, ghosts: list) -> None:
-    """Progress, Stop and the loss chart; polls the job while it trains (fast until the first point)."""
+def live(run_id: str, was_active: bool, had_events: bool, was_queued: bool, ghosts: list) -> None:
+    """Progress, Stop and the loss chart; polls the job while it waits behind others (each second: its place in
+    the queue) and trains (fast from when it is next until the first point, then twice a second)."""
     job = trainer.get(run_id) or ui.session("job")
     fraction, text = job.progress()
+    behind = trainer.queue_position(job) if job.state == "queued" else 0  # queued runs that start before it
     if job.state == "queued":
-        text += f" (position {trainer.queue_position(job) + 1})"
+        text += f" (position {behind + 1})"
     st.progress(fraction, text=text)
     if job.state in ACTIVE:
         ui.roles.stop_controls(job, trainer, "stop")
@@ -78,8 +80,8 @@ def live(run_id: str, was_active: bool, had_events: bool, ghosts: list) -> None:
         st.plotly_chart(plots.loss_figure(history, batches, task, cell=job.cfg.cell, ghosts=ghosts,
                                           label=vocab.run_label(job.cfg) if ghosts else None),
                         key="loss_chart", width="stretch")
-    if was_active and (job.state not in ACTIVE or (job.events and not had_events)):
-        st.rerun(scope="app")  # show the results below, or poll at the slower pace
+    if was_active and (job.state not in ACTIVE or (job.events and not had_events) or (was_queued and not behind)):
+        st.rerun(scope="app")  # show the results below, or poll at the pace of the job's new state
 
 
 active, started = job.state in ACTIVE, bool(job.events)
@@ -88,7 +90,11 @@ if kept is not None:
 chart = st.container()  # a fixed slot: the fragment's reruns never collide with the results below
 ghosts = train_ui.ghosts(cfg)  # the pin control, under the chart
 with chart:
-    st.fragment(live, run_every=(0.5 if started else 0.15) if active else None)(job.run_id, active, started, ghosts)
+    # behind others in the queue: once a second (30 waiting students polled the server 7 times a second each);
+    # next or starting: fast until the first point; training: twice a second
+    queued = job.state == "queued" and trainer.queue_position(job) > 0
+    pace = (1.0 if queued else 0.5 if started else 0.15) if active else None
+    st.fragment(live, run_every=pace)(job.run_id, active, started, queued, ghosts)
 
 if job.state == "failed":
     st.error(f"Training failed: {job.error}")
