@@ -49,8 +49,8 @@ def test_training_processes_are_forked_from_one_zygote_with_the_servers_environm
         assert second.state == "done", second.error
         (pid2,) = set(_pids(second))
         assert pid2 != pid and ex._zygote.proc.pid == zygote_pid
-        for child in (pid, pid2):  # retired after its one run, and reaped by the zygote: it was their parent
-            assert ex._zygote.ended(child, timeout=60) == -signal.SIGKILL
+        for child in (pid, pid2):  # retired after its one run (it sees its pipe close, or is killed first) and
+            assert ex._zygote.ended(child, timeout=60) in (0, -signal.SIGKILL)  # reaped by the zygote, its parent
         assert ex._zygote.forked == ex.started == 2
         assert not any("Starting the training processes" in e.get("text", "") for e in second.events)
     finally:
@@ -72,7 +72,7 @@ def test_a_zygote_that_died_is_replaced_when_the_next_run_needs_a_process(tmp_pa
         assert second.state == "done", second.error
         assert ex._zygote is not dead and ex._zygote.alive()  # a new one, for this run and the next
         (pid,) = set(_pids(second))
-        assert ex._zygote.ended(pid, timeout=60) == -signal.SIGKILL  # retired after its run, reaped by the zygote
+        assert ex._zygote.ended(pid, timeout=60) in (0, -signal.SIGKILL)  # retired after its run, reaped by the zygote
     finally:
         trainer.shutdown()
 
