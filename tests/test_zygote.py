@@ -78,36 +78,18 @@ def test_a_zygote_that_died_is_replaced_when_the_next_run_needs_a_process(tmp_pa
 
 
 @pytest.mark.slow  # a training process starts from a fresh interpreter: 5-20 s on a busy 2-core machine
-def test_when_the_zygote_cannot_fork_the_run_trains_in_a_fresh_interpreter(tmp_path, monkeypatch):
-    """A zygote that ends before it forks (its imports failed, or it was killed) costs no run."""
+@pytest.mark.parametrize("failure", [signal.SIGKILL, signal.SIGSTOP])
+def test_when_the_zygote_cannot_fork_or_hangs_the_run_trains_in_a_fresh_interpreter(tmp_path, monkeypatch, failure):
+    """A zygote that ends before it forks (its imports failed, or it was killed), or that answers nothing, costs
+    no run: the run trains in a fresh interpreter and a hung zygote is ended."""
     from rnnviz.training import processes
 
-    class Doomed(zygote.Zygote):
+    class Failing(zygote.Zygote):
         def __init__(self, backend_name):
             super().__init__(backend_name)
-            self.proc.kill()
+            os.kill(self.proc.pid, failure)  # SIGSTOP: alive, but answers nothing
 
-    monkeypatch.setattr(processes, "Zygote", Doomed)
-    ex = ProcessExecutor(1)
-    trainer = Trainer(RunStore(tmp_path / "store"), workers=1, executor=ex)
-    try:
-        (job,) = sweep.wait(sweep.submit(trainer, [BASE]))
-        assert job.state == "done", job.error
-        (pid,) = set(_pids(job))
-        assert _parent(pid) == os.getpid() and ex._zygote.forked == 0
-    finally:
-        trainer.shutdown()
-
-
-def test_a_zygote_that_does_not_answer_is_given_up_and_the_run_trains_in_a_fresh_interpreter(tmp_path, monkeypatch):
-    from rnnviz.training import processes
-
-    class Stuck(zygote.Zygote):
-        def __init__(self, backend_name):
-            super().__init__(backend_name)
-            os.kill(self.proc.pid, signal.SIGSTOP)  # alive, but answers nothing
-
-    monkeypatch.setattr(processes, "Zygote", Stuck)
+    monkeypatch.setattr(processes, "Zygote", Failing)
     monkeypatch.setattr(zygote, "FORK_TIMEOUT_S", 0.5)
     ex = ProcessExecutor(1)
     trainer = Trainer(RunStore(tmp_path / "store"), workers=1, executor=ex)
@@ -115,8 +97,8 @@ def test_a_zygote_that_does_not_answer_is_given_up_and_the_run_trains_in_a_fresh
         (job,) = sweep.wait(sweep.submit(trainer, [BASE]))
         assert job.state == "done", job.error
         (pid,) = set(_pids(job))
-        assert _parent(pid) == os.getpid()
-        assert ex._zygote.proc.wait(timeout=60) == -signal.SIGKILL  # given up: ended
+        assert _parent(pid) == os.getpid() and ex._zygote.forked == 0
+        assert ex._zygote.proc.wait(timeout=60) == -signal.SIGKILL  # killed, or given up and ended
     finally:
         trainer.shutdown()
 
