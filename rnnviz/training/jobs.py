@@ -283,11 +283,14 @@ class Trainer:
         for run_id in finished[:max(0, len(finished) - self.keep)]:
             del self._jobs[run_id]
 
+    def cap(self) -> int | None:
+        """Runs one owner may have training at once now (`running_cap`), or None: no cap."""
+        return self.running_cap() if callable(self.running_cap) else self.running_cap
+
     def queue_position(self, job: Job) -> int:
         """How many queued jobs will start before this one, owners served in turn (0 when it runs or is next)."""
         with self._lock:
-            cap = self.running_cap() if callable(self.running_cap) else self.running_cap
-            order = self._queue.order(cap)
+            order = self._queue.order(self.cap())
             return next((k for k, j in enumerate(order) if j is job), 0)
 
     def _dispatch(self) -> None:
@@ -301,8 +304,7 @@ class Trainer:
         owners are at their `running_cap`)."""
         while True:
             with self._lock:
-                cap = self.running_cap() if callable(self.running_cap) else self.running_cap
-                job = None if self._closed else self._queue.take(cap)
+                job = None if self._closed else self._queue.take(self.cap())
                 if job is None:
                     self._threads -= 1
                     return

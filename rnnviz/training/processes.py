@@ -39,19 +39,17 @@ import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rnnviz import backend
 from rnnviz.config import RunConfig
 from rnnviz.models import budget
 from rnnviz.training.packed import WorkerLost, node_name, train_packed, unpack
-from rnnviz.training.zygote import FORK, Died, Zygote, background
+from rnnviz.training.zygote import FORK, ROOT, Died, Zygote, background
 
 if TYPE_CHECKING:
     from rnnviz.training.fit import TrainResult  # types only: Keras; a training child imports this before ignoring SIGINT
 
-ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `rnnviz`, put on the child's path
 POLL_S = 0.05  # the longest a Stop waits before it is forwarded
 RUNS = 25  # trainings per child before it is replaced (`RNNVIZ_WORKER_RUNS`)
 

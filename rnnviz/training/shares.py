@@ -110,9 +110,9 @@ class FairQueue:
         last, turn, out = dict(self._last), self._turn, []
         running = dict(self.running) if limit is not None else {}
         while lanes:
-            free = [o for o in lanes if limit is None or running.get(o, 0) < limit] or list(lanes)
-            if limit is not None and not any(running.get(o, 0) < limit for o in lanes):
-                running = {}  # every owner with runs queued is at its limit: the runs training now end first
+            free = [o for o in lanes if limit is None or running.get(o, 0) < limit]
+            if not free:  # every owner with runs queued is at its limit: the runs training now end first
+                running, free = {}, list(lanes)
             owner = min(free, key=lambda o: last.get(o, -1))
             running[owner] = running.get(owner, 0) + 1
             lane = lanes[owner]

@@ -36,7 +36,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 FORK = sys.platform.startswith("linux")
-ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `rnnviz`, put on the zygote's path
+ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `rnnviz`, put on a new interpreter's path
 REAP_S = 0.5  # how often the zygote looks for ended children when no request comes
 NICE = 10
 """The training processes' (and the zygote's) CPU priority: below the server's, so on a machine whose cores the

@@ -65,7 +65,7 @@ def where() -> str:
     jobs = trainer()
     if jobs.executor.note:
         st.warning(jobs.executor.note, icon=":material/cloud_off:")
-    cap = jobs.running_cap() if callable(jobs.running_cap) else jobs.running_cap
+    cap = jobs.cap()
     share = f"; each browser trains at most {cap} at once" if cap is not None and cap < jobs.executor.slots else ""
     return jobs.executor.describe() + share
 
