@@ -226,10 +226,13 @@ def test_ctrl_c_while_a_sweep_is_submitted_trains_none_of_its_runs(monkeypatch, 
         made.append(self)
         if len(made) == 1:  # the first submission: Ctrl-C arrives once its job is queued and dispatched
             dispatch = self._dispatch
+            sent = []
 
-            def dispatched_then_ctrl_c():
+            def dispatched_then_ctrl_c():  # once: a worker thread dispatches again when a run ends
                 dispatch()
-                os.kill(os.getpid(), signal.SIGINT)
+                if not sent:
+                    sent.append(True)
+                    os.kill(os.getpid(), signal.SIGINT)
             monkeypatch.setattr(self, "_dispatch", dispatched_then_ctrl_c)
         return real_submit(self, cfg, **kwargs)
 
