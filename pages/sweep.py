@@ -35,7 +35,8 @@ with st.container():  # a fixed slot for the fragment's reruns (see pages/train.
 
 done = [j for j in jobs if j is not None and j.state == "done"]
 if not done:
-    st.info("No run of this sweep is stored yet. Press **Run the sweep**.")
+    st.info("The results appear here when this sweep's runs have ended." if active
+            else "No run of this sweep is stored yet. Press **Run the sweep**.")
     st.stop()
 
 st.subheader("Results")

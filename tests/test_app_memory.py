@@ -132,6 +132,8 @@ def test_sweep_page_trains_shows_and_reloads(at):
     assert "2 × 2 = 4 runs" in " ".join(m.value for m in at.markdown)
     assert at.query_params["vary"] == "cell=simple_rnn,gru;steps=8,10"  # the shareable link
     next(b for b in at.button if b.label == "Run the sweep").click().run()
+    info = " ".join(i.value for i in at.info)  # just queued: not "Press Run the sweep" while it runs
+    assert "The results appear here when this sweep's runs have ended." in info and "Press" not in info
     end = time.time() + 240
     while not (at.dataframe and len(at.dataframe[0].value) == 4):
         assert time.time() < end, "the sweep did not finish"
